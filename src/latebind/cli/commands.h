@@ -1,0 +1,17 @@
+// Subcommands of the `latebind` binary, one file each. Register adds the subcommand and
+// its options to the app; the callback it installs stores the exit code in *exit_code.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace latebind::cli {
+
+struct GlobalOptions {
+  std::string home;  // --home, default $LATEBIND_HOME or ./latebind-data
+};
+
+void RegisterProfileCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+
+}  // namespace latebind::cli

@@ -1,0 +1,19 @@
+#include "latebind/cli/exit_codes.h"
+
+#include "latebind/common/status.h"
+
+namespace latebind::cli {
+
+int ExitCodeFor(const arrow::Status& status) {
+  if (status.ok()) return kExitOk;
+  switch (KindOf(status)) {
+    case ErrorKind::kBadInput:
+    case ErrorKind::kNotFound:
+    case ErrorKind::kTooLarge:
+      return kExitBadInput;
+    default:
+      return kExitFailure;
+  }
+}
+
+}  // namespace latebind::cli

@@ -1,0 +1,205 @@
+#include "latebind/common/byte_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "latebind/common/status.h"
+
+namespace latebind {
+namespace {
+
+// Reads large blocks: syscalls are expensive on our VMs (~1 µs each).
+constexpr size_t kCompressedBlockBytes = 1 << 20;
+
+arrow::Status ErrnoError(const std::string& what, const std::string& path, int err) {
+  ErrorKind kind = (err == ENOENT || err == ENOTDIR) ? ErrorKind::kNotFound : ErrorKind::kUnavailable;
+  return MakeError(kind, fmt::format("{}: {}: {}", path, what, std::strerror(err)));
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);  // read-only: a close error loses nothing
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+arrow::Result<size_t> ReadFull(int fd, uint8_t* dst, size_t n, const std::string& path) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = ::read(fd, dst + done, n - done);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError("read failed", path, errno);
+    }
+    if (r == 0) break;
+    done += static_cast<size_t>(r);
+  }
+  return done;
+}
+
+class PlainFileSource : public ByteSource {
+ public:
+  PlainFileSource(int fd, std::string path, uint64_t size, std::vector<uint8_t> prefix)
+      : fd_(fd), path_(std::move(path)), size_(size), prefix_(std::move(prefix)) {}
+
+  arrow::Result<size_t> Read(uint8_t* dst, size_t capacity) override {
+    size_t n = 0;
+    if (prefix_pos_ < prefix_.size()) {
+      n = std::min(capacity, prefix_.size() - prefix_pos_);
+      std::memcpy(dst, prefix_.data() + prefix_pos_, n);
+      prefix_pos_ += n;
+    }
+    if (n < capacity) {
+      ARROW_ASSIGN_OR_RAISE(size_t r, ReadFull(fd_.get(), dst + n, capacity - n, path_));
+      n += r;
+    }
+    read_ += n;
+    return n;
+  }
+  bool gzip() const override { return false; }
+  uint64_t raw_bytes_read() const override { return read_; }
+  uint64_t raw_size() const override { return size_; }
+
+ private:
+  Fd fd_;
+  std::string path_;
+  uint64_t size_;
+  std::vector<uint8_t> prefix_;
+  size_t prefix_pos_ = 0;
+  uint64_t read_ = 0;
+};
+
+class GzipFileSource : public ByteSource {
+ public:
+  GzipFileSource(int fd, std::string path, uint64_t size, std::vector<uint8_t> prefix,
+                 uint64_t max_out)
+      : fd_(fd), path_(std::move(path)), size_(size), in_(std::move(prefix)), max_out_(max_out) {
+    std::memset(&zs_, 0, sizeof(zs_));
+  }
+  ~GzipFileSource() override {
+    if (initialized_) inflateEnd(&zs_);
+  }
+
+  arrow::Result<size_t> Read(uint8_t* dst, size_t capacity) override {
+    if (!initialized_) {
+      // 16 + MAX_WBITS: expect a gzip header and trailer.
+      if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) {
+        return MakeError(ErrorKind::kInternal, "zlib inflateInit2 failed");
+      }
+      initialized_ = true;
+      zs_.next_in = in_.data();
+      zs_.avail_in = static_cast<uInt>(in_.size());
+      consumed_ = 0;
+    }
+    size_t produced = 0;
+    while (produced < capacity && !finished_) {
+      if (zs_.avail_in == 0) {
+        ARROW_RETURN_NOT_OK(Refill());
+        if (zs_.avail_in == 0) {
+          if (member_done_) {
+            finished_ = true;
+            break;
+          }
+          return MakeError(ErrorKind::kBadInput,
+                           fmt::format("{}: truncated gzip stream (ends at compressed byte {} "
+                                       "inside a member)",
+                                       path_, consumed_));
+        }
+      }
+      if (member_done_) {
+        // Another gzip member follows (concatenated .gz files are one stream).
+        if (inflateReset(&zs_) != Z_OK) return MakeError(ErrorKind::kInternal, "inflateReset");
+        member_done_ = false;
+      }
+      zs_.next_out = dst + produced;
+      zs_.avail_out = static_cast<uInt>(std::min<size_t>(capacity - produced, 1u << 30));
+      const uInt avail_in_before = zs_.avail_in;
+      const uInt avail_out_before = zs_.avail_out;
+      int rc = inflate(&zs_, Z_NO_FLUSH);
+      consumed_ += avail_in_before - zs_.avail_in;
+      produced += avail_out_before - zs_.avail_out;
+      if (rc == Z_STREAM_END) {
+        member_done_ = true;
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        return MakeError(ErrorKind::kBadInput,
+                         fmt::format("{}: corrupt gzip data near compressed byte {}: {}", path_,
+                                     consumed_, zs_.msg ? zs_.msg : "inflate failed"));
+      }
+      total_out_ += avail_out_before - zs_.avail_out;
+      if (total_out_ > max_out_) {
+        return MakeError(ErrorKind::kTooLarge,
+                         fmt::format("{}: gzip stream decompresses to more than {} bytes", path_,
+                                     max_out_));
+      }
+    }
+    return produced;
+  }
+  bool gzip() const override { return true; }
+  uint64_t raw_bytes_read() const override { return consumed_; }
+  uint64_t raw_size() const override { return size_; }
+
+ private:
+  arrow::Status Refill() {
+    in_.resize(kCompressedBlockBytes);
+    ARROW_ASSIGN_OR_RAISE(size_t n, ReadFull(fd_.get(), in_.data(), in_.size(), path_));
+    // Trailing zero padding after the last member (tar and some tools add it) is ignored.
+    zs_.next_in = in_.data();
+    zs_.avail_in = static_cast<uInt>(n);
+    return arrow::Status::OK();
+  }
+
+  Fd fd_;
+  std::string path_;
+  uint64_t size_;
+  std::vector<uint8_t> in_;
+  uint64_t max_out_;
+  z_stream zs_;
+  bool initialized_ = false;
+  bool member_done_ = false;
+  bool finished_ = false;
+  uint64_t consumed_ = 0;
+  uint64_t total_out_ = 0;
+};
+
+}  // namespace
+
+arrow::Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path,
+                                                           ByteSourceOptions options) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("cannot open", path, errno);
+  Fd guard(fd);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return ErrnoError("cannot stat", path, errno);
+  if (S_ISDIR(st.st_mode)) {
+    return MakeError(ErrorKind::kBadInput, fmt::format("{}: is a directory", path));
+  }
+  std::vector<uint8_t> prefix(2);
+  ARROW_ASSIGN_OR_RAISE(size_t n, ReadFull(fd, prefix.data(), prefix.size(), path));
+  prefix.resize(n);
+  const bool gzip = n == 2 && prefix[0] == 0x1f && prefix[1] == 0x8b;
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (gzip) {
+    return std::make_unique<GzipFileSource>(guard.release(), path, size, std::move(prefix),
+                                            options.max_decompressed_bytes);
+  }
+  return std::make_unique<PlainFileSource>(guard.release(), path, size, std::move(prefix));
+}
+
+}  // namespace latebind

@@ -1,0 +1,80 @@
+// Streams a ByteSource through worker threads in blocks of complete records.
+//
+// One producer (the calling thread) reads large blocks into a small pool of reused
+// buffers — page faults and syscalls are expensive, so nothing is mapped and nothing is
+// reallocated in steady state — cuts each at the last record boundary its splitter
+// finds, and queues it; each consumer runs on its own thread with its own state and
+// never shares it. Memory is bounded by (2 × consumers + 1) × block size, growing only
+// for a record longer than a block, up to max_record_bytes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include <arrow/status.h>
+
+#include "latebind/common/byte_source.h"
+#include "latebind/profiler/record_splitter.h"
+
+namespace latebind::profiler {
+
+// simdjson reads up to this many bytes past a document; every block buffer has them.
+inline constexpr size_t kBlockPadding = 64;
+
+struct Block {
+  uint64_t index = 0;   // 0, 1, 2, ... in stream order
+  uint64_t offset = 0;  // of data()[0] in the (decompressed) stream
+  size_t size = 0;      // bytes of complete records
+  std::vector<RecordSpan> spans;       // JSON mode: the records of the block
+  uint64_t newlines = UINT64_MAX;      // '\n' count, when the splitter counted them
+  std::vector<char> buffer;            // capacity + kBlockPadding bytes, reused
+  const char* data() const { return buffer.data(); }
+};
+
+// Per-thread worker. Consume is called for blocks in increasing index order (not
+// consecutive: other threads take the others).
+class BlockConsumer {
+ public:
+  virtual ~BlockConsumer() = default;
+  // Returns the number of '\n' bytes in the block, for line numbering.
+  virtual uint64_t Consume(const Block& block) = 0;
+};
+
+struct PipelineOptions {
+  // Bytes read per block. Default 4 MiB: large enough to amortise syscalls and thread
+  // hand-offs, small enough that 2 × threads blocks stay cache- and RSS-friendly.
+  size_t block_bytes = 4 << 20;
+  // A record longer than this stops the stream with kTooLarge (default 256 MiB).
+  size_t max_record_bytes = 256 << 20;
+  // Called by the producer after each block with raw bytes read and total; may be empty.
+  std::function<void(uint64_t done, uint64_t total)> progress;
+};
+
+struct PipelineResult {
+  uint64_t bytes = 0;                   // stream bytes consumed
+  std::vector<uint64_t> block_newlines; // per block index
+  // OK, or why the stream stopped early (corrupt gzip, record too long, I/O error).
+  // Blocks before the stop were consumed.
+  arrow::Status stop;
+};
+
+// Feeds `prefix` (bytes already read from the source, e.g. for sniffing) and then the
+// rest of `source` to `consumers`, one thread each. Returns when every block is consumed.
+PipelineResult RunBlockPipeline(ByteSource* source, std::string_view prefix,
+                                RecordSplitter* splitter,
+                                const std::vector<BlockConsumer*>& consumers,
+                                const PipelineOptions& options);
+
+// The 1-based line number of `line_in_block` of block `index`, given every block's count.
+class LineIndex {
+ public:
+  explicit LineIndex(const std::vector<uint64_t>& block_newlines);
+  uint64_t Line(uint64_t block_index, uint64_t line_in_block) const;
+
+ private:
+  std::vector<uint64_t> first_line_;  // 0-based line at each block's start
+};
+
+}  // namespace latebind::profiler

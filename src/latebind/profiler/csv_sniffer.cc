@@ -1,0 +1,134 @@
+#include "latebind/profiler/csv_sniffer.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "latebind/profiler/csv_tokenizer.h"
+#include "latebind/profiler/type_lattice.h"
+
+namespace latebind::profiler {
+namespace {
+
+struct Candidate {
+  CsvDialect dialect;
+  size_t consistent_rows = 0;  // rows with the modal column count
+  size_t columns = 0;          // the modal column count
+  size_t rank = 0;             // preference order, lower wins ties
+};
+
+// Rows of the sample, tokenized; the last row is dropped unless the sample is complete,
+// since it may be cut mid-record.
+std::vector<std::vector<std::string>> Rows(std::string_view sample, const CsvDialect& d,
+                                           size_t max_rows, bool complete) {
+  std::vector<std::vector<std::string>> rows;
+  CsvTokenizer tokenizer(d);
+  tokenizer.Tokenize(sample.data(), sample.size(), [&](const CsvRow& row) {
+    rows.emplace_back(row.cells.begin(), row.cells.end());
+    return rows.size() < max_rows + 1;
+  });
+  if (!complete && rows.size() > 1) rows.pop_back();
+  if (rows.size() > max_rows) rows.resize(max_rows);
+  return rows;
+}
+
+void ScoreDialect(std::string_view sample, size_t max_rows, bool complete, Candidate* c) {
+  std::map<size_t, size_t> counts;
+  for (const auto& row : Rows(sample, c->dialect, max_rows, complete)) ++counts[row.size()];
+  for (const auto& [columns, n] : counts) {
+    if (n > c->consistent_rows || (n == c->consistent_rows && columns > c->columns)) {
+      c->consistent_rows = n;
+      c->columns = columns;
+    }
+  }
+}
+
+bool Better(const Candidate& a, const Candidate& b) {
+  // A dialect that splits nothing is worth less than one that finds columns.
+  const bool a_multi = a.columns > 1;
+  const bool b_multi = b.columns > 1;
+  if (a_multi != b_multi) return a_multi;
+  if (a.consistent_rows != b.consistent_rows) return a.consistent_rows > b.consistent_rows;
+  if (a.columns != b.columns) return a.columns > b.columns;
+  return a.rank < b.rank;
+}
+
+bool DetectHeader(const std::vector<std::vector<std::string>>& rows) {
+  if (rows.empty()) return false;
+  const auto& first = rows[0];
+  for (const std::string& cell : first) {
+    if (cell.empty() || ClassifyCell(cell).type != FieldType::kString) return false;
+  }
+  if (rows.size() == 1) return true;  // one row of text only: a header with no data
+  bool typed_below = false;
+  bool value_recurs = false;
+  for (size_t col = 0; col < first.size(); ++col) {
+    bool all_text = true;
+    for (size_t r = 1; r < rows.size(); ++r) {
+      if (col >= rows[r].size()) continue;
+      const std::string& cell = rows[r][col];
+      const FieldType t = ClassifyCell(cell).type;
+      if (t != FieldType::kString && t != FieldType::kNull) all_text = false;
+      if (cell == first[col]) value_recurs = true;
+    }
+    if (!all_text) typed_below = true;
+  }
+  return typed_below || !value_recurs;
+}
+
+std::vector<std::string> ColumnNames(const std::vector<std::string>* header, size_t columns) {
+  std::vector<std::string> names;
+  std::set<std::string> used;
+  for (size_t i = 0; i < columns; ++i) {
+    std::string name = header && i < header->size() ? (*header)[i] : "";
+    // Trim spaces: " amount" is the column amount.
+    const size_t b = name.find_first_not_of(" \t");
+    const size_t e = name.find_last_not_of(" \t");
+    name = b == std::string::npos ? "" : name.substr(b, e - b + 1);
+    if (name.empty()) name = fmt::format("column{}", i);
+    // Duplicates get a suffix, as DuckDB does: a, a_1, a_2.
+    std::string unique = name;
+    for (int n = 1; used.count(unique); ++n) unique = fmt::format("{}_{}", name, n);
+    used.insert(unique);
+    names.push_back(unique);
+  }
+  return names;
+}
+
+}  // namespace
+
+CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
+  // The caller hands at most a prefix; if it ends in a newline it is likely whole.
+  const bool complete = !sample.empty() && sample.back() == '\n';
+  std::vector<Candidate> candidates;
+  size_t rank = 0;
+  for (char quote : {'"', '\'', '\0'}) {
+    for (char escape : {'q', '\\'}) {
+      if (quote == '\0' && escape == '\\') continue;
+      for (char delimiter : {',', ';', '\t', '|'}) {
+        Candidate c;
+        c.dialect.delimiter = delimiter;
+        c.dialect.quote = quote;
+        c.dialect.escape = escape == 'q' ? quote : escape;
+        c.rank = rank++;
+        candidates.push_back(std::move(c));
+      }
+    }
+  }
+  for (Candidate& c : candidates) ScoreDialect(sample, options.sample_rows, complete, &c);
+  const Candidate& best = *std::min_element(
+      candidates.begin(), candidates.end(), [](const auto& a, const auto& b) { return Better(a, b); });
+
+  CsvDialect dialect = best.dialect;
+  const size_t nl = sample.find('\n');
+  dialect.crlf = nl != std::string_view::npos && nl > 0 && sample[nl - 1] == '\r';
+  const auto rows = Rows(sample, dialect, options.sample_rows, complete);
+  dialect.header = DetectHeader(rows);
+  const size_t columns = std::max<size_t>(best.columns, rows.empty() ? 0 : rows[0].size());
+  dialect.columns = ColumnNames(dialect.header ? &rows[0] : nullptr, std::max<size_t>(columns, 1));
+  return dialect;
+}
+
+}  // namespace latebind::profiler

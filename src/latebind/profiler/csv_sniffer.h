@@ -1,0 +1,29 @@
+// CSV dialect detection, in DuckDB's phases: dialect (delimiter, quote, escape) → header
+// → column names. Works on a sample — the first bytes of the payload — and never decides
+// types: every cell of every record is typed later by the CSV profiler.
+#pragma once
+
+#include <string_view>
+
+#include <arrow/result.h>
+
+#include "latebind/profiler/profile.h"
+
+namespace latebind::profiler {
+
+struct SniffOptions {
+  // Rows of the sample tokenized for each candidate dialect (default 2,000: enough to
+  // see quoting and raggedness, cheap for the 32 candidates).
+  size_t sample_rows = 2000;
+};
+
+// Detects the dialect of `sample` (which starts at the beginning of the payload, after a
+// BOM; it may end mid-record). The candidates: delimiters , ; TAB |, quotes " ' or none,
+// escapes doubled-quote or backslash. The winner splits the most sample rows into the
+// same number of columns (more columns breaking ties, then the order above). The first
+// row is a header when all its cells are non-empty text and either some column holds
+// non-text values below it or none of its values recurs in its column.
+// Never fails: a sample with no delimiter is a one-column CSV.
+CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options = {});
+
+}  // namespace latebind::profiler

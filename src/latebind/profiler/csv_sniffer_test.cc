@@ -1,0 +1,87 @@
+#include "latebind/profiler/csv_sniffer.h"
+
+#include <gtest/gtest.h>
+
+#include "latebind/profiler/csv_tokenizer.h"
+
+namespace latebind::profiler {
+namespace {
+
+TEST(CsvSnifferTest, Delimiters) {
+  EXPECT_EQ(SniffCsv("a,b,c\n1,2,3\n4,5,6\n").delimiter, ',');
+  EXPECT_EQ(SniffCsv("a;b;c\n1,5;2;3\n4;5;6\n").delimiter, ';');
+  EXPECT_EQ(SniffCsv("a\tb\n1\t2\n").delimiter, '\t');
+  EXPECT_EQ(SniffCsv("a|b|c\nx,y|2|3\n").delimiter, '|');
+}
+
+TEST(CsvSnifferTest, QuotedDelimitersAndNewlines) {
+  const CsvDialect d = SniffCsv("id,memo\n1,\"a, b\"\n2,\"line\nbreak\"\n3,plain\n");
+  EXPECT_EQ(d.delimiter, ',');
+  EXPECT_EQ(d.quote, '"');
+  EXPECT_EQ(d.escape, '"');
+  EXPECT_EQ(d.columns, (std::vector<std::string>{"id", "memo"}));
+  const CsvDialect single = SniffCsv("id,memo\n1,'a, b'\n2,'c, d'\n");
+  EXPECT_EQ(single.quote, '\'');
+}
+
+TEST(CsvSnifferTest, BackslashEscape) {
+  const CsvDialect d = SniffCsv("id,memo\n1,\"say \\\"x, y\\\"\"\n2,\"z\"\n");
+  EXPECT_EQ(d.escape, '\\');
+}
+
+TEST(CsvSnifferTest, HeaderDetection) {
+  EXPECT_TRUE(SniffCsv("name,amount\nann,1\nbob,2\n").header);
+  EXPECT_FALSE(SniffCsv("1,2\n3,4\n").header);
+  EXPECT_FALSE(SniffCsv("ann,1\nbob,2\n").header);  // a number in the first row
+  // All text: the first row is a header unless its values recur below it.
+  EXPECT_TRUE(SniffCsv("city,country\nParis,France\nRome,Italy\n").header);
+  EXPECT_FALSE(SniffCsv("x,y\nx,y\nx,z\n").header);
+  const CsvDialect none = SniffCsv("1,2,3\n4,5,6\n");
+  EXPECT_EQ(none.columns, (std::vector<std::string>{"column0", "column1", "column2"}));
+}
+
+TEST(CsvSnifferTest, DuplicateAndEmptyHeaderNames) {
+  const CsvDialect d = SniffCsv("a,a, a ,b\nx,1,2,3\n");
+  EXPECT_EQ(d.columns, (std::vector<std::string>{"a", "a_1", "a_2", "b"}));
+}
+
+TEST(CsvSnifferTest, CrlfAndOneColumn) {
+  const CsvDialect d = SniffCsv("a,b\r\n1,2\r\n");
+  EXPECT_TRUE(d.crlf);
+  const CsvDialect one = SniffCsv("word\nalpha\nbeta\n");
+  EXPECT_EQ(one.columns.size(), 1u);
+}
+
+TEST(CsvTokenizerTest, CellsLinesAndOffsets) {
+  CsvDialect d;
+  CsvTokenizer t(d);
+  const std::string text = "a,\"b\"\"c\",\r\n\n\"multi\nline\",x\r\nlast";
+  std::vector<std::vector<std::string>> rows;
+  std::vector<uint64_t> lines;
+  const uint64_t newlines = t.Tokenize(text.data(), text.size(), [&](const CsvRow& row) {
+    rows.emplace_back(row.cells.begin(), row.cells.end());
+    lines.push_back(row.line);
+    return true;
+  });
+  EXPECT_EQ(newlines, 4u);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"a", "b\"c", ""}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"multi\nline", "x"}));
+  EXPECT_EQ(rows[2], (std::vector<std::string>{"last"}));
+  EXPECT_EQ(lines, (std::vector<uint64_t>{0, 2, 4}));
+}
+
+TEST(CsvTokenizerTest, UnterminatedQuote) {
+  CsvDialect d;
+  CsvTokenizer t(d);
+  const std::string text = "1,\"never closed\n2,3\n";
+  bool unterminated = false;
+  t.Tokenize(text.data(), text.size(), [&](const CsvRow& row) {
+    unterminated = unterminated || row.unterminated;
+    return true;
+  });
+  EXPECT_TRUE(unterminated);
+}
+
+}  // namespace
+}  // namespace latebind::profiler

@@ -1,0 +1,168 @@
+// Splits CSV text into records and cells under a given dialect (RFC 4180 and the common
+// deviations: backslash escapes, CRLF or LF, quoted fields spanning lines).
+//
+// Lenient where data in the wild is: text after a closing quote is appended to the cell,
+// and a quote inside a cell opens a quoted run (flagged as stray_quote). A quoted field still open at the end of the
+// input is reported through `unterminated`. Used by the sniffer (on a sample, for each
+// candidate dialect) and by the CSV profiler (on every block). Not thread-safe; one per
+// thread, reused across calls so its buffers are allocated once.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "latebind/profiler/profile.h"
+
+namespace latebind::profiler {
+
+struct CsvRow {
+  std::vector<std::string_view> cells;  // valid until the next row
+  uint64_t line = 0;        // 0-based line (in the tokenized text) where the row starts
+  uint64_t offset = 0;      // byte offset of the row in the tokenized text
+  bool unterminated = false;  // ended inside a quoted field at end of input
+  bool stray_quote = false;   // a quote char inside a cell, not at its start
+};
+
+class CsvTokenizer {
+ public:
+  explicit CsvTokenizer(const CsvDialect& dialect)
+      : delim_(dialect.delimiter), quote_(dialect.quote), escape_(dialect.escape) {}
+
+  // Calls on_row(const CsvRow&) for each record of data[0, size); blank lines are
+  // skipped. on_row returns false to stop early. Returns the number of '\n' bytes seen.
+  template <typename OnRow>
+  uint64_t Tokenize(const char* data, size_t size, OnRow&& on_row);
+
+ private:
+  struct CellRef {
+    bool in_scratch;
+    size_t begin;
+    size_t size;
+  };
+  void EndCell(bool in_scratch, size_t begin, size_t size) {
+    refs_.push_back(CellRef{in_scratch, begin, size});
+  }
+  // Appends a quoted run starting after its opening quote at *i to scratch_; leaves *i
+  // after the closing quote. False when the input ends first.
+  bool QuotedRun(const char* data, size_t size, size_t* i, uint64_t* line);
+
+  char delim_;
+  char quote_;
+  char escape_;
+  std::vector<CellRef> refs_;
+  std::string scratch_;  // unescaped contents of quoted cells
+  CsvRow row_;
+};
+
+inline bool CsvTokenizer::QuotedRun(const char* data, size_t size, size_t* pos, uint64_t* line) {
+  size_t i = *pos;
+  bool closed = false;
+  while (i < size) {
+    const char c = data[i];
+    if (c == escape_ && escape_ != quote_ && i + 1 < size) {
+      scratch_.push_back(data[i + 1]);
+      if (data[i + 1] == '\n') ++*line;
+      i += 2;
+    } else if (c == quote_) {
+      if (escape_ == quote_ && i + 1 < size && data[i + 1] == quote_) {
+        scratch_.push_back(quote_);
+        i += 2;
+      } else {
+        ++i;
+        closed = true;
+        break;
+      }
+    } else {
+      // Copy a run of plain bytes at once.
+      size_t j = i + 1;
+      while (j < size && data[j] != quote_ && data[j] != escape_) ++j;
+      for (size_t k = i; k < j; ++k) *line += data[k] == '\n';
+      scratch_.append(data + i, j - i);
+      i = j;
+    }
+  }
+  *pos = i;
+  return closed;
+}
+
+template <typename OnRow>
+uint64_t CsvTokenizer::Tokenize(const char* data, size_t size, OnRow&& on_row) {
+  uint64_t line = 0;
+  size_t i = 0;
+  while (i < size) {
+    // One record.
+    refs_.clear();
+    scratch_.clear();
+    const size_t row_begin = i;
+    const uint64_t row_line = line;
+    bool unterminated = false;
+    bool stray_quote = false;
+    bool row_done = false;
+    while (!row_done) {
+      // One cell from i: unquoted runs and quoted runs until a delimiter or newline outside
+      // quotes. A quote char opens quoting wherever it appears — exactly the rule the
+      // block splitter's quote parity assumes — and one not at the cell start is reported.
+      const size_t cell_begin = i;
+      bool in_scratch = false;
+      size_t scratch_begin = 0;
+      size_t run = i;
+      for (;;) {
+        size_t j = run;
+        while (j < size && data[j] != delim_ && data[j] != '\n' && data[j] != quote_) ++j;
+        if (j < size && data[j] == quote_ && quote_ != '\0') {
+          if (!in_scratch) {
+            in_scratch = true;
+            scratch_begin = scratch_.size();
+          }
+          scratch_.append(data + run, j - run);
+          if (j > cell_begin) stray_quote = true;
+          i = j + 1;
+          if (!QuotedRun(data, size, &i, &line)) unterminated = true;
+          run = i;
+          continue;
+        }
+        // The cell ends at j; a '\r' before the row's '\n' is part of the line ending.
+        size_t end = j;
+        if (end > run && data[end - 1] == '\r' && (j == size || data[j] == '\n')) --end;
+        if (in_scratch) {
+          scratch_.append(data + run, end - run);
+          EndCell(true, scratch_begin, scratch_.size() - scratch_begin);
+        } else {
+          EndCell(false, cell_begin, end - cell_begin);
+        }
+        i = j;
+        break;
+      }
+      if (i < size && data[i] == delim_) {
+        ++i;  // another cell follows
+      } else {
+        if (i < size) {
+          ++line;  // the '\n'
+          ++i;
+        }
+        row_done = true;
+      }
+    }
+    // A blank line (one empty unquoted cell) is no record.
+    if (refs_.size() == 1 && !refs_[0].in_scratch && refs_[0].size == 0) continue;
+    row_.cells.clear();
+    for (const CellRef& r : refs_) {
+      row_.cells.emplace_back((r.in_scratch ? scratch_.data() : data) + r.begin, r.size);
+    }
+    row_.line = row_line;
+    row_.offset = row_begin;
+    row_.unterminated = unterminated;
+    row_.stray_quote = stray_quote;
+    if (!on_row(row_)) {
+      // Stopping early: count the remaining newlines so line numbers stay right.
+      for (; i < size; ++i) line += data[i] == '\n';
+      break;
+    }
+  }
+  return line;
+}
+
+}  // namespace latebind::profiler

@@ -1,0 +1,130 @@
+// Per-path statistics gathered while walking records: step 1 (extract) and step 2 (merge)
+// of profiling; step 3 (decide types) is Finalize.
+//
+// A FieldTree holds one node per field path. Walkers (json_profiler, csv_profiler) look up
+// children by key — with a hint that makes the common case, records repeating their key
+// order, one string compare — and feed values into the node's FieldStats. Each worker
+// thread owns a tree; trees are merged at the end. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "latebind/profiler/hyperloglog.h"
+#include "latebind/profiler/profile.h"
+
+namespace latebind::profiler {
+
+// The k values with the smallest hashes: a deterministic uniform sample of the distinct
+// values, independent of record order and of how work was split between threads.
+class ExampleSample {
+ public:
+  static constexpr size_t kSize = 5;
+  // True when a value with this hash would enter the sample (check before rendering it).
+  bool Wants(uint64_t hash) const;
+  void Add(uint64_t hash, ScalarValue value);
+  void Merge(const ExampleSample& other);
+  std::vector<ScalarValue> Values() const;
+
+ private:
+  std::vector<std::pair<uint64_t, ScalarValue>> items_;  // sorted by hash
+};
+
+struct FieldStats {
+  uint64_t present = 0;  // occurrences, nulls included
+  TypeCounts types{};
+  uint64_t int_overflow = 0;  // integers beyond int64, counted as float64
+  uint64_t true_count = 0;
+  int64_t min_int = INT64_MAX;
+  int64_t max_int = INT64_MIN;
+  double min_float = 0;
+  double max_float = 0;
+  std::string min_str;  // over string, date and timestamp values
+  std::string max_str;
+  bool str_truncated = false;  // min/max strings are kept to kMaxStatBytes
+  HyperLogLog distinct;
+  ExampleSample examples;
+
+  static constexpr size_t kMaxStatBytes = 64;
+
+  void AddNull() {
+    ++present;
+    ++types[static_cast<int>(FieldType::kNull)];
+  }
+  void AddBool(bool v);
+  void AddInt(int64_t v);
+  void AddFloat(double v, bool int_overflow);
+  // `type` is kString, kDate or kTimestamp (ClassifyString/ClassifyCell decided it).
+  void AddString(std::string_view v, FieldType type);
+  void AddContainer(FieldType type) {
+    ++present;
+    ++types[static_cast<int>(type)];
+  }
+  void Merge(const FieldStats& other);
+};
+
+class FieldTree {
+ public:
+  static constexpr int32_t kRoot = 0;
+  static constexpr int32_t kNone = -1;
+
+  // At most `max_fields` paths are tracked; past that, lookups of new paths return kNone
+  // and are counted in dropped_lookups() (bounded memory on hostile input).
+  explicit FieldTree(size_t max_fields = 10000);
+
+  // The child `key` of `parent`, created on first sight. `ordinal` orders first sightings
+  // (block index << 32 | record index) so merged output order is deterministic.
+  int32_t Child(int32_t parent, std::string_view key, uint64_t ordinal) {
+    Node& p = nodes_[parent];
+    if (p.hint < p.children.size()) {
+      const int32_t c = p.children[p.hint];
+      if (nodes_[c].name == key) {
+        p.hint = p.hint + 1 == p.children.size() ? 0 : p.hint + 1;
+        return c;
+      }
+    }
+    return ChildSlow(parent, key, ordinal);
+  }
+  // The element node `parent[]` of an array.
+  int32_t Element(int32_t parent, uint64_t ordinal);
+
+  FieldStats& stats(int32_t node) { return nodes_[node].stats; }
+  uint64_t dropped_lookups() const { return dropped_; }
+
+  // Adds `other`'s paths and statistics into this tree.
+  void Merge(const FieldTree& other);
+
+  // Step 3: decides each path's type and required flag; parents before children,
+  // siblings in order of first sight. The root (the record itself) is not listed.
+  std::vector<FieldProfile> Finalize() const;
+
+  uint64_t records() const { return nodes_[kRoot].stats.present; }
+
+ private:
+  struct Node {
+    std::string name;  // key; "[]" for an array's element node
+    int32_t parent = kNone;
+    bool element = false;
+    uint64_t first_seen = UINT64_MAX;
+    std::vector<int32_t> children;
+    uint32_t hint = 0;
+    std::unique_ptr<std::unordered_map<std::string, int32_t>> index;  // for wide objects
+    FieldStats stats;
+  };
+
+  int32_t ChildSlow(int32_t parent, std::string_view key, uint64_t ordinal);
+  int32_t AddNode(int32_t parent, std::string_view name, bool element, uint64_t ordinal);
+  void MergeNode(int32_t into, const FieldTree& other, int32_t from);
+  void FinalizeNode(int32_t node, const std::string& path, bool node_required,
+                    std::vector<FieldProfile>* out) const;
+
+  std::vector<Node> nodes_;
+  size_t max_fields_;
+  uint64_t dropped_ = 0;
+};
+
+}  // namespace latebind::profiler

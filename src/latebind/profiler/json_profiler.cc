@@ -1,0 +1,333 @@
+#include "latebind/profiler/json_profiler.h"
+
+#include <cmath>
+#include <cstring>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "latebind/profiler/type_lattice.h"
+
+namespace latebind::profiler {
+namespace {
+
+namespace dom = simdjson::dom;
+namespace ondemand = simdjson::ondemand;
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+const char* KindName(dom::element_type t) {
+  switch (t) {
+    case dom::element_type::ARRAY:
+      return "an array";
+    case dom::element_type::STRING:
+      return "a string";
+    case dom::element_type::BOOL:
+      return "a boolean";
+    case dom::element_type::NULL_VALUE:
+      return "null";
+    case dom::element_type::OBJECT:
+      return "an object";
+    default:
+      return "a number";
+  }
+}
+
+// Walks a document with the on-demand parser, which stops at the first error and can
+// say where it is — the DOM parser only says what.
+simdjson::error_code WalkValue(ondemand::value v) {
+  ondemand::json_type type;
+  if (auto e = v.type().get(type)) return e;
+  switch (type) {
+    case ondemand::json_type::object: {
+      ondemand::object o;
+      if (auto e = v.get_object().get(o)) return e;
+      for (auto field : o) {
+        ondemand::field f;
+        if (auto e = std::move(field).get(f)) return e;
+        std::string_view key;
+        if (auto e = f.unescaped_key().get(key)) return e;
+        if (auto e = WalkValue(f.value())) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case ondemand::json_type::array: {
+      ondemand::array a;
+      if (auto e = v.get_array().get(a)) return e;
+      for (auto element : a) {
+        ondemand::value item;
+        if (auto e = std::move(element).get(item)) return e;
+        if (auto e = WalkValue(item)) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case ondemand::json_type::number:
+      return v.get_double().error();
+    case ondemand::json_type::string:
+      return v.get_string().error();
+    case ondemand::json_type::boolean:
+      return v.get_bool().error();
+    case ondemand::json_type::null:
+      return v.is_null().error();
+  }
+  return simdjson::SUCCESS;
+}
+
+// Best effort: the offset of the error in data[0, size), or 0 when it cannot be told.
+size_t LocateJsonError(const char* data, size_t size, simdjson::error_code code) {
+  if (code == simdjson::UTF8_ERROR) return FirstInvalidUtf8(data, size);
+  ondemand::parser parser;
+  ondemand::document doc;
+  if (parser.iterate(data, size, size + simdjson::SIMDJSON_PADDING).get(doc)) return 0;
+  ondemand::value root;
+  if (!doc.get_value().get(root)) {
+    (void)WalkValue(root);  // the error itself is what DOM already told us
+  }
+  const char* loc = nullptr;
+  if (doc.current_location().get(loc) || loc < data || loc > data + size) return size;
+  return static_cast<size_t>(loc - data);
+}
+
+// simdjson 3.0 rejects integer literals beyond 64 bits (NUMBER_ERROR). JSON allows them;
+// we profile them as float64, as the issue asks. Returns a copy of the record with each
+// such literal made a decimal ("1234...890" → "1234...890.0"), or nothing if it has none.
+std::optional<simdjson::padded_string> WidenBigIntegers(const char* data, size_t size) {
+  std::string out;
+  out.reserve(size + 16);
+  bool in_string = false;
+  bool changed = false;
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  for (size_t i = 0; i < size;) {
+    const char c = data[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < size) {
+        out.push_back(data[i + 1]);
+        i += 2;
+        continue;
+      }
+      in_string = c != '"';
+      ++i;
+    } else if (c == '"') {
+      in_string = true;
+      out.push_back(c);
+      ++i;
+    } else if (c == '-' || digit(c)) {
+      size_t j = i + (c == '-');
+      const size_t digits_begin = j;
+      while (j < size && digit(data[j])) ++j;
+      out.append(data + i, j - i);
+      const bool integer = j == size || (data[j] != '.' && data[j] != 'e' && data[j] != 'E');
+      if (integer && j - digits_begin > 19) {
+        out += ".0";
+        changed = true;
+      }
+      i = j;
+    } else {
+      out.push_back(c);
+      ++i;
+    }
+  }
+  if (!changed) return std::nullopt;
+  return simdjson::padded_string(out);
+}
+
+}  // namespace
+
+const char* DescribeJsonError(simdjson::error_code code) {
+  switch (code) {
+    case simdjson::TAPE_ERROR:
+      return "invalid JSON structure: a missing or extra comma, colon, brace, bracket or quote";
+    case simdjson::DEPTH_ERROR:
+      return "nested deeper than 1024 levels";
+    case simdjson::UNCLOSED_STRING:
+      return "unclosed string";
+    case simdjson::STRING_ERROR:
+      return "invalid string: bad escape sequence";
+    case simdjson::UNESCAPED_CHARS:
+      return "control character (such as a NUL byte or raw newline) inside a string";
+    case simdjson::UTF8_ERROR:
+      return "invalid UTF-8";
+    case simdjson::NUMBER_ERROR:
+      return "invalid number";
+    case simdjson::T_ATOM_ERROR:
+      return "invalid literal: expected 'true'";
+    case simdjson::F_ATOM_ERROR:
+      return "invalid literal: expected 'false'";
+    case simdjson::N_ATOM_ERROR:
+      return "invalid literal: expected 'null'";
+    case simdjson::EMPTY:
+      return "no JSON value";
+    case simdjson::CAPACITY:
+      return "record too large for the parser";
+    default:
+      return simdjson::error_message(code);
+  }
+}
+
+size_t FirstInvalidUtf8(const char* data, size_t size) {
+  const auto* s = reinterpret_cast<const unsigned char*>(data);
+  size_t i = 0;
+  while (i < size) {
+    const unsigned char c = s[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int n;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return i;
+    }
+    if (i + n >= size) return i;  // truncated sequence
+    for (int k = 1; k <= n; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    // Overlong forms, surrogates and code points past U+10FFFF are invalid too.
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += n + 1;
+  }
+  return size;
+}
+
+JsonRecordConsumer::JsonRecordConsumer(Format format, size_t max_fields, uint64_t base_offset)
+    : format_(format), base_offset_(base_offset), tree_(max_fields) {}
+
+uint64_t JsonRecordConsumer::Consume(const Block& block) {
+  const char* data = block.data();
+  uint64_t record = 0;
+  if (format_ == Format::kNdjson) {
+    const char* p = data;
+    const char* end = data + block.size;
+    uint64_t line = 0;
+    while (p < end) {
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+      const char* line_end = nl ? nl : end;
+      const char* b = p;
+      const char* e = line_end;
+      while (b < e && IsSpace(*b)) ++b;
+      while (e > b && IsSpace(e[-1])) --e;
+      if (b < e) {
+        Where where{block.index, line, static_cast<uint64_t>(b - p),
+                    block.offset + (b - data), 0};
+        Record(b, e - b, where, block.index << 32 | record++);
+      }
+      if (!nl) break;
+      ++line;
+      p = nl + 1;
+    }
+    return line;
+  }
+  for (const RecordSpan& span : block.spans) {
+    Where where{block.index, span.line, span.column, block.offset + span.begin, span.element};
+    Record(data + span.begin, span.end - span.begin, where, block.index << 32 | record++);
+  }
+  return block.newlines;
+}
+
+void JsonRecordConsumer::Record(const char* data, size_t size, const Where& where,
+                                uint64_t ordinal) {
+  dom::element doc;
+  // The block buffer is padded (kBlockPadding ≥ SIMDJSON_PADDING): no copy needed.
+  auto error = parser_.parse(data, size, /*realloc_if_needed=*/false).get(doc);
+  std::optional<simdjson::padded_string> widened;
+  if (error == simdjson::NUMBER_ERROR && (widened = WidenBigIntegers(data, size))) {
+    error = parser_.parse(*widened).get(doc);
+  }
+  if (error) {
+    ReportParseError(data, size, error, where);
+    return;
+  }
+  big_integers_ = widened.has_value();
+  if (doc.type() != dom::element_type::OBJECT) {
+    const std::string what =
+        where.element ? fmt::format("top-level array element {} is {}", where.element,
+                                    KindName(doc.type()))
+                      : fmt::format("top-level value is {}", KindName(doc.type()));
+    problems_.Add(Problem::Severity::kError, where.block, where.line, where.column + 1,
+                  base_offset_ + where.offset, what + ", not a record (a JSON object)");
+    return;
+  }
+  Visit(FieldTree::kRoot, doc, ordinal);
+}
+
+void JsonRecordConsumer::Visit(int32_t node, dom::element value, uint64_t ordinal) {
+  // Note: stats references are not held across Child(): it may grow the node vector.
+  switch (value.type()) {
+    case dom::element_type::OBJECT: {
+      tree_.stats(node).AddContainer(FieldType::kObject);
+      for (dom::key_value_pair field : dom::object(value)) {
+        const int32_t child = tree_.Child(node, field.key, ordinal);
+        if (child != FieldTree::kNone) Visit(child, field.value, ordinal);
+      }
+      break;
+    }
+    case dom::element_type::ARRAY: {
+      tree_.stats(node).AddContainer(FieldType::kArray);
+      dom::array array(value);
+      if (array.size() == 0) break;
+      const int32_t element = tree_.Element(node, ordinal);
+      if (element == FieldTree::kNone) break;
+      for (dom::element item : array) Visit(element, item, ordinal);
+      break;
+    }
+    case dom::element_type::INT64:
+      tree_.stats(node).AddInt(value.get_int64().value_unsafe());
+      break;
+    case dom::element_type::UINT64:
+      // Only integers above INT64_MAX are UINT64 here: beyond int64, kept as float64.
+      tree_.stats(node).AddFloat(static_cast<double>(value.get_uint64().value_unsafe()), true);
+      break;
+    case dom::element_type::DOUBLE: {
+      const double v = value.get_double().value_unsafe();
+      // In a record with widened literals, an integral value beyond int64 was one.
+      const bool overflow = big_integers_ && std::abs(v) >= 9.2233720368547758e18 && v == std::trunc(v);
+      tree_.stats(node).AddFloat(v, overflow);
+      break;
+    }
+    case dom::element_type::STRING: {
+      std::string_view s = value.get_string().value_unsafe();
+      tree_.stats(node).AddString(s, ClassifyString(s));
+      break;
+    }
+    case dom::element_type::BOOL:
+      tree_.stats(node).AddBool(value.get_bool().value_unsafe());
+      break;
+    case dom::element_type::NULL_VALUE:
+      tree_.stats(node).AddNull();
+      break;
+  }
+}
+
+void JsonRecordConsumer::ReportParseError(const char* data, size_t size,
+                                          simdjson::error_code code, const Where& where) {
+  const size_t at = LocateJsonError(data, size, code);
+  // Map the offset inside the record to a line and column of the payload.
+  uint64_t line = where.line;
+  uint64_t column = where.column;
+  for (size_t i = 0; i < at; ++i) {
+    if (data[i] == '\n') {
+      ++line;
+      column = 0;
+    } else {
+      ++column;
+    }
+  }
+  std::string message = DescribeJsonError(code);
+  if (where.element) message = fmt::format("top-level array element {}: {}", where.element, message);
+  problems_.Add(Problem::Severity::kError, where.block, line, column + 1,
+                base_offset_ + where.offset + at, std::move(message));
+}
+
+}  // namespace latebind::profiler

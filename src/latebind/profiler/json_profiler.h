@@ -1,0 +1,55 @@
+// Step 1 of profiling for JSON: walks every record of a block with simdjson's DOM parser
+// and feeds each value into the worker's FieldTree.
+//
+// NDJSON blocks are split at '\n' here (blank lines are skipped); JSON blocks (one object,
+// concatenated values, a top-level array) come with spans from JsonValueSplitter. A record
+// that fails to parse, or that is not an object, is reported with its line, column and
+// byte offset and skipped: the rest of the payload is still profiled.
+// One instance per worker thread; not thread-safe.
+#pragma once
+
+#include <simdjson.h>
+
+#include "latebind/profiler/block_pipeline.h"
+#include "latebind/profiler/field_tree.h"
+#include "latebind/profiler/problem_log.h"
+
+namespace latebind::profiler {
+
+class JsonRecordConsumer : public BlockConsumer {
+ public:
+  JsonRecordConsumer(Format format, size_t max_fields, uint64_t base_offset);
+
+  uint64_t Consume(const Block& block) override;
+
+  FieldTree& tree() { return tree_; }
+  const ProblemLog& problems() const { return problems_; }
+
+ private:
+  struct Where {
+    uint64_t block;
+    uint64_t line;     // in block
+    uint64_t column;   // 0-based
+    uint64_t offset;   // in stream
+    uint32_t element;  // 1-based top-level array element, 0 if none
+  };
+  void Record(const char* data, size_t size, const Where& where, uint64_t ordinal);
+  void Visit(int32_t node, simdjson::dom::element value, uint64_t ordinal);
+  void ReportParseError(const char* data, size_t size, simdjson::error_code code,
+                        const Where& where);
+
+  Format format_;
+  uint64_t base_offset_;  // bytes before the stream (a stripped BOM)
+  simdjson::dom::parser parser_;
+  bool big_integers_ = false;  // the current record had integer literals beyond 64 bits
+  FieldTree tree_;
+  ProblemLog problems_;
+};
+
+// Offset within `data` of the first invalid UTF-8 sequence, or `size` if valid.
+size_t FirstInvalidUtf8(const char* data, size_t size);
+
+// A readable reason for a simdjson error code.
+const char* DescribeJsonError(simdjson::error_code code);
+
+}  // namespace latebind::profiler

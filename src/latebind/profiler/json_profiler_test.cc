@@ -1,0 +1,207 @@
+// ProfileFile end to end on files: JSON and CSV walking, problems with positions, and
+// the same answer whatever the block size and thread count.
+#include "latebind/profiler/json_profiler.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "latebind/profiler/profiler.h"
+
+namespace latebind::profiler {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ProfileFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("latebind_pf_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  PayloadProfile Profile(const std::string& content, ProfileOptions options = {}) {
+    const std::string path = (dir_ / "payload").string();
+    std::ofstream(path, std::ios::binary) << content;
+    auto r = ProfileFile(path, options);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ValueOr(PayloadProfile{});
+  }
+  static const FieldProfile& Field(const PayloadProfile& p, const std::string& path) {
+    for (const auto& f : p.fields) {
+      if (f.path == path) return f;
+    }
+    ADD_FAILURE() << "no field " << path;
+    static FieldProfile none;
+    return none;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ProfileFileTest, NestedNdjson) {
+  const auto p = Profile(
+      "{\"id\":1,\"acct\":{\"iban\":\"DE1\",\"tags\":[\"a\",\"b\"]},\"amt\":1,\"d\":\"2024-01-02\"}\n"
+      "\n"
+      "{\"id\":2,\"acct\":{\"iban\":\"DE2\",\"tags\":[]},\"amt\":2.5,\"d\":\"2024-01-03\",\"memo\":null}\r\n");
+  EXPECT_EQ(p.format, Format::kNdjson);
+  EXPECT_EQ(p.records, 2u);
+  EXPECT_TRUE(p.ok());
+  EXPECT_EQ(Field(p, "id").type, FieldType::kInt64);
+  EXPECT_EQ(Field(p, "acct.iban").type, FieldType::kString);
+  EXPECT_TRUE(Field(p, "acct.iban").required);
+  EXPECT_EQ(Field(p, "acct.tags").type, FieldType::kArray);
+  EXPECT_EQ(Field(p, "acct.tags[]").present, 2u);
+  EXPECT_EQ(Field(p, "amt").type, FieldType::kFloat64);
+  EXPECT_TRUE(Field(p, "amt").widened);
+  EXPECT_EQ(Field(p, "d").type, FieldType::kDate);
+  EXPECT_EQ(std::get<std::string>(Field(p, "d").min), "2024-01-02");
+  EXPECT_FALSE(Field(p, "memo").required);
+  EXPECT_EQ(Field(p, "memo").nulls, 1u);
+  EXPECT_EQ(Field(p, "memo").type, FieldType::kNull);
+}
+
+TEST_F(ProfileFileTest, HugeIntegers) {
+  const auto p = Profile(
+      "{\"n\":9007199254740993,\"u\":18446744073709551615,\"b\":123456789012345678901234567890}\n");
+  ASSERT_TRUE(p.ok()) << (p.problems.empty() ? "" : p.problems[0].message);
+  EXPECT_EQ(Field(p, "n").type, FieldType::kInt64);  // beyond 2^53 but exact in int64
+  EXPECT_EQ(std::get<int64_t>(Field(p, "n").max), 9007199254740993);
+  EXPECT_EQ(Field(p, "u").type, FieldType::kFloat64);
+  EXPECT_FALSE(Field(p, "u").notes.empty());
+  EXPECT_EQ(Field(p, "b").type, FieldType::kFloat64);
+}
+
+TEST_F(ProfileFileTest, ErrorsCarryLineColumnAndByte) {
+  const std::string good = "{\"a\":1}\n";
+  const auto p = Profile(good + good + "{\"a\":1 \"b\":2}\n" + good + "[1,2]\n\"str\"\n");
+  EXPECT_EQ(p.records, 3u);
+  EXPECT_EQ(p.error_count, 3u);
+  ASSERT_EQ(p.problems.size(), 3u);
+  EXPECT_EQ(p.problems[0].line, 3u);
+  EXPECT_EQ(p.problems[0].column, 8u);
+  EXPECT_EQ(p.problems[0].byte_offset, 2 * good.size() + 7);
+  EXPECT_NE(p.problems[1].message.find("not a record"), std::string::npos);
+  EXPECT_EQ(p.problems[1].line, 5u);
+  EXPECT_EQ(p.problems[2].line, 6u);
+  EXPECT_EQ(FormatProblem("f.ndjson", p.problems[0]).substr(0, 22), "f.ndjson:3:8 (byte 23)");
+}
+
+TEST_F(ProfileFileTest, ArrayOfRecordsAndScalars) {
+  auto p = Profile("[\n  {\"a\": 1},\n  {\"a\": 2, \"b\": \"x\"}\n]\n");
+  EXPECT_EQ(p.format, Format::kJson);
+  EXPECT_EQ(p.records, 2u);
+  EXPECT_TRUE(p.ok());
+  EXPECT_FALSE(Field(p, "b").required);
+  p = Profile("[1, 2, 3]");
+  EXPECT_EQ(p.records, 0u);
+  EXPECT_EQ(p.error_count, 3u);
+  EXPECT_NE(p.problems[0].message.find("element 1 is a number"), std::string::npos);
+}
+
+TEST_F(ProfileFileTest, PrettyObjectAndDeepNesting) {
+  auto p = Profile("{\n  \"a\": {\n    \"b\": [1, 2]\n  }\n}\n");
+  EXPECT_EQ(p.format, Format::kJson);
+  EXPECT_EQ(Field(p, "a.b[]").type, FieldType::kInt64);
+  p = Profile(std::string(10000, '[') + std::string(10000, ']'));
+  EXPECT_FALSE(p.ok());
+  p = Profile("{\"x\":" + std::string(5000, '[') + std::string(5000, ']') + "}\n");
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.problems[0].message.find("1024"), std::string::npos);
+}
+
+TEST_F(ProfileFileTest, InvalidUtf8IsLocated) {
+  const auto p = Profile("{\"a\":\"ok\"}\n{\"a\":\"b\xff\"}\n");
+  ASSERT_EQ(p.error_count, 1u);
+  EXPECT_EQ(p.problems[0].line, 2u);
+  EXPECT_EQ(p.problems[0].column, 8u);
+  EXPECT_EQ(p.problems[0].message, "invalid UTF-8");
+}
+
+TEST_F(ProfileFileTest, CsvEveryCellTyped) {
+  const auto p = Profile(
+      "\xEF\xBB\xBFid;amount;day;flag;note\r\n"
+      "1;2.5;2024-01-01;true;\"a;b\"\r\n"
+      "2;3;2024-01-02;false;\r\n"
+      "3;x;2024-01-03;true;c\r\n"
+      "4;1\r\n");
+  EXPECT_EQ(p.format, Format::kCsv);
+  ASSERT_TRUE(p.csv.has_value());
+  EXPECT_TRUE(p.csv->bom);
+  EXPECT_TRUE(p.csv->crlf);
+  EXPECT_EQ(p.csv->delimiter, ';');
+  EXPECT_EQ(p.records, 4u);
+  EXPECT_EQ(Field(p, "id").type, FieldType::kInt64);
+  EXPECT_TRUE(Field(p, "amount").conflict);  // "x" among numbers
+  EXPECT_EQ(Field(p, "day").type, FieldType::kDate);
+  EXPECT_FALSE(Field(p, "day").required);  // the ragged last row lacks it
+  EXPECT_EQ(Field(p, "flag").type, FieldType::kBoolean);
+  EXPECT_EQ(Field(p, "note").nulls, 1u);
+  EXPECT_EQ(p.warning_count, 1u);
+  EXPECT_EQ(p.problems[0].line, 5u);
+  EXPECT_TRUE(p.ok());  // ragged rows are warnings
+}
+
+TEST_F(ProfileFileTest, SameProfileForAnyBlockSizeAndThreads) {
+  std::string ndjson;
+  std::string csv = "k,v,t\n";
+  for (int i = 0; i < 5000; ++i) {
+    ndjson += "{\"k\":" + std::to_string(i) + ",\"v\":\"val" + std::to_string(i % 97) +
+              "\",\"n\":{\"x\":[" + std::to_string(i % 3) + "]}}\n";
+    csv += std::to_string(i) + ",\"v,\"\"" + std::to_string(i % 97) + "\n" +
+           (i % 2 ? "x" : "") + "\"," + (i % 5 ? "2024-01-01" : "") + "\n";
+  }
+  ndjson.insert(ndjson.size() / 2, "{\"broken\": }\n");
+  for (const std::string& content : {ndjson, csv}) {
+    ProfileOptions one;
+    one.threads = 1;
+    const auto a = Profile(content, one);
+    ProfileOptions many;
+    many.threads = 3;
+    many.block_bytes = 1000;  // many blocks, records cut everywhere
+    const auto b = Profile(content, many);
+    EXPECT_EQ(a.records, b.records);
+    EXPECT_EQ(a.records, 5000u);
+    ASSERT_EQ(a.fields.size(), b.fields.size());
+    for (size_t i = 0; i < a.fields.size(); ++i) {
+      EXPECT_EQ(a.fields[i].path, b.fields[i].path);
+      EXPECT_EQ(a.fields[i].present, b.fields[i].present);
+      EXPECT_EQ(a.fields[i].type, b.fields[i].type);
+      EXPECT_EQ(a.fields[i].distinct_approx, b.fields[i].distinct_approx);
+      EXPECT_EQ(a.fields[i].examples, b.fields[i].examples);
+      EXPECT_EQ(a.fields[i].min, b.fields[i].min);
+      EXPECT_EQ(a.fields[i].max, b.fields[i].max);
+    }
+    ASSERT_EQ(a.problems.size(), b.problems.size());
+    for (size_t i = 0; i < a.problems.size(); ++i) {
+      EXPECT_EQ(a.problems[i].line, b.problems[i].line);
+      EXPECT_EQ(a.problems[i].byte_offset, b.problems[i].byte_offset);
+    }
+  }
+}
+
+TEST_F(ProfileFileTest, BinaryAndEmptyInput) {
+  auto p = Profile(std::string("\x00\x01\x02garbage", 10));
+  EXPECT_FALSE(p.ok());
+  EXPECT_NE(p.problems[0].message.find("NUL"), std::string::npos);
+  p = Profile("");
+  EXPECT_TRUE(p.ok());
+  EXPECT_EQ(p.records, 0u);
+  EXPECT_EQ(p.warning_count, 1u);
+}
+
+TEST_F(ProfileFileTest, RecordLongerThanLimitStops) {
+  ProfileOptions options;
+  options.block_bytes = 1024;
+  options.max_record_bytes = 4096;
+  const auto p = Profile("{\"a\":1}\n{\"s\":\"" + std::string(10000, 'x') + "\"}\n{\"a\":2}\n", options);
+  EXPECT_FALSE(p.ok());
+  EXPECT_EQ(p.records, 1u);
+  EXPECT_NE(p.problems.back().message.find("longer than 4096"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace latebind::profiler

@@ -1,0 +1,211 @@
+#include "latebind/profiler/profiler.h"
+
+#include <algorithm>
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "latebind/common/status.h"
+#include "latebind/profiler/block_pipeline.h"
+#include "latebind/profiler/csv_profiler.h"
+#include "latebind/profiler/csv_sniffer.h"
+#include "latebind/profiler/format_detector.h"
+#include "latebind/profiler/json_profiler.h"
+
+namespace latebind::profiler {
+namespace {
+
+// Bytes read before anything is decided: format detection and the CSV sniffer look at it.
+constexpr size_t kHeadBytes = 1 << 20;
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+// Stands in for a source that already failed: it must not be read again.
+class ExhaustedSource : public ByteSource {
+ public:
+  explicit ExhaustedSource(const ByteSource& failed) : failed_(failed) {}
+  arrow::Result<size_t> Read(uint8_t*, size_t) override { return 0; }
+  bool gzip() const override { return failed_.gzip(); }
+  uint64_t raw_bytes_read() const override { return failed_.raw_bytes_read(); }
+  uint64_t raw_size() const override { return failed_.raw_size(); }
+
+ private:
+  const ByteSource& failed_;
+};
+
+struct Head {
+  std::string bytes;
+  bool complete = false;  // the whole payload
+  arrow::Status error;    // why reading stopped early, if it did
+};
+
+Head ReadHead(ByteSource* source, size_t max_bytes) {
+  Head head;
+  head.bytes.resize(max_bytes);
+  size_t n = 0;
+  while (n < head.bytes.size()) {
+    auto r = source->Read(reinterpret_cast<uint8_t*>(head.bytes.data() + n), head.bytes.size() - n);
+    if (!r.ok()) {
+      head.error = r.status();
+      head.complete = true;
+      break;
+    }
+    if (*r == 0) {
+      head.complete = true;
+      break;
+    }
+    n += *r;
+  }
+  head.bytes.resize(n);
+  return head;
+}
+
+// Everything format-specific about one run: the splitter and the per-thread consumers.
+struct Plan {
+  std::unique_ptr<RecordSplitter> splitter;
+  std::vector<std::unique_ptr<BlockConsumer>> consumers;
+  std::function<FieldTree&(BlockConsumer*)> tree;
+  std::function<const ProblemLog&(BlockConsumer*)> problems;
+};
+
+Plan MakePlan(const PayloadProfile& profile, int threads, size_t max_fields, uint64_t base) {
+  Plan plan;
+  if (profile.format == Format::kCsv) {
+    const CsvDialect& d = *profile.csv;
+    if (d.quote == '\0') {
+      plan.splitter = std::make_unique<LineSplitter>();
+    } else {
+      plan.splitter = std::make_unique<CsvSplitter>(d.quote, d.escape);
+    }
+    for (int i = 0; i < threads; ++i) {
+      plan.consumers.push_back(std::make_unique<CsvRecordConsumer>(d, max_fields, base));
+    }
+    plan.tree = [](BlockConsumer* c) -> FieldTree& {
+      return static_cast<CsvRecordConsumer*>(c)->tree();
+    };
+    plan.problems = [](BlockConsumer* c) -> const ProblemLog& {
+      return static_cast<CsvRecordConsumer*>(c)->problems();
+    };
+    return plan;
+  }
+  if (profile.format == Format::kNdjson) {
+    plan.splitter = std::make_unique<LineSplitter>();
+  } else {
+    plan.splitter = std::make_unique<JsonValueSplitter>();
+  }
+  for (int i = 0; i < threads; ++i) {
+    plan.consumers.push_back(std::make_unique<JsonRecordConsumer>(profile.format, max_fields, base));
+  }
+  plan.tree = [](BlockConsumer* c) -> FieldTree& {
+    return static_cast<JsonRecordConsumer*>(c)->tree();
+  };
+  plan.problems = [](BlockConsumer* c) -> const ProblemLog& {
+    return static_cast<JsonRecordConsumer*>(c)->problems();
+  };
+  return plan;
+}
+
+void AddStop(const arrow::Status& stop, uint64_t byte_offset, uint64_t line,
+             PayloadProfile* profile) {
+  ++profile->error_count;
+  profile->problems.push_back(
+      Problem{Problem::Severity::kError, line, 0, byte_offset, stop.message()});
+}
+
+}  // namespace
+
+const char* FormatName(Format format) {
+  switch (format) {
+    case Format::kJson:
+      return "json";
+    case Format::kNdjson:
+      return "ndjson";
+    case Format::kCsv:
+      return "csv";
+  }
+  return "?";
+}
+
+arrow::Result<PayloadProfile> ProfileFile(const std::string& path, const ProfileOptions& options) {
+  ARROW_ASSIGN_OR_RAISE(std::unique_ptr<ByteSource> source, OpenFileSource(path, options.source));
+  PayloadProfile profile;
+  profile.path = path;
+  profile.gzip = source->gzip();
+
+  // Never more than a block, so the record-length limit applies from the first byte.
+  Head head = ReadHead(source.get(), std::min(kHeadBytes, options.block_bytes));
+  if (!head.error.ok() && KindOf(head.error) == ErrorKind::kUnavailable) return head.error;
+  const size_t bom = std::string_view(head.bytes).starts_with(kUtf8Bom) ? kUtf8Bom.size() : 0;
+  const std::string_view body = std::string_view(head.bytes).substr(bom);
+
+  if (options.format) {
+    profile.format = *options.format;
+  } else {
+    arrow::Result<Format> detected = DetectFormat(body, head.complete);
+    if (!detected.ok()) {
+      profile.bytes = head.bytes.size();
+      AddStop(detected.status(), 0, 0, &profile);
+      return profile;
+    }
+    profile.format = *detected;
+  }
+  if (profile.format == Format::kCsv) {
+    profile.csv = SniffCsv(body);
+    profile.csv->bom = bom > 0;
+  }
+
+  const int threads = options.threads > 0
+                          ? options.threads
+                          : std::max(1u, std::thread::hardware_concurrency());
+  Plan plan = MakePlan(profile, threads, options.max_fields, bom);
+  std::vector<BlockConsumer*> consumers;
+  for (auto& c : plan.consumers) consumers.push_back(c.get());
+  PipelineOptions pipeline;
+  pipeline.block_bytes = options.block_bytes;
+  pipeline.max_record_bytes = options.max_record_bytes;
+  pipeline.progress = options.progress;
+  ExhaustedSource exhausted(*source);
+  ByteSource* rest = head.error.ok() ? source.get() : &exhausted;
+  PipelineResult run = RunBlockPipeline(rest, body, plan.splitter.get(), consumers, pipeline);
+  if (!run.stop.ok() && KindOf(run.stop) == ErrorKind::kUnavailable) return run.stop;
+  profile.bytes = bom + run.bytes;
+
+  // Step 2: merge the per-thread trees and problem logs.
+  FieldTree& tree = plan.tree(consumers[0]);
+  for (size_t i = 1; i < consumers.size(); ++i) tree.Merge(plan.tree(consumers[i]));
+  const LineIndex lines(run.block_newlines);
+  for (BlockConsumer* c : consumers) {
+    const ProblemLog& log = plan.problems(c);
+    log.Resolve(lines, &profile.problems);
+    profile.error_count += log.errors();
+    profile.warning_count += log.warnings();
+  }
+  uint64_t total_lines = 0;
+  for (uint64_t n : run.block_newlines) total_lines += n;
+  const arrow::Status stop = head.error.ok() ? run.stop : head.error;
+  if (!stop.ok()) AddStop(stop, profile.bytes, total_lines + 1, &profile);
+  std::stable_sort(profile.problems.begin(), profile.problems.end(),
+                   [](const Problem& a, const Problem& b) { return a.byte_offset < b.byte_offset; });
+  if (profile.problems.size() > options.max_problems) profile.problems.resize(options.max_problems);
+
+  // Step 3: decide types.
+  profile.records = tree.records();
+  profile.fields = tree.Finalize();
+  profile.overflow_occurrences = tree.dropped_lookups();
+  if (profile.records == 0 && profile.error_count == 0) {
+    ++profile.warning_count;
+    profile.problems.push_back(
+        Problem{Problem::Severity::kWarning, 0, 0, 0, "no records: the payload is empty"});
+  }
+  return profile;
+}
+
+std::string FormatProblem(const std::string& path, const Problem& p) {
+  std::string where = path;
+  if (p.line > 0) where += fmt::format(":{}", p.line);
+  if (p.line > 0 && p.column > 0) where += fmt::format(":{}", p.column);
+  const char* severity = p.severity == Problem::Severity::kWarning ? "warning: " : "";
+  return fmt::format("{} (byte {}): {}{}", where, p.byte_offset, severity, p.message);
+}
+
+}  // namespace latebind::profiler

@@ -1,0 +1,161 @@
+#include "latebind/profiler/record_splitter.h"
+
+#include <cstring>
+
+namespace latebind::profiler {
+
+size_t LineSplitter::Cut(const char* data, size_t size, bool at_eof, std::vector<RecordSpan>*,
+                         uint64_t*) {
+  if (at_eof) return size;
+  const void* nl = memrchr(data, '\n', size);
+  return nl ? static_cast<const char*>(nl) - data + 1 : 0;
+}
+
+size_t CsvSplitter::Cut(const char* data, size_t size, bool at_eof, std::vector<RecordSpan>*,
+                        uint64_t*) {
+  if (at_eof) return size;
+  size_t cut = 0;
+  if (escape_ == quote_) {
+    // Outside quotes exactly when an even number of quote chars precede: doubled quotes
+    // ("") inside a field cancel out.
+    size_t pos = 0;
+    bool quoted = false;
+    while (pos < size) {
+      const void* q = std::memchr(data + pos, quote_, size - pos);
+      const size_t region_end = q ? static_cast<const char*>(q) - data : size;
+      if (!quoted && region_end > pos) {
+        const void* nl = memrchr(data + pos, '\n', region_end - pos);
+        if (nl) cut = static_cast<const char*>(nl) - data + 1;
+      }
+      if (!q) break;
+      quoted = !quoted;
+      pos = region_end + 1;
+    }
+    return cut;
+  }
+  bool quoted = false;
+  for (size_t i = 0; i < size; ++i) {
+    const char c = data[i];
+    if (quoted) {
+      if (c == escape_) {
+        ++i;
+      } else if (c == quote_) {
+        quoted = false;
+      }
+    } else if (c == quote_) {
+      quoted = true;
+    } else if (c == '\n') {
+      cut = i + 1;
+    }
+  }
+  return cut;
+}
+
+size_t JsonValueSplitter::Cut(const char* data, size_t size, bool at_eof,
+                              std::vector<RecordSpan>* spans, uint64_t* newlines) {
+  const size_t spans_before = spans->size();
+  bool in_array = in_array_;
+  uint32_t element = element_;
+  int depth = in_array ? 1 : 0;
+  bool in_string = false;
+  bool in_record = false;
+  uint64_t lines = 0;
+  size_t line_start = 0;
+  RecordSpan span;
+  // State at the last cut; the next call resumes from there.
+  size_t cut = 0;
+  uint64_t cut_lines = 0;
+  bool cut_in_array = in_array;
+  uint32_t cut_element = element;
+  auto mark_cut = [&](size_t end) {
+    cut = end;
+    cut_lines = lines;
+    cut_in_array = in_array;
+    cut_element = element;
+  };
+  auto close_record = [&](size_t end) {
+    span.end = static_cast<uint32_t>(end);
+    spans->push_back(span);
+    in_record = false;
+    mark_cut(end);
+  };
+
+  for (size_t i = 0; i < size; ++i) {
+    const char c = data[i];
+    if (c == '\n') {
+      ++lines;
+      line_start = i + 1;
+    }
+    const int level = in_array ? 1 : 0;
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped char cannot end the string
+      } else if (c == '"') {
+        in_string = false;
+        if (in_record && depth == level) close_record(i + 1);  // a bare string record
+      }
+      continue;
+    }
+    if (!in_record && depth == level) {
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+      if (in_array && c == ',') continue;
+      if (in_array && c == ']') {
+        in_array = false;
+        depth = 0;
+        mark_cut(i + 1);
+        continue;
+      }
+      if (!in_array && c == '[') {
+        in_array = true;  // a top-level array: its elements are the records
+        depth = 1;
+        element = 0;
+        continue;
+      }
+      in_record = true;
+      span = RecordSpan{static_cast<uint32_t>(i), 0, static_cast<uint32_t>(lines),
+                        static_cast<uint32_t>(i - line_start), in_array ? ++element : 0};
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '{':
+      case '[':
+        ++depth;
+        break;
+      case '}':
+      case ']':
+        // Unbalanced closers are left for the parser to report.
+        if (depth > level) --depth;
+        if (in_record && depth == level) close_record(i + 1);
+        break;
+      default:
+        if (in_record && depth == level) {
+          // A scalar record ends where a delimiter follows.
+          const char n = i + 1 < size ? data[i + 1] : '\0';
+          if (n == ',' || n == ']' || n == ' ' || n == '\n' || n == '\r' || n == '\t' ||
+              n == '{' || n == '[' || n == '"') {
+            close_record(i + 1);
+          }
+        }
+    }
+  }
+  if (at_eof) {
+    if (in_record) {
+      span.end = static_cast<uint32_t>(size);
+      spans->push_back(span);
+    }
+    *newlines = lines;
+    in_array_ = in_array;
+    element_ = element;
+    return size;
+  }
+  // Spans past the cut are rescanned with the next block.
+  while (spans->size() > spans_before && spans->back().begin >= cut) spans->pop_back();
+  in_array_ = cut_in_array;
+  element_ = cut_element;
+  if (cut > 0) *newlines = cut_lines;
+  return cut;
+}
+
+}  // namespace latebind::profiler

@@ -1,0 +1,66 @@
+// Finds record boundaries in a block of text so the block pipeline can hand complete
+// records to worker threads. One splitter per input format; each keeps the little state
+// that must survive a cut (which is always at a record boundary).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace latebind::profiler {
+
+// A record inside a block (JSON mode): byte range and its line within the block.
+struct RecordSpan {
+  uint32_t begin = 0;
+  uint32_t end = 0;
+  uint32_t line = 0;    // 0-based line in the block where the record starts
+  uint32_t column = 0;  // 0-based byte column of its first byte
+  uint32_t element = 0; // 1-based index within a top-level array; 0 when not in one
+};
+
+class RecordSplitter {
+ public:
+  virtual ~RecordSplitter() = default;
+  // Returns the length of the longest prefix of data[0, size) made of complete records;
+  // at end of input everything is complete. Spans (JSON mode) are appended to `spans`.
+  // `newlines` receives the number of '\n' in the returned prefix when the splitter
+  // counts them as it goes (JSON mode), else is left unchanged.
+  virtual size_t Cut(const char* data, size_t size, bool at_eof, std::vector<RecordSpan>* spans,
+                     uint64_t* newlines) = 0;
+};
+
+// NDJSON and unquoted CSV: records end at '\n'.
+class LineSplitter : public RecordSplitter {
+ public:
+  size_t Cut(const char* data, size_t size, bool at_eof, std::vector<RecordSpan>*,
+             uint64_t*) override;
+};
+
+// CSV with quoting: a '\n' ends a record only outside quotes. With escape == quote
+// (RFC 4180 doubling) quote parity decides, found with memchr; with a backslash escape
+// the block is scanned byte by byte.
+class CsvSplitter : public RecordSplitter {
+ public:
+  CsvSplitter(char quote, char escape) : quote_(quote), escape_(escape) {}
+  size_t Cut(const char* data, size_t size, bool at_eof, std::vector<RecordSpan>*,
+             uint64_t*) override;
+
+ private:
+  char quote_;
+  char escape_;
+};
+
+// JSON text that is not one record per line: one object, concatenated values (pretty
+// printed or not) or a top-level array whose elements are the records. Tracks strings,
+// escapes and nesting depth, not validity: simdjson judges each span.
+class JsonValueSplitter : public RecordSplitter {
+ public:
+  size_t Cut(const char* data, size_t size, bool at_eof, std::vector<RecordSpan>* spans,
+             uint64_t* newlines) override;
+
+ private:
+  bool in_array_ = false;  // inside a top-level array at the last cut
+  uint32_t element_ = 0;   // elements of the current top-level array seen so far
+};
+
+}  // namespace latebind::profiler
