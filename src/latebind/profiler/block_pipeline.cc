@@ -1,10 +1,13 @@
 #include "latebind/profiler/block_pipeline.h"
 
+#include <sys/mman.h>
+
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <thread>
 
 #include <fmt/format.h>
@@ -49,13 +52,24 @@ class BlockQueue {
 };
 
 void EnsureCapacity(Block* b, size_t capacity, size_t keep) {
-  if (b->buffer.size() >= capacity + kBlockPadding) return;
-  std::vector<char> bigger(capacity + kBlockPadding);
-  std::memcpy(bigger.data(), b->buffer.data(), keep);
-  b->buffer.swap(bigger);
+  b->buffer.Reserve(capacity + kBlockPadding, keep);
 }
 
+constexpr size_t kHugePage = 2 << 20;
+
 }  // namespace
+
+void BlockBuffer::Reserve(size_t bytes, size_t keep) {
+  if (bytes <= size_) return;
+  const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  char* p = static_cast<char*>(std::aligned_alloc(kHugePage, rounded));
+  if (p == nullptr) throw std::bad_alloc();
+  // Advice only: without THP the pages fault in one by one, slower but correct.
+  (void)::madvise(p, rounded, MADV_HUGEPAGE);
+  if (keep > 0) std::memcpy(p, data_.get(), keep);
+  data_.reset(p);
+  size_ = rounded;
+}
 
 PipelineResult RunBlockPipeline(ByteSource* source, std::string_view prefix,
                                 RecordSplitter* splitter,
@@ -103,7 +117,7 @@ PipelineResult RunBlockPipeline(ByteSource* source, std::string_view prefix,
       buf = b->buffer.data();
       std::memcpy(buf, prefix.data(), prefix.size());
       fill = prefix.size();
-      capacity = b->buffer.size() - kBlockPadding;
+      capacity = std::max(capacity, prefix.size());
     }
     b->spans.clear();
     b->newlines = UINT64_MAX;

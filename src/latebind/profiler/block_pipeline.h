@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -23,13 +25,32 @@ namespace latebind::profiler {
 // simdjson reads up to this many bytes past a document; every block buffer has them.
 inline constexpr size_t kBlockPadding = 64;
 
+// A block's memory: 2 MiB aligned and advised as transparent huge pages, since a fresh
+// 4 KiB page costs ~12 µs to fault in on our VMs (6,000 faults were 20 % of a run).
+// Not zero-filled. Move-only.
+class BlockBuffer {
+ public:
+  BlockBuffer() = default;
+  // Grows to at least `bytes`, keeping the first `keep` bytes.
+  void Reserve(size_t bytes, size_t keep);
+  char* data() const { return data_.get(); }
+  size_t size() const { return size_; }
+
+ private:
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  std::unique_ptr<char, Free> data_;
+  size_t size_ = 0;
+};
+
 struct Block {
   uint64_t index = 0;   // 0, 1, 2, ... in stream order
   uint64_t offset = 0;  // of data()[0] in the (decompressed) stream
   size_t size = 0;      // bytes of complete records
   std::vector<RecordSpan> spans;       // JSON mode: the records of the block
   uint64_t newlines = UINT64_MAX;      // '\n' count, when the splitter counted them
-  std::vector<char> buffer;            // capacity + kBlockPadding bytes, reused
+  BlockBuffer buffer;                  // capacity + kBlockPadding bytes, reused
   const char* data() const { return buffer.data(); }
 };
 

@@ -14,6 +14,10 @@
 #include <string_view>
 #include <vector>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "latebind/profiler/profile.h"
 
 namespace latebind::profiler {
@@ -42,6 +46,23 @@ class CsvTokenizer {
     size_t begin;
     size_t size;
   };
+  // The first index ≥ i of a delimiter, '\n' or quote char, or `size`.
+  size_t FindSpecial(const char* data, size_t size, size_t i) const {
+#ifdef __SSE2__
+    // 16 bytes a step: cells are ~10 bytes, so this usually ends in the first step.
+    const __m128i delim = _mm_set1_epi8(delim_);
+    const __m128i nl = _mm_set1_epi8('\n');
+    const __m128i quote = _mm_set1_epi8(quote_ ? quote_ : '\n');
+    for (; i + 16 <= size; i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i));
+      const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, delim), _mm_cmpeq_epi8(v, nl)),
+                                       _mm_cmpeq_epi8(v, quote));
+      if (const int mask = _mm_movemask_epi8(hit)) return i + __builtin_ctz(mask);
+    }
+#endif
+    while (i < size && data[i] != delim_ && data[i] != '\n' && (data[i] != quote_ || !quote_)) ++i;
+    return i;
+  }
   void EndCell(bool in_scratch, size_t begin, size_t size) {
     refs_.push_back(CellRef{in_scratch, begin, size});
   }
@@ -110,8 +131,7 @@ uint64_t CsvTokenizer::Tokenize(const char* data, size_t size, OnRow&& on_row) {
       size_t scratch_begin = 0;
       size_t run = i;
       for (;;) {
-        size_t j = run;
-        while (j < size && data[j] != delim_ && data[j] != '\n' && data[j] != quote_) ++j;
+        const size_t j = FindSpecial(data, size, run);
         if (j < size && data[j] == quote_ && quote_ != '\0') {
           if (!in_scratch) {
             in_scratch = true;

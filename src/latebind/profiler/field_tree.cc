@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include <fmt/format.h>
+// Inlined: most values are short, where call overhead would rival the hash itself.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 namespace latebind::profiler {
@@ -17,6 +19,7 @@ uint64_t HashBytes(const void* data, size_t n, uint64_t seed) {
 }
 
 constexpr size_t kMaxExampleBytes = 100;
+
 // Objects wider than this get a hash index for key lookups.
 constexpr size_t kIndexThreshold = 16;
 
@@ -88,6 +91,7 @@ void FieldStats::AddFloat(double v, bool overflow) {
 }
 
 void FieldStats::AddString(std::string_view v, FieldType type) {
+  const uint64_t h = HashBytes(v.data(), v.size(), kSeedString);
   ++present;
   const bool first = types[static_cast<int>(FieldType::kString)] +
                          types[static_cast<int>(FieldType::kDate)] +
@@ -96,12 +100,16 @@ void FieldStats::AddString(std::string_view v, FieldType type) {
   ++types[static_cast<int>(type)];
   // A prefix is a lower bound of the value: exact for min, an underestimate for max.
   const std::string_view bounded = v.substr(0, kMaxStatBytes);
-  if (first || v < min_str) min_str.assign(bounded);
-  if (first || v > max_str) {
+  const uint64_t key = StringHead(v);
+  if (first || key < min_key || (key == min_key && v < min_str)) {
+    min_str.assign(bounded);
+    min_key = key;
+  }
+  if (first || key > max_key || (key == max_key && v > max_str)) {
     max_str.assign(bounded);
+    max_key = key;
     if (bounded.size() < v.size()) str_truncated = true;
   }
-  const uint64_t h = HashBytes(v.data(), v.size(), kSeedString);
   distinct.Add(h);
   if (examples.Wants(h)) {
     std::string example(v.substr(0, kMaxExampleBytes));
@@ -117,8 +125,14 @@ void FieldStats::Merge(const FieldStats& o) {
            count(t, FieldType::kTimestamp);
   };
   if (strings(o.types) > 0) {
-    if (strings(types) == 0 || o.min_str < min_str) min_str = o.min_str;
-    if (strings(types) == 0 || o.max_str > max_str) max_str = o.max_str;
+    if (strings(types) == 0 || o.min_str < min_str) {
+      min_str = o.min_str;
+      min_key = o.min_key;
+    }
+    if (strings(types) == 0 || o.max_str > max_str) {
+      max_str = o.max_str;
+      max_key = o.max_key;
+    }
   }
   if (count(o.types, FieldType::kFloat64) > 0) {
     if (count(types, FieldType::kFloat64) == 0) {
@@ -154,6 +168,7 @@ int32_t FieldTree::AddNode(int32_t parent, std::string_view name, bool element,
   const int32_t id = static_cast<int32_t>(nodes_.size());
   Node& n = nodes_.emplace_back();
   n.name.assign(name);
+  n.head = StringHead(n.name);
   n.parent = parent;
   n.element = element;
   n.first_seen = ordinal;

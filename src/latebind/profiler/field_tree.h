@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,6 +19,19 @@
 #include "latebind/profiler/profile.h"
 
 namespace latebind::profiler {
+
+// The first 8 bytes of `s` as a big-endian integer, zero padded: it orders like the strings
+// whenever it differs, and equal strings have equal heads. One load for long strings
+// (a variable-length memcpy into a local would stall on store forwarding).
+inline uint64_t StringHead(std::string_view s) {
+  uint64_t k = 0;
+  if (s.size() >= 8) {
+    std::memcpy(&k, s.data(), 8);
+    return __builtin_bswap64(k);
+  }
+  for (size_t i = 0; i < s.size(); ++i) k |= uint64_t{static_cast<unsigned char>(s[i])} << (56 - 8 * i);
+  return k;
+}
 
 // The k values with the smallest hashes: a deterministic uniform sample of the distinct
 // values, independent of record order and of how work was split between threads.
@@ -45,6 +59,10 @@ struct FieldStats {
   double max_float = 0;
   std::string min_str;  // over string, date and timestamp values
   std::string max_str;
+  // The first 8 bytes of min_str/max_str as big-endian integers: most comparisons are
+  // decided by these without touching the strings.
+  uint64_t min_key = 0;
+  uint64_t max_key = 0;
   bool str_truncated = false;  // min/max strings are kept to kMaxStatBytes
   HyperLogLog distinct;
   ExampleSample examples;
@@ -82,7 +100,9 @@ class FieldTree {
     Node& p = nodes_[parent];
     if (p.hint < p.children.size()) {
       const int32_t c = p.children[p.hint];
-      if (nodes_[c].name == key) {
+      const Node& n = nodes_[c];
+      if (n.name.size() == key.size() && n.head == StringHead(key) &&
+          (key.size() <= 8 || std::memcmp(n.name.data() + 8, key.data() + 8, key.size() - 8) == 0)) {
         p.hint = p.hint + 1 == p.children.size() ? 0 : p.hint + 1;
         return c;
       }
@@ -107,6 +127,7 @@ class FieldTree {
  private:
   struct Node {
     std::string name;  // key; "[]" for an array's element node
+    uint64_t head = 0;  // StringHead(name)
     int32_t parent = kNone;
     bool element = false;
     uint64_t first_seen = UINT64_MAX;

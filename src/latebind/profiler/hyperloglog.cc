@@ -39,45 +39,21 @@ double Tau(double x) {
 
 }  // namespace
 
-void HyperLogLog::Add(uint64_t hash) {
-  if (!dense_.empty()) {
-    AddDense(hash);
-    return;
-  }
-  // Linear scan: the sparse set is small and this keeps it allocation-light.
-  if (std::find(sparse_.begin(), sparse_.end(), hash) != sparse_.end()) return;
-  sparse_.push_back(hash);
-  if (sparse_.size() > kSparseLimit) Densify();
-}
-
-void HyperLogLog::AddDense(uint64_t hash) {
-  const uint32_t index = static_cast<uint32_t>(hash >> kQ);
-  const uint64_t rest = hash << kPrecision;
-  const uint8_t rank =
-      rest == 0 ? kQ + 1 : static_cast<uint8_t>(std::min(std::countl_zero(rest) + 1, kQ + 1));
-  if (rank > dense_[index]) dense_[index] = rank;
-}
-
-void HyperLogLog::Densify() {
-  dense_.assign(kRegisters, 0);
-  for (uint64_t h : sparse_) AddDense(h);
-  sparse_.clear();
-  sparse_.shrink_to_fit();
-}
-
 void HyperLogLog::Merge(const HyperLogLog& other) {
-  if (other.dense_.empty()) {
-    for (uint64_t h : other.sparse_) Add(h);
+  if (other.registers_.empty()) return;
+  if (registers_.empty()) {
+    registers_ = other.registers_;
     return;
   }
-  if (dense_.empty()) Densify();
-  for (uint32_t i = 0; i < kRegisters; ++i) dense_[i] = std::max(dense_[i], other.dense_[i]);
+  for (uint32_t i = 0; i < kRegisters; ++i) {
+    registers_[i] = std::max(registers_[i], other.registers_[i]);
+  }
 }
 
 uint64_t HyperLogLog::Estimate() const {
-  if (dense_.empty()) return sparse_.size();
+  if (registers_.empty()) return 0;
   int histogram[kQ + 2] = {};
-  for (uint8_t r : dense_) ++histogram[r];
+  for (uint8_t r : registers_) ++histogram[r];
   const double m = kRegisters;
   double z = m * Tau(1.0 - histogram[kQ + 1] / m);
   for (int k = kQ; k >= 1; --k) z = 0.5 * (z + histogram[k]);

@@ -1,5 +1,6 @@
 #include "latebind/profiler/json_profiler.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -132,6 +133,16 @@ std::optional<simdjson::padded_string> WidenBigIntegers(const char* data, size_t
   return simdjson::padded_string(out);
 }
 
+uint64_t CountNewlines(const char* data, size_t size) {
+  uint64_t n = 0;
+  const char* end = data + size;
+  while (const void* nl = std::memchr(data, '\n', end - data)) {
+    ++n;
+    data = static_cast<const char*>(nl) + 1;
+  }
+  return n;
+}
+
 }  // namespace
 
 const char* DescribeJsonError(simdjson::error_code code) {
@@ -205,35 +216,65 @@ JsonRecordConsumer::JsonRecordConsumer(Format format, size_t max_fields, uint64_
     : format_(format), base_offset_(base_offset), tree_(max_fields) {}
 
 uint64_t JsonRecordConsumer::Consume(const Block& block) {
-  const char* data = block.data();
+  if (format_ == Format::kNdjson) return ConsumeNdjson(block);
   uint64_t record = 0;
-  if (format_ == Format::kNdjson) {
-    const char* p = data;
-    const char* end = data + block.size;
-    uint64_t line = 0;
-    while (p < end) {
-      const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
-      const char* line_end = nl ? nl : end;
-      const char* b = p;
-      const char* e = line_end;
-      while (b < e && IsSpace(*b)) ++b;
-      while (e > b && IsSpace(e[-1])) --e;
-      if (b < e) {
-        Where where{block.index, line, static_cast<uint64_t>(b - p),
-                    block.offset + (b - data), 0};
-        Record(b, e - b, where, block.index << 32 | record++);
-      }
-      if (!nl) break;
-      ++line;
-      p = nl + 1;
-    }
-    return line;
-  }
   for (const RecordSpan& span : block.spans) {
     Where where{block.index, span.line, span.column, block.offset + span.begin, span.element};
-    Record(data + span.begin, span.end - span.begin, where, block.index << 32 | record++);
+    Record(block.data() + span.begin, span.end - span.begin, where, block.index << 32 | record++);
   }
   return block.newlines;
+}
+
+uint64_t JsonRecordConsumer::ConsumeNdjson(const Block& block) {
+  const char* data = block.data();
+  const uint64_t newlines = CountNewlines(data, block.size);
+  uint64_t record = 0;
+  size_t fallback_from = block.size;
+  // Batch = whole block: one stage 1, no background thread (we are the parallelism).
+  parser_.threaded = false;
+  dom::document_stream stream;
+  if (parser_.parse_many(data, block.size, std::max<size_t>(block.size, 1 << 20)).get(stream)) {
+    fallback_from = 0;
+  } else {
+    for (auto it = stream.begin(); it != stream.end(); ++it) {
+      dom::element doc;
+      if ((*it).get(doc) || doc.type() != dom::element_type::OBJECT) {
+        fallback_from = it.current_index();
+        break;
+      }
+      Visit(FieldTree::kRoot, doc, block.index << 32 | record++);
+    }
+  }
+  if (fallback_from < block.size) {
+    // Back to the start of the line holding the failed document.
+    const void* nl = fallback_from ? memrchr(data, '\n', fallback_from) : nullptr;
+    const size_t line_start = nl ? static_cast<const char*>(nl) - data + 1 : 0;
+    NdjsonLines(block, line_start, CountNewlines(data, line_start), &record);
+  }
+  return newlines;
+}
+
+void JsonRecordConsumer::NdjsonLines(const Block& block, size_t from, uint64_t first_line,
+                                     uint64_t* record) {
+  const char* data = block.data();
+  const char* p = data + from;
+  const char* end = data + block.size;
+  uint64_t line = first_line;
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+    const char* line_end = nl ? nl : end;
+    const char* b = p;
+    const char* e = line_end;
+    while (b < e && IsSpace(*b)) ++b;
+    while (e > b && IsSpace(e[-1])) --e;
+    if (b < e) {
+      Where where{block.index, line, static_cast<uint64_t>(b - p), block.offset + (b - data), 0};
+      Record(b, e - b, where, block.index << 32 | (*record)++);
+    }
+    if (!nl) break;
+    ++line;
+    p = nl + 1;
+  }
 }
 
 void JsonRecordConsumer::Record(const char* data, size_t size, const Where& where,

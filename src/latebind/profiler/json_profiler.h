@@ -1,7 +1,10 @@
 // Step 1 of profiling for JSON: walks every record of a block with simdjson's DOM parser
 // and feeds each value into the worker's FieldTree.
 //
-// NDJSON blocks are split at '\n' here (blank lines are skipped); JSON blocks (one object,
+// NDJSON blocks take simdjson's parse_many fast path (one SIMD stage 1 over the whole
+// block); at the first document that fails or is not an object, the rest of the block is
+// parsed line by line, which pins each problem to its line and column and skips only the
+// bad lines. Blank lines are skipped. JSON blocks (one object,
 // concatenated values, a top-level array) come with spans from JsonValueSplitter. A record
 // that fails to parse, or that is not an object, is reported with its line, column and
 // byte offset and skipped: the rest of the payload is still profiled.
@@ -33,6 +36,9 @@ class JsonRecordConsumer : public BlockConsumer {
     uint64_t offset;   // in stream
     uint32_t element;  // 1-based top-level array element, 0 if none
   };
+  uint64_t ConsumeNdjson(const Block& block);
+  // Per-line parsing of block bytes [from, size): exact positions for every problem.
+  void NdjsonLines(const Block& block, size_t from, uint64_t first_line, uint64_t* record);
   void Record(const char* data, size_t size, const Where& where, uint64_t ordinal);
   void Visit(int32_t node, simdjson::dom::element value, uint64_t ordinal);
   void ReportParseError(const char* data, size_t size, simdjson::error_code code,
