@@ -54,10 +54,52 @@ arrow::Result<size_t> ReadFull(int fd, uint8_t* dst, size_t n, const std::string
   return done;
 }
 
-class PlainFileSource : public ByteSource {
+// Where compressed or plain bytes come from: a file descriptor or memory.
+class RawInput {
  public:
-  PlainFileSource(int fd, std::string path, uint64_t size, std::vector<uint8_t> prefix)
-      : fd_(fd), path_(std::move(path)), size_(size), prefix_(std::move(prefix)) {}
+  virtual ~RawInput() = default;
+  virtual arrow::Result<size_t> Read(uint8_t* dst, size_t n) = 0;  // fills unless at end
+  virtual uint64_t size() const = 0;
+  virtual const std::string& name() const = 0;
+};
+
+class FdInput : public RawInput {
+ public:
+  FdInput(int fd, std::string path, uint64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
+  arrow::Result<size_t> Read(uint8_t* dst, size_t n) override {
+    return ReadFull(fd_.get(), dst, n, path_);
+  }
+  uint64_t size() const override { return size_; }
+  const std::string& name() const override { return path_; }
+
+ private:
+  Fd fd_;
+  std::string path_;
+  uint64_t size_;
+};
+
+class MemoryInput : public RawInput {
+ public:
+  explicit MemoryInput(std::string_view bytes) : bytes_(bytes) {}
+  arrow::Result<size_t> Read(uint8_t* dst, size_t n) override {
+    n = std::min(n, bytes_.size() - pos_);
+    std::memcpy(dst, bytes_.data() + pos_, n);
+    pos_ += n;
+    return n;
+  }
+  uint64_t size() const override { return bytes_.size(); }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::string_view bytes_;
+  size_t pos_ = 0;
+  std::string name_ = "<memory>";
+};
+
+class PlainSource : public ByteSource {
+ public:
+  PlainSource(std::unique_ptr<RawInput> in, std::vector<uint8_t> prefix)
+      : in_(std::move(in)), prefix_(std::move(prefix)) {}
 
   arrow::Result<size_t> Read(uint8_t* dst, size_t capacity) override {
     size_t n = 0;
@@ -67,7 +109,7 @@ class PlainFileSource : public ByteSource {
       prefix_pos_ += n;
     }
     if (n < capacity) {
-      ARROW_ASSIGN_OR_RAISE(size_t r, ReadFull(fd_.get(), dst + n, capacity - n, path_));
+      ARROW_ASSIGN_OR_RAISE(size_t r, in_->Read(dst + n, capacity - n));
       n += r;
     }
     read_ += n;
@@ -75,25 +117,22 @@ class PlainFileSource : public ByteSource {
   }
   bool gzip() const override { return false; }
   uint64_t raw_bytes_read() const override { return read_; }
-  uint64_t raw_size() const override { return size_; }
+  uint64_t raw_size() const override { return in_->size(); }
 
  private:
-  Fd fd_;
-  std::string path_;
-  uint64_t size_;
+  std::unique_ptr<RawInput> in_;
   std::vector<uint8_t> prefix_;
   size_t prefix_pos_ = 0;
   uint64_t read_ = 0;
 };
 
-class GzipFileSource : public ByteSource {
+class GzipSource : public ByteSource {
  public:
-  GzipFileSource(int fd, std::string path, uint64_t size, std::vector<uint8_t> prefix,
-                 uint64_t max_out)
-      : fd_(fd), path_(std::move(path)), size_(size), in_(std::move(prefix)), max_out_(max_out) {
+  GzipSource(std::unique_ptr<RawInput> in, std::vector<uint8_t> prefix, uint64_t max_out)
+      : in_(std::move(in)), buffer_(std::move(prefix)), max_out_(max_out) {
     std::memset(&zs_, 0, sizeof(zs_));
   }
-  ~GzipFileSource() override {
+  ~GzipSource() override {
     if (initialized_) inflateEnd(&zs_);
   }
 
@@ -104,9 +143,8 @@ class GzipFileSource : public ByteSource {
         return MakeError(ErrorKind::kInternal, "zlib inflateInit2 failed");
       }
       initialized_ = true;
-      zs_.next_in = in_.data();
-      zs_.avail_in = static_cast<uInt>(in_.size());
-      consumed_ = 0;
+      zs_.next_in = buffer_.data();
+      zs_.avail_in = static_cast<uInt>(buffer_.size());
     }
     size_t produced = 0;
     while (produced < capacity && !finished_) {
@@ -120,7 +158,7 @@ class GzipFileSource : public ByteSource {
           return MakeError(ErrorKind::kBadInput,
                            fmt::format("{}: truncated gzip stream (ends at compressed byte {} "
                                        "inside a member)",
-                                       path_, consumed_));
+                                       in_->name(), consumed_));
         }
       }
       if (member_done_) {
@@ -132,43 +170,40 @@ class GzipFileSource : public ByteSource {
       zs_.avail_out = static_cast<uInt>(std::min<size_t>(capacity - produced, 1u << 30));
       const uInt avail_in_before = zs_.avail_in;
       const uInt avail_out_before = zs_.avail_out;
-      int rc = inflate(&zs_, Z_NO_FLUSH);
+      const int rc = inflate(&zs_, Z_NO_FLUSH);
       consumed_ += avail_in_before - zs_.avail_in;
       produced += avail_out_before - zs_.avail_out;
+      total_out_ += avail_out_before - zs_.avail_out;
       if (rc == Z_STREAM_END) {
         member_done_ = true;
       } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
         return MakeError(ErrorKind::kBadInput,
-                         fmt::format("{}: corrupt gzip data near compressed byte {}: {}", path_,
-                                     consumed_, zs_.msg ? zs_.msg : "inflate failed"));
+                         fmt::format("{}: corrupt gzip data near compressed byte {}: {}",
+                                     in_->name(), consumed_, zs_.msg ? zs_.msg : "inflate failed"));
       }
-      total_out_ += avail_out_before - zs_.avail_out;
       if (total_out_ > max_out_) {
         return MakeError(ErrorKind::kTooLarge,
-                         fmt::format("{}: gzip stream decompresses to more than {} bytes", path_,
-                                     max_out_));
+                         fmt::format("{}: gzip stream decompresses to more than {} bytes",
+                                     in_->name(), max_out_));
       }
     }
     return produced;
   }
   bool gzip() const override { return true; }
   uint64_t raw_bytes_read() const override { return consumed_; }
-  uint64_t raw_size() const override { return size_; }
+  uint64_t raw_size() const override { return in_->size(); }
 
  private:
   arrow::Status Refill() {
-    in_.resize(kCompressedBlockBytes);
-    ARROW_ASSIGN_OR_RAISE(size_t n, ReadFull(fd_.get(), in_.data(), in_.size(), path_));
-    // Trailing zero padding after the last member (tar and some tools add it) is ignored.
-    zs_.next_in = in_.data();
+    buffer_.resize(kCompressedBlockBytes);
+    ARROW_ASSIGN_OR_RAISE(size_t n, in_->Read(buffer_.data(), buffer_.size()));
+    zs_.next_in = buffer_.data();
     zs_.avail_in = static_cast<uInt>(n);
     return arrow::Status::OK();
   }
 
-  Fd fd_;
-  std::string path_;
-  uint64_t size_;
-  std::vector<uint8_t> in_;
+  std::unique_ptr<RawInput> in_;
+  std::vector<uint8_t> buffer_;
   uint64_t max_out_;
   z_stream zs_;
   bool initialized_ = false;
@@ -177,6 +212,19 @@ class GzipFileSource : public ByteSource {
   uint64_t consumed_ = 0;
   uint64_t total_out_ = 0;
 };
+
+arrow::Result<std::unique_ptr<ByteSource>> Wrap(std::unique_ptr<RawInput> in,
+                                                const ByteSourceOptions& options) {
+  // Peek at the magic bytes; they are handed back through the source's prefix.
+  std::vector<uint8_t> prefix(2);
+  ARROW_ASSIGN_OR_RAISE(size_t n, in->Read(prefix.data(), prefix.size()));
+  prefix.resize(n);
+  if (n == 2 && prefix[0] == 0x1f && prefix[1] == 0x8b) {
+    return std::make_unique<GzipSource>(std::move(in), std::move(prefix),
+                                        options.max_decompressed_bytes);
+  }
+  return std::make_unique<PlainSource>(std::move(in), std::move(prefix));
+}
 
 }  // namespace
 
@@ -190,16 +238,13 @@ arrow::Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& pat
   if (S_ISDIR(st.st_mode)) {
     return MakeError(ErrorKind::kBadInput, fmt::format("{}: is a directory", path));
   }
-  std::vector<uint8_t> prefix(2);
-  ARROW_ASSIGN_OR_RAISE(size_t n, ReadFull(fd, prefix.data(), prefix.size(), path));
-  prefix.resize(n);
-  const bool gzip = n == 2 && prefix[0] == 0x1f && prefix[1] == 0x8b;
-  uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (gzip) {
-    return std::make_unique<GzipFileSource>(guard.release(), path, size, std::move(prefix),
-                                            options.max_decompressed_bytes);
-  }
-  return std::make_unique<PlainFileSource>(guard.release(), path, size, std::move(prefix));
+  return Wrap(std::make_unique<FdInput>(guard.release(), path, static_cast<uint64_t>(st.st_size)),
+              options);
+}
+
+std::unique_ptr<ByteSource> OpenMemorySource(std::string_view bytes, ByteSourceOptions options) {
+  // Reading memory cannot fail.
+  return Wrap(std::make_unique<MemoryInput>(bytes), options).ValueOrDie();
 }
 
 }  // namespace latebind

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <arrow/result.h>
 
@@ -43,5 +44,9 @@ struct ByteSourceOptions {
 // kBadInput when `path` is a directory.
 arrow::Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path,
                                                            ByteSourceOptions options = {});
+
+// A source over bytes in memory (not copied: `bytes` must outlive the source); gzip is
+// recognised by its magic bytes as for files. Used by fuzzers and tests.
+std::unique_ptr<ByteSource> OpenMemorySource(std::string_view bytes, ByteSourceOptions options = {});
 
 }  // namespace latebind

@@ -7,6 +7,7 @@
 // thread owns a tree; trees are merged at the end. Not thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -85,6 +86,15 @@ struct FieldStats {
   void Merge(const FieldStats& other);
 };
 
+// Orders records across blocks: block index, record in block, and 16 low bits left for the
+// position of a key within its object.
+inline uint64_t RecordOrdinal(uint64_t block, uint64_t record) {
+  return block << 40 | std::min<uint64_t>(record, (1 << 24) - 1) << 16;
+}
+inline uint64_t KeyOrdinal(uint64_t record_ordinal, size_t position) {
+  return record_ordinal | std::min<size_t>(position, 0xFFFF);
+}
+
 class FieldTree {
  public:
   static constexpr int32_t kRoot = 0;
@@ -95,7 +105,8 @@ class FieldTree {
   explicit FieldTree(size_t max_fields = 10000);
 
   // The child `key` of `parent`, created on first sight. `ordinal` orders first sightings
-  // (block index << 32 | record index) so merged output order is deterministic.
+  // (RecordOrdinal + the key's position in its object) so that merged output lists paths
+  // in the order the data first showed them, whatever the threads did.
   int32_t Child(int32_t parent, std::string_view key, uint64_t ordinal) {
     Node& p = nodes_[parent];
     if (p.hint < p.children.size()) {

@@ -102,6 +102,20 @@ TEST(FieldTreeTest, WideObjectsAndOutOfOrderKeys) {
   }
 }
 
+TEST(FieldTreeTest, OrderOfFirstSightingSurvivesMerge) {
+  // Record 1 (seen by `late`) lists y before x; record 0 (seen by `early`) x before y.
+  FieldTree early, late;
+  late.Child(FieldTree::kRoot, "y", KeyOrdinal(RecordOrdinal(0, 1), 0));
+  late.Child(FieldTree::kRoot, "x", KeyOrdinal(RecordOrdinal(0, 1), 1));
+  early.Child(FieldTree::kRoot, "x", KeyOrdinal(RecordOrdinal(0, 0), 0));
+  early.Child(FieldTree::kRoot, "y", KeyOrdinal(RecordOrdinal(0, 0), 1));
+  late.Merge(early);
+  auto fields = late.Finalize();
+  ASSERT_EQ(fields.size(), 2u);
+  EXPECT_EQ(fields[0].path, "x");
+  EXPECT_EQ(fields[1].path, "y");
+}
+
 TEST(ExampleSampleTest, DeterministicAndDistinct) {
   ExampleSample a, b;
   for (uint64_t i = 0; i < 100; ++i) a.Add(i * 7919 % 101, static_cast<int64_t>(i));

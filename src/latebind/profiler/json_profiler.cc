@@ -220,7 +220,7 @@ uint64_t JsonRecordConsumer::Consume(const Block& block) {
   uint64_t record = 0;
   for (const RecordSpan& span : block.spans) {
     Where where{block.index, span.line, span.column, block.offset + span.begin, span.element};
-    Record(block.data() + span.begin, span.end - span.begin, where, block.index << 32 | record++);
+    Record(block.data() + span.begin, span.end - span.begin, where, RecordOrdinal(block.index, record++));
   }
   return block.newlines;
 }
@@ -242,7 +242,7 @@ uint64_t JsonRecordConsumer::ConsumeNdjson(const Block& block) {
         fallback_from = it.current_index();
         break;
       }
-      Visit(FieldTree::kRoot, doc, block.index << 32 | record++);
+      Visit(FieldTree::kRoot, doc, RecordOrdinal(block.index, record++));
     }
   }
   if (fallback_from < block.size) {
@@ -269,7 +269,7 @@ void JsonRecordConsumer::NdjsonLines(const Block& block, size_t from, uint64_t f
     while (e > b && IsSpace(e[-1])) --e;
     if (b < e) {
       Where where{block.index, line, static_cast<uint64_t>(b - p), block.offset + (b - data), 0};
-      Record(b, e - b, where, block.index << 32 | (*record)++);
+      Record(b, e - b, where, RecordOrdinal(block.index, (*record)++));
     }
     if (!nl) break;
     ++line;
@@ -308,8 +308,9 @@ void JsonRecordConsumer::Visit(int32_t node, dom::element value, uint64_t ordina
   switch (value.type()) {
     case dom::element_type::OBJECT: {
       tree_.stats(node).AddContainer(FieldType::kObject);
+      size_t position = 0;
       for (dom::key_value_pair field : dom::object(value)) {
-        const int32_t child = tree_.Child(node, field.key, ordinal);
+        const int32_t child = tree_.Child(node, field.key, KeyOrdinal(ordinal, position++));
         if (child != FieldTree::kNone) Visit(child, field.value, ordinal);
       }
       break;

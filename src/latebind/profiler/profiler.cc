@@ -128,12 +128,17 @@ const char* FormatName(Format format) {
 
 arrow::Result<PayloadProfile> ProfileFile(const std::string& path, const ProfileOptions& options) {
   ARROW_ASSIGN_OR_RAISE(std::unique_ptr<ByteSource> source, OpenFileSource(path, options.source));
+  return ProfileSource(source.get(), path, options);
+}
+
+arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::string& path,
+                                            const ProfileOptions& options) {
   PayloadProfile profile;
   profile.path = path;
   profile.gzip = source->gzip();
 
   // Never more than a block, so the record-length limit applies from the first byte.
-  Head head = ReadHead(source.get(), std::min(kHeadBytes, options.block_bytes));
+  Head head = ReadHead(source, std::min(kHeadBytes, options.block_bytes));
   if (!head.error.ok() && KindOf(head.error) == ErrorKind::kUnavailable) return head.error;
   const size_t bom = std::string_view(head.bytes).starts_with(kUtf8Bom) ? kUtf8Bom.size() : 0;
   const std::string_view body = std::string_view(head.bytes).substr(bom);
@@ -165,7 +170,7 @@ arrow::Result<PayloadProfile> ProfileFile(const std::string& path, const Profile
   pipeline.max_record_bytes = options.max_record_bytes;
   pipeline.progress = options.progress;
   ExhaustedSource exhausted(*source);
-  ByteSource* rest = head.error.ok() ? source.get() : &exhausted;
+  ByteSource* rest = head.error.ok() ? source : &exhausted;
   PipelineResult run = RunBlockPipeline(rest, body, plan.splitter.get(), consumers, pipeline);
   if (!run.stop.ok() && KindOf(run.stop) == ErrorKind::kUnavailable) return run.stop;
   profile.bytes = bom + run.bytes;

@@ -41,6 +41,10 @@ struct ProfileOptions {
 // Errors: kNotFound / kUnavailable when the file cannot be opened or read.
 arrow::Result<PayloadProfile> ProfileFile(const std::string& path, const ProfileOptions& options);
 
+// The same for a source already open; `name` is reported as the profile's path.
+arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::string& name,
+                                            const ProfileOptions& options);
+
 // A payload's problem as one line: "path:line:col (byte N): message".
 std::string FormatProblem(const std::string& path, const Problem& problem);
 
