@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 PY := .venv/bin/python
 
-.PHONY: all bootstrap build test unit e2e demo bench fuzz clean
+.PHONY: all bootstrap build test unit e2e format-check demo bench fuzz clean
 
 all: build
 
@@ -20,7 +20,11 @@ unit: build
 e2e: build
 	$(PY) -m pytest -q tests/e2e bench/test_gen_bank.py
 
-test: unit e2e
+# Style is checked, not negotiated: clang-format (Google base, 100 columns, .clang-format).
+format-check: bootstrap
+	@clang-format --dry-run --Werror $$(git ls-files '*.cc' '*.h')
+
+test: format-check unit e2e
 
 demo: build
 	@bash scripts/demo.sh

@@ -15,9 +15,8 @@
 // "seconds" is the wall time from before the threads start until all joined, setup
 // (buffer and parser allocation) included; "setup_seconds" is the slowest thread's share
 // of that spent allocating. MB = 1e6 bytes. Exit 0 ok, 1 parse/read failure, 2 usage.
-#include <simdjson.h>
-
 #include <fcntl.h>
+#include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -222,11 +221,11 @@ int main(int argc, char** argv) {
   std::vector<Range> ranges(static_cast<size_t>(threads));
   uint64_t prev = 0;
   for (int t = 0; t < threads; ++t) {
-    uint64_t end = (t + 1 == threads)
-                       ? size
-                       : line_boundary_at_or_after(fd, size * static_cast<uint64_t>(t + 1) /
-                                                           static_cast<uint64_t>(threads),
-                                                   size);
+    uint64_t end =
+        (t + 1 == threads)
+            ? size
+            : line_boundary_at_or_after(
+                  fd, size * static_cast<uint64_t>(t + 1) / static_cast<uint64_t>(threads), size);
     end = std::max(end, prev);
     ranges[static_cast<size_t>(t)] = {prev, end};
     prev = end;
@@ -256,11 +255,10 @@ int main(int argc, char** argv) {
     setup = std::max(setup, results[t].setup_seconds);
   }
   if (rc != 0) return rc;
-  std::printf(
-      "{\"bytes\":%" PRIu64 ",\"docs\":%" PRIu64
-      ",\"seconds\":%.6f,\"mb_per_s\":%.2f,\"threads\":%d,\"block_bytes\":%zu,"
-      "\"setup_seconds\":%.6f}\n",
-      size, docs, seconds, seconds > 0 ? static_cast<double>(size) / 1e6 / seconds : 0.0, threads,
-      block, setup);
+  std::printf("{\"bytes\":%" PRIu64 ",\"docs\":%" PRIu64
+              ",\"seconds\":%.6f,\"mb_per_s\":%.2f,\"threads\":%d,\"block_bytes\":%zu,"
+              "\"setup_seconds\":%.6f}\n",
+              size, docs, seconds, seconds > 0 ? static_cast<double>(size) / 1e6 / seconds : 0.0,
+              threads, block, setup);
   return 0;
 }

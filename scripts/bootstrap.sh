@@ -12,7 +12,7 @@ APT_PACKAGES=(
   libsimdjson-dev libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libzstd-dev libsqlite3-dev libxxhash-dev nlohmann-json3-dev
-  python3-venv
+  python3-venv clang-format
 )
 PY_REQUIREMENTS=scripts/requirements.txt
 

@@ -2,9 +2,8 @@
 // its options to the app; the callback it installs stores the exit code in *exit_code.
 #pragma once
 
-#include <string>
-
 #include <CLI/CLI.hpp>
+#include <string>
 
 namespace latebind::cli {
 

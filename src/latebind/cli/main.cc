@@ -1,8 +1,7 @@
 // latebind: schema-on-read ingestion for data lakes. Git-style subcommands (CLI11).
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
 
 #include "latebind/cli/commands.h"
 #include "latebind/cli/exit_codes.h"

@@ -1,9 +1,9 @@
 // latebind profile FILE... : structural profile of JSON, NDJSON and CSV files.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <iostream>
 #include <map>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "latebind/cli/commands.h"

@@ -1,9 +1,9 @@
 #include "latebind/cli/profile_table.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "latebind/profiler/profile_json.h"
 
@@ -27,7 +27,8 @@ std::string Clip(const std::string& s, size_t width) {
     if ((c & 0xC0) != 0x80) {
       if (cols == width) {
         // Replace the last column with an ellipsis.
-        while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
+        while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80)
+          out.pop_back();
         if (!out.empty()) out.pop_back();
         return out + "…";
       }
@@ -59,9 +60,9 @@ std::string Printable(char c) {
 }  // namespace
 
 std::string RenderProfileTable(const profiler::PayloadProfile& p) {
-  std::string out = fmt::format("{}: {}{}, {}, {} record(s), {} field(s)", p.path,
-                                profiler::FormatName(p.format), p.gzip ? " (gzip)" : "",
-                                HumanBytes(p.bytes), p.records, p.fields.size());
+  std::string out =
+      fmt::format("{}: {}{}, {}, {} record(s), {} field(s)", p.path, profiler::FormatName(p.format),
+                  p.gzip ? " (gzip)" : "", HumanBytes(p.bytes), p.records, p.fields.size());
   if (p.error_count || p.warning_count) {
     out += fmt::format(", {} error(s), {} warning(s)", p.error_count, p.warning_count);
   }
@@ -73,8 +74,8 @@ std::string RenderProfileTable(const profiler::PayloadProfile& p) {
                        d.escape == d.quote ? "doubled quote" : Printable(d.escape),
                        d.header ? "yes" : "no", d.crlf ? "CRLF" : "LF", d.bom ? ", UTF-8 BOM" : "");
   }
-  const std::vector<std::string> header = {"FIELD", "TYPE", "REQUIRED", "PRESENT", "NULLS",
-                                           "DISTINCT~", "MIN", "MAX", "EXAMPLES"};
+  const std::vector<std::string> header = {"FIELD",     "TYPE", "REQUIRED", "PRESENT", "NULLS",
+                                           "DISTINCT~", "MIN",  "MAX",      "EXAMPLES"};
   std::vector<std::vector<std::string>> rows;
   for (const auto& f : p.fields) {
     std::string type(FieldTypeName(f.type));
@@ -110,9 +111,10 @@ std::string RenderProfileTable(const profiler::PayloadProfile& p) {
     for (const auto& note : f.notes) out += fmt::format("  note: {}: {}\n", f.path, note);
   }
   if (p.overflow_occurrences) {
-    out += fmt::format("  note: {} occurrence(s) of field paths past the field limit were not "
-                       "profiled (raise --max-fields)\n",
-                       p.overflow_occurrences);
+    out += fmt::format(
+        "  note: {} occurrence(s) of field paths past the field limit were not "
+        "profiled (raise --max-fields)\n",
+        p.overflow_occurrences);
   }
   if (legend) out += "  (! type conflict, profiled as string; * int64 widened to float64)\n";
   return out;

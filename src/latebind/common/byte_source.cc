@@ -1,6 +1,7 @@
 #include "latebind/common/byte_source.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -9,8 +10,6 @@
 #include <cstring>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "latebind/common/status.h"
 
@@ -21,7 +20,8 @@ namespace {
 constexpr size_t kCompressedBlockBytes = 1 << 20;
 
 arrow::Status ErrnoError(const std::string& what, const std::string& path, int err) {
-  ErrorKind kind = (err == ENOENT || err == ENOTDIR) ? ErrorKind::kNotFound : ErrorKind::kUnavailable;
+  ErrorKind kind =
+      (err == ENOENT || err == ENOTDIR) ? ErrorKind::kNotFound : ErrorKind::kUnavailable;
   return MakeError(kind, fmt::format("{}: {}: {}", path, what, std::strerror(err)));
 }
 
@@ -229,7 +229,7 @@ arrow::Result<std::unique_ptr<ByteSource>> Wrap(std::unique_ptr<RawInput> in,
 }  // namespace
 
 arrow::Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path,
-                                                           ByteSourceOptions options) {
+                                                          ByteSourceOptions options) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoError("cannot open", path, errno);
   Fd guard(fd);

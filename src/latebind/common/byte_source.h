@@ -1,13 +1,13 @@
 // Sequential byte sources over local files, gzip decompressed transparently.
 #pragma once
 
+#include <arrow/result.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <arrow/result.h>
 
 namespace latebind {
 
@@ -43,10 +43,11 @@ struct ByteSourceOptions {
 // Errors: kNotFound when the file does not exist, kUnavailable for other open failures,
 // kBadInput when `path` is a directory.
 arrow::Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path,
-                                                           ByteSourceOptions options = {});
+                                                          ByteSourceOptions options = {});
 
 // A source over bytes in memory (not copied: `bytes` must outlive the source); gzip is
 // recognised by its magic bytes as for files. Used by fuzzers and tests.
-std::unique_ptr<ByteSource> OpenMemorySource(std::string_view bytes, ByteSourceOptions options = {});
+std::unique_ptr<ByteSource> OpenMemorySource(std::string_view bytes,
+                                             ByteSourceOptions options = {});
 
 }  // namespace latebind

@@ -1,12 +1,11 @@
 #include "latebind/common/byte_source.h"
 
+#include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <random>
-
-#include <gtest/gtest.h>
 
 #include "latebind/common/status.h"
 

@@ -57,8 +57,7 @@ const char* ErrorKindName(ErrorKind kind) {
 }
 
 arrow::Status MakeError(ErrorKind kind, std::string message) {
-  return arrow::Status(CodeFor(kind), std::move(message),
-                       std::make_shared<ErrorKindDetail>(kind));
+  return arrow::Status(CodeFor(kind), std::move(message), std::make_shared<ErrorKindDetail>(kind));
 }
 
 ErrorKind KindOf(const arrow::Status& status) {

@@ -5,9 +5,9 @@
 // function maps a kind to a CLI exit code (cli/exit_codes.h) and, later, one to HTTP.
 #pragma once
 
-#include <string>
-
 #include <arrow/status.h>
+
+#include <string>
 
 namespace latebind {
 

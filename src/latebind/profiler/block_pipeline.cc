@@ -1,5 +1,6 @@
 #include "latebind/profiler/block_pipeline.h"
 
+#include <fmt/format.h>
 #include <sys/mman.h>
 
 #include <condition_variable>
@@ -9,8 +10,6 @@
 #include <mutex>
 #include <new>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "latebind/common/status.h"
 
@@ -61,11 +60,14 @@ constexpr size_t kHugePage = 2 << 20;
 
 void BlockBuffer::Reserve(size_t bytes, size_t keep) {
   if (bytes <= size_) return;
-  const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-  char* p = static_cast<char*>(std::aligned_alloc(kHugePage, rounded));
+  // Huge pages only pay off for big buffers; small payloads get small ones.
+  const bool huge = bytes >= kHugePage / 2;
+  const size_t align = huge ? kHugePage : 4096;
+  const size_t rounded = (bytes + align - 1) / align * align;
+  char* p = static_cast<char*>(std::aligned_alloc(align, rounded));
   if (p == nullptr) throw std::bad_alloc();
   // Advice only: without THP the pages fault in one by one, slower but correct.
-  (void)::madvise(p, rounded, MADV_HUGEPAGE);
+  if (huge) (void)::madvise(p, rounded, MADV_HUGEPAGE);
   if (keep > 0) std::memcpy(p, data_.get(), keep);
   data_.reset(p);
   size_ = rounded;
@@ -107,7 +109,9 @@ PipelineResult RunBlockPipeline(ByteSource* source, std::string_view prefix,
   bool eof = false;
   while (!eof) {
     Block* b = free_blocks.Pop();
-    size_t capacity = std::max(options.block_bytes, carry_len * 2);
+    size_t block_bytes = options.block_bytes;
+    if (options.size_hint > 0) block_bytes = std::min<uint64_t>(block_bytes, options.size_hint + 1);
+    size_t capacity = std::max(block_bytes, carry_len * 2);
     EnsureCapacity(b, capacity, b == prev ? carry_begin + carry_len : 0);
     char* buf = b->buffer.data();
     if (prev) std::memmove(buf, prev->buffer.data() + carry_begin, carry_len);
@@ -124,7 +128,8 @@ PipelineResult RunBlockPipeline(ByteSource* source, std::string_view prefix,
     size_t cut = 0;
     for (;;) {
       while (fill < capacity && !eof) {
-        arrow::Result<size_t> n = source->Read(reinterpret_cast<uint8_t*>(buf + fill), capacity - fill);
+        arrow::Result<size_t> n =
+            source->Read(reinterpret_cast<uint8_t*>(buf + fill), capacity - fill);
         if (!n.ok()) {
           result.stop = n.status();
           eof = true;  // process what was read, then stop

@@ -8,14 +8,14 @@
 // for a record longer than a block, up to max_record_bytes.
 #pragma once
 
+#include <arrow/status.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
-
-#include <arrow/status.h>
 
 #include "latebind/common/byte_source.h"
 #include "latebind/profiler/record_splitter.h"
@@ -45,12 +45,12 @@ class BlockBuffer {
 };
 
 struct Block {
-  uint64_t index = 0;   // 0, 1, 2, ... in stream order
-  uint64_t offset = 0;  // of data()[0] in the (decompressed) stream
-  size_t size = 0;      // bytes of complete records
-  std::vector<RecordSpan> spans;       // JSON mode: the records of the block
-  uint64_t newlines = UINT64_MAX;      // '\n' count, when the splitter counted them
-  BlockBuffer buffer;                  // capacity + kBlockPadding bytes, reused
+  uint64_t index = 0;              // 0, 1, 2, ... in stream order
+  uint64_t offset = 0;             // of data()[0] in the (decompressed) stream
+  size_t size = 0;                 // bytes of complete records
+  std::vector<RecordSpan> spans;   // JSON mode: the records of the block
+  uint64_t newlines = UINT64_MAX;  // '\n' count, when the splitter counted them
+  BlockBuffer buffer;              // capacity + kBlockPadding bytes, reused
   const char* data() const { return buffer.data(); }
 };
 
@@ -69,13 +69,16 @@ struct PipelineOptions {
   size_t block_bytes = 4 << 20;
   // A record longer than this stops the stream with kTooLarge (default 256 MiB).
   size_t max_record_bytes = 256 << 20;
+  // Expected stream size when known (0: unknown). Small payloads then get small buffers
+  // instead of full blocks, which matters when many small payloads are profiled.
+  uint64_t size_hint = 0;
   // Called by the producer after each block with raw bytes read and total; may be empty.
   std::function<void(uint64_t done, uint64_t total)> progress;
 };
 
 struct PipelineResult {
-  uint64_t bytes = 0;                   // stream bytes consumed
-  std::vector<uint64_t> block_newlines; // per block index
+  uint64_t bytes = 0;                    // stream bytes consumed
+  std::vector<uint64_t> block_newlines;  // per block index
   // OK, or why the stream stopped early (corrupt gzip, record too long, I/O error).
   // Blocks before the stop were consumed.
   arrow::Status stop;

@@ -1,9 +1,9 @@
 #include "latebind/profiler/csv_profiler.h"
 
-#include <cstring>
-
 #include <fmt/format.h>
 #include <simdjson.h>
+
+#include <cstring>
 
 #include "latebind/profiler/json_profiler.h"
 #include "latebind/profiler/type_lattice.h"
@@ -67,9 +67,9 @@ uint64_t CsvRecordConsumer::Consume(const Block& block) {
                     "quote character inside a field that does not start with one");
     }
     if (row.cells.size() != expected) {
-      problems_.Add(Problem::Severity::kWarning, block.index, row.line, 1, offset,
-                    fmt::format("ragged row: {} field(s), expected {}", row.cells.size(),
-                                expected));
+      problems_.Add(
+          Problem::Severity::kWarning, block.index, row.line, 1, offset,
+          fmt::format("ragged row: {} field(s), expected {}", row.cells.size(), expected));
     }
     tree_.stats(FieldTree::kRoot).AddContainer(FieldType::kObject);
     const size_t n = std::min(expected, row.cells.size());

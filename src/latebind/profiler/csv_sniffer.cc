@@ -1,10 +1,10 @@
 #include "latebind/profiler/csv_sniffer.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "latebind/profiler/csv_tokenizer.h"
 #include "latebind/profiler/type_lattice.h"
@@ -118,8 +118,9 @@ CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
     }
   }
   for (Candidate& c : candidates) ScoreDialect(sample, options.sample_rows, complete, &c);
-  const Candidate& best = *std::min_element(
-      candidates.begin(), candidates.end(), [](const auto& a, const auto& b) { return Better(a, b); });
+  const Candidate& best =
+      *std::min_element(candidates.begin(), candidates.end(),
+                        [](const auto& a, const auto& b) { return Better(a, b); });
 
   CsvDialect dialect = best.dialect;
   const size_t nl = sample.find('\n');

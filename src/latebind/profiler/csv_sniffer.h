@@ -3,9 +3,9 @@
 // types: every cell of every record is typed later by the CSV profiler.
 #pragma once
 
-#include <string_view>
-
 #include <arrow/result.h>
+
+#include <string_view>
 
 #include "latebind/profiler/profile.h"
 

@@ -2,9 +2,9 @@
 // deviations: backslash escapes, CRLF or LF, quoted fields spanning lines).
 //
 // Lenient where data in the wild is: text after a closing quote is appended to the cell,
-// and a quote inside a cell opens a quoted run (flagged as stray_quote). A quoted field still open at the end of the
-// input is reported through `unterminated`. Used by the sniffer (on a sample, for each
-// candidate dialect) and by the CSV profiler (on every block). Not thread-safe; one per
+// and a quote inside a cell opens a quoted run (flagged as stray_quote). A quoted field still open
+// at the end of the input is reported through `unterminated`. Used by the sniffer (on a sample, for
+// each candidate dialect) and by the CSV profiler (on every block). Not thread-safe; one per
 // thread, reused across calls so its buffers are allocated once.
 #pragma once
 
@@ -24,10 +24,10 @@ namespace latebind::profiler {
 
 struct CsvRow {
   std::vector<std::string_view> cells;  // valid until the next row
-  uint64_t line = 0;        // 0-based line (in the tokenized text) where the row starts
-  uint64_t offset = 0;      // byte offset of the row in the tokenized text
-  bool unterminated = false;  // ended inside a quoted field at end of input
-  bool stray_quote = false;   // a quote char inside a cell, not at its start
+  uint64_t line = 0;                    // 0-based line (in the tokenized text) where the row starts
+  uint64_t offset = 0;                  // byte offset of the row in the tokenized text
+  bool unterminated = false;            // ended inside a quoted field at end of input
+  bool stray_quote = false;             // a quote char inside a cell, not at its start
 };
 
 class CsvTokenizer {
@@ -55,8 +55,8 @@ class CsvTokenizer {
     const __m128i quote = _mm_set1_epi8(quote_ ? quote_ : '\n');
     for (; i + 16 <= size; i += 16) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i));
-      const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, delim), _mm_cmpeq_epi8(v, nl)),
-                                       _mm_cmpeq_epi8(v, quote));
+      const __m128i hit = _mm_or_si128(
+          _mm_or_si128(_mm_cmpeq_epi8(v, delim), _mm_cmpeq_epi8(v, nl)), _mm_cmpeq_epi8(v, quote));
       if (const int mask = _mm_movemask_epi8(hit)) return i + __builtin_ctz(mask);
     }
 #endif

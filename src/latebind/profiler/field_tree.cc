@@ -1,9 +1,9 @@
 #include "latebind/profiler/field_tree.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
-
-#include <fmt/format.h>
 // Inlined: most values are short, where call overhead would rival the hash itself.
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -159,8 +159,7 @@ FieldTree::FieldTree(size_t max_fields) : max_fields_(max_fields) {
   nodes_[kRoot].first_seen = 0;
 }
 
-int32_t FieldTree::AddNode(int32_t parent, std::string_view name, bool element,
-                           uint64_t ordinal) {
+int32_t FieldTree::AddNode(int32_t parent, std::string_view name, bool element, uint64_t ordinal) {
   if (nodes_.size() > max_fields_) {
     ++dropped_;
     return kNone;
@@ -225,8 +224,8 @@ void FieldTree::MergeNode(int32_t into, const FieldTree& other, int32_t from) {
   nodes_[into].first_seen = std::min(nodes_[into].first_seen, src.first_seen);
   for (int32_t child : src.children) {
     const Node& c = other.nodes_[child];
-    const int32_t target = c.element ? Element(into, c.first_seen)
-                                     : Child(into, c.name, c.first_seen);
+    const int32_t target =
+        c.element ? Element(into, c.first_seen) : Child(into, c.name, c.first_seen);
     if (target == kNone) continue;  // counted in dropped_
     MergeNode(target, other, child);
   }
@@ -299,7 +298,8 @@ void FieldTree::FinalizeNode(int32_t node, const std::string& path, bool node_re
       case FieldType::kString:
       case FieldType::kDate:
       case FieldType::kTimestamp:
-        if (s.types[static_cast<int>(FieldType::kString)] + s.types[static_cast<int>(FieldType::kDate)] +
+        if (s.types[static_cast<int>(FieldType::kString)] +
+                s.types[static_cast<int>(FieldType::kDate)] +
                 s.types[static_cast<int>(FieldType::kTimestamp)] >
             0) {
           f.min = s.min_str;
@@ -310,8 +310,8 @@ void FieldTree::FinalizeNode(int32_t node, const std::string& path, bool node_re
         break;
     }
     if (s.int_overflow > 0) {
-      f.notes.push_back(fmt::format(
-          "{} integer(s) beyond the int64 range were counted as float64", s.int_overflow));
+      f.notes.push_back(fmt::format("{} integer(s) beyond the int64 range were counted as float64",
+                                    s.int_overflow));
     }
     if (d.conflict) {
       std::string mix;
@@ -323,7 +323,8 @@ void FieldTree::FinalizeNode(int32_t node, const std::string& path, bool node_re
       f.notes.push_back("type conflict, profiled as string: " + mix);
     }
     if (s.str_truncated) {
-      f.notes.push_back(fmt::format("max compares only the first {} bytes", FieldStats::kMaxStatBytes));
+      f.notes.push_back(
+          fmt::format("max compares only the first {} bytes", FieldStats::kMaxStatBytes));
     }
     // Copies: `out` may reallocate while the children are appended.
     const std::string child_path = f.path;

@@ -30,7 +30,8 @@ inline uint64_t StringHead(std::string_view s) {
     std::memcpy(&k, s.data(), 8);
     return __builtin_bswap64(k);
   }
-  for (size_t i = 0; i < s.size(); ++i) k |= uint64_t{static_cast<unsigned char>(s[i])} << (56 - 8 * i);
+  for (size_t i = 0; i < s.size(); ++i)
+    k |= uint64_t{static_cast<unsigned char>(s[i])} << (56 - 8 * i);
   return k;
 }
 
@@ -113,7 +114,8 @@ class FieldTree {
       const int32_t c = p.children[p.hint];
       const Node& n = nodes_[c];
       if (n.name.size() == key.size() && n.head == StringHead(key) &&
-          (key.size() <= 8 || std::memcmp(n.name.data() + 8, key.data() + 8, key.size() - 8) == 0)) {
+          (key.size() <= 8 ||
+           std::memcmp(n.name.data() + 8, key.data() + 8, key.size() - 8) == 0)) {
         p.hint = p.hint + 1 == p.children.size() ? 0 : p.hint + 1;
         return c;
       }
@@ -137,7 +139,7 @@ class FieldTree {
 
  private:
   struct Node {
-    std::string name;  // key; "[]" for an array's element node
+    std::string name;   // key; "[]" for an array's element node
     uint64_t head = 0;  // StringHead(name)
     int32_t parent = kNone;
     bool element = false;

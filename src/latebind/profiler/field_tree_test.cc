@@ -40,12 +40,13 @@ TEST(FieldTreeTest, PathsTypesAndRequired) {
   ASSERT_EQ(fields.size(), 6u);
   std::vector<std::string> paths;
   for (const auto& f : fields) paths.push_back(f.path);
-  EXPECT_EQ(paths, (std::vector<std::string>{"a", "a.b", "list", "list[]", "list[].x", "list[].y"}));
+  EXPECT_EQ(paths,
+            (std::vector<std::string>{"a", "a.b", "list", "list[]", "list[].x", "list[].y"}));
   EXPECT_TRUE(Find(fields, "a")->required);
   EXPECT_TRUE(Find(fields, "a.b")->required);
   EXPECT_EQ(Find(fields, "a.b")->type, FieldType::kFloat64);
   EXPECT_TRUE(Find(fields, "a.b")->widened);
-  EXPECT_FALSE(Find(fields, "list")->required);    // missing from the second record
+  EXPECT_FALSE(Find(fields, "list")->required);     // missing from the second record
   EXPECT_TRUE(Find(fields, "list[].x")->required);  // in every element
   EXPECT_FALSE(Find(fields, "list[].y")->required);
   EXPECT_EQ(Find(fields, "list[]")->present, 2u);

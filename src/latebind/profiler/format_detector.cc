@@ -1,10 +1,10 @@
 #include "latebind/profiler/format_detector.h"
 
-#include <cstring>
-#include <string>
-
 #include <fmt/format.h>
 #include <simdjson.h>
+
+#include <cstring>
+#include <string>
 
 #include "latebind/common/status.h"
 

@@ -1,9 +1,9 @@
 // Decides a payload's format from its first bytes (content, not the file name).
 #pragma once
 
-#include <string_view>
-
 #include <arrow/result.h>
+
+#include <string_view>
 
 #include "latebind/profiler/profile.h"
 

@@ -27,8 +27,8 @@ class HyperLogLog {
     const uint32_t index = static_cast<uint32_t>(hash >> (64 - kPrecision));
     const uint64_t rest = hash << kPrecision;
     // Rank of the first 1 bit after the index bits; all zeros saturate at 64 - p + 1.
-    const uint8_t rank = static_cast<uint8_t>(rest == 0 ? 64 - kPrecision + 1
-                                                        : std::countl_zero(rest) + 1);
+    const uint8_t rank =
+        static_cast<uint8_t>(rest == 0 ? 64 - kPrecision + 1 : std::countl_zero(rest) + 1);
     if (rank > registers_[index]) registers_[index] = rank;
   }
   void Merge(const HyperLogLog& other);

@@ -1,9 +1,9 @@
 #include "latebind/profiler/hyperloglog.h"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
 #include <xxhash.h>
+
+#include <cmath>
 
 namespace latebind::profiler {
 namespace {

@@ -1,11 +1,11 @@
 #include "latebind/profiler/json_profiler.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "latebind/profiler/type_lattice.h"
 
@@ -220,7 +220,8 @@ uint64_t JsonRecordConsumer::Consume(const Block& block) {
   uint64_t record = 0;
   for (const RecordSpan& span : block.spans) {
     Where where{block.index, span.line, span.column, block.offset + span.begin, span.element};
-    Record(block.data() + span.begin, span.end - span.begin, where, RecordOrdinal(block.index, record++));
+    Record(block.data() + span.begin, span.end - span.begin, where,
+           RecordOrdinal(block.index, record++));
   }
   return block.newlines;
 }
@@ -293,9 +294,9 @@ void JsonRecordConsumer::Record(const char* data, size_t size, const Where& wher
   big_integers_ = widened.has_value();
   if (doc.type() != dom::element_type::OBJECT) {
     const std::string what =
-        where.element ? fmt::format("top-level array element {} is {}", where.element,
-                                    KindName(doc.type()))
-                      : fmt::format("top-level value is {}", KindName(doc.type()));
+        where.element
+            ? fmt::format("top-level array element {} is {}", where.element, KindName(doc.type()))
+            : fmt::format("top-level value is {}", KindName(doc.type()));
     problems_.Add(Problem::Severity::kError, where.block, where.line, where.column + 1,
                   base_offset_ + where.offset, what + ", not a record (a JSON object)");
     return;
@@ -334,7 +335,8 @@ void JsonRecordConsumer::Visit(int32_t node, dom::element value, uint64_t ordina
     case dom::element_type::DOUBLE: {
       const double v = value.get_double().value_unsafe();
       // In a record with widened literals, an integral value beyond int64 was one.
-      const bool overflow = big_integers_ && std::abs(v) >= 9.2233720368547758e18 && v == std::trunc(v);
+      const bool overflow =
+          big_integers_ && std::abs(v) >= 9.2233720368547758e18 && v == std::trunc(v);
       tree_.stats(node).AddFloat(v, overflow);
       break;
     }
@@ -352,8 +354,8 @@ void JsonRecordConsumer::Visit(int32_t node, dom::element value, uint64_t ordina
   }
 }
 
-void JsonRecordConsumer::ReportParseError(const char* data, size_t size,
-                                          simdjson::error_code code, const Where& where) {
+void JsonRecordConsumer::ReportParseError(const char* data, size_t size, simdjson::error_code code,
+                                          const Where& where) {
   const size_t at = LocateJsonError(data, size, code);
   // Map the offset inside the record to a line and column of the payload.
   uint64_t line = where.line;
@@ -367,7 +369,8 @@ void JsonRecordConsumer::ReportParseError(const char* data, size_t size,
     }
   }
   std::string message = DescribeJsonError(code);
-  if (where.element) message = fmt::format("top-level array element {}: {}", where.element, message);
+  if (where.element)
+    message = fmt::format("top-level array element {}: {}", where.element, message);
   problems_.Add(Problem::Severity::kError, where.block, line, column + 1,
                 base_offset_ + where.offset + at, std::move(message));
 }

@@ -2,10 +2,10 @@
 // the same answer whatever the block size and thread count.
 #include "latebind/profiler/json_profiler.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "latebind/profiler/profiler.h"
 
@@ -18,7 +18,8 @@ class ProfileFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("latebind_pf_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("latebind_pf_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -44,9 +45,11 @@ class ProfileFileTest : public ::testing::Test {
 
 TEST_F(ProfileFileTest, NestedNdjson) {
   const auto p = Profile(
-      "{\"id\":1,\"acct\":{\"iban\":\"DE1\",\"tags\":[\"a\",\"b\"]},\"amt\":1,\"d\":\"2024-01-02\"}\n"
+      "{\"id\":1,\"acct\":{\"iban\":\"DE1\",\"tags\":[\"a\",\"b\"]},\"amt\":1,\"d\":\"2024-01-02\"}"
       "\n"
-      "{\"id\":2,\"acct\":{\"iban\":\"DE2\",\"tags\":[]},\"amt\":2.5,\"d\":\"2024-01-03\",\"memo\":null}\r\n");
+      "\n"
+      "{\"id\":2,\"acct\":{\"iban\":\"DE2\",\"tags\":[]},\"amt\":2.5,\"d\":\"2024-01-03\",\"memo\":"
+      "null}\r\n");
   EXPECT_EQ(p.format, Format::kNdjson);
   EXPECT_EQ(p.records, 2u);
   EXPECT_TRUE(p.ok());
@@ -151,8 +154,8 @@ TEST_F(ProfileFileTest, SameProfileForAnyBlockSizeAndThreads) {
   for (int i = 0; i < 5000; ++i) {
     ndjson += "{\"k\":" + std::to_string(i) + ",\"v\":\"val" + std::to_string(i % 97) +
               "\",\"n\":{\"x\":[" + std::to_string(i % 3) + "]}}\n";
-    csv += std::to_string(i) + ",\"v,\"\"" + std::to_string(i % 97) + "\n" +
-           (i % 2 ? "x" : "") + "\"," + (i % 5 ? "2024-01-01" : "") + "\n";
+    csv += std::to_string(i) + ",\"v,\"\"" + std::to_string(i % 97) + "\n" + (i % 2 ? "x" : "") +
+           "\"," + (i % 5 ? "2024-01-01" : "") + "\n";
   }
   ndjson.insert(ndjson.size() / 2, "{\"broken\": }\n");
   for (const std::string& content : {ndjson, csv}) {
@@ -197,7 +200,8 @@ TEST_F(ProfileFileTest, RecordLongerThanLimitStops) {
   ProfileOptions options;
   options.block_bytes = 1024;
   options.max_record_bytes = 4096;
-  const auto p = Profile("{\"a\":1}\n{\"s\":\"" + std::string(10000, 'x') + "\"}\n{\"a\":2}\n", options);
+  const auto p =
+      Profile("{\"a\":1}\n{\"s\":\"" + std::string(10000, 'x') + "\"}\n{\"a\":2}\n", options);
   EXPECT_FALSE(p.ok());
   EXPECT_EQ(p.records, 1u);
   EXPECT_NE(p.problems.back().message.find("longer than 4096"), std::string::npos);

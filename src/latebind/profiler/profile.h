@@ -26,7 +26,7 @@ struct CsvDialect {
   char escape = '"';  // == quote: RFC 4180 doubling; '\\': backslash escapes
   bool header = true;
   bool bom = false;
-  bool crlf = false;  // the first line ends in CRLF (mixed endings are accepted)
+  bool crlf = false;                 // the first line ends in CRLF (mixed endings are accepted)
   std::vector<std::string> columns;  // names from the header, or column0, column1, ...
 };
 
@@ -49,8 +49,8 @@ struct FieldProfile {
 struct Problem {
   enum class Severity { kError, kWarning };
   Severity severity = Severity::kError;
-  uint64_t line = 0;    // 1-based; 0 when not known
-  uint64_t column = 0;  // 1-based byte column in the line; 0 when not known
+  uint64_t line = 0;         // 1-based; 0 when not known
+  uint64_t column = 0;       // 1-based byte column in the line; 0 when not known
   uint64_t byte_offset = 0;  // from the start of the (decompressed) data
   std::string message;
 };
@@ -65,8 +65,8 @@ struct PayloadProfile {
   std::vector<FieldProfile> fields;  // parents before children, in order of first sight
   // Occurrences of paths past the field limit (ProfileOptions::max_fields), not profiled.
   uint64_t overflow_occurrences = 0;
-  std::vector<Problem> problems;     // the first ones of each severity, in input order
-  uint64_t error_count = 0;          // all errors, including those not kept in `problems`
+  std::vector<Problem> problems;  // the first ones of each severity, in input order
+  uint64_t error_count = 0;       // all errors, including those not kept in `problems`
   uint64_t warning_count = 0;
 
   bool ok() const { return error_count == 0; }

@@ -42,7 +42,8 @@ nlohmann::ordered_json ProfileToJson(const PayloadProfile& p) {
   for (const FieldProfile& f : p.fields) {
     json types = json::object();
     for (int i = 0; i < kFieldTypeCount; ++i) {
-      if (f.type_counts[i]) types[std::string(FieldTypeName(static_cast<FieldType>(i)))] = f.type_counts[i];
+      if (f.type_counts[i])
+        types[std::string(FieldTypeName(static_cast<FieldType>(i)))] = f.type_counts[i];
     }
     json examples = json::array();
     for (const ScalarValue& e : f.examples) examples.push_back(ScalarToJson(e));
@@ -66,11 +67,12 @@ nlohmann::ordered_json ProfileToJson(const PayloadProfile& p) {
   out["warnings"] = p.warning_count;
   json problems = json::array();
   for (const Problem& pr : p.problems) {
-    problems.push_back({{"severity", pr.severity == Problem::Severity::kError ? "error" : "warning"},
-                        {"line", pr.line},
-                        {"column", pr.column},
-                        {"byte", pr.byte_offset},
-                        {"message", pr.message}});
+    problems.push_back(
+        {{"severity", pr.severity == Problem::Severity::kError ? "error" : "warning"},
+         {"line", pr.line},
+         {"column", pr.column},
+         {"byte", pr.byte_offset},
+         {"message", pr.message}});
   }
   out["problems"] = problems;
   return out;

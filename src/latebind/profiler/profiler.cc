@@ -1,10 +1,10 @@
 #include "latebind/profiler/profiler.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <memory>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "latebind/common/status.h"
 #include "latebind/profiler/block_pipeline.h"
@@ -94,7 +94,8 @@ Plan MakePlan(const PayloadProfile& profile, int threads, size_t max_fields, uin
     plan.splitter = std::make_unique<JsonValueSplitter>();
   }
   for (int i = 0; i < threads; ++i) {
-    plan.consumers.push_back(std::make_unique<JsonRecordConsumer>(profile.format, max_fields, base));
+    plan.consumers.push_back(
+        std::make_unique<JsonRecordConsumer>(profile.format, max_fields, base));
   }
   plan.tree = [](BlockConsumer* c) -> FieldTree& {
     return static_cast<JsonRecordConsumer*>(c)->tree();
@@ -159,9 +160,8 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
     profile.csv->bom = bom > 0;
   }
 
-  const int threads = options.threads > 0
-                          ? options.threads
-                          : std::max(1u, std::thread::hardware_concurrency());
+  const int threads =
+      options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   Plan plan = MakePlan(profile, threads, options.max_fields, bom);
   std::vector<BlockConsumer*> consumers;
   for (auto& c : plan.consumers) consumers.push_back(c.get());
@@ -169,6 +169,11 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
   pipeline.block_bytes = options.block_bytes;
   pipeline.max_record_bytes = options.max_record_bytes;
   pipeline.progress = options.progress;
+  if (head.complete) {
+    pipeline.size_hint = body.size();
+  } else if (!source->gzip()) {
+    pipeline.size_hint = source->raw_size();
+  }
   ExhaustedSource exhausted(*source);
   ByteSource* rest = head.error.ok() ? source : &exhausted;
   PipelineResult run = RunBlockPipeline(rest, body, plan.splitter.get(), consumers, pipeline);
@@ -189,8 +194,9 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
   for (uint64_t n : run.block_newlines) total_lines += n;
   const arrow::Status stop = head.error.ok() ? run.stop : head.error;
   if (!stop.ok()) AddStop(stop, profile.bytes, total_lines + 1, &profile);
-  std::stable_sort(profile.problems.begin(), profile.problems.end(),
-                   [](const Problem& a, const Problem& b) { return a.byte_offset < b.byte_offset; });
+  std::stable_sort(
+      profile.problems.begin(), profile.problems.end(),
+      [](const Problem& a, const Problem& b) { return a.byte_offset < b.byte_offset; });
   if (profile.problems.size() > options.max_problems) profile.problems.resize(options.max_problems);
 
   // Step 3: decide types.

@@ -6,11 +6,11 @@
 // into their own FieldTree (step 1), merges the trees (step 2) and decides types (step 3).
 #pragma once
 
+#include <arrow/result.h>
+
 #include <functional>
 #include <optional>
 #include <string>
-
-#include <arrow/result.h>
 
 #include "latebind/common/byte_source.h"
 #include "latebind/profiler/profile.h"

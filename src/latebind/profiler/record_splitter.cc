@@ -133,8 +133,8 @@ size_t JsonValueSplitter::Cut(const char* data, size_t size, bool at_eof,
         if (in_record && depth == level) {
           // A scalar record ends where a delimiter follows.
           const char n = i + 1 < size ? data[i + 1] : '\0';
-          if (n == ',' || n == ']' || n == ' ' || n == '\n' || n == '\r' || n == '\t' ||
-              n == '{' || n == '[' || n == '"') {
+          if (n == ',' || n == ']' || n == ' ' || n == '\n' || n == '\r' || n == '\t' || n == '{' ||
+              n == '[' || n == '"') {
             close_record(i + 1);
           }
         }

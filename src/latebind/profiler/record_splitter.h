@@ -13,9 +13,9 @@ namespace latebind::profiler {
 struct RecordSpan {
   uint32_t begin = 0;
   uint32_t end = 0;
-  uint32_t line = 0;    // 0-based line in the block where the record starts
-  uint32_t column = 0;  // 0-based byte column of its first byte
-  uint32_t element = 0; // 1-based index within a top-level array; 0 when not in one
+  uint32_t line = 0;     // 0-based line in the block where the record starts
+  uint32_t column = 0;   // 0-based byte column of its first byte
+  uint32_t element = 0;  // 1-based index within a top-level array; 0 when not in one
 };
 
 class RecordSplitter {

@@ -1,8 +1,8 @@
 #include "latebind/profiler/record_splitter.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace latebind::profiler {
 namespace {

@@ -131,7 +131,8 @@ TypeDecision DecideType(const TypeCounts& counts) {
   TypeDecision d;
   if (mask == 0) return d;  // only nulls, or nothing
   const uint32_t numeric = bit(FieldType::kInt64) | bit(FieldType::kFloat64);
-  const uint32_t textual = bit(FieldType::kString) | bit(FieldType::kDate) | bit(FieldType::kTimestamp);
+  const uint32_t textual =
+      bit(FieldType::kString) | bit(FieldType::kDate) | bit(FieldType::kTimestamp);
   if ((mask & ~numeric) == 0) {
     d.type = has(FieldType::kFloat64) ? FieldType::kFloat64 : FieldType::kInt64;
     d.widened = has(FieldType::kFloat64) && has(FieldType::kInt64);

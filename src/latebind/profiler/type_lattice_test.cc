@@ -63,19 +63,22 @@ TEST(DecideTypeTest, Lattice) {
   EXPECT_EQ(DecideType(Counts({{FieldType::kInt64, 3}, {FieldType::kNull, 1}})).type,
             FieldType::kInt64);
 
-  const TypeDecision widened = DecideType(Counts({{FieldType::kInt64, 3}, {FieldType::kFloat64, 1}}));
+  const TypeDecision widened =
+      DecideType(Counts({{FieldType::kInt64, 3}, {FieldType::kFloat64, 1}}));
   EXPECT_EQ(widened.type, FieldType::kFloat64);
   EXPECT_TRUE(widened.widened);
   EXPECT_FALSE(widened.conflict);
 
-  const TypeDecision conflict = DecideType(Counts({{FieldType::kInt64, 3}, {FieldType::kString, 1}}));
+  const TypeDecision conflict =
+      DecideType(Counts({{FieldType::kInt64, 3}, {FieldType::kString, 1}}));
   EXPECT_EQ(conflict.type, FieldType::kString);
   EXPECT_TRUE(conflict.conflict);
 
   EXPECT_TRUE(DecideType(Counts({{FieldType::kObject, 1}, {FieldType::kArray, 1}})).conflict);
   EXPECT_TRUE(DecideType(Counts({{FieldType::kBoolean, 1}, {FieldType::kInt64, 1}})).conflict);
 
-  const TypeDecision dates = DecideType(Counts({{FieldType::kDate, 3}, {FieldType::kTimestamp, 1}}));
+  const TypeDecision dates =
+      DecideType(Counts({{FieldType::kDate, 3}, {FieldType::kTimestamp, 1}}));
   EXPECT_EQ(dates.type, FieldType::kTimestamp);
   EXPECT_FALSE(dates.conflict);
   const TypeDecision text = DecideType(Counts({{FieldType::kDate, 3}, {FieldType::kString, 1}}));

@@ -15,9 +15,9 @@ arrow::Status WriteParquetFile(const arrow::Table& table, const std::string& pat
                         ->max_row_group_length(options.max_row_group_rows)
                         ->build();
   auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
-  ARROW_ASSIGN_OR_RAISE(auto writer,
-                        parquet::arrow::FileWriter::Open(*table.schema(), arrow::default_memory_pool(),
-                                                         file, properties, arrow_properties));
+  ARROW_ASSIGN_OR_RAISE(
+      auto writer, parquet::arrow::FileWriter::Open(*table.schema(), arrow::default_memory_pool(),
+                                                    file, properties, arrow_properties));
   arrow::Status st = writer->WriteTable(table, options.max_row_group_rows);
   // Close even after a failed write, so the descriptor is released; the first error wins.
   arrow::Status closed = writer->Close();

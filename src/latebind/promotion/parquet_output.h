@@ -2,11 +2,11 @@
 // latebind (ADR-002). Promotion (a later issue) writes its staged files through this.
 #pragma once
 
-#include <memory>
-#include <string>
-
 #include <arrow/result.h>
 #include <arrow/table.h>
+
+#include <memory>
+#include <string>
 
 namespace latebind::promotion {
 

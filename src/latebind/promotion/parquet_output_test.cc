@@ -2,12 +2,12 @@
 // parquet::arrow, and the pinned pyarrow in .venv reads it back and checks every value.
 #include "latebind/promotion/parquet_output.h"
 
+#include <arrow/api.h>
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-
-#include <arrow/api.h>
-#include <gtest/gtest.h>
 
 namespace latebind::promotion {
 namespace {
@@ -25,9 +25,9 @@ std::shared_ptr<arrow::Table> SampleTable() {
       EXPECT_TRUE(amounts.Append(i * 0.5).ok());
     }
   }
-  auto schema = arrow::schema({arrow::field("id", arrow::int64(), false),
-                               arrow::field("name", arrow::utf8()),
-                               arrow::field("amount", arrow::float64())});
+  auto schema =
+      arrow::schema({arrow::field("id", arrow::int64(), false), arrow::field("name", arrow::utf8()),
+                     arrow::field("amount", arrow::float64())});
   return arrow::Table::Make(schema, {ids.Finish().ValueOrDie(), names.Finish().ValueOrDie(),
                                      amounts.Finish().ValueOrDie()});
 }
