@@ -137,6 +137,24 @@ class GzipSource : public ByteSource {
   }
 
   arrow::Result<size_t> Read(uint8_t* dst, size_t capacity) override {
+    if (!pending_error_.ok()) return pending_error_;
+    size_t produced = 0;
+    arrow::Status st = Inflate(dst, capacity, &produced);
+    if (!st.ok() && produced > 0) {
+      // Hand out what was inflated before the error; the error comes with the next call.
+      pending_error_ = st;
+      return produced;
+    }
+    ARROW_RETURN_NOT_OK(st);
+    return produced;
+  }
+  bool gzip() const override { return true; }
+  uint64_t raw_bytes_read() const override { return consumed_; }
+  uint64_t raw_size() const override { return in_->size(); }
+
+ private:
+  arrow::Status Inflate(uint8_t* dst, size_t capacity, size_t* produced_out) {
+    size_t& produced = *produced_out;
     if (!initialized_) {
       // 16 + MAX_WBITS: expect a gzip header and trailer.
       if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) {
@@ -146,7 +164,6 @@ class GzipSource : public ByteSource {
       zs_.next_in = buffer_.data();
       zs_.avail_in = static_cast<uInt>(buffer_.size());
     }
-    size_t produced = 0;
     while (produced < capacity && !finished_) {
       if (zs_.avail_in == 0) {
         ARROW_RETURN_NOT_OK(Refill());
@@ -187,13 +204,9 @@ class GzipSource : public ByteSource {
                                      in_->name(), max_out_));
       }
     }
-    return produced;
+    return arrow::Status::OK();
   }
-  bool gzip() const override { return true; }
-  uint64_t raw_bytes_read() const override { return consumed_; }
-  uint64_t raw_size() const override { return in_->size(); }
 
- private:
   arrow::Status Refill() {
     buffer_.resize(kCompressedBlockBytes);
     ARROW_ASSIGN_OR_RAISE(size_t n, in_->Read(buffer_.data(), buffer_.size()));
@@ -209,6 +222,7 @@ class GzipSource : public ByteSource {
   bool initialized_ = false;
   bool member_done_ = false;
   bool finished_ = false;
+  arrow::Status pending_error_;
   uint64_t consumed_ = 0;
   uint64_t total_out_ = 0;
 };

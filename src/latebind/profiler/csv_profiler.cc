@@ -21,9 +21,13 @@ std::pair<uint64_t, uint64_t> Position(const char* data, size_t at, uint64_t lin
 
 }  // namespace
 
-CsvRecordConsumer::CsvRecordConsumer(const CsvDialect& dialect, size_t max_fields,
-                                     uint64_t base_offset)
-    : dialect_(dialect), base_offset_(base_offset), tokenizer_(dialect), tree_(max_fields) {
+CsvRecordConsumer::CsvRecordConsumer(const CsvDialect& dialect,
+                                     const RecordConsumerOptions& options)
+    : dialect_(dialect),
+      base_offset_(options.base_offset),
+      tokenizer_(dialect),
+      tree_(options.max_fields),
+      problems_(options.max_problems) {
   for (size_t i = 0; i < dialect_.columns.size(); ++i) {
     columns_.push_back(tree_.Child(FieldTree::kRoot, dialect_.columns[i], i));
   }

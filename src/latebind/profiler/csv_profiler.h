@@ -14,7 +14,7 @@ namespace latebind::profiler {
 
 class CsvRecordConsumer : public BlockConsumer {
  public:
-  CsvRecordConsumer(const CsvDialect& dialect, size_t max_fields, uint64_t base_offset);
+  CsvRecordConsumer(const CsvDialect& dialect, const RecordConsumerOptions& options);
 
   uint64_t Consume(const Block& block) override;
 

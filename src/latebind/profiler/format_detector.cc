@@ -1,34 +1,45 @@
 #include "latebind/profiler/format_detector.h"
 
-#include <fmt/format.h>
 #include <simdjson.h>
-
-#include <cstring>
-#include <string>
-
-#include "latebind/common/status.h"
 
 namespace latebind::profiler {
 
-arrow::Result<Format> DetectFormat(std::string_view head, bool complete) {
-  if (const void* nul = std::memchr(head.data(), '\0', head.size())) {
-    return MakeError(ErrorKind::kBadInput,
-                     fmt::format("NUL byte at byte {}: binary data, not JSON or CSV",
-                                 static_cast<const char*>(nul) - head.data()));
-  }
+namespace {
+
+bool IsObjectLine(std::string_view line, simdjson::dom::parser* parser) {
+  const simdjson::padded_string copy(line);
+  simdjson::dom::element doc;
+  return parser->parse(copy).get(doc) == simdjson::SUCCESS && doc.is_object();
+}
+
+}  // namespace
+
+Format DetectFormat(std::string_view head, bool complete) {
+  constexpr size_t kLinesTried = 16;
   const size_t start = head.find_first_not_of(" \t\r\n");
   if (start == std::string_view::npos) return Format::kNdjson;  // empty: no records
-  if (head[start] == '[') return Format::kJson;
-  if (head[start] != '{') return Format::kCsv;
-  size_t end = head.find('\n', start);
-  if (end == std::string_view::npos) {
-    if (!complete) return Format::kJson;  // a first line longer than the head
-    end = head.size();
-  }
-  const simdjson::padded_string line(head.substr(start, end - start));
   simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(line).get(doc) == simdjson::SUCCESS && doc.is_object()) return Format::kNdjson;
+  if (head[start] == '[') return Format::kJson;
+  if (head[start] != '{') {
+    if (complete) {
+      const simdjson::padded_string whole(head.substr(start));
+      simdjson::dom::element doc;
+      if (parser.parse(whole).get(doc) == simdjson::SUCCESS) return Format::kJson;
+    }
+    return Format::kCsv;
+  }
+  size_t pos = start;
+  for (size_t i = 0; i < kLinesTried && pos < head.size(); ++i) {
+    size_t end = head.find('\n', pos);
+    if (end == std::string_view::npos) {
+      if (!complete) break;  // a line longer than the head
+      end = head.size();
+    }
+    // Records of NDJSON start at column 0; an indented '{' line is pretty-printed JSON.
+    const std::string_view line = head.substr(pos, end - pos);
+    if ((i == 0 || line.starts_with('{')) && IsObjectLine(line, &parser)) return Format::kNdjson;
+    pos = end + 1;
+  }
   return Format::kJson;
 }
 

@@ -1,8 +1,6 @@
 // Decides a payload's format from its first bytes (content, not the file name).
 #pragma once
 
-#include <arrow/result.h>
-
 #include <string_view>
 
 #include "latebind/profiler/profile.h"
@@ -10,11 +8,14 @@
 namespace latebind::profiler {
 
 // `head` is the start of the payload after any BOM; `complete` says it is the whole payload.
-//  - '{' → NDJSON when the first line is one complete JSON object (a one-record file is
-//    NDJSON too), else JSON (a pretty-printed object or concatenated values);
+//  - '{' → NDJSON when the first line, or one of the next 15 that starts at column 0, is a
+//    complete JSON object — so a broken first record does not hide the format — else JSON
+//    (a pretty-printed object or concatenated values);
 //  - '[' → JSON (a top-level array of records);
+//  - a whole payload that is one JSON scalar (42, "text", true) → JSON, which then
+//    reports it as not a record;
 //  - anything else → CSV.
-// Errors (kBadInput): NUL bytes in the head (binary data).
-arrow::Result<Format> DetectFormat(std::string_view head, bool complete);
+// Binary content is not judged here: the parsers report its bytes where they are.
+Format DetectFormat(std::string_view head, bool complete);
 
 }  // namespace latebind::profiler

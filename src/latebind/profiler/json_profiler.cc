@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -16,6 +17,13 @@ namespace dom = simdjson::dom;
 namespace ondemand = simdjson::ondemand;
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+bool OnlySpace(const char* begin, const char* end) {
+  for (const char* p = begin; p < end; ++p) {
+    if (!IsSpace(*p)) return false;
+  }
+  return true;
+}
 
 const char* KindName(dom::element_type t) {
   switch (t) {
@@ -75,8 +83,35 @@ simdjson::error_code WalkValue(ondemand::value v) {
 }
 
 // Best effort: the offset of the error in data[0, size), or 0 when it cannot be told.
+// Errors of simdjson's stage 1 (whole-document scan) come with no position; these two are
+// found by tracking strings: the first raw control byte inside one, or the opening quote
+// of the string left open.
+size_t LocateStringError(const char* data, size_t size, simdjson::error_code code) {
+  bool in_string = false;
+  size_t opened = 0;
+  for (size_t i = 0; i < size; ++i) {
+    const unsigned char c = static_cast<unsigned char>(data[i]);
+    if (!in_string) {
+      if (c == '"') {
+        in_string = true;
+        opened = i;
+      }
+    } else if (c == '\\') {
+      ++i;
+    } else if (c == '"') {
+      in_string = false;
+    } else if (c < 0x20 && code == simdjson::UNESCAPED_CHARS) {
+      return i;
+    }
+  }
+  return in_string ? opened : 0;
+}
+
 size_t LocateJsonError(const char* data, size_t size, simdjson::error_code code) {
   if (code == simdjson::UTF8_ERROR) return FirstInvalidUtf8(data, size);
+  if (code == simdjson::UNESCAPED_CHARS || code == simdjson::UNCLOSED_STRING) {
+    return LocateStringError(data, size, code);
+  }
   ondemand::parser parser;
   ondemand::document doc;
   if (parser.iterate(data, size, size + simdjson::SIMDJSON_PADDING).get(doc)) return 0;
@@ -87,6 +122,16 @@ size_t LocateJsonError(const char* data, size_t size, simdjson::error_code code)
   const char* loc = nullptr;
   if (doc.current_location().get(loc) || loc < data || loc > data + size) return size;
   return static_cast<size_t>(loc - data);
+}
+
+// True for an integer literal simdjson parses: negative within int64, else within uint64.
+bool FitsJsonInteger(const char* begin, const char* end) {
+  if (*begin == '-') {
+    int64_t v;
+    return std::from_chars(begin, end, v).ec == std::errc();
+  }
+  uint64_t v;
+  return std::from_chars(begin, end, v).ec == std::errc();
 }
 
 // simdjson 3.0 rejects integer literals beyond 64 bits (NUMBER_ERROR). JSON allows them;
@@ -119,7 +164,7 @@ std::optional<simdjson::padded_string> WidenBigIntegers(const char* data, size_t
       while (j < size && digit(data[j])) ++j;
       out.append(data + i, j - i);
       const bool integer = j == size || (data[j] != '.' && data[j] != 'e' && data[j] != 'E');
-      if (integer && j - digits_begin > 19) {
+      if (integer && j - digits_begin >= 19 && !FitsJsonInteger(data + i, data + j)) {
         out += ".0";
         changed = true;
       }
@@ -212,8 +257,11 @@ size_t FirstInvalidUtf8(const char* data, size_t size) {
   return size;
 }
 
-JsonRecordConsumer::JsonRecordConsumer(Format format, size_t max_fields, uint64_t base_offset)
-    : format_(format), base_offset_(base_offset), tree_(max_fields) {}
+JsonRecordConsumer::JsonRecordConsumer(Format format, const RecordConsumerOptions& options)
+    : format_(format),
+      base_offset_(options.base_offset),
+      tree_(options.max_fields),
+      problems_(options.max_problems) {}
 
 uint64_t JsonRecordConsumer::Consume(const Block& block) {
   if (format_ == Format::kNdjson) return ConsumeNdjson(block);
@@ -230,28 +278,39 @@ uint64_t JsonRecordConsumer::ConsumeNdjson(const Block& block) {
   const char* data = block.data();
   const uint64_t newlines = CountNewlines(data, block.size);
   uint64_t record = 0;
-  size_t fallback_from = block.size;
+  // Start of the line after the last document profiled on the fast path.
+  size_t resume = 0;
+  bool fallback = true;
   // Batch = whole block: one stage 1, no background thread (we are the parallelism).
   parser_.threaded = false;
   dom::document_stream stream;
-  if (parser_.parse_many(data, block.size, std::max<size_t>(block.size, 1 << 20)).get(stream)) {
-    fallback_from = 0;
-  } else {
+  if (!parser_.parse_many(data, block.size, std::max<size_t>(block.size, 1 << 20)).get(stream)) {
+    // A document is taken only if it is what line-by-line parsing would take: an object,
+    // alone on its line, after nothing but blank lines. At the first one that is not, and
+    // for anything left after the last (a truncated record, a stray brace), the per-line
+    // path takes over from `resume` and reports each problem with its position.
+    fallback = false;
     for (auto it = stream.begin(); it != stream.end(); ++it) {
+      const size_t begin = it.current_index();
       dom::element doc;
-      if ((*it).get(doc) || doc.type() != dom::element_type::OBJECT) {
-        fallback_from = it.current_index();
+      if ((*it).get(doc) || doc.type() != dom::element_type::OBJECT || begin < resume ||
+          !OnlySpace(data + resume, data + begin)) {
+        fallback = true;
+        break;
+      }
+      const size_t doc_end = begin + it.source().size();
+      const void* nl = std::memchr(data + doc_end, '\n', block.size - doc_end);
+      const size_t line_end = nl ? static_cast<const char*>(nl) - data : block.size;
+      if (!OnlySpace(data + doc_end, data + line_end)) {
+        fallback = true;
         break;
       }
       Visit(FieldTree::kRoot, doc, RecordOrdinal(block.index, record++));
+      resume = nl ? line_end + 1 : block.size;
     }
+    fallback = fallback || !OnlySpace(data + resume, data + block.size);
   }
-  if (fallback_from < block.size) {
-    // Back to the start of the line holding the failed document.
-    const void* nl = fallback_from ? memrchr(data, '\n', fallback_from) : nullptr;
-    const size_t line_start = nl ? static_cast<const char*>(nl) - data + 1 : 0;
-    NdjsonLines(block, line_start, CountNewlines(data, line_start), &record);
-  }
+  if (fallback) NdjsonLines(block, resume, CountNewlines(data, resume), &record);
   return newlines;
 }
 

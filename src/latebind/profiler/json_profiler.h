@@ -21,7 +21,7 @@ namespace latebind::profiler {
 
 class JsonRecordConsumer : public BlockConsumer {
  public:
-  JsonRecordConsumer(Format format, size_t max_fields, uint64_t base_offset);
+  JsonRecordConsumer(Format format, const RecordConsumerOptions& options);
 
   uint64_t Consume(const Block& block) override;
 

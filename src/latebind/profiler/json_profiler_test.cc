@@ -93,6 +93,35 @@ TEST_F(ProfileFileTest, ErrorsCarryLineColumnAndByte) {
   EXPECT_EQ(FormatProblem("f.ndjson", p.problems[0]).substr(0, 22), "f.ndjson:3:8 (byte 23)");
 }
 
+// Regression (issue 3): the parse_many fast path silently dropped a truncated last line, a
+// stray brace after a record and a bad line at the end of a block.
+TEST_F(ProfileFileTest, FastPathAccountsForEveryByte) {
+  for (const std::string& tail :
+       {std::string("{\"a\":3"), std::string("{\"a\":3}}"), std::string("{\"a\":3} {\"a\":4}")}) {
+    const auto p = Profile("{\"a\":1}\n{\"a\":2}\n" + tail);
+    EXPECT_EQ(p.records, 2u) << tail;
+    ASSERT_EQ(p.error_count, 1u) << tail;
+    EXPECT_EQ(p.problems[0].line, 3u) << tail;
+  }
+  std::string many;
+  for (int i = 0; i < 300; ++i) many += i % 50 == 49 ? "{\"a\":\n" : "{\"a\":1}\n";
+  ProfileOptions small;
+  small.block_bytes = 256;  // bad lines land at block ends too
+  const auto p = Profile(many, small);
+  EXPECT_EQ(p.records, 294u);
+  EXPECT_EQ(p.error_count, 6u);
+  EXPECT_EQ(p.problems[0].line, 50u);
+}
+
+TEST_F(ProfileFileTest, UnclosedTopLevelArray) {
+  const auto p = Profile("\n  [{\"a\":1},\n{\"a\":2},");
+  EXPECT_EQ(p.records, 2u);
+  ASSERT_EQ(p.error_count, 1u);
+  EXPECT_EQ(p.problems[0].line, 2u);
+  EXPECT_EQ(p.problems[0].column, 3u);
+  EXPECT_EQ(p.problems[0].byte_offset, 3u);
+}
+
 TEST_F(ProfileFileTest, ArrayOfRecordsAndScalars) {
   auto p = Profile("[\n  {\"a\": 1},\n  {\"a\": 2, \"b\": \"x\"}\n]\n");
   EXPECT_EQ(p.format, Format::kJson);

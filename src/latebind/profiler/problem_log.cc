@@ -7,7 +7,7 @@ void ProblemLog::Add(Problem::Severity severity, uint64_t block, uint64_t line_i
   const bool error = severity == Problem::Severity::kError;
   (error ? errors_ : warnings_)++;
   size_t& kept = error ? kept_errors_ : kept_warnings_;
-  if (kept >= kKeep) return;
+  if (kept >= keep_) return;
   ++kept;
   entries_.push_back(
       Entry{Problem{severity, 0, column, byte_offset, std::move(message)}, block, line_in_block});

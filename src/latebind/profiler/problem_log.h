@@ -1,5 +1,5 @@
 // Problems found by one worker thread, kept with block-relative line numbers until every
-// block's line count is known (LineIndex). Bounded: the first kKeep of each severity.
+// block's line count is known (LineIndex).
 #pragma once
 
 #include <cstdint>
@@ -11,9 +11,10 @@
 
 namespace latebind::profiler {
 
+// Bounded: keeps the first `keep` of each severity, counts all.
 class ProblemLog {
  public:
-  static constexpr size_t kKeep = 100;
+  explicit ProblemLog(size_t keep) : keep_(keep) {}
 
   void Add(Problem::Severity severity, uint64_t block, uint64_t line_in_block, uint64_t column,
            uint64_t byte_offset, std::string message);
@@ -30,6 +31,7 @@ class ProblemLog {
     uint64_t block;
     uint64_t line_in_block;
   };
+  size_t keep_;
   std::vector<Entry> entries_;
   uint64_t errors_ = 0;
   uint64_t warnings_ = 0;

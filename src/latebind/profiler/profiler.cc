@@ -68,7 +68,7 @@ struct Plan {
   std::function<const ProblemLog&(BlockConsumer*)> problems;
 };
 
-Plan MakePlan(const PayloadProfile& profile, int threads, size_t max_fields, uint64_t base) {
+Plan MakePlan(const PayloadProfile& profile, int threads, const RecordConsumerOptions& options) {
   Plan plan;
   if (profile.format == Format::kCsv) {
     const CsvDialect& d = *profile.csv;
@@ -78,7 +78,7 @@ Plan MakePlan(const PayloadProfile& profile, int threads, size_t max_fields, uin
       plan.splitter = std::make_unique<CsvSplitter>(d.quote, d.escape);
     }
     for (int i = 0; i < threads; ++i) {
-      plan.consumers.push_back(std::make_unique<CsvRecordConsumer>(d, max_fields, base));
+      plan.consumers.push_back(std::make_unique<CsvRecordConsumer>(d, options));
     }
     plan.tree = [](BlockConsumer* c) -> FieldTree& {
       return static_cast<CsvRecordConsumer*>(c)->tree();
@@ -94,8 +94,7 @@ Plan MakePlan(const PayloadProfile& profile, int threads, size_t max_fields, uin
     plan.splitter = std::make_unique<JsonValueSplitter>();
   }
   for (int i = 0; i < threads; ++i) {
-    plan.consumers.push_back(
-        std::make_unique<JsonRecordConsumer>(profile.format, max_fields, base));
+    plan.consumers.push_back(std::make_unique<JsonRecordConsumer>(profile.format, options));
   }
   plan.tree = [](BlockConsumer* c) -> FieldTree& {
     return static_cast<JsonRecordConsumer*>(c)->tree();
@@ -106,11 +105,11 @@ Plan MakePlan(const PayloadProfile& profile, int threads, size_t max_fields, uin
   return plan;
 }
 
-void AddStop(const arrow::Status& stop, uint64_t byte_offset, uint64_t line,
-             PayloadProfile* profile) {
+// An error that ended the payload (the stream failed, or ended inside a structure).
+void AddStop(std::string message, uint64_t byte_offset, uint64_t line, PayloadProfile* profile) {
   ++profile->error_count;
   profile->problems.push_back(
-      Problem{Problem::Severity::kError, line, 0, byte_offset, stop.message()});
+      Problem{Problem::Severity::kError, line, 0, byte_offset, std::move(message)});
 }
 
 }  // namespace
@@ -147,13 +146,7 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
   if (options.format) {
     profile.format = *options.format;
   } else {
-    arrow::Result<Format> detected = DetectFormat(body, head.complete);
-    if (!detected.ok()) {
-      profile.bytes = head.bytes.size();
-      AddStop(detected.status(), 0, 0, &profile);
-      return profile;
-    }
-    profile.format = *detected;
+    profile.format = DetectFormat(body, head.complete);
   }
   if (profile.format == Format::kCsv) {
     profile.csv = SniffCsv(body);
@@ -162,7 +155,11 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
 
   const int threads =
       options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  Plan plan = MakePlan(profile, threads, options.max_fields, bom);
+  RecordConsumerOptions consumer_options;
+  consumer_options.max_fields = options.max_fields;
+  consumer_options.max_problems = options.max_problems;
+  consumer_options.base_offset = bom;
+  Plan plan = MakePlan(profile, threads, consumer_options);
   std::vector<BlockConsumer*> consumers;
   for (auto& c : plan.consumers) consumers.push_back(c.get());
   PipelineOptions pipeline;
@@ -193,7 +190,13 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
   uint64_t total_lines = 0;
   for (uint64_t n : run.block_newlines) total_lines += n;
   const arrow::Status stop = head.error.ok() ? run.stop : head.error;
-  if (!stop.ok()) AddStop(stop, profile.bytes, total_lines + 1, &profile);
+  if (!stop.ok()) {
+    AddStop(stop.message(), profile.bytes, total_lines + 1, &profile);
+  } else if (std::optional<Problem> unfinished = plan.splitter->Unfinished()) {
+    unfinished->byte_offset += bom;
+    ++profile.error_count;
+    profile.problems.push_back(std::move(*unfinished));
+  }
   std::stable_sort(
       profile.problems.begin(), profile.problems.end(),
       [](const Problem& a, const Problem& b) { return a.byte_offset < b.byte_offset; });

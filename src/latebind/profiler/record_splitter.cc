@@ -109,6 +109,9 @@ size_t JsonValueSplitter::Cut(const char* data, size_t size, bool at_eof,
         in_array = true;  // a top-level array: its elements are the records
         depth = 1;
         element = 0;
+        array_byte_ = cut_bytes_ + i;
+        array_line_ = cut_lines_ + lines;
+        array_column_ = i - line_start;
         continue;
       }
       in_record = true;
@@ -148,6 +151,8 @@ size_t JsonValueSplitter::Cut(const char* data, size_t size, bool at_eof,
     *newlines = lines;
     in_array_ = in_array;
     element_ = element;
+    cut_bytes_ += size;
+    cut_lines_ += lines;
     return size;
   }
   // Spans past the cut are rescanned with the next block.
@@ -155,7 +160,15 @@ size_t JsonValueSplitter::Cut(const char* data, size_t size, bool at_eof,
   in_array_ = cut_in_array;
   element_ = cut_element;
   if (cut > 0) *newlines = cut_lines;
+  cut_bytes_ += cut;
+  cut_lines_ += cut_lines;
   return cut;
+}
+
+std::optional<Problem> JsonValueSplitter::Unfinished() const {
+  if (!in_array_) return std::nullopt;
+  return Problem{Problem::Severity::kError, array_line_ + 1, array_column_ + 1, array_byte_,
+                 "the top-level array opened here is never closed (missing ']')"};
 }
 
 }  // namespace latebind::profiler

@@ -5,7 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
+
+#include "latebind/profiler/profile.h"
 
 namespace latebind::profiler {
 
@@ -27,6 +31,9 @@ class RecordSplitter {
   // counts them as it goes (JSON mode), else is left unchanged.
   virtual size_t Cut(const char* data, size_t size, bool at_eof, std::vector<RecordSpan>* spans,
                      uint64_t* newlines) = 0;
+  // After the last Cut: the error when the input ended inside a structure (byte offset,
+  // line and column relative to the first byte given to Cut).
+  virtual std::optional<Problem> Unfinished() const { return std::nullopt; }
 };
 
 // NDJSON and unquoted CSV: records end at '\n'.
@@ -57,10 +64,17 @@ class JsonValueSplitter : public RecordSplitter {
  public:
   size_t Cut(const char* data, size_t size, bool at_eof, std::vector<RecordSpan>* spans,
              uint64_t* newlines) override;
+  std::optional<Problem> Unfinished() const override;
 
  private:
   bool in_array_ = false;  // inside a top-level array at the last cut
   uint32_t element_ = 0;   // elements of the current top-level array seen so far
+  // Where the open top-level array began, and how far previous cuts have come.
+  uint64_t array_byte_ = 0;
+  uint64_t array_line_ = 0;
+  uint64_t array_column_ = 0;
+  uint64_t cut_bytes_ = 0;
+  uint64_t cut_lines_ = 0;
 };
 
 }  // namespace latebind::profiler
