@@ -71,9 +71,10 @@ class BlockConsumer {
 };
 
 struct PipelineOptions {
-  // Bytes read per block. Default 4 MiB: large enough to amortise syscalls and thread
-  // hand-offs, small enough that 2 × threads blocks stay cache- and RSS-friendly.
-  size_t block_bytes = 4 << 20;
+  // Bytes read per block. Default 2 MiB less a page, so a block and its padding fill one
+  // huge page: large enough to amortise syscalls and thread hand-offs, small enough that
+  // the last block — which one thread finishes alone — is short.
+  size_t block_bytes = (2 << 20) - 4096;
   // A record longer than this stops the stream with kTooLarge (default 256 MiB).
   size_t max_record_bytes = 256 << 20;
   // Expected stream size when known (0: unknown). Small payloads then get small buffers

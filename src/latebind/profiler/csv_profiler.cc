@@ -82,6 +82,7 @@ uint64_t CsvRecordConsumer::Consume(const Block& block) {
       if (node == FieldTree::kNone) continue;
       FieldStats& stats = tree_.stats(node);
       const std::string_view cell = row.cells[i];
+      if (stats.TryRepeat(cell)) continue;
       const CellValue v = ClassifyCell(cell);
       switch (v.type) {
         case FieldType::kNull:
@@ -99,6 +100,7 @@ uint64_t CsvRecordConsumer::Consume(const Block& block) {
         default:
           stats.AddString(cell, v.type);
       }
+      stats.RememberLast(cell, v.type, v.int_value != 0, v.int_overflow);
     }
     ++record;
     return true;

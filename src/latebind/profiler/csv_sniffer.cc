@@ -117,10 +117,19 @@ CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
       }
     }
   }
+  // Two rounds, as DuckDB's sniffer prunes: every candidate on the first rows, then the
+  // close contenders on the whole sample.
+  auto better = [](const Candidate& a, const Candidate& b) { return Better(a, b); };
+  const size_t first_rows = std::min<size_t>(options.sample_rows, 64);
+  for (Candidate& c : candidates) ScoreDialect(sample, first_rows, complete, &c);
+  std::sort(candidates.begin(), candidates.end(), better);
+  const Candidate leader = candidates.front();
+  std::erase_if(candidates, [&](const Candidate& c) {
+    return (c.columns > 1) != (leader.columns > 1) ||
+           c.consistent_rows * 10 < leader.consistent_rows * 9;
+  });
   for (Candidate& c : candidates) ScoreDialect(sample, options.sample_rows, complete, &c);
-  const Candidate& best =
-      *std::min_element(candidates.begin(), candidates.end(),
-                        [](const auto& a, const auto& b) { return Better(a, b); });
+  const Candidate& best = *std::min_element(candidates.begin(), candidates.end(), better);
 
   CsvDialect dialect = best.dialect;
   const size_t nl = sample.find('\n');

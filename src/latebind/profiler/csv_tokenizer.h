@@ -41,8 +41,9 @@ class CsvTokenizer {
   uint64_t Tokenize(const char* data, size_t size, OnRow&& on_row);
 
  private:
-  struct CellRef {
-    bool in_scratch;
+  // A cell unescaped into scratch_: its place in the row and its bytes in scratch_.
+  struct ScratchCell {
+    size_t index;
     size_t begin;
     size_t size;
   };
@@ -63,9 +64,6 @@ class CsvTokenizer {
     while (i < size && data[i] != delim_ && data[i] != '\n' && (data[i] != quote_ || !quote_)) ++i;
     return i;
   }
-  void EndCell(bool in_scratch, size_t begin, size_t size) {
-    refs_.push_back(CellRef{in_scratch, begin, size});
-  }
   // Appends a quoted run starting after its opening quote at *i to scratch_; leaves *i
   // after the closing quote. False when the input ends first.
   bool QuotedRun(const char* data, size_t size, size_t* i, uint64_t* line);
@@ -73,7 +71,7 @@ class CsvTokenizer {
   char delim_;
   char quote_;
   char escape_;
-  std::vector<CellRef> refs_;
+  std::vector<ScratchCell> scratch_cells_;
   std::string scratch_;  // unescaped contents of quoted cells
   CsvRow row_;
 };
@@ -115,7 +113,8 @@ uint64_t CsvTokenizer::Tokenize(const char* data, size_t size, OnRow&& on_row) {
   size_t i = 0;
   while (i < size) {
     // One record.
-    refs_.clear();
+    row_.cells.clear();
+    scratch_cells_.clear();
     scratch_.clear();
     const size_t row_begin = i;
     const uint64_t row_line = line;
@@ -149,9 +148,12 @@ uint64_t CsvTokenizer::Tokenize(const char* data, size_t size, OnRow&& on_row) {
         if (end > run && data[end - 1] == '\r' && (j == size || data[j] == '\n')) --end;
         if (in_scratch) {
           scratch_.append(data + run, end - run);
-          EndCell(true, scratch_begin, scratch_.size() - scratch_begin);
+          // scratch_ may still move: the view is made once the row is complete.
+          scratch_cells_.push_back(
+              {row_.cells.size(), scratch_begin, scratch_.size() - scratch_begin});
+          row_.cells.emplace_back();
         } else {
-          EndCell(false, cell_begin, end - cell_begin);
+          row_.cells.emplace_back(data + cell_begin, end - cell_begin);
         }
         i = j;
         break;
@@ -167,10 +169,9 @@ uint64_t CsvTokenizer::Tokenize(const char* data, size_t size, OnRow&& on_row) {
       }
     }
     // A blank line (one empty unquoted cell) is no record.
-    if (refs_.size() == 1 && !refs_[0].in_scratch && refs_[0].size == 0) continue;
-    row_.cells.clear();
-    for (const CellRef& r : refs_) {
-      row_.cells.emplace_back((r.in_scratch ? scratch_.data() : data) + r.begin, r.size);
+    if (row_.cells.size() == 1 && scratch_cells_.empty() && row_.cells[0].empty()) continue;
+    for (const ScratchCell& c : scratch_cells_) {
+      row_.cells[c.index] = std::string_view(scratch_.data() + c.begin, c.size);
     }
     row_.line = row_line;
     row_.offset = row_begin;

@@ -68,7 +68,9 @@ void FieldStats::AddBool(bool v) {
 
 void FieldStats::AddInt(int64_t v) {
   ++present;
-  ++types[static_cast<int>(FieldType::kInt64)];
+  // A repeat of the previous integer changes only the counts (see TryRepeat).
+  if (types[static_cast<int>(FieldType::kInt64)]++ > 0 && v == last_int_) return;
+  last_int_ = v;
   min_int = std::min(min_int, v);
   max_int = std::max(max_int, v);
   const uint64_t h = HashBytes(&v, sizeof v, kSeedInt);
@@ -78,13 +80,16 @@ void FieldStats::AddInt(int64_t v) {
 
 void FieldStats::AddFloat(double v, bool overflow) {
   ++present;
+  if (overflow) ++int_overflow;
   if (types[static_cast<int>(FieldType::kFloat64)]++ == 0) {
     min_float = max_float = v;
+  } else if (std::memcmp(&v, &last_float_, sizeof v) == 0) {
+    return;  // a repeat: only the counts change
   } else {
     min_float = std::min(min_float, v);
     max_float = std::max(max_float, v);
   }
-  if (overflow) ++int_overflow;
+  last_float_ = v;
   const uint64_t h = HashBytes(&v, sizeof v, kSeedFloat);
   distinct.Add(h);
   if (examples.Wants(h)) examples.Add(h, v);

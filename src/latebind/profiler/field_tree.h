@@ -25,14 +25,24 @@ namespace latebind::profiler {
 // whenever it differs, and equal strings have equal heads. One load for long strings
 // (a variable-length memcpy into a local would stall on store forwarding).
 inline uint64_t StringHead(std::string_view s) {
-  uint64_t k = 0;
-  if (s.size() >= 8) {
-    std::memcpy(&k, s.data(), 8);
+  const char* p = s.data();
+  const size_t n = s.size();
+  if (n >= 8) {
+    uint64_t k;
+    std::memcpy(&k, p, 8);
     return __builtin_bswap64(k);
   }
-  for (size_t i = 0; i < s.size(); ++i)
-    k |= uint64_t{static_cast<unsigned char>(s[i])} << (56 - 8 * i);
-  return k;
+  if (n >= 4) {
+    // Two overlapping 4-byte loads cover bytes 0..n-1 without a loop.
+    uint32_t first, last;
+    std::memcpy(&first, p, 4);
+    std::memcpy(&last, p + n - 4, 4);
+    return uint64_t{__builtin_bswap32(first)} << 32 | uint64_t{__builtin_bswap32(last)}
+                                                          << (64 - 8 * n);
+  }
+  if (n == 0) return 0;
+  const auto byte = [&](size_t i) { return uint64_t{static_cast<unsigned char>(p[i])}; };
+  return byte(0) << 56 | byte(n / 2) << (56 - 8 * (n / 2)) | byte(n - 1) << (56 - 8 * (n - 1));
 }
 
 // The k values with the smallest hashes: a deterministic uniform sample of the distinct
@@ -85,6 +95,49 @@ struct FieldStats {
     ++types[static_cast<int>(type)];
   }
   void Merge(const FieldStats& other);
+
+  // A value equal to the previous one of this field changes only counts — min/max, the
+  // sketch and the examples are idempotent — so the walkers skip classifying and hashing
+  // it. Runs are common (dates in time-ordered data, status and currency columns). The
+  // check is dropped for a field once repeats prove rare, where it would only cost.
+  bool TryRepeat(std::string_view raw) {
+    if (repeat_off_ || raw.size() != last_raw_.size() ||
+        std::memcmp(raw.data(), last_raw_.data(), raw.size()) != 0) {
+      return false;
+    }
+    ++present;
+    ++types[static_cast<int>(last_type_)];
+    if (last_type_ == FieldType::kBoolean && last_true_) ++true_count;
+    if (last_overflow_) ++int_overflow;
+    ++repeat_hits_;
+    return true;
+  }
+  // Records `raw` (already added as `type`) as the previous value.
+  void RememberLast(std::string_view raw, FieldType type, bool truth, bool overflow) {
+    if (repeat_off_) return;
+    if (++repeat_misses_ == kRepeatProbe) {
+      repeat_off_ = repeat_hits_ < kRepeatProbe / 4;
+      repeat_hits_ = repeat_misses_ = 0;
+    }
+    if (raw.size() > kMaxRepeatBytes) raw = {};  // long values rarely repeat; "" never matches
+    last_raw_.assign(raw);
+    last_type_ = type;
+    last_true_ = truth;
+    last_overflow_ = overflow;
+  }
+
+ private:
+  static constexpr uint32_t kRepeatProbe = 256;
+  static constexpr size_t kMaxRepeatBytes = 64;
+  std::string last_raw_;
+  int64_t last_int_ = 0;   // valid once an int64 was added
+  double last_float_ = 0;  // valid once a float64 was added
+  FieldType last_type_ = FieldType::kNull;
+  bool last_true_ = false;
+  bool last_overflow_ = false;
+  bool repeat_off_ = false;
+  uint32_t repeat_hits_ = 0;
+  uint32_t repeat_misses_ = 0;
 };
 
 // Orders records across blocks: block index, record in block, and 16 low bits left for the

@@ -117,6 +117,23 @@ TEST(FieldTreeTest, OrderOfFirstSightingSurvivesMerge) {
   EXPECT_EQ(fields[1].path, "y");
 }
 
+TEST(StringHeadTest, OrdersLikeTheStrings) {
+  const std::vector<std::string> words = {
+      "",         "a",         "ab", "abc",  "abcd",  "abcde",   "abcdef",  "abcdefg",
+      "abcdefgh", "abcdefghi", "b",  "\xff", "a\xff", "abc\x01", "abcdeff", "zz"};
+  for (const auto& x : words) {
+    for (const auto& y : words) {
+      const uint64_t hx = StringHead(x), hy = StringHead(y);
+      if (hx != hy) {
+        EXPECT_EQ(hx < hy, x < y) << x << " vs " << y;
+      }
+      if (x == y) {
+        EXPECT_EQ(hx, hy);
+      }
+    }
+  }
+}
+
 TEST(ExampleSampleTest, DeterministicAndDistinct) {
   ExampleSample a, b;
   for (uint64_t i = 0; i < 100; ++i) a.Add(i * 7919 % 101, static_cast<int64_t>(i));

@@ -18,9 +18,11 @@ namespace ondemand = simdjson::ondemand;
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-bool OnlySpace(const char* begin, const char* end) {
+// True when [begin, end) is JSON whitespace; adds its newlines to *newlines.
+bool OnlySpace(const char* begin, const char* end, uint64_t* newlines) {
   for (const char* p = begin; p < end; ++p) {
     if (!IsSpace(*p)) return false;
+    *newlines += *p == '\n';
   }
   return true;
 }
@@ -178,16 +180,6 @@ std::optional<simdjson::padded_string> WidenBigIntegers(const char* data, size_t
   return simdjson::padded_string(out);
 }
 
-uint64_t CountNewlines(const char* data, size_t size) {
-  uint64_t n = 0;
-  const char* end = data + size;
-  while (const void* nl = std::memchr(data, '\n', end - data)) {
-    ++n;
-    data = static_cast<const char*>(nl) + 1;
-  }
-  return n;
-}
-
 }  // namespace
 
 const char* DescribeJsonError(simdjson::error_code code) {
@@ -276,10 +268,11 @@ uint64_t JsonRecordConsumer::Consume(const Block& block) {
 
 uint64_t JsonRecordConsumer::ConsumeNdjson(const Block& block) {
   const char* data = block.data();
-  const uint64_t newlines = CountNewlines(data, block.size);
   uint64_t record = 0;
-  // Start of the line after the last document profiled on the fast path.
+  // Start of the line after the last document profiled on the fast path, and the number
+  // of newlines before it (counted on the way: no second pass over the block).
   size_t resume = 0;
+  uint64_t lines = 0;
   bool fallback = true;
   // Batch = whole block: one stage 1, no background thread (we are the parallelism).
   parser_.threaded = false;
@@ -293,29 +286,37 @@ uint64_t JsonRecordConsumer::ConsumeNdjson(const Block& block) {
     for (auto it = stream.begin(); it != stream.end(); ++it) {
       const size_t begin = it.current_index();
       dom::element doc;
+      uint64_t blank_lines = 0;
       if ((*it).get(doc) || doc.type() != dom::element_type::OBJECT || begin < resume ||
-          !OnlySpace(data + resume, data + begin)) {
+          !OnlySpace(data + resume, data + begin, &blank_lines)) {
         fallback = true;
         break;
       }
       const size_t doc_end = begin + it.source().size();
-      const void* nl = std::memchr(data + doc_end, '\n', block.size - doc_end);
-      const size_t line_end = nl ? static_cast<const char*>(nl) - data : block.size;
-      if (!OnlySpace(data + doc_end, data + line_end)) {
-        fallback = true;
-        break;
+      size_t line_end = doc_end;
+      if (line_end < block.size && data[line_end] != '\n') {
+        const void* nl = std::memchr(data + doc_end, '\n', block.size - doc_end);
+        line_end = nl ? static_cast<const char*>(nl) - data : block.size;
+        uint64_t unused = 0;
+        if (!OnlySpace(data + doc_end, data + line_end, &unused)) {
+          fallback = true;
+          break;
+        }
       }
       Visit(FieldTree::kRoot, doc, RecordOrdinal(block.index, record++));
-      resume = nl ? line_end + 1 : block.size;
+      lines += blank_lines + (line_end < block.size);
+      resume = line_end < block.size ? line_end + 1 : block.size;
     }
-    fallback = fallback || !OnlySpace(data + resume, data + block.size);
+    uint64_t trailing_lines = 0;
+    if (!fallback && OnlySpace(data + resume, data + block.size, &trailing_lines)) {
+      return lines + trailing_lines;
+    }
   }
-  if (fallback) NdjsonLines(block, resume, CountNewlines(data, resume), &record);
-  return newlines;
+  return lines + NdjsonLines(block, resume, lines, &record);
 }
 
-void JsonRecordConsumer::NdjsonLines(const Block& block, size_t from, uint64_t first_line,
-                                     uint64_t* record) {
+uint64_t JsonRecordConsumer::NdjsonLines(const Block& block, size_t from, uint64_t first_line,
+                                         uint64_t* record) {
   const char* data = block.data();
   const char* p = data + from;
   const char* end = data + block.size;
@@ -335,6 +336,7 @@ void JsonRecordConsumer::NdjsonLines(const Block& block, size_t from, uint64_t f
     ++line;
     p = nl + 1;
   }
+  return line - first_line;
 }
 
 void JsonRecordConsumer::Record(const char* data, size_t size, const Where& where,
@@ -400,8 +402,12 @@ void JsonRecordConsumer::Visit(int32_t node, dom::element value, uint64_t ordina
       break;
     }
     case dom::element_type::STRING: {
-      std::string_view s = value.get_string().value_unsafe();
-      tree_.stats(node).AddString(s, ClassifyString(s));
+      const std::string_view s = value.get_string().value_unsafe();
+      FieldStats& stats = tree_.stats(node);
+      if (stats.TryRepeat(s)) break;
+      const FieldType type = ClassifyString(s);
+      stats.AddString(s, type);
+      stats.RememberLast(s, type, false, false);
       break;
     }
     case dom::element_type::BOOL:

@@ -38,7 +38,8 @@ class JsonRecordConsumer : public BlockConsumer {
   };
   uint64_t ConsumeNdjson(const Block& block);
   // Per-line parsing of block bytes [from, size): exact positions for every problem.
-  void NdjsonLines(const Block& block, size_t from, uint64_t first_line, uint64_t* record);
+  // Returns the newlines it passed.
+  uint64_t NdjsonLines(const Block& block, size_t from, uint64_t first_line, uint64_t* record);
   void Record(const char* data, size_t size, const Where& where, uint64_t ordinal);
   void Visit(int32_t node, simdjson::dom::element value, uint64_t ordinal);
   void ReportParseError(const char* data, size_t size, simdjson::error_code code,

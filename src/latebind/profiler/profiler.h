@@ -22,8 +22,8 @@ struct ProfileOptions {
   std::optional<Format> format;
   // Worker threads. Default 0: one per hardware thread.
   int threads = 0;
-  // Block size of the reader; see PipelineOptions (default 4 MiB).
-  size_t block_bytes = 4 << 20;
+  // Block size of the reader; see PipelineOptions (default 2 MiB less a page).
+  size_t block_bytes = (2 << 20) - 4096;
   // Longest record accepted (default 256 MiB); longer stops the payload with an error.
   size_t max_record_bytes = 256 << 20;
   // Distinct field paths tracked (default 10,000); more are counted, not profiled, so
