@@ -877,9 +877,11 @@ def test_nul_bytes(latebind, write, kind):
     ("null\n", "null"),
     ("[1,2,3]\n", "an array"),
 ], ids=["int", "string", "bool", "null", "array"])
-def test_top_level_scalar_with_format_json(latebind, write, text, what):
+@pytest.mark.parametrize("format_args", [["--format", "json"], []], ids=["forced", "auto"])
+def test_top_level_scalar_is_not_a_record(latebind, write, text, what, format_args):
+    # Regression (issue 3): with --format auto a whole-file scalar was taken for a CSV.
     path = write("scalar.json", text)
-    res = latebind.profile_json("--format", "json", path, expect_rc=None)
+    res = latebind.profile_json(*format_args, path, expect_rc=None)
     assert_bad_input(res)
     assert res.profile()["records"] == 0
     p = assert_located(res, path, line=1, contains="not a record")

@@ -79,11 +79,18 @@ int RunProfile(const ProfileArgs& args) {
 void RegisterProfileCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto args = std::make_shared<ProfileArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "profile",
-      "Profile JSON, NDJSON or CSV files (gzip transparently): every record, per field path\n"
-      "the type, required/optional, presence and null counts, min/max, approximate distinct\n"
-      "count and examples. Problems go to stderr as FILE:LINE:COL (byte N): reason.\n"
-      "Exit code 0 when every file parsed, 2 when one had errors or could not be read.");
+      "profile", "Profile JSON, NDJSON or CSV files: every record, type and statistics per field");
+  cmd->footer(
+      "Every record is profiled, never a sample. Per field path (a.b, a[], a[].b): type,\n"
+      "required/optional, presence and null counts, min/max, approximate distinct count and\n"
+      "up to five examples. gzip is read transparently; the format and the CSV dialect are\n"
+      "detected from the content.\n\n"
+      "Problems go to stderr, one per line:  FILE:LINE:COL (byte N): reason\n"
+      "Exit code: 0 when every file parsed (warnings allowed), 2 when a file had errors or\n"
+      "could not be read.\n\n"
+      "Examples:\n"
+      "  latebind profile bank.ndjson\n"
+      "  latebind profile --json --threads 2 export.csv.gz > profile.json");
   cmd->add_option("FILE", args->files, "Files to profile")->required();
   cmd->add_option("--format", args->format,
                   "auto (from content), json (object, array of objects, concatenated "
