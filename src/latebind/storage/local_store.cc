@@ -1,0 +1,252 @@
+#include "latebind/storage/local_store.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "latebind/common/status.h"
+
+namespace latebind::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kTempPrefix = ".tmp-";
+// Above this many files a batch flushes with one syncfs(2) instead of one fsync each.
+constexpr size_t kSyncfsThreshold = 8;
+
+arrow::Status IoError(const std::string& what, const std::string& path, int err) {
+  const ErrorKind kind = err == ENOENT ? ErrorKind::kNotFound : ErrorKind::kUnavailable;
+  return MakeError(kind, fmt::format("{} {}: {}", what, path, std::strerror(err)));
+}
+
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Fd& operator=(Fd&& o) noexcept {
+    std::swap(fd_, o.fd_);
+    return *this;
+  }
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  // Closes and reports the error: for a written file, close can be the first to see it.
+  int Close() { return fd_ < 0 ? 0 : ::close(std::exchange(fd_, -1)); }
+
+ private:
+  int fd_ = -1;
+};
+
+arrow::Status WriteAll(int fd, std::string_view bytes, const std::string& path) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return IoError("cannot write", path, errno);
+    }
+    done += static_cast<size_t>(n);
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Status FsyncPath(const std::string& path, bool directory) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0)));
+  if (fd.get() < 0) return IoError("cannot open for fsync", path, errno);
+  if (::fsync(fd.get()) != 0) return IoError("cannot fsync", path, errno);
+  return arrow::Status::OK();
+}
+
+// mkdir -p; each directory it creates adds its parent to `dirty` (its entry must be synced).
+arrow::Status MakeDirs(const std::string& dir, std::set<std::string>* dirty) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) return arrow::Status::OK();
+  const std::string parent = fs::path(dir).parent_path().string();
+  if (!parent.empty() && parent != dir) ARROW_RETURN_NOT_OK(MakeDirs(parent, dirty));
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return IoError("cannot create directory", dir, errno);
+  }
+  dirty->insert(parent);
+  return arrow::Status::OK();
+}
+
+// One object of a batch on its way to its final name.
+struct Pending {
+  std::string temp;
+  std::string target;
+  Fd fd;
+};
+
+std::string TempPathFor(const std::string& target) {
+  static std::atomic<uint64_t> counter{0};
+  const fs::path p(target);
+  return (p.parent_path() / fmt::format("{}{}-{}-{}", kTempPrefix, p.filename().string(),
+                                        ::getpid(), counter.fetch_add(1)))
+      .string();
+}
+
+void RemoveTemps(std::vector<Pending>* pending) {
+  for (Pending& p : *pending) {
+    if (!p.temp.empty()) ::unlink(p.temp.c_str());  // best effort: Open sweeps leftovers
+  }
+}
+
+}  // namespace
+
+arrow::Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& root) {
+  std::set<std::string> dirty;
+  ARROW_RETURN_NOT_OK(MakeDirs(root, &dirty));
+  // Temporaries are only ever left by a crash mid-Put; none of them was acknowledged.
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (it->is_regular_file(ec) && it->path().filename().string().starts_with(kTempPrefix)) {
+      fs::remove(it->path(), ec);
+    }
+  }
+  if (ec) {
+    return MakeError(ErrorKind::kUnavailable,
+                     fmt::format("cannot scan {}: {}", root, ec.message()));
+  }
+  return std::unique_ptr<LocalStore>(new LocalStore(root));
+}
+
+std::string LocalStore::PathOf(std::string_view key) const {
+  return root_ + "/" + std::string(key);
+}
+
+arrow::Status LocalStore::Put(std::string_view key, std::string_view bytes) {
+  return PutBatch({PutItem{std::string(key), bytes}});
+}
+
+arrow::Status LocalStore::PutBatch(const std::vector<PutItem>& items) {
+  for (const PutItem& item : items) ARROW_RETURN_NOT_OK(ValidateKey(item.key));
+  std::set<std::string> dirty_dirs;
+  std::vector<Pending> pending;
+  pending.reserve(items.size());
+  auto fail = [&](arrow::Status st) {
+    RemoveTemps(&pending);
+    return st;
+  };
+  // 1. Every object into a temporary file beside its target.
+  for (const PutItem& item : items) {
+    Pending p;
+    p.target = PathOf(item.key);
+    const std::string dir = fs::path(p.target).parent_path().string();
+    if (auto st = MakeDirs(dir, &dirty_dirs); !st.ok()) return fail(st);
+    p.temp = TempPathFor(p.target);
+    p.fd = Fd(::open(p.temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (p.fd.get() < 0) {
+      const int err = errno;
+      p.temp.clear();
+      return fail(IoError("cannot create", p.target, err));
+    }
+    pending.push_back(std::move(p));
+    if (auto st = WriteAll(pending.back().fd.get(), item.bytes, pending.back().target); !st.ok()) {
+      return fail(st);
+    }
+    dirty_dirs.insert(dir);
+  }
+  // 2. The bytes to stable storage before any name points at them: a crash after the
+  //    rename must not leave a final name over a hole.
+  if (pending.size() > kSyncfsThreshold) {
+    if (::syncfs(pending.front().fd.get()) != 0)
+      return fail(IoError("cannot syncfs", root_, errno));
+  } else {
+    for (Pending& p : pending) {
+      if (::fdatasync(p.fd.get()) != 0) return fail(IoError("cannot fdatasync", p.target, errno));
+    }
+  }
+  for (Pending& p : pending) {
+    if (p.fd.Close() != 0) return fail(IoError("cannot close", p.target, errno));
+  }
+  // 3. Atomic switch to the final names.
+  for (Pending& p : pending) {
+    if (::rename(p.temp.c_str(), p.target.c_str()) != 0) {
+      return fail(IoError("cannot rename into", p.target, errno));
+    }
+    p.temp.clear();
+  }
+  // 4. The names themselves: sync each directory that gained an entry. Without this a
+  //    crash can lose the new name although the bytes survived.
+  if (dirty_dirs.size() > kSyncfsThreshold) {
+    Fd root(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (root.get() < 0 || ::syncfs(root.get()) != 0) return IoError("cannot syncfs", root_, errno);
+    return arrow::Status::OK();
+  }
+  for (const std::string& dir : dirty_dirs) ARROW_RETURN_NOT_OK(FsyncPath(dir, true));
+  return arrow::Status::OK();
+}
+
+arrow::Result<std::string> LocalStore::Get(std::string_view key) {
+  ARROW_RETURN_NOT_OK(ValidateKey(key));
+  const std::string path = PathOf(key);
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return IoError("cannot open", path, errno);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return IoError("cannot stat", path, errno);
+  if (S_ISDIR(st.st_mode)) return IoError("cannot read", path, ENOENT);
+  std::string out(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::read(fd.get(), out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return IoError("cannot read", path, errno);
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  out.resize(done);
+  return out;
+}
+
+arrow::Result<std::unique_ptr<ByteSource>> LocalStore::OpenDecoded(std::string_view key) {
+  ARROW_RETURN_NOT_OK(ValidateKey(key));
+  return OpenFileSource(PathOf(key));
+}
+
+arrow::Result<std::vector<ObjectInfo>> LocalStore::List(std::string_view prefix) {
+  // Walk only below the deepest directory the prefix names.
+  const size_t slash = prefix.rfind('/');
+  const std::string base =
+      slash == std::string_view::npos ? root_ : root_ + "/" + std::string(prefix.substr(0, slash));
+  std::vector<ObjectInfo> out;
+  std::error_code ec;
+  if (!fs::is_directory(base, ec)) return out;
+  for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    if (it->path().filename().string().starts_with(kTempPrefix)) continue;
+    std::string key = fs::relative(it->path(), root_, ec).generic_string();
+    if (!key.starts_with(prefix)) continue;
+    out.push_back(ObjectInfo{std::move(key), static_cast<uint64_t>(it->file_size(ec))});
+  }
+  if (ec) {
+    return MakeError(ErrorKind::kUnavailable,
+                     fmt::format("cannot list {}: {}", base, ec.message()));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+  return out;
+}
+
+arrow::Status LocalStore::Delete(std::string_view key) {
+  ARROW_RETURN_NOT_OK(ValidateKey(key));
+  const std::string path = PathOf(key);
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return arrow::Status::OK();
+    return IoError("cannot delete", path, errno);
+  }
+  return FsyncPath(fs::path(path).parent_path().string(), true);
+}
+
+}  // namespace latebind::storage

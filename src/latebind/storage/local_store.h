@@ -1,0 +1,41 @@
+// ObjectStore over a local directory (the embedded default, DESIGN.md §1).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "latebind/storage/object_store.h"
+
+namespace latebind::storage {
+
+// Objects are files under `root`; a key's '/' are directories. Writes follow the one
+// durable protocol (ADR-015): write a temporary file ".tmp-<name>-<n>" beside the target,
+// fsync it, rename it over the target, fsync the directory — the rename is atomic, and the
+// two fsyncs make the bytes and the name survive a crash. PutBatch shares the syncs: all
+// temporaries are written, then flushed with one syncfs(2) (or fsyncs when there are few),
+// renamed, and the touched directories flushed once each. Temporaries left by a crash are
+// removed by Open. Thread-safe.
+class LocalStore : public ObjectStore {
+ public:
+  // Creates `root` if needed and removes temporaries a crash left behind.
+  // Errors: kUnavailable when the directory cannot be created or read.
+  static arrow::Result<std::unique_ptr<LocalStore>> Open(const std::string& root);
+
+  arrow::Status Put(std::string_view key, std::string_view bytes) override;
+  arrow::Status PutBatch(const std::vector<PutItem>& items) override;
+  arrow::Result<std::string> Get(std::string_view key) override;
+  arrow::Result<std::unique_ptr<ByteSource>> OpenDecoded(std::string_view key) override;
+  arrow::Result<std::vector<ObjectInfo>> List(std::string_view prefix) override;
+  arrow::Status Delete(std::string_view key) override;
+
+  const std::string& root() const { return root_; }
+
+ private:
+  explicit LocalStore(std::string root) : root_(std::move(root)) {}
+  std::string PathOf(std::string_view key) const;
+
+  std::string root_;
+};
+
+}  // namespace latebind::storage

@@ -1,0 +1,80 @@
+#include "latebind/storage/memory_store.h"
+
+#include <fmt/format.h>
+
+#include "latebind/common/status.h"
+
+namespace latebind::storage {
+namespace {
+
+// Keeps the object alive while its stream is read, even if it is replaced meanwhile.
+class SharedBytesSource : public ByteSource {
+ public:
+  explicit SharedBytesSource(std::shared_ptr<const std::string> bytes)
+      : bytes_(std::move(bytes)), inner_(OpenMemorySource(*bytes_)) {}
+  arrow::Result<size_t> Read(uint8_t* dst, size_t capacity) override {
+    return inner_->Read(dst, capacity);
+  }
+  bool gzip() const override { return inner_->gzip(); }
+  uint64_t raw_bytes_read() const override { return inner_->raw_bytes_read(); }
+  uint64_t raw_size() const override { return inner_->raw_size(); }
+
+ private:
+  std::shared_ptr<const std::string> bytes_;
+  std::unique_ptr<ByteSource> inner_;
+};
+
+arrow::Status NotFound(std::string_view key) {
+  return MakeError(ErrorKind::kNotFound, fmt::format("no object {}", key));
+}
+
+}  // namespace
+
+arrow::Status MemoryStore::Put(std::string_view key, std::string_view bytes) {
+  return PutBatch({PutItem{std::string(key), bytes}});
+}
+
+arrow::Status MemoryStore::PutBatch(const std::vector<PutItem>& items) {
+  for (const PutItem& item : items) ARROW_RETURN_NOT_OK(ValidateKey(item.key));
+  std::lock_guard lock(mu_);
+  for (const PutItem& item : items) {
+    objects_[item.key] = std::make_shared<const std::string>(item.bytes);
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Result<std::string> MemoryStore::Get(std::string_view key) {
+  ARROW_RETURN_NOT_OK(ValidateKey(key));
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(key);
+  if (it == objects_.end()) return NotFound(key);
+  return *it->second;
+}
+
+arrow::Result<std::unique_ptr<ByteSource>> MemoryStore::OpenDecoded(std::string_view key) {
+  ARROW_RETURN_NOT_OK(ValidateKey(key));
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(key);
+  if (it == objects_.end()) return NotFound(key);
+  return std::make_unique<SharedBytesSource>(it->second);
+}
+
+arrow::Result<std::vector<ObjectInfo>> MemoryStore::List(std::string_view prefix) {
+  std::lock_guard lock(mu_);
+  std::vector<ObjectInfo> out;
+  for (auto it = objects_.lower_bound(prefix);
+       it != objects_.end() && it->first.starts_with(prefix); ++it) {
+    out.push_back(ObjectInfo{it->first, it->second->size()});
+  }
+  return out;
+}
+
+arrow::Status MemoryStore::Delete(std::string_view key) {
+  ARROW_RETURN_NOT_OK(ValidateKey(key));
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(key);
+  if (it != objects_.end()) objects_.erase(it);
+  return arrow::Status::OK();
+}
+
+}  // namespace latebind::storage

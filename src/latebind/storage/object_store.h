@@ -1,0 +1,72 @@
+// The object store: where raw, dead-letter, staging and curated objects live (DESIGN.md §3).
+//
+// Keys are relative, '/'-separated paths ("raw/source=bank/date=2026-11-23/01J….ndjson"),
+// the same on a local directory and on S3. The interface has no rename: S3 has none, so
+// atomic publication is a Put of a whole object (and, for promotion, a pointer object),
+// never a move of folders. Durability is the store's job, in one place: a Put that
+// returned OK is on stable storage (Arrow's filesystems do not fsync; ours does). Implementations:
+// local_store.h (a directory), memory_store.h (tests, with crash simulation), faulty_store.h (fault
+// injection); S3 later.
+//
+// Thread-safety: every implementation is safe to use from several threads at once.
+#pragma once
+
+#include <arrow/result.h>
+#include <arrow/status.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "latebind/common/byte_source.h"
+
+namespace latebind::storage {
+
+struct ObjectInfo {
+  std::string key;
+  uint64_t size = 0;
+};
+
+struct PutItem {
+  std::string key;
+  std::string_view bytes;  // not owned: must stay valid during the call
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  // Stores `bytes` under `key`, replacing any object there, atomically and durably: a
+  // reader — also after a crash or power loss at any instant — sees the old object or the
+  // whole new one, never a part and never a temporary name; after OK it survives a crash.
+  // Errors: kBadInput for an invalid key; kUnavailable when storage fails (ENOSPC, EIO),
+  // and then the key holds its old object (or none). Safe to repeat.
+  virtual arrow::Status Put(std::string_view key, std::string_view bytes) = 0;
+
+  // Put for many objects at once, sharing the expensive syncs (group commit): OK means
+  // every item is stored as Put would. On error the outcome per item is unknown — each key
+  // holds its old object or the new one, never a part — and repeating the batch is safe.
+  virtual arrow::Status PutBatch(const std::vector<PutItem>& items) = 0;
+
+  // The whole object. Errors: kNotFound, kBadInput (invalid key), kUnavailable.
+  virtual arrow::Result<std::string> Get(std::string_view key) = 0;
+
+  // A stream over the object, gzip-decoded when the object is gzip (what the profiler
+  // reads), for payloads too large to hold in memory. Same errors as Get.
+  virtual arrow::Result<std::unique_ptr<ByteSource>> OpenDecoded(std::string_view key) = 0;
+
+  // Every object whose key starts with `prefix`, sorted by key. Temporary files of
+  // in-flight Puts are never listed. A missing prefix is an empty list, not an error.
+  virtual arrow::Result<std::vector<ObjectInfo>> List(std::string_view prefix) = 0;
+
+  // Removes the object durably; removing a missing key is OK (safe to repeat).
+  virtual arrow::Status Delete(std::string_view key) = 0;
+};
+
+// OK for a key latebind may use: non-empty segments of [A-Za-z0-9._=-] separated by '/',
+// none of them "." or "..", at most 1024 bytes. Errors: kBadInput naming the key.
+arrow::Status ValidateKey(std::string_view key);
+
+}  // namespace latebind::storage
