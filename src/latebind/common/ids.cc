@@ -1,11 +1,10 @@
 #include "latebind/common/ids.h"
 
+#include <fmt/format.h>
 #include <sys/random.h>
 
 #include <ctime>
 #include <mutex>
-
-#include <fmt/format.h>
 
 namespace latebind {
 namespace {
@@ -54,8 +53,8 @@ std::string UlidGenerator::Next(std::chrono::system_clock::time_point now) {
   }
   // 128 bits: 48 of time, 80 of randomness, as 26 base32 digits (the first holds 3 bits).
   std::string out(26, '0');
-  unsigned __int128 v = (static_cast<unsigned __int128>(ms) << 80) |
-                        (static_cast<unsigned __int128>(hi) << 64) | lo;
+  unsigned __int128 v =
+      (static_cast<unsigned __int128>(ms) << 80) | (static_cast<unsigned __int128>(hi) << 64) | lo;
   for (int i = 25; i >= 0; --i) {
     out[i] = kCrockford[static_cast<int>(v & 31)];
     v >>= 5;

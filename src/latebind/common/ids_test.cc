@@ -1,9 +1,9 @@
 #include "latebind/common/ids.h"
 
+#include <gtest/gtest.h>
+
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 namespace latebind {
 namespace {

@@ -1,0 +1,122 @@
+#include "latebind/ingest/arrivals.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "latebind/common/ids.h"
+#include "latebind/common/status.h"
+#include "latebind/ingest/lander.h"
+#include "latebind/profiler/profile_json.h"
+
+namespace latebind::ingest {
+namespace {
+
+constexpr std::string_view kMetaSuffix = ".meta.json";
+constexpr std::string_view kProfileSuffix = ".profile.json";
+
+bool IsPayloadKey(std::string_view key) {
+  return !key.ends_with(kMetaSuffix) && !key.ends_with(kProfileSuffix);
+}
+
+std::optional<profiler::Format> FormatOfKey(std::string_view key) {
+  std::string_view name = key.substr(key.rfind('/') + 1);
+  if (name.ends_with(".gz")) name.remove_suffix(3);
+  if (name.ends_with(".ndjson")) return profiler::Format::kNdjson;
+  if (name.ends_with(".json")) return profiler::Format::kJson;
+  if (name.ends_with(".csv")) return profiler::Format::kCsv;
+  return std::nullopt;
+}
+
+std::string Dump(const nlohmann::ordered_json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace
+
+ArrivalProcessor::ArrivalProcessor(std::shared_ptr<storage::ObjectStore> store,
+                                   profiler::ProfileOptions options)
+    : store_(std::move(store)), options_(std::move(options)) {}
+
+std::string ArrivalProcessor::ProfileKey(const std::string& object_key) {
+  const std::string meta = Lander::MetaKey(object_key);
+  return meta.substr(0, meta.size() - kMetaSuffix.size()) + std::string(kProfileSuffix);
+}
+
+arrow::Result<ArrivalOutcome> ArrivalProcessor::Process(const std::string& key) {
+  ARROW_ASSIGN_OR_RAISE(std::unique_ptr<ByteSource> source, store_->OpenDecoded(key));
+  ArrivalOutcome out;
+  // The extension holds the format the source declared (or the lander sniffed): a
+  // payload is judged as what it claims to be.
+  profiler::ProfileOptions options = options_;
+  if (!options.format) options.format = FormatOfKey(key);
+  ARROW_ASSIGN_OR_RAISE(out.profile, profiler::ProfileSource(source.get(), key, options));
+  if (out.profile.ok()) {
+    ARROW_RETURN_NOT_OK(store_->Put(ProfileKey(key), Dump(profiler::ProfileToJson(out.profile))));
+    out.object = key;
+    return out;
+  }
+  // Cannot be parsed: keep it, unmodified, in the dead-letter zone with the reason.
+  const std::string dl_key = "dead-letter/" + key.substr(key.find('/') + 1);
+  ARROW_ASSIGN_OR_RAISE(std::string payload, store_->Get(key));
+  nlohmann::ordered_json meta = nlohmann::ordered_json::object();
+  if (auto raw_meta = store_->Get(Lander::MetaKey(key)); raw_meta.ok()) {
+    meta = nlohmann::ordered_json::parse(*raw_meta, nullptr, /*allow_exceptions=*/false);
+    if (meta.is_discarded()) meta = nlohmann::ordered_json::object();
+  }
+  meta["object"] = dl_key;
+  meta["raw_object"] = key;
+  meta["dead_lettered_at"] = UtcTimestamp(std::chrono::system_clock::now());
+  meta["errors"] = out.profile.error_count;
+  nlohmann::ordered_json reasons = nlohmann::ordered_json::array();
+  for (const auto& p : out.profile.problems) {
+    if (p.severity != profiler::Problem::Severity::kError) continue;
+    reasons.push_back(
+        {{"line", p.line}, {"column", p.column}, {"byte", p.byte_offset}, {"message", p.message}});
+  }
+  meta["reason"] = reasons.empty() ? nlohmann::ordered_json(nullptr) : reasons[0];
+  meta["problems"] = reasons;
+  const std::string meta_text = Dump(meta);
+  ARROW_RETURN_NOT_OK(store_->PutBatch({{dl_key, payload}, {Lander::MetaKey(dl_key), meta_text}}));
+  // Only now that the dead-letter copy is durable may the raw one go; payload first, so
+  // a crash in between leaves a meta that Pending() recognises and removes.
+  ARROW_RETURN_NOT_OK(store_->Delete(key));
+  ARROW_RETURN_NOT_OK(store_->Delete(Lander::MetaKey(key)));
+  out.object = dl_key;
+  out.dead_lettered = true;
+  return out;
+}
+
+arrow::Result<std::vector<std::string>> ArrivalProcessor::Pending() {
+  ARROW_ASSIGN_OR_RAISE(std::vector<storage::ObjectInfo> raw, store_->List("raw/"));
+  std::set<std::string> keys;
+  for (const auto& o : raw) keys.insert(o.key);
+  std::vector<std::string> pending;
+  for (const std::string& key : keys) {
+    if (IsPayloadKey(key)) {
+      if (!keys.count(ProfileKey(key))) pending.push_back(key);
+      continue;
+    }
+    if (!key.ends_with(kMetaSuffix)) continue;
+    // A meta whose payload is gone: the payload was dead-lettered and the crash came
+    // before this meta was deleted. Remove it once its dead-letter twin is there.
+    const std::string stem = key.substr(0, key.size() - kMetaSuffix.size());
+    bool has_payload = false;
+    for (auto it = keys.lower_bound(stem + "."); it != keys.end() && it->starts_with(stem + ".");
+         ++it) {
+      has_payload = has_payload || IsPayloadKey(*it);
+    }
+    if (!has_payload && store_->Get("dead-letter/" + key.substr(4)).ok()) {
+      ARROW_RETURN_NOT_OK(store_->Delete(key));
+    }
+  }
+  // ULIDs in the names: sorting by the file name orders by arrival.
+  std::sort(pending.begin(), pending.end(), [](const std::string& a, const std::string& b) {
+    return a.substr(a.rfind('/')) < b.substr(b.rfind('/'));
+  });
+  return pending;
+}
+
+}  // namespace latebind::ingest

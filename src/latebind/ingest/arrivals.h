@@ -1,0 +1,48 @@
+// Arrival → profile → dead-letter (DESIGN.md §2, §5): every landed object is profiled, and
+// one that cannot be parsed moves to the dead-letter zone with its reason. Nothing is lost.
+#pragma once
+
+#include <arrow/result.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "latebind/profiler/profiler.h"
+#include "latebind/storage/object_store.h"
+
+namespace latebind::ingest {
+
+struct ArrivalOutcome {
+  std::string object;  // where the payload is now (raw/... or dead-letter/...)
+  bool dead_lettered = false;
+  profiler::PayloadProfile profile;
+};
+
+// The raw zone is the arrival queue (ADR-016): a raw payload with a .meta.json and no
+// .profile.json beside it has not been profiled yet. Processing writes the profile marker
+// (the profile's JSON, which the registry will consume) for a payload that parsed, or for
+// one that did not: writes the payload and a meta with the reason under dead-letter/, then
+// deletes the raw payload and its meta. Each step is a durable store call, so a crash at
+// any point leaves a state that Process — repeated on the same key — completes; no step
+// loses the payload. Thread-compatible: one processor per thread, or distinct keys.
+class ArrivalProcessor {
+ public:
+  ArrivalProcessor(std::shared_ptr<storage::ObjectStore> store, profiler::ProfileOptions options);
+
+  // Profiles the raw object `key` and files it. Errors: kNotFound when `key` is gone (it
+  // was processed already), kUnavailable from the store — then repeat later.
+  arrow::Result<ArrivalOutcome> Process(const std::string& key);
+
+  // Raw payloads not profiled yet, oldest first (what a restart must still do). Also
+  // removes raw metas whose payload already reached the dead-letter zone.
+  arrow::Result<std::vector<std::string>> Pending();
+
+  static std::string ProfileKey(const std::string& object_key);
+
+ private:
+  std::shared_ptr<storage::ObjectStore> store_;
+  profiler::ProfileOptions options_;
+};
+
+}  // namespace latebind::ingest

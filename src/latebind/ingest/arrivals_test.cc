@@ -1,0 +1,106 @@
+#include "latebind/ingest/arrivals.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "latebind/common/status.h"
+#include "latebind/ingest/lander.h"
+#include "latebind/storage/faulty_store.h"
+#include "latebind/storage/memory_store.h"
+
+namespace latebind::ingest {
+namespace {
+
+using storage::FaultyStore;
+using storage::MemoryStore;
+
+std::string LandOne(Lander& lander, std::string body, std::string type = "application/x-ndjson") {
+  Arrival a;
+  a.source = "bank";
+  a.body = std::move(body);
+  a.content_type = std::move(type);
+  auto r = lander.Land(std::move(a)).get();
+  EXPECT_TRUE(r.ok());
+  return r->object;
+}
+
+TEST(ArrivalProcessorTest, GoodPayloadGetsItsProfileMarker) {
+  auto store = std::make_shared<MemoryStore>();
+  Lander lander(store);
+  ArrivalProcessor arrivals(store, {});
+  const std::string key = LandOne(lander, "{\"a\":1}\n{\"a\":2.5}\n");
+  EXPECT_EQ(*arrivals.Pending(), std::vector<std::string>{key});
+  auto out = arrivals.Process(key);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_FALSE(out->dead_lettered);
+  EXPECT_EQ(out->profile.records, 2u);
+  const auto profile = nlohmann::json::parse(*store->Get(ArrivalProcessor::ProfileKey(key)));
+  EXPECT_EQ(profile["records"], 2);
+  EXPECT_EQ(profile["fields"][0]["type"], "float64");
+  EXPECT_TRUE(arrivals.Pending()->empty());
+}
+
+TEST(ArrivalProcessorTest, MalformedPayloadMovesToDeadLetterWithReason) {
+  auto store = std::make_shared<MemoryStore>();
+  Lander lander(store);
+  ArrivalProcessor arrivals(store, {});
+  const std::string body = "{\"a\":1}\n{\"a\":1 \"b\":2}\n";
+  const std::string key = LandOne(lander, body);
+  auto out = arrivals.Process(key);
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->dead_lettered);
+  EXPECT_TRUE(out->object.starts_with("dead-letter/source=bank/date=")) << out->object;
+  EXPECT_EQ(*store->Get(out->object), body);  // unmodified
+  const auto meta = nlohmann::json::parse(*store->Get(Lander::MetaKey(out->object)));
+  EXPECT_EQ(meta["reason"]["line"], 2);
+  EXPECT_EQ(meta["reason"]["column"], 8);
+  EXPECT_EQ(meta["reason"]["byte"], 15);
+  EXPECT_EQ(meta["sha256"], Sha256Hex(body));  // the landing meta is kept
+  EXPECT_EQ(meta["raw_object"], key);
+  EXPECT_TRUE(store->List("raw/")->empty());
+  EXPECT_TRUE(arrivals.Pending()->empty());
+}
+
+TEST(ArrivalProcessorTest, CrashBetweenStepsIsCompletedByARetry) {
+  auto inner = std::make_shared<MemoryStore>();
+  auto faulty = std::make_shared<FaultyStore>(inner);
+  Lander lander(inner);
+  ArrivalProcessor arrivals(faulty, {});
+  const std::string key = LandOne(lander, "not json at all {\n", "application/x-ndjson");
+  // The dead-letter copy is written, then deleting the raw payload fails: as if the
+  // process died right after the copy became durable.
+  faulty->FailNext(FaultyStore::Op::kDelete, 1,
+                   MakeError(ErrorKind::kUnavailable, "Input/output error"));
+  auto first = arrivals.Process(key);
+  EXPECT_FALSE(first.ok());
+  EXPECT_EQ(inner->List("dead-letter/")->size(), 2u);
+  // The raw payload is still there and still pending; processing again completes.
+  EXPECT_EQ(*arrivals.Pending(), std::vector<std::string>{key});
+  auto second = arrivals.Process(key);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_TRUE(second->dead_lettered);
+  EXPECT_TRUE(inner->List("raw/")->empty());
+  EXPECT_EQ(inner->List("dead-letter/")->size(), 2u);
+}
+
+TEST(ArrivalProcessorTest, OrphanMetaOfADeadLetteredPayloadIsCleaned) {
+  auto store = std::make_shared<MemoryStore>();
+  Lander lander(store);
+  ArrivalProcessor arrivals(store, {});
+  const std::string key = LandOne(lander, "[1,2]\n");
+  ASSERT_TRUE(arrivals.Process(key)->dead_lettered);
+  // Simulate the crash window: the raw meta survived its payload's deletion.
+  ASSERT_TRUE(store->Put(Lander::MetaKey(key), "{}").ok());
+  EXPECT_TRUE(arrivals.Pending()->empty());
+  EXPECT_TRUE(store->List("raw/")->empty());
+}
+
+TEST(ArrivalProcessorTest, GoneObjectIsNotFound) {
+  ArrivalProcessor arrivals(std::make_shared<MemoryStore>(), {});
+  EXPECT_EQ(KindOf(arrivals.Process("raw/source=a/date=2026-01-01/x.ndjson").status()),
+            ErrorKind::kNotFound);
+}
+
+}  // namespace
+}  // namespace latebind::ingest

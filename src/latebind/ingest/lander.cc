@@ -1,0 +1,165 @@
+#include "latebind/ingest/lander.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <nlohmann/json.hpp>
+
+#include "latebind/common/status.h"
+#include "latebind/profiler/format_detector.h"
+
+namespace latebind::ingest {
+namespace {
+
+// Bytes of a body (decoded when gzip) looked at to pick an extension when the client sent
+// no usable Content-Type. Content is never judged here: a wrong guess only names the file.
+constexpr size_t kSniffBytes = 64 << 10;
+
+std::string ExtensionFor(const Arrival& a) {
+  std::string_view type = a.content_type;
+  type = type.substr(0, type.find(';'));  // "application/json; charset=utf-8"
+  if (type == "application/json") return "json";
+  if (type == "application/x-ndjson" || type == "application/ndjson") return "ndjson";
+  if (type == "text/csv") return "csv";
+  auto source = OpenMemorySource(a.body);
+  std::string head(kSniffBytes, '\0');
+  size_t n = 0;
+  while (n < head.size()) {
+    auto r = source->Read(reinterpret_cast<uint8_t*>(head.data() + n), head.size() - n);
+    if (!r.ok() || *r == 0) break;  // a corrupt gzip body is the profiler's to report
+    n += *r;
+  }
+  head.resize(n);
+  const bool complete = n < kSniffBytes;
+  return profiler::FormatName(profiler::DetectFormat(head, complete));
+}
+
+}  // namespace
+
+arrow::Status ValidateSourceId(std::string_view id) {
+  auto bad = [&](std::string_view why) {
+    return MakeError(ErrorKind::kBadInput, fmt::format("invalid source id: {} (must match "
+                                                       "^[a-z0-9][a-z0-9_-]{{0,63}}$)",
+                                                       why));
+  };
+  if (id.empty()) return bad("empty");
+  if (id.size() > 64) return bad(fmt::format("{} characters", id.size()));
+  for (size_t i = 0; i < id.size(); ++i) {
+    const char c = id[i];
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && (i == 0 || (c != '_' && c != '-'))) {
+      return bad(fmt::format("byte 0x{:02x} at position {}", static_cast<unsigned char>(c), i));
+    }
+  }
+  return arrow::Status::OK();
+}
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+std::string Lander::RawKey(const Arrival& arrival, const std::string& object_id,
+                           const std::string& date) {
+  return fmt::format("raw/source={}/date={}/{}.{}{}", arrival.source, date, object_id,
+                     ExtensionFor(arrival), arrival.gzip ? ".gz" : "");
+}
+
+std::string Lander::MetaKey(const std::string& object_key) {
+  const size_t slash = object_key.rfind('/');
+  const size_t dot = object_key.find('.', slash == std::string::npos ? 0 : slash);
+  return object_key.substr(0, dot) + ".meta.json";
+}
+
+Lander::Lander(std::shared_ptr<storage::ObjectStore> store, LanderOptions options)
+    : store_(std::move(store)), options_(options), committer_([this] { Run(); }) {}
+
+Lander::~Lander() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  committer_.join();
+}
+
+std::future<arrow::Result<Receipt>> Lander::Land(Arrival arrival) {
+  Pending p{std::move(arrival), {}};
+  auto future = p.done.get_future();
+  if (arrow::Status st = ValidateSourceId(p.arrival.source); !st.ok()) {
+    p.done.set_value(st);
+    return future;
+  }
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(p));
+  }
+  cv_.notify_one();
+  return future;
+}
+
+void Lander::Run() {
+  std::vector<Pending> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;  // stopping, and everything queued was committed
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    Commit(&batch);
+    batch.clear();
+  }
+}
+
+void Lander::Commit(std::vector<Pending>* batch) {
+  std::vector<Receipt> receipts;
+  std::vector<std::string> metas;
+  std::vector<storage::PutItem> items;
+  receipts.reserve(batch->size());
+  metas.reserve(batch->size());
+  for (Pending& p : *batch) {
+    const auto now = std::chrono::system_clock::now();
+    Receipt r;
+    r.object_id = ids_.Next(now);
+    r.object = RawKey(p.arrival, r.object_id, UtcDate(now));
+    r.bytes = p.arrival.body.size();
+    r.sha256 = Sha256Hex(p.arrival.body);
+    r.received_at = UtcTimestamp(now);
+    nlohmann::ordered_json meta = {{"object", r.object},
+                                   {"source", p.arrival.source},
+                                   {"received_at", r.received_at},
+                                   {"bytes", r.bytes},
+                                   {"sha256", r.sha256},
+                                   {"content_type", p.arrival.content_type},
+                                   {"content_encoding", p.arrival.gzip ? "gzip" : ""},
+                                   {"idempotency_key", p.arrival.idempotency_key}};
+    metas.push_back(meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    receipts.push_back(std::move(r));
+  }
+  // Payloads before their metas: a crash between the renames can leave a payload without
+  // meta (not acknowledged, recovered as such), never a meta without its payload.
+  for (size_t i = 0; i < batch->size(); ++i) {
+    items.push_back({receipts[i].object, (*batch)[i].arrival.body});
+  }
+  for (size_t i = 0; i < batch->size(); ++i) {
+    items.push_back({MetaKey(receipts[i].object), metas[i]});
+  }
+  const arrow::Status st = store_->PutBatch(items);
+  for (size_t i = 0; i < batch->size(); ++i) {
+    if (st.ok()) {
+      (*batch)[i].done.set_value(std::move(receipts[i]));
+    } else {
+      (*batch)[i].done.set_value(st);
+    }
+  }
+}
+
+}  // namespace latebind::ingest

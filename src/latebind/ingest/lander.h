@@ -1,0 +1,88 @@
+// The lander: makes arriving payloads durable in the raw zone, sharing syncs between
+// concurrent arrivals (group commit), before anyone is told "accepted" (DESIGN.md §2, §8).
+#pragma once
+
+#include <arrow/result.h>
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "latebind/common/ids.h"
+#include "latebind/storage/object_store.h"
+
+namespace latebind::ingest {
+
+struct Arrival {
+  std::string source;           // must match ^[a-z0-9][a-z0-9_-]{0,63}$ (ValidateSourceId)
+  std::string body;             // the bytes exactly as received
+  std::string content_type;     // application/json, application/x-ndjson, text/csv or ""
+  bool gzip = false;            // Content-Encoding: gzip — stored as received, key ends .gz
+  std::string idempotency_key;  // recorded in the meta; "" when none
+};
+
+// What the caller may acknowledge once the payload is durable.
+struct Receipt {
+  std::string object;     // key of the raw object
+  std::string object_id;  // its ULID
+  uint64_t bytes = 0;
+  std::string sha256;       // hex of the body
+  std::string received_at;  // ISO-8601 UTC, milliseconds
+};
+
+struct LanderOptions {
+  // Arrivals committed together at most (default 64). Larger batches share syncs among
+  // more payloads; the sync time grows with the bytes, so latency grows too.
+  size_t max_batch = 64;
+};
+
+// Group commit: Land() queues an arrival; one committer thread takes everything queued,
+// writes each payload and its .meta.json with one ObjectStore::PutBatch (temp files, one
+// shared flush, renames, directory flushes) and completes the futures. A lone arrival is
+// committed at once — no timer waits for company; arrivals that come while a batch syncs
+// form the next batch. Protocol and crash analysis: ADR-016. Thread-safe.
+class Lander {
+ public:
+  Lander(std::shared_ptr<storage::ObjectStore> store, LanderOptions options = {});
+  ~Lander();  // commits what is queued, then stops
+
+  // Completes with a Receipt once the payload and its meta are durable, or with the
+  // store's error (kUnavailable): then nothing of this arrival is acknowledged, and a
+  // retry lands it anew. kBadInput for an invalid source id, before anything is written.
+  std::future<arrow::Result<Receipt>> Land(Arrival arrival);
+
+  // The raw-zone key of a payload: raw/source=<id>/date=<YYYY-MM-DD>/<ulid>.<ext>[.gz]
+  static std::string RawKey(const Arrival& arrival, const std::string& object_id,
+                            const std::string& date);
+  // The key of an object's metadata: <key without .ext[.gz]>.meta.json
+  static std::string MetaKey(const std::string& object_key);
+
+ private:
+  struct Pending {
+    Arrival arrival;
+    std::promise<arrow::Result<Receipt>> done;
+  };
+  void Run();
+  void Commit(std::vector<Pending>* batch);
+
+  std::shared_ptr<storage::ObjectStore> store_;
+  LanderOptions options_;
+  UlidGenerator ids_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread committer_;
+};
+
+// OK when `id` matches ^[a-z0-9][a-z0-9_-]{0,63}$ (DESIGN.md §3); else kBadInput saying why.
+arrow::Status ValidateSourceId(std::string_view id);
+
+// Lowercase hex SHA-256 of `bytes` (OpenSSL).
+std::string Sha256Hex(std::string_view bytes);
+
+}  // namespace latebind::ingest

@@ -1,0 +1,163 @@
+#include "latebind/ingest/lander.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "latebind/common/status.h"
+#include "latebind/storage/faulty_store.h"
+#include "latebind/storage/memory_store.h"
+
+namespace latebind::ingest {
+namespace {
+
+using storage::FaultyStore;
+using storage::MemoryStore;
+
+// Counts PutBatch calls, to see that concurrent arrivals share them.
+class CountingStore : public MemoryStore {
+ public:
+  arrow::Status PutBatch(const std::vector<storage::PutItem>& items) override {
+    ++batches;
+    // Hold the batch a moment, as a real sync does, so that arrivals queue up behind it.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return MemoryStore::PutBatch(items);
+  }
+  std::atomic<int> batches{0};
+};
+
+Arrival MakeArrival(std::string source, std::string body, std::string type = "") {
+  Arrival a;
+  a.source = std::move(source);
+  a.body = std::move(body);
+  a.content_type = std::move(type);
+  return a;
+}
+
+TEST(LanderTest, LandsPayloadAndMetaDurablyWithReceipt) {
+  auto store = std::make_shared<MemoryStore>();
+  Lander lander(store);
+  auto a = MakeArrival("bank", "{\"a\":1}\n", "application/x-ndjson");
+  a.idempotency_key = "k-1";
+  auto r = lander.Land(a).get();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->object.starts_with("raw/source=bank/date=")) << r->object;
+  EXPECT_TRUE(r->object.ends_with("/" + r->object_id + ".ndjson")) << r->object;
+  EXPECT_EQ(r->bytes, 8u);
+  EXPECT_EQ(r->sha256, Sha256Hex("{\"a\":1}\n"));
+  EXPECT_EQ(r->sha256.size(), 64u);
+  EXPECT_EQ(*store->Get(r->object), "{\"a\":1}\n");
+  const auto meta = nlohmann::json::parse(*store->Get(Lander::MetaKey(r->object)));
+  EXPECT_EQ(meta["sha256"], r->sha256);
+  EXPECT_EQ(meta["bytes"], 8);
+  EXPECT_EQ(meta["source"], "bank");
+  EXPECT_EQ(meta["received_at"], r->received_at);
+  EXPECT_EQ(meta["idempotency_key"], "k-1");
+}
+
+TEST(LanderTest, Sha256KnownVector) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(LanderTest, ExtensionFromContentTypeOrContent) {
+  auto store = std::make_shared<MemoryStore>();
+  Lander lander(store);
+  auto ext_of = [&](Arrival a) {
+    auto r = lander.Land(std::move(a)).get();
+    EXPECT_TRUE(r.ok());
+    return r->object.substr(r->object.rfind('/') + 1 + 26);
+  };
+  EXPECT_EQ(ext_of(MakeArrival("s", "x", "application/json; charset=utf-8")), ".json");
+  EXPECT_EQ(ext_of(MakeArrival("s", "x", "text/csv")), ".csv");
+  EXPECT_EQ(ext_of(MakeArrival("s", "{\"a\":1}\n{\"a\":2}\n")), ".ndjson");
+  EXPECT_EQ(ext_of(MakeArrival("s", "[{\"a\":1}]")), ".json");
+  EXPECT_EQ(ext_of(MakeArrival("s", "a,b\n1,2\n", "text/plain")), ".csv");
+  // gzip: stored as received, named by its decoded content.
+  std::string gz(128, '\0');
+  z_stream zs{};
+  ASSERT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  const std::string text = "{\"a\":1}\n";
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  zs.avail_in = text.size();
+  zs.next_out = reinterpret_cast<Bytef*>(gz.data());
+  zs.avail_out = gz.size();
+  ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  gz.resize(zs.total_out);
+  deflateEnd(&zs);
+  Arrival g = MakeArrival("s", gz);
+  g.gzip = true;
+  EXPECT_EQ(ext_of(g), ".ndjson.gz");
+  EXPECT_EQ(Lander::MetaKey("raw/source=s/date=2026-11-23/01ABC.ndjson.gz"),
+            "raw/source=s/date=2026-11-23/01ABC.meta.json");
+}
+
+TEST(LanderTest, BadSourceIdsTouchNothing) {
+  auto store = std::make_shared<MemoryStore>();
+  Lander lander(store);
+  for (std::string id : {std::string("../etc"), std::string("UPPER"), std::string("a/b"),
+                         std::string(80, 'a'), std::string("%2e%2e"), std::string("a\0b", 3),
+                         std::string(""), std::string("-lead"), std::string("_lead")}) {
+    auto r = lander.Land(MakeArrival(id, "{}")).get();
+    ASSERT_FALSE(r.ok()) << id;
+    EXPECT_EQ(KindOf(r.status()), ErrorKind::kBadInput) << id;
+  }
+  EXPECT_TRUE(store->List("")->empty());
+  EXPECT_TRUE(ValidateSourceId(std::string(64, 'a')).ok());
+  EXPECT_TRUE(ValidateSourceId("a-b_c9").ok());
+}
+
+TEST(LanderTest, ConcurrentArrivalsShareCommitsAndAllLand) {
+  auto store = std::make_shared<CountingStore>();
+  std::vector<arrow::Result<Receipt>> results;
+  std::mutex mu;
+  {
+    Lander lander(store);
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 16; ++c) {
+      clients.emplace_back([&, c] {
+        for (int i = 0; i < 20; ++i) {
+          auto r = lander
+                       .Land(MakeArrival("src", fmt::format("{{\"c\":{},\"i\":{}}}\n", c, i),
+                                         "application/x-ndjson"))
+                       .get();
+          std::lock_guard lock(mu);
+          results.push_back(std::move(r));
+        }
+      });
+    }
+    for (auto& t : clients) t.join();
+  }
+  ASSERT_EQ(results.size(), 320u);
+  std::set<std::string> ids;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok());
+    ids.insert(r->object_id);
+    EXPECT_EQ(Sha256Hex(*store->Get(r->object)), r->sha256);
+  }
+  EXPECT_EQ(ids.size(), 320u);
+  EXPECT_EQ(store->List("raw/")->size(), 640u);  // payload + meta each
+  EXPECT_LT(store->batches.load(), 320) << "arrivals were not grouped";
+}
+
+TEST(LanderTest, StorageFailureAcknowledgesNothingAndRecovers) {
+  auto inner = std::make_shared<MemoryStore>();
+  auto faulty = std::make_shared<FaultyStore>(inner);
+  Lander lander(faulty);
+  faulty->FailNext(FaultyStore::Op::kPut, 1,
+                   MakeError(ErrorKind::kUnavailable, "No space left on device"));
+  auto failed = lander.Land(MakeArrival("s", "{}", "application/json")).get();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(KindOf(failed.status()), ErrorKind::kUnavailable);
+  EXPECT_TRUE(inner->List("")->empty());
+  auto ok = lander.Land(MakeArrival("s", "{}", "application/json")).get();
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(inner->List("")->size(), 2u);
+}
+
+}  // namespace
+}  // namespace latebind::ingest
