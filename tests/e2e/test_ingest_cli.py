@@ -1,0 +1,124 @@
+"""End to end: `latebind ingest` lands files durably, profiles them, dead-letters bad ones.
+
+Issue 4 (durable ingest), the local-file path: the same lander and arrival processor the
+HTTP server uses.
+"""
+import gzip
+import hashlib
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+def run(latebind_bin, *args, home):
+    proc = subprocess.run([str(latebind_bin), "--home", str(home), *map(str, args)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode in (0, 1, 2, 3), f"crashed: {proc.returncode}\n{proc.stderr}"
+    return proc
+
+
+def files_under(root: Path):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_lands_unmodified_with_meta_and_profile(latebind_bin, tmp_path):
+    home = tmp_path / "home"
+    src = tmp_path / "in.ndjson"
+    body = b'{"id": 1, "amount": 2.5}\n{"id": 2, "amount": 3}\n'
+    src.write_bytes(body)
+    proc = run(latebind_bin, "ingest", "--source", "bank", "--json", src, home=home)
+    assert proc.returncode == 0, proc.stderr
+    [entry] = json.loads(proc.stdout)
+    key = entry["landed"]
+    assert key.startswith("raw/source=bank/date=") and key.endswith(".ndjson")
+    assert (home / key).read_bytes() == body
+    meta = json.loads((home / key.replace(".ndjson", ".meta.json")).read_text())
+    assert meta["sha256"] == hashlib.sha256(body).hexdigest() == entry["sha256"]
+    assert meta["bytes"] == len(body)
+    profile = json.loads((home / key.replace(".ndjson", ".profile.json")).read_text())
+    assert profile["records"] == 2
+    assert {f["path"]: f["type"] for f in profile["fields"]} == {"id": "int64", "amount": "float64"}
+    assert not any(".tmp-" in f for f in files_under(home))
+
+
+def test_gzip_kept_as_received_and_csv_by_extension(latebind_bin, tmp_path):
+    home = tmp_path / "home"
+    gz = tmp_path / "a.ndjson.gz"
+    gz.write_bytes(gzip.compress(b'{"a":1}\n'))
+    csv = tmp_path / "b.csv"
+    csv.write_bytes(b"x;y\n1;2\n")
+    proc = run(latebind_bin, "ingest", "--source", "s1", "--json", gz, csv, home=home)
+    assert proc.returncode == 0, proc.stderr
+    first, second = json.loads(proc.stdout)
+    assert first["landed"].endswith(".ndjson.gz")
+    assert (home / first["landed"]).read_bytes() == gz.read_bytes()
+    assert first["records"] == 1
+    assert second["landed"].endswith(".csv") and second["records"] == 1
+
+
+def test_malformed_file_is_dead_lettered_with_reason(latebind_bin, tmp_path):
+    home = tmp_path / "home"
+    bad = tmp_path / "bad.ndjson"
+    body = b'{"a":1}\n{"a":1 "b":2}\n'
+    bad.write_bytes(body)
+    proc = run(latebind_bin, "ingest", "--source", "bank", "--json", bad, home=home)
+    assert proc.returncode == 2
+    assert f"{bad}:2:8 (byte 15)" in proc.stderr
+    [entry] = json.loads(proc.stdout)
+    assert entry["dead_lettered"] and entry["object"].startswith("dead-letter/source=bank/")
+    assert (home / entry["object"]).read_bytes() == body  # kept, unmodified
+    meta = json.loads((home / entry["object"].replace(".ndjson", ".meta.json")).read_text())
+    assert meta["reason"] == {"line": 2, "column": 8, "byte": 15,
+                              "message": meta["reason"]["message"]}
+    assert not list((home / "raw").rglob("*.ndjson"))
+
+
+@pytest.mark.parametrize("source", ["../etc", "UPPER", "a/b", "x" * 80, "%2e%2e", "-x", ""])
+def test_bad_source_ids_touch_nothing(latebind_bin, tmp_path, source):
+    home = tmp_path / "home"
+    home.mkdir()
+    f = tmp_path / "in.json"
+    f.write_text('{"a":1}')
+    proc = run(latebind_bin, "ingest", "--source", source, f, home=home)
+    assert proc.returncode == 2
+    assert "invalid source id" in proc.stderr or "source" in proc.stderr
+    assert files_under(home) == []
+
+
+def test_missing_file_and_others_still_land(latebind_bin, tmp_path):
+    home = tmp_path / "home"
+    good = tmp_path / "good.json"
+    good.write_text('{"a":1}')
+    proc = run(latebind_bin, "ingest", "--source", "s", good, tmp_path / "nope.json", home=home)
+    assert proc.returncode == 2
+    assert "nope.json" in proc.stderr
+    assert len(list((home / "raw").rglob("*.json"))) == 3  # payload, meta, profile
+    assert len(list((home / "raw").rglob("*.profile.json"))) == 1
+
+
+def test_unprofiled_arrivals_are_profiled_on_next_run(latebind_bin, tmp_path):
+    """A crash between landing and profiling leaves a raw payload without .profile.json;
+    the next run profiles it first."""
+    home = tmp_path / "home"
+    f = tmp_path / "a.json"
+    f.write_text('{"a":1}')
+    assert run(latebind_bin, "ingest", "--source", "s", f, home=home).returncode == 0
+    [profile] = list((home / "raw").rglob("*.profile.json"))
+    profile.unlink()  # as if the process died right after landing
+    proc = run(latebind_bin, "ingest", "--source", "s", "--json", f, home=home)
+    assert proc.returncode == 0, proc.stderr
+    entries = json.loads(proc.stdout)
+    assert entries[0].get("recovered") is True and entries[0]["records"] == 1
+    assert len(list((home / "raw").rglob("*.profile.json"))) == 2
+
+
+def test_max_bytes(latebind_bin, tmp_path):
+    home = tmp_path / "home"
+    f = tmp_path / "big.ndjson"
+    f.write_bytes(b'{"a":1}\n' * 1000)
+    proc = run(latebind_bin, "ingest", "--source", "s", "--max-bytes", 100, f, home=home)
+    assert proc.returncode == 2 and "--max-bytes" in proc.stderr
+    assert not (home / "raw").exists() or files_under(home / "raw") == []
