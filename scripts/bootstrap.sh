@@ -11,7 +11,8 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libsimdjson-dev libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  zlib1g-dev libzstd-dev libsqlite3-dev libxxhash-dev nlohmann-json3-dev libssl-dev
+  zlib1g-dev libzstd-dev libsqlite3-dev libxxhash-dev nlohmann-json3-dev
+  libboost1.81-dev libssl-dev
   python3-venv clang-format
 )
 PY_REQUIREMENTS=scripts/requirements.txt

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   int exit_code = kExitOk;
   RegisterProfileCommand(app, global, &exit_code);
   RegisterIngestCommand(app, global, &exit_code);
+  RegisterServeCommand(app, global, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -88,18 +88,28 @@ Lander::~Lander() {
 }
 
 std::future<arrow::Result<Receipt>> Lander::Land(Arrival arrival) {
-  Pending p{std::move(arrival), {}};
-  auto future = p.done.get_future();
-  if (arrow::Status st = ValidateSourceId(p.arrival.source); !st.ok()) {
-    p.done.set_value(st);
-    return future;
+  auto promise = std::make_shared<std::promise<arrow::Result<Receipt>>>();
+  auto future = promise->get_future();
+  Land(std::move(arrival),
+       [promise](arrow::Result<Receipt> r) { promise->set_value(std::move(r)); });
+  return future;
+}
+
+void Lander::Land(Arrival arrival, Callback done) {
+  if (arrow::Status st = ValidateSourceId(arrival.source); !st.ok()) {
+    done(st);
+    return;
   }
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(std::move(p));
+    queue_.push_back(Pending{std::move(arrival), std::move(done)});
   }
   cv_.notify_one();
-  return future;
+}
+
+size_t Lander::queued() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
 }
 
 void Lander::Run() {
@@ -152,12 +162,17 @@ void Lander::Commit(std::vector<Pending>* batch) {
   for (size_t i = 0; i < batch->size(); ++i) {
     items.push_back({MetaKey(receipts[i].object), metas[i]});
   }
+  const auto start = std::chrono::steady_clock::now();
   const arrow::Status st = store_->PutBatch(items);
+  if (on_commit_) {
+    on_commit_(batch->size(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
   for (size_t i = 0; i < batch->size(); ++i) {
     if (st.ok()) {
-      (*batch)[i].done.set_value(std::move(receipts[i]));
+      (*batch)[i].done(std::move(receipts[i]));
     } else {
-      (*batch)[i].done.set_value(st);
+      (*batch)[i].done(st);
     }
   }
 }

@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,16 @@ class Lander {
   // retry lands it anew. kBadInput for an invalid source id, before anything is written.
   std::future<arrow::Result<Receipt>> Land(Arrival arrival);
 
+  // The same, completing through `done`, called on the committer thread (keep it short:
+  // post the work elsewhere). For servers that must not block a thread per request.
+  using Callback = std::function<void(arrow::Result<Receipt>)>;
+  void Land(Arrival arrival, Callback done);
+
+  // Arrivals queued and not yet committed (for the queue-depth metric).
+  size_t queued() const;
+  // Called after each committed batch with its size and the seconds PutBatch took.
+  void OnCommit(std::function<void(size_t, double)> observer) { on_commit_ = std::move(observer); }
+
   // The raw-zone key of a payload: raw/source=<id>/date=<YYYY-MM-DD>/<ulid>.<ext>[.gz]
   static std::string RawKey(const Arrival& arrival, const std::string& object_id,
                             const std::string& date);
@@ -64,7 +75,7 @@ class Lander {
  private:
   struct Pending {
     Arrival arrival;
-    std::promise<arrow::Result<Receipt>> done;
+    Callback done;
   };
   void Run();
   void Commit(std::vector<Pending>* batch);
@@ -72,7 +83,8 @@ class Lander {
   std::shared_ptr<storage::ObjectStore> store_;
   LanderOptions options_;
   UlidGenerator ids_;
-  std::mutex mu_;
+  std::function<void(size_t, double)> on_commit_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;

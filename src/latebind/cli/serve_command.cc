@@ -1,0 +1,99 @@
+// latebind serve --listen HOST:PORT : the HTTP ingest API.
+#include <fmt/format.h>
+
+#include "latebind/cli/commands.h"
+#include "latebind/cli/exit_codes.h"
+#include "latebind/common/status.h"
+#include "latebind/ingest/http_server.h"
+#include "latebind/storage/local_store.h"
+
+namespace latebind::cli {
+namespace {
+
+struct ServeArgs {
+  std::string listen = "127.0.0.1:8080";
+  ingest::ServerOptions server;
+  int header_timeout_s = 10;
+  int body_timeout_s = 60;
+};
+
+bool IsLoopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+int RunServe(const GlobalOptions& global, ServeArgs args) {
+  const size_t colon = args.listen.rfind(':');
+  if (colon == std::string::npos) {
+    fmt::print(stderr, "latebind serve: --listen wants HOST:PORT, got '{}'\n", args.listen);
+    return kExitBadInput;
+  }
+  args.server.host = args.listen.substr(0, colon);
+  if (args.server.host == "localhost") args.server.host = "127.0.0.1";
+  try {
+    const int port = std::stoi(args.listen.substr(colon + 1));
+    if (port < 0 || port > 65535) throw std::out_of_range("port");
+    args.server.port = static_cast<uint16_t>(port);
+  } catch (const std::exception&) {
+    fmt::print(stderr, "latebind serve: bad port in --listen '{}'\n", args.listen);
+    return kExitBadInput;
+  }
+  // Authentication (--auth-tokens) is not built yet, so only loopback may listen.
+  if (!IsLoopback(args.server.host)) {
+    fmt::print(stderr,
+               "latebind serve: refusing to listen on non-loopback address {} without "
+               "authentication (--auth-tokens is not available in this version)\n",
+               args.server.host);
+    return kExitBadInput;
+  }
+  args.server.header_timeout = std::chrono::seconds(args.header_timeout_s);
+  args.server.body_timeout = std::chrono::seconds(args.body_timeout_s);
+  auto store = storage::LocalStore::Open(global.home);
+  if (!store.ok()) {
+    fmt::print(stderr, "latebind serve: {}\n", store.status().message());
+    return ExitCodeFor(store.status());
+  }
+  auto server = ingest::HttpServer::Start(std::move(*store), args.server);
+  if (!server.ok()) {
+    fmt::print(stderr, "latebind serve: {}\n", server.status().message());
+    return ExitCodeFor(server.status());
+  }
+  (*server)->Run();
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand("serve", "Serve the HTTP ingest API");
+  cmd->footer(
+      "POST /v1/sources/{id}/payloads   raw body (Content-Type application/json,\n"
+      "                                 application/x-ndjson, text/csv or none; optional\n"
+      "                                 Content-Encoding: gzip) -> 202 once durable\n"
+      "GET  /v1/sources                 sources with their raw and dead-letter counts\n"
+      "GET  /healthz, GET /metrics      liveness, Prometheus metrics\n\n"
+      "Payloads land in <home>/raw/ and are profiled off the request path; what cannot be\n"
+      "parsed moves to <home>/dead-letter/ with its reason. SIGTERM or SIGINT: stop accepting,\n"
+      "answer the requests in flight, exit. Logs: JSON lines on stderr.");
+  cmd->add_option("--listen", args->listen, "HOST:PORT to listen on (loopback only for now)")
+      ->capture_default_str();
+  cmd->add_option("--max-body-bytes", args->server.max_body_bytes,
+                  "Largest payload accepted; larger gets 413")
+      ->capture_default_str();
+  cmd->add_option("--header-timeout", args->header_timeout_s,
+                  "Seconds a client has to send a request header")
+      ->capture_default_str();
+  cmd->add_option("--body-timeout", args->body_timeout_s,
+                  "Seconds a client has to send a request body")
+      ->capture_default_str();
+  cmd->add_option("--io-threads", args->server.io_threads, "Threads serving connections")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--profile-workers", args->server.profile_workers,
+                  "Threads profiling landed payloads")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->callback([args, &global, exit_code] { *exit_code = RunServe(global, *args); });
+}
+
+}  // namespace latebind::cli

@@ -1,0 +1,444 @@
+#include "latebind/ingest/http_server.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "latebind/common/ids.h"
+#include "latebind/common/status.h"
+#include "latebind/ingest/arrival_workers.h"
+#include "latebind/ingest/arrivals.h"
+#include "latebind/ingest/http_errors.h"
+#include "latebind/ingest/lander.h"
+#include "latebind/ingest/metrics.h"
+
+namespace latebind::ingest {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using json = nlohmann::ordered_json;
+using Response = http::response<http::string_body>;
+
+// Structured logs: one JSON object per line on stderr.
+void Log(const char* level, const std::string& msg, json fields = json::object()) {
+  static std::mutex mu;
+  fields["ts"] = UtcTimestamp(std::chrono::system_clock::now());
+  fields["level"] = level;
+  fields["msg"] = msg;
+  const std::string line = fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::lock_guard lock(mu);
+  std::cerr << line << "\n";
+}
+
+Response JsonResponse(unsigned version, int status, const std::string& body) {
+  Response res{static_cast<http::status>(status), version};
+  res.set(http::field::server, "latebind");
+  res.set(http::field::content_type, "application/json");
+  res.body() = body;
+  res.prepare_payload();
+  return res;
+}
+
+Response ErrorResponse(unsigned version, int status, const std::string& code,
+                       const std::string& message) {
+  return JsonResponse(version, status, ErrorBody(code, message));
+}
+
+}  // namespace
+
+// Everything the handlers share. Owned by HttpServer::Impl.
+struct ServerState {
+  ServerOptions options;
+  std::shared_ptr<storage::ObjectStore> store;
+  Metrics metrics;
+  std::unique_ptr<Lander> lander;
+  std::unique_ptr<ArrivalProcessor> processor;
+  std::unique_ptr<ArrivalWorkers> workers;
+  std::atomic<bool> draining{false};
+};
+
+namespace {
+
+// A request routed to a handler: "/v1/sources/{id}/payloads" → {"payloads", id}.
+struct Route {
+  enum class Kind { kPostPayload, kHealth, kMetrics, kListSources, kNotFound, kBadMethod };
+  Kind kind = Kind::kNotFound;
+  std::string source;
+};
+
+Route RouteOf(http::verb method, std::string_view target) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  Route r;
+  auto want = [&](http::verb v, Route::Kind kind) {
+    r.kind = method == v ? kind : Route::Kind::kBadMethod;
+    return r;
+  };
+  if (path == "/healthz") return want(http::verb::get, Route::Kind::kHealth);
+  if (path == "/metrics") return want(http::verb::get, Route::Kind::kMetrics);
+  if (path == "/v1/sources") return want(http::verb::get, Route::Kind::kListSources);
+  constexpr std::string_view kPrefix = "/v1/sources/";
+  constexpr std::string_view kSuffix = "/payloads";
+  if (path.starts_with(kPrefix) && path.ends_with(kSuffix) &&
+      path.size() >= kPrefix.size() + kSuffix.size()) {
+    // The id as sent, undecoded: "%2e%2e" is refused as it stands, never decoded into "..".
+    r.source =
+        std::string(path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size()));
+    return want(http::verb::post, Route::Kind::kPostPayload);
+  }
+  return r;
+}
+
+// One handler per endpoint. Each completes by calling `respond` exactly once.
+using Respond = std::function<void(Response)>;
+
+void HandleHealth(ServerState&, const http::request<http::string_body>& req, Respond respond) {
+  respond(JsonResponse(req.version(), 200, "{\"status\":\"ok\"}\n"));
+}
+
+void HandleMetrics(ServerState& s, const http::request<http::string_body>& req, Respond respond) {
+  Response res{http::status::ok, req.version()};
+  res.set(http::field::content_type, "text/plain; version=0.0.4");
+  res.body() = s.metrics.Render(s.lander->queued(), s.workers->queued());
+  res.prepare_payload();
+  respond(std::move(res));
+}
+
+void HandleListSources(ServerState& s, const http::request<http::string_body>& req,
+                       Respond respond) {
+  std::map<std::string, std::pair<uint64_t, uint64_t>> sources;  // id → (raw, dead-letter)
+  for (const char* zone : {"raw/", "dead-letter/"}) {
+    auto listed = s.store->List(zone);
+    if (!listed.ok()) {
+      const HttpError e = HttpErrorFor(listed.status());
+      respond(ErrorResponse(req.version(), e.status, e.code, listed.status().message()));
+      return;
+    }
+    for (const auto& o : *listed) {
+      if (o.key.ends_with(".meta.json") || o.key.ends_with(".profile.json")) continue;
+      const size_t start = o.key.find("source=");
+      if (start == std::string::npos) continue;
+      const size_t end = o.key.find('/', start);
+      auto& counts = sources[o.key.substr(start + 7, end - start - 7)];
+      (zone[0] == 'r' ? counts.first : counts.second)++;
+    }
+  }
+  json list = json::array();
+  for (const auto& [id, counts] : sources) {
+    list.push_back(
+        {{"id", id}, {"raw_objects", counts.first}, {"dead_letter_objects", counts.second}});
+  }
+  respond(JsonResponse(req.version(), 200, json{{"sources", list}}.dump() + "\n"));
+}
+
+void HandlePostPayload(ServerState& s, const std::string& source,
+                       http::request<http::string_body>&& req, Respond respond) {
+  Arrival a;
+  a.source = source;
+  a.content_type = std::string(req[http::field::content_type]);
+  const std::string_view encoding = req[http::field::content_encoding];
+  a.gzip = encoding == "gzip" || encoding == "x-gzip";
+  a.idempotency_key = std::string(req["Idempotency-Key"]);
+  a.body = std::move(req.body());
+  const unsigned version = req.version();
+  ServerState* state = &s;
+  s.lander->Land(std::move(a), [state, version, respond](arrow::Result<Receipt> r) {
+    if (!r.ok()) {
+      Log("error", "landing failed", {{"error", r.status().message()}});
+      const HttpError e = HttpErrorFor(r.status());
+      respond(ErrorResponse(version, e.status, e.code, r.status().message()));
+      return;
+    }
+    state->workers->Enqueue(r->object);
+    respond(JsonResponse(version, 202,
+                         json{{"object", r->object},
+                              {"bytes", r->bytes},
+                              {"sha256", r->sha256},
+                              {"received_at", r->received_at}}
+                                 .dump() +
+                             "\n"));
+  });
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, ServerState* state, std::function<void(Session*)> on_close)
+      : stream_(std::move(socket)), state_(state), on_close_(std::move(on_close)) {}
+  ~Session() { on_close_(this); }
+
+  void Start() { ReadHeader(); }
+
+  // Closes the connection if it is idle between requests (used when draining).
+  void CloseIfIdle() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_) {
+        beast::error_code ec;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+        self->stream_.close();
+      }
+    });
+  }
+
+ private:
+  void ReadHeader() {
+    idle_ = true;
+    parser_.emplace();
+    parser_->header_limit(state_->options.max_header_bytes);
+    parser_->body_limit(state_->options.max_body_bytes);
+    stream_.expires_after(state_->options.header_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    idle_ = false;
+    start_ = std::chrono::steady_clock::now();
+    if (ec == http::error::header_limit) {
+      return Reply(ErrorResponse(11, 431, "header_too_large", "request header too large"), false);
+    }
+    if (ec) return Close();  // end of stream, timeout, reset: nothing was acknowledged
+    auto& req = parser_->get();
+    route_ = RouteOf(req.method(), req.target());
+    // Both framings at once is how requests are smuggled past proxies: refuse.
+    if (req.count(http::field::content_length) && req.count(http::field::transfer_encoding)) {
+      return Reply(ErrorResponse(req.version(), 400, "bad_request",
+                                 "both Content-Length and Transfer-Encoding"),
+                   false);
+    }
+    if (route_.kind == Route::Kind::kPostPayload) {
+      if (auto st = ValidateSourceId(route_.source); !st.ok()) {
+        route_.source.clear();  // never a metric label: clients choose it
+        return Reply(ErrorResponse(req.version(), 400, "bad_source_id", st.message()), false);
+      }
+      if (!parser_->content_length() && !parser_->chunked()) {
+        return Reply(ErrorResponse(req.version(), 411, "length_required",
+                                   "send Content-Length or a chunked body"),
+                     false);
+      }
+      if (parser_->content_length() &&
+          *parser_->content_length() > state_->options.max_body_bytes) {
+        return Reply(
+            ErrorResponse(req.version(), 413, "payload_too_large",
+                          fmt::format("body of {} bytes exceeds the limit of {}",
+                                      *parser_->content_length(), state_->options.max_body_bytes)),
+            false);
+      }
+      if (beast::iequals(req[http::field::expect], "100-continue")) {
+        // The client waits for this before sending the body.
+        auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                       req.version());
+        http::async_write(stream_, *cont,
+                          [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                            if (ec) return self->Close();
+                            self->ReadBody();
+                          });
+        return;
+      }
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    stream_.expires_after(state_->options.body_timeout);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      return Reply(ErrorResponse(11, 413, "payload_too_large",
+                                 fmt::format("body exceeds the limit of {} bytes",
+                                             state_->options.max_body_bytes)),
+                   false);
+    }
+    if (ec) return Close();   // the client went away or was too slow: nothing acknowledged
+    stream_.expires_never();  // landing may take a while; the client is waiting, not us
+    http::request<http::string_body> req = parser_->release();
+    keep_alive_ = req.keep_alive();
+    // Counts as outstanding work: io_context::run must not return — not even when
+    // draining — while a handler still owes this client its answer.
+    auto work = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
+    auto respond = [self = shared_from_this(), work](Response res) {
+      // Handlers may answer from another thread (the lander's): back onto our strand.
+      net::post(work, [self, res = std::move(res)]() mutable {
+        self->Reply(std::move(res), self->keep_alive_);
+      });
+    };
+    switch (route_.kind) {
+      case Route::Kind::kPostPayload:
+        body_bytes_ = req.body().size();
+        return HandlePostPayload(*state_, route_.source, std::move(req), respond);
+      case Route::Kind::kHealth:
+        return HandleHealth(*state_, req, respond);
+      case Route::Kind::kMetrics:
+        return HandleMetrics(*state_, req, respond);
+      case Route::Kind::kListSources:
+        return HandleListSources(*state_, req, respond);
+      case Route::Kind::kBadMethod:
+        return respond(
+            ErrorResponse(req.version(), 405, "method_not_allowed", "method not allowed"));
+      case Route::Kind::kNotFound:
+        return respond(ErrorResponse(req.version(), 404, "not_found",
+                                     fmt::format("no route for {}", std::string(req.target()))));
+    }
+  }
+
+  void Reply(Response res, bool keep_alive) {
+    keep_alive = keep_alive && !state_->draining;
+    res.keep_alive(keep_alive);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    state_->metrics.CountRequest(route_.source, res.result_int(), body_bytes_, seconds);
+    auto shared = std::make_shared<Response>(std::move(res));
+    stream_.expires_after(state_->options.body_timeout);
+    http::async_write(
+        stream_, *shared,
+        [self = shared_from_this(), shared, keep_alive](beast::error_code ec, size_t) {
+          if (ec || !keep_alive) return self->Close();
+          self->body_bytes_ = 0;
+          self->route_ = Route{};
+          self->ReadHeader();
+        });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  ServerState* state_;
+  std::function<void(Session*)> on_close_;
+  Route route_;
+  bool keep_alive_ = false;
+  bool idle_ = true;
+  uint64_t body_bytes_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  net::io_context io;
+  tcp::acceptor acceptor{io};
+  ServerState state;
+  std::mutex sessions_mu;
+  // Live sessions, to close idle ones when draining. Weak: a dying session is skipped.
+  std::map<Session*, std::weak_ptr<Session>> sessions;
+
+  void Accept() {
+    acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) return;  // the acceptor was closed: draining
+      auto session = std::make_shared<Session>(std::move(socket), &state, [this](Session* s) {
+        std::lock_guard lock(sessions_mu);
+        sessions.erase(s);
+      });
+      {
+        std::lock_guard lock(sessions_mu);
+        sessions.emplace(session.get(), session);
+      }
+      session->Start();
+      Accept();
+    });
+  }
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() = default;
+
+arrow::Result<std::unique_ptr<HttpServer>> HttpServer::Start(
+    std::shared_ptr<storage::ObjectStore> store, const ServerOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  ServerState& s = impl->state;
+  s.options = options;
+  s.store = store;
+  s.lander = std::make_unique<Lander>(store);
+  s.lander->OnCommit([&s](size_t n, double seconds) { s.metrics.ObserveCommit(n, seconds); });
+  profiler::ProfileOptions profile;
+  profile.threads = 1;  // parallelism comes from several workers and requests
+  s.processor = std::make_unique<ArrivalProcessor>(store, profile);
+  s.workers = std::make_unique<ArrivalWorkers>(
+      s.processor.get(), options.profile_workers,
+      [&s](const std::string& key, const arrow::Result<ArrivalOutcome>& out) {
+        const size_t at = key.find("source=");
+        const std::string source = key.substr(at + 7, key.find('/', at) - at - 7);
+        if (!out.ok()) {
+          Log("error", "profiling failed", {{"object", key}, {"error", out.status().message()}});
+          return;
+        }
+        s.metrics.CountProfiled(source, out->dead_lettered);
+        if (out->dead_lettered) {
+          const auto& p = out->profile.problems.front();
+          Log("warn", "payload cannot be parsed: kept in dead-letter",
+              {{"object", out->object},
+               {"line", p.line},
+               {"byte", p.byte_offset},
+               {"reason", p.message}});
+        }
+      });
+  // Arrivals a previous run landed but did not profile (a crash) come first.
+  ARROW_ASSIGN_OR_RAISE(std::vector<std::string> pending, s.processor->Pending());
+  for (std::string& key : pending) s.workers->Enqueue(std::move(key));
+  if (!pending.empty()) Log("info", "recovering unprofiled arrivals", {{"count", pending.size()}});
+
+  beast::error_code ec;
+  const auto address = net::ip::make_address(options.host, ec);
+  if (ec)
+    return MakeError(ErrorKind::kBadInput,
+                     fmt::format("bad listen host {}: {}", options.host, ec.message()));
+  const tcp::endpoint endpoint{address, options.port};
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return MakeError(
+        ErrorKind::kUnavailable,
+        fmt::format("cannot listen on {}:{}: {}", options.host, options.port, ec.message()));
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void HttpServer::Run() {
+  Impl& impl = *impl_;
+  net::signal_set signals(impl.io, SIGINT, SIGTERM);
+  signals.async_wait([&impl](beast::error_code ec, int sig) {
+    if (ec) return;
+    Log("info", "draining", {{"signal", sig}});
+    impl.state.draining = true;
+    beast::error_code ignored;
+    impl.acceptor.close(ignored);
+    std::lock_guard lock(impl.sessions_mu);
+    for (auto& [raw, weak] : impl.sessions) {
+      if (auto s = weak.lock()) s->CloseIfIdle();
+    }
+  });
+  impl.Accept();
+  Log("info", "listening", {{"address", fmt::format("{}:{}", impl.state.options.host, port())}});
+  std::vector<std::thread> threads;
+  for (int i = 1; i < impl.state.options.io_threads; ++i)
+    threads.emplace_back([&] { impl.io.run(); });
+  impl.io.run();
+  for (auto& t : threads) t.join();
+  // Every request in flight got its answer; the lander commits anything still queued.
+  impl.state.workers.reset();
+  impl.state.lander.reset();
+  Log("info", "stopped");
+}
+
+}  // namespace latebind::ingest

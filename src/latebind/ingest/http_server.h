@@ -1,0 +1,50 @@
+// `latebind serve`: the HTTP ingest API (DESIGN.md §7) on Boost.Beast/Asio (ADR-017).
+#pragma once
+
+#include <arrow/result.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "latebind/storage/object_store.h"
+
+namespace latebind::ingest {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";  // loopback by default
+  uint16_t port = 8080;            // 0: any free port (tests)
+  // Largest body accepted (default 64 MiB): refused with 413 before reading when
+  // Content-Length says so, and as soon as a chunked body passes it.
+  uint64_t max_body_bytes = 64ull << 20;
+  // Largest request header (default 16 KiB), else 431.
+  uint32_t max_header_bytes = 16 << 10;
+  // A client must send its whole header / body within these (defaults 10 s / 60 s), else
+  // the connection is closed: slow clients cannot hold connections forever.
+  std::chrono::seconds header_timeout{10};
+  std::chrono::seconds body_timeout{60};
+  int io_threads = 2;       // threads serving connections
+  int profile_workers = 1;  // threads profiling landed payloads
+};
+
+class HttpServer {
+ public:
+  // Binds the listening socket and recovers arrivals a previous run left unprofiled.
+  // Errors: kUnavailable when the address cannot be bound or storage cannot be read.
+  static arrow::Result<std::unique_ptr<HttpServer>> Start(
+      std::shared_ptr<storage::ObjectStore> store, const ServerOptions& options);
+  ~HttpServer();
+
+  uint16_t port() const;  // the bound port
+  // Serves until SIGTERM or SIGINT, then stops accepting, finishes the requests in flight
+  // (each gets its answer: nothing acknowledged is abandoned) and returns.
+  void Run();
+
+ private:
+  struct Impl;
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace latebind::ingest
