@@ -160,3 +160,162 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+# ---------------------------------------------------------------------------------------------
+# `latebind serve`: a server process per test, on 127.0.0.1 and a kernel-chosen port.
+# ---------------------------------------------------------------------------------------------
+import signal as _signal
+import threading as _threading
+import time as _time
+
+SERVE_START_TIMEOUT_S = 10
+SERVE_STOP_TIMEOUT_S = 10
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the item (item.rep_setup / rep_call) for fixtures."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+class ServeProcess:
+    """One `latebind --home HOME serve --listen 127.0.0.1:0 ARGS` process.
+
+    stderr (JSON log lines) is drained by a thread into `log_lines`; the port comes from the
+    "listening" line. Use `stop()` (SIGTERM, kill after 10 s) or `kill()` (SIGKILL).
+    """
+
+    def __init__(self, binary: Path, home: Path, args: list[str]):
+        self.binary = binary
+        self.home = home
+        self.args = [str(a) for a in args]
+        self.cmd = [str(binary), "--home", str(home), "serve", "--listen", "127.0.0.1:0", *self.args]
+        self.log_lines: list[str] = []
+        self._lock = _threading.Lock()
+        self._listening = _threading.Event()
+        self.port: int | None = None
+        self.proc = subprocess.Popen(
+            self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        self._reader = _threading.Thread(target=self._read_stderr, daemon=True)
+        self._reader.start()
+        if not self._listening.wait(SERVE_START_TIMEOUT_S):
+            rc = self.proc.poll()
+            self.kill()
+            pytest.fail(
+                f"server did not log 'listening' within {SERVE_START_TIMEOUT_S} s (exit status {rc})"
+                f"\n$ {' '.join(self.cmd)}\n{self.stderr_text()}"
+            )
+
+    def _read_stderr(self) -> None:
+        for raw in iter(self.proc.stderr.readline, b""):
+            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            with self._lock:
+                self.log_lines.append(line)
+            if self.port is None:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict) and entry.get("msg") == "listening":
+                    m = re.fullmatch(r"127\.0\.0\.1:(\d+)", str(entry.get("address", "")))
+                    if m:
+                        self.port = int(m.group(1))
+                        self._listening.set()
+        self._listening.set()  # EOF: the process is gone; the waiter checks self.port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stderr_text(self) -> str:
+        with self._lock:
+            return "\n".join(self.log_lines)
+
+    def logs(self) -> list[dict]:
+        out = []
+        with self._lock:
+            lines = list(self.log_lines)
+        for line in lines:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+        return out
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, timeout: float = SERVE_STOP_TIMEOUT_S) -> int | None:
+        """SIGTERM; returns the exit status, or None when it had to be killed after `timeout`."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(_signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                return None
+        self._reader.join(5)
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            pass
+        self._reader.join(5)
+
+
+@pytest.fixture
+def serve(latebind_bin: Path, tmp_path: Path, request):
+    """serve(*args, home=None) -> ServeProcess, started on a fresh tmp home (or `home`) and
+    healthy (GET /healthz == 200). Teardown stops every server still running (SIGTERM, kill
+    after 10 s) and, when the test failed, prints their stderr."""
+    import http.client
+
+    started: list[ServeProcess] = []
+
+    def _start(*args, home: Path | None = None) -> ServeProcess:
+        home = Path(home) if home is not None else tmp_path / "home"
+        srv = ServeProcess(latebind_bin, home, list(args))
+        started.append(srv)
+        if srv.port is None:
+            srv.kill()
+            pytest.fail(f"server exited before listening: {srv.proc.returncode}\n{srv.stderr_text()}")
+        deadline = _time.monotonic() + SERVE_START_TIMEOUT_S
+        last = None
+        for _ in range(200):
+            if _time.monotonic() > deadline:
+                break
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=2)
+                conn.request("GET", "/healthz")
+                status = conn.getresponse().status
+                conn.close()
+                if status == 200:
+                    return srv
+                last = f"status {status}"
+            except OSError as e:
+                last = repr(e)
+            _time.sleep(0.05)
+        srv.kill()
+        pytest.fail(f"server not healthy within {SERVE_START_TIMEOUT_S} s ({last})\n{srv.stderr_text()}")
+
+    yield _start
+
+    hung = []
+    for srv in started:
+        if srv.alive() and srv.stop() is None:
+            hung.append(srv)
+    rep = getattr(request.node, "rep_call", None)
+    if rep is None or rep.failed or hung:
+        for i, srv in enumerate(started):
+            print(f"--- server #{i} stderr (exit status {srv.proc.returncode}) ---\n$ {' '.join(srv.cmd)}")
+            print(srv.stderr_text())
+    if hung:
+        pytest.fail(f"{len(hung)} server(s) did not exit within {SERVE_STOP_TIMEOUT_S} s of SIGTERM")

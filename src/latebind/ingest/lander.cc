@@ -100,11 +100,57 @@ void Lander::Land(Arrival arrival, Callback done) {
     done(st);
     return;
   }
+  if (!arrival.idempotency_key.empty()) {
+    const std::string record = IdempotencyKey(arrival.source, arrival.idempotency_key);
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = in_flight_.find(record); it != in_flight_.end()) {
+        it->second.push_back(std::move(done));  // a retry while the first is committing
+        return;
+      }
+    }
+    if (auto stored = store_->Get(record); stored.ok()) {
+      const auto j = nlohmann::json::parse(*stored, nullptr, /*allow_exceptions=*/false);
+      if (j.is_object()) {
+        Receipt r;
+        r.object = j.value("object", "");
+        r.object_id = j.value("object_id", "");
+        r.bytes = j.value("bytes", uint64_t{0});
+        r.sha256 = j.value("sha256", "");
+        r.received_at = j.value("received_at", "");
+        done(std::move(r));
+        return;
+      }
+    } else if (KindOf(stored.status()) != ErrorKind::kNotFound) {
+      done(stored.status());
+      return;
+    }
+    std::lock_guard lock(mu_);
+    if (auto it = in_flight_.find(record); it != in_flight_.end()) {
+      it->second.push_back(std::move(done));
+      return;
+    }
+    in_flight_[record];  // the first: later ones wait on its outcome
+  }
   {
     std::lock_guard lock(mu_);
     queue_.push_back(Pending{std::move(arrival), std::move(done)});
   }
   cv_.notify_one();
+}
+
+std::vector<Lander::Callback> Lander::Settle(const std::string& record) {
+  std::lock_guard lock(mu_);
+  auto it = in_flight_.find(record);
+  if (it == in_flight_.end()) return {};
+  std::vector<Callback> waiting = std::move(it->second);
+  in_flight_.erase(it);
+  return waiting;
+}
+
+std::string Lander::IdempotencyKey(const std::string& source, const std::string& key) {
+  // Hashed: the client's key may hold any bytes, and its length is the client's choice.
+  return fmt::format("idempotency/source={}/{}.json", source, Sha256Hex(key));
 }
 
 size_t Lander::queued() const {
@@ -162,6 +208,24 @@ void Lander::Commit(std::vector<Pending>* batch) {
   for (size_t i = 0; i < batch->size(); ++i) {
     items.push_back({MetaKey(receipts[i].object), metas[i]});
   }
+  // Receipts of keyed arrivals last: present only if the payload and meta are.
+  std::vector<std::string> records(batch->size());
+  std::vector<std::string> receipt_docs;
+  receipt_docs.reserve(batch->size());
+  for (size_t i = 0; i < batch->size(); ++i) {
+    const Arrival& a = (*batch)[i].arrival;
+    if (a.idempotency_key.empty()) continue;
+    records[i] = IdempotencyKey(a.source, a.idempotency_key);
+    const Receipt& r = receipts[i];
+    receipt_docs.push_back(nlohmann::json{
+        {"object", r.object},
+        {"object_id", r.object_id},
+        {"bytes", r.bytes},
+        {"sha256", r.sha256},
+        {"received_at",
+         r.received_at}}.dump());
+    items.push_back({records[i], receipt_docs.back()});
+  }
   const auto start = std::chrono::steady_clock::now();
   const arrow::Status st = store_->PutBatch(items);
   if (on_commit_) {
@@ -169,11 +233,14 @@ void Lander::Commit(std::vector<Pending>* batch) {
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   for (size_t i = 0; i < batch->size(); ++i) {
-    if (st.ok()) {
-      (*batch)[i].done(std::move(receipts[i]));
-    } else {
-      (*batch)[i].done(st);
-    }
+    const arrow::Result<Receipt> result =
+        st.ok() ? arrow::Result<Receipt>(receipts[i]) : arrow::Result<Receipt>(st);
+    // The record leaves in_flight_ before anyone hears back: a retry that follows the
+    // answer must find the stored receipt (or, after a failure, land anew).
+    std::vector<Callback> waiting =
+        records[i].empty() ? std::vector<Callback>{} : Settle(records[i]);
+    (*batch)[i].done(result);
+    for (Callback& cb : waiting) cb(result);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -54,6 +55,10 @@ class Lander {
   // Completes with a Receipt once the payload and its meta are durable, or with the
   // store's error (kUnavailable): then nothing of this arrival is acknowledged, and a
   // retry lands it anew. kBadInput for an invalid source id, before anything is written.
+  // With an idempotency key, an arrival whose (source, key) already landed completes
+  // with the first receipt and stores nothing — also across restarts, since the receipt
+  // is committed in the same batch as the payload; concurrent arrivals with one key share
+  // the first one's outcome.
   std::future<arrow::Result<Receipt>> Land(Arrival arrival);
 
   // The same, completing through `done`, called on the committer thread (keep it short:
@@ -71,6 +76,8 @@ class Lander {
                             const std::string& date);
   // The key of an object's metadata: <key without .ext[.gz]>.meta.json
   static std::string MetaKey(const std::string& object_key);
+  // Where the receipt of (source, idempotency key) is kept.
+  static std::string IdempotencyKey(const std::string& source, const std::string& key);
 
  private:
   struct Pending {
@@ -79,6 +86,8 @@ class Lander {
   };
   void Run();
   void Commit(std::vector<Pending>* batch);
+  // Ends the commit of idempotency record `record`; returns the arrivals waiting on it.
+  std::vector<Callback> Settle(const std::string& record);
 
   std::shared_ptr<storage::ObjectStore> store_;
   LanderOptions options_;
@@ -87,6 +96,8 @@ class Lander {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;
+  // Idempotency records being committed → callers waiting for the same outcome.
+  std::map<std::string, std::vector<Callback>> in_flight_;
   bool stopping_ = false;
   std::thread committer_;
 };

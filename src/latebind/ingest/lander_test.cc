@@ -159,5 +159,64 @@ TEST(LanderTest, StorageFailureAcknowledgesNothingAndRecovers) {
   EXPECT_EQ(inner->List("")->size(), 2u);
 }
 
+TEST(LanderTest, IdempotentRetriesStoreNothingNew) {
+  auto store = std::make_shared<MemoryStore>();
+  Receipt first;
+  {
+    Lander lander(store);
+    auto a = MakeArrival("s", "{\"a\":1}", "application/json");
+    a.idempotency_key = "order-42";
+    first = *lander.Land(a).get();
+    auto again = lander.Land(a).get();
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->object, first.object);
+    EXPECT_EQ(again->sha256, first.sha256);
+    // Another source with the same key is another payload.
+    a.source = "t";
+    EXPECT_NE(lander.Land(a).get()->object, first.object);
+  }
+  // Across a restart: a new lander over the same store answers from the stored receipt.
+  Lander restarted(store);
+  auto a = MakeArrival("s", "{\"a\":1}", "application/json");
+  a.idempotency_key = "order-42";
+  auto after = restarted.Land(a).get();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->object, first.object);
+  EXPECT_EQ(after->received_at, first.received_at);
+  EXPECT_EQ(store->List("raw/source=s/")->size(), 2u);  // one payload + its meta
+}
+
+TEST(LanderTest, ConcurrentRetriesShareTheFirstOutcome) {
+  auto store = std::make_shared<CountingStore>();
+  Lander lander(store);
+  std::vector<std::future<arrow::Result<Receipt>>> futures;
+  for (int i = 0; i < 8; ++i) {
+    auto a = MakeArrival("s", "{}", "application/json");
+    a.idempotency_key = "same";
+    futures.push_back(lander.Land(a));
+  }
+  std::set<std::string> objects;
+  for (auto& f : futures) {
+    auto r = f.get();
+    ASSERT_TRUE(r.ok());
+    objects.insert(r->object);
+  }
+  EXPECT_EQ(objects.size(), 1u);
+  EXPECT_EQ(store->List("raw/")->size(), 2u);
+}
+
+TEST(LanderTest, FailedKeyedArrivalCanBeRetried) {
+  auto inner = std::make_shared<MemoryStore>();
+  auto faulty = std::make_shared<FaultyStore>(inner);
+  Lander lander(faulty);
+  auto a = MakeArrival("s", "{}", "application/json");
+  a.idempotency_key = "k";
+  faulty->FailNext(FaultyStore::Op::kPut, 1, MakeError(ErrorKind::kUnavailable, "EIO"));
+  EXPECT_FALSE(lander.Land(a).get().ok());
+  auto retry = lander.Land(a).get();
+  ASSERT_TRUE(retry.ok()) << retry.status().ToString();
+  EXPECT_EQ(inner->List("raw/")->size(), 2u);
+}
+
 }  // namespace
 }  // namespace latebind::ingest

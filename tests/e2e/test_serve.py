@@ -1,0 +1,827 @@
+"""End to end: `latebind serve`, the HTTP ingest API.
+
+Every server listens on 127.0.0.1 and a kernel-chosen port (the `serve` fixture in
+conftest.py). Requests go through http.client where it sends them as written, and through
+raw sockets where it would normalise or refuse them (framing errors, odd targets, huge
+headers, pipelining, stalled clients). Every wait is bounded in count and in time.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.client
+import json
+import os
+import random
+import re
+import signal
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+HOST = "127.0.0.1"
+IO_TIMEOUT_S = 10
+ULID_RE = r"[0-9A-HJKMNP-TV-Z]{26}"
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def request(port, method, path, body=None, headers=None, timeout=IO_TIMEOUT_S):
+    """One request on a fresh connection: (status, headers {lower: value}, body bytes)."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        res = conn.getresponse()
+        data = res.read()
+        return res.status, {k.lower(): v for k, v in res.getheaders()}, data
+    finally:
+        conn.close()
+
+
+def post(port, source, body, content_type="application/x-ndjson", headers=None):
+    hdrs = dict(headers or {})
+    if content_type is not None:
+        hdrs["Content-Type"] = content_type
+    return request(port, "POST", f"/v1/sources/{source}/payloads", body=body, headers=hdrs)
+
+
+def post_ok(port, source, body, content_type="application/x-ndjson", headers=None) -> dict:
+    status, _, data = post(port, source, body, content_type, headers)
+    assert status == 202, (status, data)
+    return json.loads(data)
+
+
+class RawResponse:
+    def __init__(self, status: int, reason: str, headers: dict[str, str], body: bytes):
+        self.status, self.reason, self.headers, self.body = status, reason, headers, body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return f"<{self.status} {self.reason} {self.headers} {self.body[:300]!r}>"
+
+
+class RawConn:
+    """A plain TCP connection that sends bytes as given and parses responses by hand."""
+
+    def __init__(self, port: int, timeout: float = 5):
+        self.sock = socket.create_connection((HOST, port), timeout=timeout)
+        self.buf = b""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def send(self, data: bytes) -> bool:
+        """Sends everything; False when the server already closed/reset the connection."""
+        try:
+            self.sock.sendall(data)
+            return True
+        except (BrokenPipeError, ConnectionResetError):
+            return False
+
+    def _fill(self, deadline: float) -> bool:
+        """Reads more into the buffer; False on EOF. Raises TimeoutError past `deadline`."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("no response from the server in time")
+        self.sock.settimeout(remaining)
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout as e:
+            raise TimeoutError("no response from the server in time") from e
+        if not chunk:
+            return False
+        self.buf += chunk
+        return True
+
+    def _read_until(self, marker: bytes, deadline: float) -> bytes | None:
+        for _ in range(100_000):
+            at = self.buf.find(marker)
+            if at >= 0:
+                out, self.buf = self.buf[: at + len(marker)], self.buf[at + len(marker):]
+                return out
+            if not self._fill(deadline):
+                return None
+        raise AssertionError("unbounded read")  # pragma: no cover
+
+    def _read_exact(self, n: int, deadline: float) -> bytes | None:
+        for _ in range(100_000):
+            if len(self.buf) >= n:
+                out, self.buf = self.buf[:n], self.buf[n:]
+                return out
+            if not self._fill(deadline):
+                return None
+        raise AssertionError("unbounded read")  # pragma: no cover
+
+    def read_response(self, timeout: float = IO_TIMEOUT_S) -> RawResponse | None:
+        """The next response (an interim 1xx too), or None when the connection was closed
+        (or reset) before a complete response arrived."""
+        deadline = time.monotonic() + timeout
+        try:
+            head = self._read_until(b"\r\n\r\n", deadline)
+            if head is None:
+                return None
+            lines = head[:-4].decode("latin-1").split("\r\n")
+            m = re.fullmatch(r"HTTP/1\.[01] (\d{3}) ?(.*)", lines[0])
+            assert m, f"bad status line {lines[0]!r}"
+            status = int(m.group(1))
+            headers = {}
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+            if 100 <= status < 200 or status in (204, 304):
+                return RawResponse(status, m.group(2), headers, b"")
+            if headers.get("transfer-encoding", "").lower() == "chunked":
+                body = b""
+                for _ in range(10_000):
+                    size_line = self._read_until(b"\r\n", deadline)
+                    if size_line is None:
+                        return None
+                    size = int(size_line.split(b";")[0], 16)
+                    if size == 0:
+                        self._read_until(b"\r\n", deadline)
+                        break
+                    chunk = self._read_exact(size + 2, deadline)
+                    if chunk is None:
+                        return None
+                    body += chunk[:-2]
+                return RawResponse(status, m.group(2), headers, body)
+            length = int(headers.get("content-length", "0"))
+            body = self._read_exact(length, deadline)
+            if body is None:
+                return None
+            return RawResponse(status, m.group(2), headers, body)
+        except ConnectionResetError:
+            return None
+
+    def closed_by_peer(self, timeout: float = 5) -> bool:
+        """True when the server closes (FIN or RST) within `timeout` with nothing more sent."""
+        deadline = time.monotonic() + timeout
+        try:
+            for _ in range(1000):
+                if not self._fill(deadline):
+                    return True
+        except ConnectionResetError:
+            return True
+        except TimeoutError:
+            return False
+        return False
+
+
+def raw_request(port: int, data: bytes, timeout: float = IO_TIMEOUT_S) -> RawResponse | None:
+    with RawConn(port) as c:
+        c.send(data)
+        return c.read_response(timeout)
+
+
+def post_head(source_path: str, extra: str = "", length: int | None = None) -> bytes:
+    """Request line and header for a POST to the raw (undecoded) target `source_path`."""
+    head = f"POST {source_path} HTTP/1.1\r\nHost: {HOST}\r\n"
+    if length is not None:
+        head += f"Content-Length: {length}\r\n"
+    return (head + extra + "\r\n").encode("latin-1")
+
+
+def metrics(port) -> dict[str, float]:
+    status, _, data = request(port, "GET", "/metrics")
+    assert status == 200
+    out = {}
+    for line in data.decode().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, _, value = line.rpartition(" ")
+        out[name] = float(value)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Storage helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def snapshot(root: Path) -> list[str]:
+    """Every entry (files and directories) under root, relative."""
+    if not root.exists():
+        return []
+    return sorted(str(p.relative_to(root)) + ("/" if p.is_dir() else "") for p in root.rglob("*"))
+
+
+def files_under(root: Path) -> list[str]:
+    if not root.exists():
+        return []
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def stem_of(key: str) -> str:
+    """raw/source=a/date=d/ULID.ndjson.gz -> raw/source=a/date=d/ULID"""
+    d, _, name = key.rpartition("/")
+    return f"{d}/{name.split('.', 1)[0]}"
+
+
+def meta_key(key: str) -> str:
+    return stem_of(key) + ".meta.json"
+
+
+def profile_key(key: str) -> str:
+    return stem_of(key) + ".profile.json"
+
+
+def is_payload(name: str) -> bool:
+    return not (name.endswith(".meta.json") or name.endswith(".profile.json"))
+
+
+def wait_for(predicate, timeout: float = 10, interval: float = 0.05, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    for _ in range(int(timeout / interval) + 2):
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            break
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+
+
+def wait_for_file(path: Path, timeout: float = 10) -> Path:
+    return wait_for(lambda: path if path.is_file() else None, timeout, what=str(path))
+
+
+def check_receipt(home: Path, receipt: dict, body: bytes, source: str, ext: str,
+                  content_type: str, encoding: str = "", idempotency_key: str = "") -> dict:
+    key = receipt["object"]
+    assert set(receipt) == {"object", "bytes", "sha256", "received_at"}, receipt
+    m = re.fullmatch(rf"raw/source={re.escape(source)}/date=(\d{{4}}-\d{{2}}-\d{{2}})/({ULID_RE})\.{re.escape(ext)}",
+                     key)
+    assert m, key
+    assert receipt["received_at"].startswith(m.group(1)), receipt
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", receipt["received_at"]), receipt
+    assert receipt["bytes"] == len(body)
+    assert receipt["sha256"] == sha256(body)
+    assert (home / key).read_bytes() == body
+    meta = json.loads((home / meta_key(key)).read_text())
+    assert meta["source"] == source
+    assert meta["received_at"] == receipt["received_at"]
+    assert meta["bytes"] == len(body)
+    assert meta["sha256"] == sha256(body)
+    assert meta["content_type"] == content_type
+    assert meta["content_encoding"] == encoding
+    assert meta["idempotency_key"] == idempotency_key
+    return meta
+
+
+NDJSON = b'{"id": 1, "name": "ann", "amount": 2.5}\n{"id": 2, "name": "bob", "amount": 3}\n' \
+         b'{"id": 3, "name": null, "amount": 4.25}\n'
+
+
+# ---------------------------------------------------------------------------------------------
+# 1-4: landing, profiling, dead-letter
+# ---------------------------------------------------------------------------------------------
+
+
+def test_ndjson_lands_byte_identical_with_meta_and_profile(serve):
+    srv = serve()
+    status, headers, data = post(srv.port, "bank", NDJSON, headers={"Idempotency-Key": "k-123"})
+    assert status == 202, data
+    assert headers["content-type"] == "application/json"
+    receipt = json.loads(data)
+    check_receipt(srv.home, receipt, NDJSON, "bank", "ndjson", "application/x-ndjson",
+                  idempotency_key="k-123")
+    profile = json.loads(wait_for_file(srv.home / profile_key(receipt["object"])).read_text())
+    assert profile["records"] == 3
+    assert {f["path"] for f in profile["fields"]} == {"id", "name", "amount"}
+    assert not (srv.home / "dead-letter").exists()
+
+
+def test_gzip_body_stored_as_received_and_profiled_decoded(serve):
+    srv = serve()
+    plain = b"".join(b'{"n": %d, "tag": "t%d"}\n' % (i, i % 3) for i in range(50))
+    body = gzip.compress(plain)
+    receipt = post_ok(srv.port, "gz-src", body, headers={"Content-Encoding": "gzip"})
+    meta = check_receipt(srv.home, receipt, body, "gz-src", "ndjson.gz", "application/x-ndjson",
+                         encoding="gzip")
+    assert meta["sha256"] != sha256(plain)
+    profile = json.loads(wait_for_file(srv.home / profile_key(receipt["object"])).read_text())
+    assert profile["records"] == 50
+    assert {f["path"] for f in profile["fields"]} == {"n", "tag"}
+
+
+def test_csv_and_sniffed_extensions(serve):
+    srv = serve()
+    csv = b"a,b,c\n1,x,2.5\n2,y,3.5\n3,z,4.5\n"
+    r_csv = post_ok(srv.port, "csv-src", csv, content_type="text/csv; charset=utf-8")
+    check_receipt(srv.home, r_csv, csv, "csv-src", "csv", "text/csv; charset=utf-8")
+
+    # No Content-Type at all: the extension comes from the content.
+    r_nd = post_ok(srv.port, "sniff", NDJSON, content_type=None)
+    check_receipt(srv.home, r_nd, NDJSON, "sniff", "ndjson", "")
+    arr = b'[{"a": 1}, {"a": 2}]'
+    r_json = post_ok(srv.port, "sniff", arr, content_type=None)
+    check_receipt(srv.home, r_json, arr, "sniff", "json", "")
+    r_csv2 = post_ok(srv.port, "sniff", csv, content_type=None)
+    check_receipt(srv.home, r_csv2, csv, "sniff", "csv", "")
+    # An unusable Content-Type is treated like none; gzip is sniffed from the decoded bytes.
+    gz = gzip.compress(NDJSON)
+    r_gz = post_ok(srv.port, "sniff", gz, content_type="application/octet-stream",
+                   headers={"Content-Encoding": "gzip"})
+    check_receipt(srv.home, r_gz, gz, "sniff", "ndjson.gz", "application/octet-stream", encoding="gzip")
+
+    for receipt, records in ((r_csv, 3), (r_nd, 3), (r_json, 2), (r_csv2, 3), (r_gz, 3)):
+        profile = json.loads(wait_for_file(srv.home / profile_key(receipt["object"])).read_text())
+        assert profile["records"] == records, (receipt["object"], profile)
+
+
+def test_malformed_payload_is_acknowledged_then_dead_lettered(serve):
+    srv = serve()
+    body = b'{"a": 1}\n{"a": 2}\n{"a": tru\n{"a": 4}\n'
+    receipt = post_ok(srv.port, "broken", body)
+    key = receipt["object"]
+    dl_key = "dead-letter/" + key[len("raw/"):]
+    dl_meta_path = srv.home / meta_key(dl_key)
+    wait_for(lambda: dl_meta_path.is_file() and not (srv.home / key).exists(), what="dead-letter")
+    assert (srv.home / dl_key).read_bytes() == body
+    meta = json.loads(dl_meta_path.read_text())
+    assert meta["sha256"] == sha256(body) and meta["source"] == "broken"
+    assert meta["raw_object"] == key and meta["object"] == dl_key
+    reason = meta["reason"]
+    assert set(reason) >= {"line", "column", "byte", "message"}, reason
+    assert reason["line"] == 3, reason
+    line3 = body.index(b'{"a": tru')
+    assert line3 <= reason["byte"] <= line3 + len(b'{"a": tru\n'), reason
+    assert reason["message"]
+    # Nothing of it stays in raw/ (payload, meta, or a profile).
+    stem = stem_of(key)
+    assert not [f for f in files_under(srv.home / "raw") if ("raw/" + f).startswith(stem)]
+    assert not (srv.home / profile_key(key)).exists()
+    m = wait_for(lambda: (lambda mm: mm if mm.get('latebind_profiling_failures_total{source="broken"}') else None)(
+        metrics(srv.port)), what="profiling failure metric")
+    assert m['latebind_profiling_failures_total{source="broken"}'] == 1
+    assert m['latebind_http_requests_total{source="broken",code="202"}'] == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# 5-6: refusals before storage
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["../etc", "UPPER", "a/b", "a" * 80, "%2e%2e", "%00", "..", "-lead", "_lead", "a.b", ""],
+)
+def test_bad_source_id_is_refused_and_touches_nothing(serve, source):
+    srv = serve()
+    before = snapshot(srv.home)
+    body = b'{"a": 1}\n'
+    res = raw_request(srv.port, post_head(f"/v1/sources/{source}/payloads",
+                                          "Content-Type: application/x-ndjson\r\n", len(body)) + body)
+    assert res is not None, "no response"
+    assert res.status == 400, res
+    assert res.json()["error"]["code"] == "bad_source_id", res
+    assert res.headers.get("connection", "").lower() == "close", res
+    status, _, data = request(srv.port, "GET", "/v1/sources")
+    assert status == 200 and json.loads(data) == {"sources": []}
+    assert snapshot(srv.home) == before
+
+
+def test_nul_byte_in_path_is_refused_and_touches_nothing(serve):
+    srv = serve()
+    before = snapshot(srv.home)
+    body = b'{"a": 1}\n'
+    for target in (b"/v1/sources/a\x00b/payloads", b"/v1/sources/\x00/payloads",
+                   b"/v1/sources/ok/payloads\x00/../x/payloads"):
+        with RawConn(srv.port) as c:
+            c.send(b"POST " + target + b" HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+            res = c.read_response(5)
+            # Either a 400, or the connection is closed without an answer; never a 2xx.
+            assert res is None or res.status == 400, (target, res)
+    assert request(srv.port, "GET", "/healthz")[0] == 200
+    assert snapshot(srv.home) == before
+
+
+def test_length_required(serve):
+    srv = serve()
+    with RawConn(srv.port) as c:
+        c.send(post_head("/v1/sources/abc/payloads", "Content-Type: application/x-ndjson\r\n"))
+        res = c.read_response()
+        assert res is not None and res.status == 411, res
+        assert res.json()["error"]["code"] == "length_required"
+        assert c.closed_by_peer(5)
+    assert snapshot(srv.home) == []
+
+
+def test_too_large_by_content_length_answered_without_the_body(serve):
+    srv = serve("--max-body-bytes", "1024")
+    with RawConn(srv.port) as c:
+        # The body is never sent: the answer must come from the header alone.
+        c.send(post_head("/v1/sources/abc/payloads", "", 1025))
+        res = c.read_response(5)
+        assert res is not None and res.status == 413, res
+        assert res.json()["error"]["code"] == "payload_too_large"
+        assert c.closed_by_peer(5)
+    # The default limit (64 MiB) too, with an absurd length.
+    srv2 = serve(home=srv.home.parent / "home2")
+    with RawConn(srv2.port) as c:
+        c.send(post_head("/v1/sources/abc/payloads", "", 100 << 30))
+        res = c.read_response(5)
+        assert res is not None and res.status == 413, res
+    # Exactly the limit is fine.
+    receipt = post_ok(srv.port, "abc", b"x" * 1024, content_type="text/csv")
+    assert receipt["bytes"] == 1024
+    assert [f for f in files_under(srv.home) if f.endswith(".csv")] == [receipt["object"]]
+
+
+def test_too_large_chunked(serve):
+    srv = serve("--max-body-bytes", "1024")
+    before = snapshot(srv.home)
+    with RawConn(srv.port) as c:
+        chunk = b"x" * 800
+        data = post_head("/v1/sources/abc/payloads", "Transfer-Encoding: chunked\r\n")
+        data += b"%x\r\n%s\r\n" % (len(chunk), chunk) * 2  # 1600 bytes > 1024; no last chunk
+        c.send(data)
+        res = c.read_response(5)
+        assert res is not None and res.status == 413, res
+        assert res.json()["error"]["code"] == "payload_too_large"
+        assert c.closed_by_peer(5)
+    assert snapshot(srv.home) == before
+
+
+def test_content_length_and_transfer_encoding_together(serve):
+    srv = serve()
+    before = snapshot(srv.home)
+    with RawConn(srv.port) as c:
+        c.send(post_head("/v1/sources/abc/payloads", "Transfer-Encoding: chunked\r\n", 5)
+               + b"5\r\nhello\r\n0\r\n\r\n")
+        res = c.read_response(5)
+        assert res is not None, "connection closed without an answer (expected 400)"
+        assert res.status == 400, res
+        assert c.closed_by_peer(5)
+    assert snapshot(srv.home) == before
+
+
+def test_header_too_large(serve):
+    srv = serve()
+    with RawConn(srv.port) as c:
+        c.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (17 << 10) + b"\r\n\r\n")
+        res = c.read_response(5)
+        assert res is not None and res.status == 431, res
+        assert c.closed_by_peer(5)
+    # A header just under the limit is fine.
+    with RawConn(srv.port) as c:
+        c.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (15 << 10) + b"\r\n\r\n")
+        res = c.read_response(5)
+        assert res is not None and res.status == 200, res
+
+
+def test_not_found_and_method_not_allowed(serve):
+    srv = serve()
+    for method, path, want in (
+        ("GET", "/nope", 404),
+        ("GET", "/v1/sources/abc", 404),
+        ("GET", "/v1/sources/abc/payloads/x", 404),
+        ("GET", "/v1/sources/abc/payloads", 405),
+        ("PUT", "/v1/sources/abc/payloads", 405),
+        ("POST", "/healthz", 405),
+        ("DELETE", "/v1/sources", 405),
+        ("POST", "/metrics", 405),
+    ):
+        status, _, data = request(srv.port, method, path, body=b"" if method in ("POST", "PUT") else None)
+        assert status == want, (method, path, status, data)
+        code = json.loads(data)["error"]["code"]
+        assert code == ("not_found" if want == 404 else "method_not_allowed")
+    assert snapshot(srv.home) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# 7: chunked, Expect: 100-continue, keep-alive, pipelining
+# ---------------------------------------------------------------------------------------------
+
+
+def test_chunked_body_is_accepted(serve):
+    srv = serve()
+    parts = [b'{"a": 1}\n', b'{"a": 2}\n{"a"', b': 3}\n']
+    data = post_head("/v1/sources/chunky/payloads",
+                     "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n")
+    data += b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
+    res = raw_request(srv.port, data)
+    assert res is not None and res.status == 202, res
+    body = b"".join(parts)
+    receipt = res.json()
+    check_receipt(srv.home, receipt, body, "chunky", "ndjson", "application/x-ndjson")
+    profile = json.loads(wait_for_file(srv.home / profile_key(receipt["object"])).read_text())
+    assert profile["records"] == 3
+
+
+def test_expect_100_continue(serve):
+    srv = serve()
+    body = b'{"a": 1}\n{"a": 2}\n'
+    with RawConn(srv.port) as c:
+        c.send(post_head("/v1/sources/cont/payloads",
+                         "Content-Type: application/x-ndjson\r\nExpect: 100-continue\r\n", len(body)))
+        interim = c.read_response(5)
+        assert interim is not None and interim.status == 100, interim
+        assert (srv.home / "raw").exists() is False
+        c.send(body)
+        res = c.read_response()
+        assert res is not None and res.status == 202, res
+    check_receipt(srv.home, res.json(), body, "cont", "ndjson", "application/x-ndjson")
+
+
+def test_keep_alive_three_requests_on_one_connection(serve):
+    srv = serve()
+    conn = http.client.HTTPConnection(HOST, srv.port, timeout=IO_TIMEOUT_S)
+    try:
+        conn.connect()
+        sock = conn.sock
+        conn.request("GET", "/healthz")
+        r1 = conn.getresponse()
+        assert r1.status == 200 and json.loads(r1.read()) == {"status": "ok"}
+        conn.request("POST", "/v1/sources/ka/payloads", body=NDJSON,
+                     headers={"Content-Type": "application/x-ndjson"})
+        r2 = conn.getresponse()
+        receipt = json.loads(r2.read())
+        assert r2.status == 202, receipt
+        conn.request("GET", "/v1/sources")
+        r3 = conn.getresponse()
+        assert r3.status == 200
+        assert json.loads(r3.read())["sources"][0]["id"] == "ka"
+        assert conn.sock is sock, "the connection was not kept alive"
+    finally:
+        conn.close()
+    check_receipt(srv.home, receipt, NDJSON, "ka", "ndjson", "application/x-ndjson")
+
+
+def test_pipelined_posts_answered_in_order(serve):
+    srv = serve()
+    b1 = b'{"first": 1}\n'
+    b2 = b'{"second": 2}\n{"second": 3}\n'
+    data = b""
+    for body in (b1, b2):
+        data += post_head("/v1/sources/pipe/payloads", "Content-Type: application/x-ndjson\r\n", len(body)) + body
+    data += b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    with RawConn(srv.port) as c:
+        c.send(data)  # one write
+        responses = [c.read_response() for _ in range(3)]
+    assert all(r is not None for r in responses), responses
+    assert [r.status for r in responses] == [202, 202, 200], responses
+    r1, r2 = responses[0].json(), responses[1].json()
+    assert r1["sha256"] == sha256(b1) and r2["sha256"] == sha256(b2)
+    assert r1["object"] != r2["object"]
+    check_receipt(srv.home, r1, b1, "pipe", "ndjson", "application/x-ndjson")
+    check_receipt(srv.home, r2, b2, "pipe", "ndjson", "application/x-ndjson")
+
+
+# ---------------------------------------------------------------------------------------------
+# 8: slow client
+# ---------------------------------------------------------------------------------------------
+
+
+def test_stalled_header_is_disconnected(serve):
+    srv = serve("--header-timeout", "1")
+    with RawConn(srv.port) as c:
+        c.send(b"POST /v1/sources/slow/payloads HTTP/1.1\r\nHost: x\r\nContent-Le")
+        start = time.monotonic()
+        assert c.closed_by_peer(3.5), "a stalled header was not disconnected within 3.5 s"
+        elapsed = time.monotonic() - start
+        assert elapsed >= 0.5, f"disconnected after {elapsed:.2f} s: sooner than --header-timeout"
+    # An idle keep-alive connection is also subject to it; the server is still fine.
+    assert request(srv.port, "GET", "/healthz")[0] == 200
+    assert snapshot(srv.home) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# 9: SIGTERM under load
+# ---------------------------------------------------------------------------------------------
+
+
+def _client_loop(port, source, tag, stop: threading.Event, deadline: float, max_requests: int):
+    """Posts unique ndjson payloads on one keep-alive connection until an error, `stop`, the
+    deadline or `max_requests`. Returns [(receipt, body)] for every 202 and the error seen."""
+    acked = []
+    error = None
+    conn = http.client.HTTPConnection(HOST, port, timeout=IO_TIMEOUT_S)
+    try:
+        for i in range(max_requests):
+            if stop.is_set() or time.monotonic() > deadline:
+                break
+            body = (json.dumps({"client": tag, "seq": i, "nonce": os.urandom(8).hex()}) + "\n"
+                    + json.dumps({"client": tag, "seq": i, "second": True}) + "\n").encode()
+            try:
+                conn.request("POST", f"/v1/sources/{source}/payloads", body=body,
+                             headers={"Content-Type": "application/x-ndjson"})
+                res = conn.getresponse()
+                data = res.read()
+            except (OSError, http.client.HTTPException) as e:
+                error = repr(e)
+                break
+            if res.status == 202:
+                acked.append((json.loads(data), body))
+            else:
+                error = f"status {res.status}: {data[:200]!r}"
+                break
+            if res.getheader("Connection", "").lower() == "close":
+                conn.close()  # http.client reconnects on the next request
+    finally:
+        conn.close()
+    return acked, error
+
+
+def test_sigterm_under_load_exits_zero_and_keeps_every_acknowledged_payload(serve):
+    srv = serve()
+    stop = threading.Event()
+    deadline = time.monotonic() + 15
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(_client_loop, srv.port, "load", t, stop, deadline, 5000) for t in range(8)]
+        # Let every client get going before the signal.
+        wait_for(lambda: (srv.home / "raw").exists() and len(files_under(srv.home / "raw")) >= 16,
+                 timeout=10, what="load to start")
+        time.sleep(0.2)
+        srv.proc.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        try:
+            rc = srv.proc.wait(10)
+        except Exception:
+            rc = None
+        elapsed = time.monotonic() - t0
+        stop.set()
+        results = [f.result(timeout=30) for f in futures]
+    assert rc == 0, f"exit status {rc} (None: still running 10 s after SIGTERM)"
+    assert elapsed < 10
+    acked = [a for r in results for a in r[0]]
+    assert len(acked) >= 16
+    for receipt, body in acked:
+        assert receipt["sha256"] == sha256(body)
+        assert (srv.home / receipt["object"]).read_bytes() == body, receipt["object"]
+        meta = json.loads((srv.home / meta_key(receipt["object"])).read_text())
+        assert meta["sha256"] == receipt["sha256"]
+    assert not [f for f in files_under(srv.home) if ".tmp-" in f]
+    assert any(e.get("msg") == "stopped" for e in srv.logs())
+
+
+# ---------------------------------------------------------------------------------------------
+# 10: kill -9 under load, restart, repeat
+# ---------------------------------------------------------------------------------------------
+
+
+def _raw_state(home: Path):
+    """(payload keys, meta keys, profile keys) under raw/."""
+    keys = ["raw/" + f for f in files_under(home / "raw")]
+    payloads = {k for k in keys if is_payload(k) and ".tmp-" not in k}
+    metas = {k for k in keys if k.endswith(".meta.json")}
+    profiles = {k for k in keys if k.endswith(".profile.json")}
+    return payloads, metas, profiles
+
+
+def test_kill_9_under_load_loses_no_acknowledged_payload(serve, tmp_path):
+    home = tmp_path / "home"
+    rng = random.Random(int.from_bytes(os.urandom(4), "little"))
+    acked: list[tuple[dict, bytes]] = []
+    errors: list[str] = []
+    test_deadline = time.monotonic() + 60
+    cycles = 5
+    leftovers: list[Path] = []
+    for cycle in range(cycles):
+        assert time.monotonic() < test_deadline, "crash test ran out of time"
+        srv = serve("--io-threads", "4", home=home)
+        # The start swept the temporaries the previous crash left behind.
+        assert not [p for p in leftovers if p.exists()], "temporaries from a crash survived a restart"
+        stop = threading.Event()
+        kill_at = rng.uniform(0.3, 1.5)
+        with ThreadPoolExecutor(16) as pool:
+            futures = [pool.submit(_client_loop, srv.port, "crash", f"{cycle}-{t}", stop,
+                                   time.monotonic() + 10, 5000) for t in range(16)]
+            time.sleep(kill_at)
+            srv.kill()  # SIGKILL
+            assert srv.proc.returncode == -signal.SIGKILL
+            stop.set()
+            for f in futures:
+                got, err = f.result(timeout=30)
+                acked.extend(got)
+                if err:
+                    errors.append(err)
+        leftovers = [home / f for f in files_under(home) if ".tmp-" in Path(f).name]
+    srv = serve(home=home)
+    assert not [p for p in leftovers if p.exists()], "temporaries from a crash survived a restart"
+
+    # Drain: every raw payload profiled and both queues empty.
+    def drained():
+        payloads, _, profiles = _raw_state(home)
+        m = metrics(srv.port)
+        return (all(profile_key(k) in profiles for k in payloads)
+                and m.get('latebind_queue_depth{stage="landing"}') == 0
+                and m.get('latebind_queue_depth{stage="profiling"}') == 0)
+
+    wait_for(drained, timeout=20, interval=0.1, what="the final drain")
+    assert srv.stop() == 0
+    assert len(acked) > 0, f"no request was acknowledged at all: {errors[:5]}"
+
+    payloads, metas, profiles = _raw_state(home)
+    problems = []
+    for receipt, body in acked:
+        key = receipt["object"]
+        if receipt["sha256"] != sha256(body):
+            problems.append(f"{key}: receipt sha256 is not the body's")
+        path = home / key
+        if not path.is_file():
+            problems.append(f"{key}: acknowledged but missing")
+            continue
+        if sha256(path.read_bytes()) != receipt["sha256"]:
+            problems.append(f"{key}: stored bytes differ from the acknowledged ones")
+        if meta_key(key) not in metas:
+            problems.append(f"{key}: acknowledged but its meta is missing")
+        if profile_key(key) not in profiles:
+            problems.append(f"{key}: never profiled")
+    for key in sorted(payloads):
+        mk = meta_key(key)
+        if mk in metas:
+            meta = json.loads((home / mk).read_text())
+            if meta["sha256"] != sha256((home / key).read_bytes()) or meta["bytes"] != (home / key).stat().st_size:
+                problems.append(f"{key}: partial or altered (sha256/bytes differ from its meta)")
+        if profile_key(key) not in profiles:
+            problems.append(f"{key}: never profiled")
+    for mk in sorted(metas):
+        if not any(stem_of(k) == stem_of(mk) for k in payloads):
+            problems.append(f"{mk}: a meta without its payload")
+    all_files = files_under(home)
+    problems += [f"{f}: temporary left after a clean stop" for f in all_files if ".tmp-" in f]
+    if (home / "dead-letter").exists():
+        problems += [f"{f}: dead-lettered although valid" for f in files_under(home / "dead-letter")]
+    assert not problems, "\n".join(problems[:50]) + f"\n({len(problems)} problems, {len(acked)} acknowledged)"
+
+
+# ---------------------------------------------------------------------------------------------
+# 11: healthz, sources, metrics
+# ---------------------------------------------------------------------------------------------
+
+
+def test_healthz_sources_and_metrics(serve):
+    srv = serve()
+    status, headers, data = request(srv.port, "GET", "/healthz")
+    assert status == 200 and json.loads(data) == {"status": "ok"}
+    assert headers["content-type"] == "application/json"
+    assert json.loads(request(srv.port, "GET", "/v1/sources")[2]) == {"sources": []}
+
+    a1 = post_ok(srv.port, "alpha", b'{"x": 1}\n')
+    a2 = post_ok(srv.port, "alpha", b'{"x": 2}\n')
+    b1 = post_ok(srv.port, "beta", b'{"x": oops}\n')
+    assert raw_request(srv.port, post_head("/v1/sources/BAD/payloads", "", 1) + b"x").status == 400
+    assert request(srv.port, "GET", "/nope")[0] == 404
+    wait_for_file(srv.home / profile_key(a1["object"]))
+    wait_for_file(srv.home / profile_key(a2["object"]))
+    wait_for_file(srv.home / meta_key("dead-letter/" + b1["object"][len("raw/"):]))
+    wait_for(lambda: not (srv.home / b1["object"]).exists(), what="beta leaving raw/")
+
+    status, _, data = request(srv.port, "GET", "/v1/sources")
+    assert status == 200
+    assert json.loads(data) == {"sources": [
+        {"id": "alpha", "raw_objects": 2, "dead_letter_objects": 0},
+        {"id": "beta", "raw_objects": 0, "dead_letter_objects": 1},
+    ]}
+
+    status, headers, data = request(srv.port, "GET", "/metrics")
+    assert status == 200 and headers["content-type"].startswith("text/plain")
+    text = data.decode()
+    for family, kind in (("latebind_http_requests_total", "counter"),
+                         ("latebind_profiling_failures_total", "counter"),
+                         ("latebind_commits_total", "counter"),
+                         ("latebind_queue_depth", "gauge"),
+                         ("latebind_http_request_duration_seconds", "histogram"),
+                         ("latebind_commit_duration_seconds", "histogram")):
+        assert f"# TYPE {family} {kind}\n" in text, family
+    m = metrics(srv.port)
+    assert m['latebind_http_requests_total{source="alpha",code="202"}'] == 2
+    assert m['latebind_http_requests_total{source="beta",code="202"}'] == 1
+    assert m['latebind_http_requests_total{source="",code="400"}'] == 1  # never the client's id
+    assert not any("BAD" in k for k in m)
+    assert m['latebind_profiling_failures_total{source="beta"}'] == 1
+    assert 'latebind_profiling_failures_total{source="alpha"}' not in m
+    assert m['latebind_ingested_bytes_total{source="alpha"}'] == 18
+    assert 1 <= m["latebind_commits_total"] <= 3
+    assert m["latebind_committed_payloads_total"] == 3
+    assert m['latebind_queue_depth{stage="landing"}'] == 0
+    assert m['latebind_queue_depth{stage="profiling"}'] == 0
+    count = m["latebind_http_request_duration_seconds_count"]
+    assert count >= 7  # 3 POST 202, the 400, the 404, healthz, sources, metrics...
+    assert m['latebind_http_request_duration_seconds_bucket{le="+Inf"}'] == count
+    buckets = [(k, v) for k, v in m.items() if k.startswith("latebind_http_request_duration_seconds_bucket")]
+    assert [v for _, v in buckets] == sorted(v for _, v in buckets), "buckets are not cumulative"
+    assert m["latebind_commit_duration_seconds_count"] == m["latebind_commits_total"]
