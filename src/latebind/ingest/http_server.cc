@@ -155,7 +155,11 @@ void HandlePostPayload(ServerState& s, const std::string& source,
     if (!r.ok()) {
       Log("error", "landing failed", {{"error", r.status().message()}});
       const HttpError e = HttpErrorFor(r.status());
-      respond(ErrorResponse(version, e.status, e.code, r.status().message()));
+      // Server-side details (paths, errno) stay in the log.
+      respond(ErrorResponse(version, e.status, e.code,
+                            e.status >= 500 ? "storage is unavailable: the payload was not "
+                                              "accepted; retry later"
+                                            : r.status().message()));
       return;
     }
     state->workers->Enqueue(r->object);
