@@ -89,6 +89,46 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::Process(const std::string& key) 
   return out;
 }
 
+arrow::Result<ArrivalOutcome> ArrivalProcessor::Replay(const std::string& dl_key) {
+  constexpr std::string_view kZone = "dead-letter/";
+  if (!dl_key.starts_with(kZone) || !IsPayloadKey(dl_key)) {
+    return MakeError(ErrorKind::kBadInput,
+                     fmt::format("{} is not a dead-letter payload (dead-letter/source=…)", dl_key));
+  }
+  ARROW_ASSIGN_OR_RAISE(std::unique_ptr<ByteSource> source, store_->OpenDecoded(dl_key));
+  profiler::ProfileOptions options = options_;
+  if (!options.format) options.format = FormatOfKey(dl_key);
+  ArrivalOutcome out;
+  ARROW_ASSIGN_OR_RAISE(out.profile, profiler::ProfileSource(source.get(), dl_key, options));
+  out.object = dl_key;
+  out.dead_lettered = true;
+  if (!out.profile.ok()) return out;
+  const std::string raw_key = "raw/" + dl_key.substr(kZone.size());
+  ARROW_ASSIGN_OR_RAISE(std::string payload, store_->Get(dl_key));
+  nlohmann::ordered_json meta = nlohmann::ordered_json::object();
+  if (auto dl_meta = store_->Get(Lander::MetaKey(dl_key)); dl_meta.ok()) {
+    meta = nlohmann::ordered_json::parse(*dl_meta, nullptr, /*allow_exceptions=*/false);
+    if (meta.is_discarded()) meta = nlohmann::ordered_json::object();
+  }
+  for (const char* k : {"raw_object", "dead_lettered_at", "errors", "reason", "problems"}) {
+    meta.erase(k);
+  }
+  meta["object"] = raw_key;
+  meta["replayed_at"] = UtcTimestamp(std::chrono::system_clock::now());
+  const std::string meta_text = Dump(meta);
+  const std::string profile_text = Dump(profiler::ProfileToJson(out.profile));
+  // Payload, meta and marker together: the raw copy is complete before the dead-letter
+  // one goes, and a processed marker keeps Pending() from profiling it twice.
+  ARROW_RETURN_NOT_OK(store_->PutBatch({{raw_key, payload},
+                                        {Lander::MetaKey(raw_key), meta_text},
+                                        {ProfileKey(raw_key), profile_text}}));
+  ARROW_RETURN_NOT_OK(store_->Delete(dl_key));
+  ARROW_RETURN_NOT_OK(store_->Delete(Lander::MetaKey(dl_key)));
+  out.object = raw_key;
+  out.dead_lettered = false;
+  return out;
+}
+
 arrow::Result<std::vector<std::string>> ArrivalProcessor::Pending() {
   ARROW_ASSIGN_OR_RAISE(std::vector<storage::ObjectInfo> raw, store_->List("raw/"));
   std::set<std::string> keys;

@@ -38,6 +38,13 @@ class ArrivalProcessor {
   // removes raw metas whose payload already reached the dead-letter zone.
   arrow::Result<std::vector<std::string>> Pending();
 
+  // Profiles a dead-letter object again (after a fix). If it parses now, it returns to
+  // the raw zone — payload, its meta (with "replayed_at"), its profile marker — and leaves
+  // dead-letter/; if not, it stays, and the outcome says why. Safe to repeat: each step is
+  // durable and the dead-letter copy goes last.
+  // Errors: kNotFound for a missing object, kBadInput for a key outside dead-letter/.
+  arrow::Result<ArrivalOutcome> Replay(const std::string& dead_letter_key);
+
   static std::string ProfileKey(const std::string& object_key);
 
  private:

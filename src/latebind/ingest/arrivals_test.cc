@@ -96,6 +96,37 @@ TEST(ArrivalProcessorTest, OrphanMetaOfADeadLetteredPayloadIsCleaned) {
   EXPECT_TRUE(store->List("raw/")->empty());
 }
 
+TEST(ArrivalProcessorTest, ReplayReturnsWhatNowParses) {
+  auto store = std::make_shared<MemoryStore>();
+  Lander lander(store);
+  ArrivalProcessor arrivals(store, {});
+  // Landed as NDJSON but is a pretty-printed JSON object: dead-lettered as NDJSON.
+  const std::string body = "{\n  \"a\": 1\n}\n";
+  auto out = arrivals.Process(LandOne(lander, body));
+  ASSERT_TRUE(out->dead_lettered);
+  // Still broken under the same reading: stays in dead-letter.
+  auto same = arrivals.Replay(out->object);
+  ASSERT_TRUE(same.ok());
+  EXPECT_TRUE(same->dead_lettered);
+  EXPECT_TRUE(store->Get(out->object).ok());
+  // Replayed as JSON (the fix): back to raw, with meta and marker, dead-letter emptied.
+  profiler::ProfileOptions as_json;
+  as_json.format = profiler::Format::kJson;
+  ArrivalProcessor fixed(store, as_json);
+  auto back = fixed.Replay(out->object);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_FALSE(back->dead_lettered);
+  EXPECT_TRUE(back->object.starts_with("raw/source=bank/"));
+  EXPECT_EQ(*store->Get(back->object), body);
+  const auto meta = nlohmann::json::parse(*store->Get(Lander::MetaKey(back->object)));
+  EXPECT_TRUE(meta.contains("replayed_at"));
+  EXPECT_FALSE(meta.contains("reason"));
+  EXPECT_TRUE(store->Get(ArrivalProcessor::ProfileKey(back->object)).ok());
+  EXPECT_TRUE(store->List("dead-letter/")->empty());
+  EXPECT_TRUE(arrivals.Pending()->empty());
+  EXPECT_EQ(KindOf(arrivals.Replay("raw/source=bank/x.ndjson").status()), ErrorKind::kBadInput);
+}
+
 TEST(ArrivalProcessorTest, GoneObjectIsNotFound) {
   ArrivalProcessor arrivals(std::make_shared<MemoryStore>(), {});
   EXPECT_EQ(KindOf(arrivals.Process("raw/source=a/date=2026-01-01/x.ndjson").status()),

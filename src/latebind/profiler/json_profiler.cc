@@ -279,7 +279,7 @@ uint64_t JsonRecordConsumer::ConsumeNdjson(const Block& block) {
   dom::document_stream stream;
   if (!parser_.parse_many(data, block.size, std::max<size_t>(block.size, 1 << 20)).get(stream)) {
     // A document is taken only if it is what line-by-line parsing would take: an object,
-    // alone on its line, after nothing but blank lines. At the first one that is not, and
+    // alone on one line, after nothing but blank lines. At the first one that is not, and
     // for anything left after the last (a truncated record, a stray brace), the per-line
     // path takes over from `resume` and reports each problem with its position.
     fallback = false;
@@ -293,6 +293,12 @@ uint64_t JsonRecordConsumer::ConsumeNdjson(const Block& block) {
         break;
       }
       const size_t doc_end = begin + it.source().size();
+      // One record per line: a document spanning lines is not NDJSON (per-line parsing
+      // reports it).
+      if (std::memchr(data + begin, '\n', doc_end - begin) != nullptr) {
+        fallback = true;
+        break;
+      }
       size_t line_end = doc_end;
       if (line_end < block.size && data[line_end] != '\n') {
         const void* nl = std::memchr(data + doc_end, '\n', block.size - doc_end);
