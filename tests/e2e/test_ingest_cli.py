@@ -122,3 +122,43 @@ def test_max_bytes(latebind_bin, tmp_path):
     proc = run(latebind_bin, "ingest", "--source", "s", "--max-bytes", 100, f, home=home)
     assert proc.returncode == 2 and "--max-bytes" in proc.stderr
     assert not (home / "raw").exists() or files_under(home / "raw") == []
+
+
+def test_deadletter_list_and_replay(latebind_bin, tmp_path):
+    home = tmp_path / "home"
+    pretty = tmp_path / "pretty.ndjson"  # claims NDJSON, is one pretty-printed object
+    body = b'{\n  "a": 1\n}\n'
+    pretty.write_bytes(body)
+    assert run(latebind_bin, "ingest", "--source", "s", pretty, home=home).returncode == 2
+
+    listed = run(latebind_bin, "deadletter", "list", "--json", home=home)
+    assert listed.returncode == 0
+    [entry] = json.loads(listed.stdout)
+    assert entry["object"].startswith("dead-letter/source=s/")
+    assert entry["reason"]["line"] == 1 and "invalid JSON" in entry["reason"]["message"]
+    text = run(latebind_bin, "deadletter", "list", "--source", "s", home=home)
+    assert "line 1, column 2 (byte 1)" in text.stdout
+    assert "no dead-letter objects" in run(latebind_bin, "deadletter", "list", "--source", "t",
+                                           home=home).stdout
+
+    # Read the same way, it still fails: stays, exit 3 (partial).
+    same = run(latebind_bin, "deadletter", "replay", entry["object"], home=home)
+    assert same.returncode == 3 and "still cannot be parsed" in same.stdout
+    assert (home / entry["object"]).exists()
+
+    # Read as JSON (the fix), it returns to raw with meta and profile, named .json.
+    fixed = run(latebind_bin, "deadletter", "replay", "--source", "s", "--format", "json",
+                "--json", home=home)
+    assert fixed.returncode == 0, fixed.stderr
+    [r] = json.loads(fixed.stdout)
+    assert r["restored"] and r["now"].startswith("raw/source=s/") and r["now"].endswith(".json")
+    assert (home / r["now"]).read_bytes() == body
+    assert (home / r["now"].replace(".json", ".profile.json")).exists()
+    assert not list((home / "dead-letter").rglob("*.ndjson"))
+
+
+def test_deadletter_replay_usage_errors(latebind_bin, tmp_path):
+    home = tmp_path / "home"
+    assert run(latebind_bin, "deadletter", "replay", home=home).returncode == 2
+    proc = run(latebind_bin, "deadletter", "replay", "raw/source=s/x.ndjson", home=home)
+    assert proc.returncode == 2 and "not a dead-letter payload" in proc.stderr

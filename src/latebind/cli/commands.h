@@ -14,5 +14,6 @@ struct GlobalOptions {
 void RegisterProfileCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterIngestCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterDeadLetterCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 
 }  // namespace latebind::cli

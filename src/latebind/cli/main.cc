@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   RegisterProfileCommand(app, global, &exit_code);
   RegisterIngestCommand(app, global, &exit_code);
   RegisterServeCommand(app, global, &exit_code);
+  RegisterDeadLetterCommand(app, global, &exit_code);
 
   try {
     app.parse(argc, argv);

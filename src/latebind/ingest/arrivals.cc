@@ -103,7 +103,11 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::Replay(const std::string& dl_key
   out.object = dl_key;
   out.dead_lettered = true;
   if (!out.profile.ok()) return out;
-  const std::string raw_key = "raw/" + dl_key.substr(kZone.size());
+  // Named by the format it parsed as (a replay may read it differently than it claimed).
+  std::string raw_key = "raw/" + dl_key.substr(kZone.size());
+  const size_t dot = raw_key.find('.', raw_key.rfind('/'));
+  raw_key = raw_key.substr(0, dot) + "." + profiler::FormatName(out.profile.format) +
+            (out.profile.gzip ? ".gz" : "");
   ARROW_ASSIGN_OR_RAISE(std::string payload, store_->Get(dl_key));
   nlohmann::ordered_json meta = nlohmann::ordered_json::object();
   if (auto dl_meta = store_->Get(Lander::MetaKey(dl_key)); dl_meta.ok()) {

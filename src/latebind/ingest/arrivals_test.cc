@@ -117,6 +117,7 @@ TEST(ArrivalProcessorTest, ReplayReturnsWhatNowParses) {
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_FALSE(back->dead_lettered);
   EXPECT_TRUE(back->object.starts_with("raw/source=bank/"));
+  EXPECT_TRUE(back->object.ends_with(".json")) << back->object;  // named as it parsed
   EXPECT_EQ(*store->Get(back->object), body);
   const auto meta = nlohmann::json::parse(*store->Get(Lander::MetaKey(back->object)));
   EXPECT_TRUE(meta.contains("replayed_at"));

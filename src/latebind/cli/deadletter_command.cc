@@ -1,0 +1,161 @@
+// latebind deadletter list|replay : what could not be parsed, and bringing it back.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "latebind/cli/commands.h"
+#include "latebind/cli/exit_codes.h"
+#include "latebind/ingest/arrivals.h"
+#include "latebind/ingest/lander.h"
+#include "latebind/storage/local_store.h"
+
+namespace latebind::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+struct DeadLetterArgs {
+  std::string source;
+  bool json = false;
+  std::vector<std::string> objects;
+  std::string format = "auto";
+};
+
+bool IsPayload(const std::string& key) {
+  return !key.ends_with(".meta.json") && !key.ends_with(".profile.json");
+}
+
+std::string Prefix(const std::string& source) {
+  return source.empty() ? "dead-letter/" : "dead-letter/source=" + source + "/";
+}
+
+int RunList(const GlobalOptions& global, const DeadLetterArgs& args) {
+  auto store = storage::LocalStore::Open(global.home);
+  if (!store.ok()) {
+    fmt::print(stderr, "latebind deadletter: {}\n", store.status().message());
+    return ExitCodeFor(store.status());
+  }
+  auto listed = (*store)->List(Prefix(args.source));
+  if (!listed.ok()) {
+    fmt::print(stderr, "latebind deadletter: {}\n", listed.status().message());
+    return ExitCodeFor(listed.status());
+  }
+  json out = json::array();
+  for (const auto& o : *listed) {
+    if (!IsPayload(o.key)) continue;
+    json entry = {{"object", o.key}, {"bytes", o.size}};
+    if (auto meta = (*store)->Get(ingest::Lander::MetaKey(o.key)); meta.ok()) {
+      const json m = json::parse(*meta, nullptr, false);
+      if (m.is_object()) {
+        for (const char* k : {"source", "received_at", "dead_lettered_at", "errors", "reason"}) {
+          if (m.contains(k)) entry[k] = m[k];
+        }
+      }
+    }
+    out.push_back(std::move(entry));
+  }
+  if (args.json) {
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  if (out.empty()) {
+    fmt::print("no dead-letter objects{}\n", args.source.empty() ? "" : " for " + args.source);
+  }
+  for (const auto& e : out) {
+    std::string reason = "(no reason recorded)";
+    if (e.contains("reason") && e["reason"].is_object()) {
+      const auto& r = e["reason"];
+      reason = fmt::format("line {}, column {} (byte {}): {}", r.value("line", 0),
+                           r.value("column", 0), r.value("byte", 0), r.value("message", ""));
+    }
+    fmt::print("{}  {} bytes  {}\n  {}\n", e["object"].get<std::string>(),
+               e["bytes"].get<uint64_t>(), e.value("dead_lettered_at", ""), reason);
+  }
+  return kExitOk;
+}
+
+int RunReplay(const GlobalOptions& global, const DeadLetterArgs& args) {
+  if (args.objects.empty() == args.source.empty()) {
+    fmt::print(stderr, "latebind deadletter replay: give OBJECT... or --source ID (not both)\n");
+    return kExitBadInput;
+  }
+  auto opened = storage::LocalStore::Open(global.home);
+  if (!opened.ok()) {
+    fmt::print(stderr, "latebind deadletter: {}\n", opened.status().message());
+    return ExitCodeFor(opened.status());
+  }
+  std::shared_ptr<storage::ObjectStore> store = std::move(*opened);
+  profiler::ProfileOptions options;
+  static const std::map<std::string, profiler::Format> kFormats = {
+      {"json", profiler::Format::kJson},
+      {"ndjson", profiler::Format::kNdjson},
+      {"csv", profiler::Format::kCsv}};
+  if (args.format != "auto") options.format = kFormats.at(args.format);
+  ingest::ArrivalProcessor arrivals(store, options);
+  std::vector<std::string> keys = args.objects;
+  if (!args.source.empty()) {
+    auto listed = store->List(Prefix(args.source));
+    if (!listed.ok()) {
+      fmt::print(stderr, "latebind deadletter: {}\n", listed.status().message());
+      return ExitCodeFor(listed.status());
+    }
+    for (const auto& o : *listed) {
+      if (IsPayload(o.key)) keys.push_back(o.key);
+    }
+  }
+  int exit_code = kExitOk;
+  json report = json::array();
+  for (const std::string& key : keys) {
+    auto out = arrivals.Replay(key);
+    if (!out.ok()) {
+      fmt::print(stderr, "latebind deadletter replay: {}: {}\n", key, out.status().message());
+      exit_code = std::max(exit_code, ExitCodeFor(out.status()));
+      continue;
+    }
+    json entry = {{"object", key}, {"now", out->object}, {"restored", !out->dead_lettered}};
+    if (out->dead_lettered) {
+      const auto& p = out->profile.problems.front();
+      entry["reason"] = profiler::FormatProblem(key, p);
+      exit_code = std::max(exit_code, kExitPartial);
+    }
+    if (!args.json) {
+      fmt::print("{}: {}\n", key,
+                 out->dead_lettered
+                     ? "still cannot be parsed: " + entry["reason"].get<std::string>()
+                     : "parses now, back in " + out->object);
+    }
+    report.push_back(std::move(entry));
+  }
+  if (args.json) std::cout << report.dump(2) << "\n";
+  return exit_code;
+}
+
+}  // namespace
+
+void RegisterDeadLetterCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+  auto args = std::make_shared<DeadLetterArgs>();
+  CLI::App* cmd =
+      app.add_subcommand("deadletter", "List or replay payloads that could not be parsed");
+  cmd->require_subcommand(1);
+  CLI::App* list = cmd->add_subcommand("list", "List dead-letter objects with their reasons");
+  list->add_option("--source", args->source, "Only this source");
+  list->add_flag("--json", args->json, "Print as JSON");
+  list->callback([args, &global, exit_code] { *exit_code = RunList(global, *args); });
+
+  CLI::App* replay = cmd->add_subcommand(
+      "replay", "Profile dead-letter objects again; those that parse now return to raw/");
+  replay->footer(
+      "An object that parses now goes back to <home>/raw/ with its meta and profile; one that\n"
+      "still does not stays in dead-letter/. Exit code 3 when some stayed.");
+  replay->add_option("OBJECT", args->objects, "Dead-letter object keys (dead-letter/source=…)");
+  replay->add_option("--source", args->source, "Every dead-letter object of this source");
+  replay->add_option("--format", args->format, "Read as auto, json, ndjson or csv")
+      ->check(CLI::IsMember({"auto", "json", "ndjson", "csv"}))
+      ->capture_default_str();
+  replay->add_flag("--json", args->json, "Print as JSON");
+  replay->callback([args, &global, exit_code] { *exit_code = RunReplay(global, *args); });
+}
+
+}  // namespace latebind::cli
