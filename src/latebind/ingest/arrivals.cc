@@ -38,7 +38,11 @@ std::string Dump(const nlohmann::ordered_json& j) {
 
 ArrivalProcessor::ArrivalProcessor(std::shared_ptr<storage::ObjectStore> store,
                                    profiler::ProfileOptions options)
-    : store_(std::move(store)), options_(std::move(options)) {}
+    : store_(std::move(store)), options_(std::move(options)) {
+  if (options_.source.max_decompressed_bytes == UINT64_MAX) {
+    options_.source.max_decompressed_bytes = kDefaultMaxDecodedBytes;
+  }
+}
 
 std::string ArrivalProcessor::ProfileKey(const std::string& object_key) {
   const std::string meta = Lander::MetaKey(object_key);
@@ -46,7 +50,8 @@ std::string ArrivalProcessor::ProfileKey(const std::string& object_key) {
 }
 
 arrow::Result<ArrivalOutcome> ArrivalProcessor::Process(const std::string& key) {
-  ARROW_ASSIGN_OR_RAISE(std::unique_ptr<ByteSource> source, store_->OpenDecoded(key));
+  ARROW_ASSIGN_OR_RAISE(std::unique_ptr<ByteSource> source,
+                        store_->OpenDecoded(key, options_.source));
   ArrivalOutcome out;
   // The extension holds the format the source declared (or the lander sniffed): a
   // payload is judged as what it claims to be.
@@ -95,7 +100,8 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::Replay(const std::string& dl_key
     return MakeError(ErrorKind::kBadInput,
                      fmt::format("{} is not a dead-letter payload (dead-letter/source=…)", dl_key));
   }
-  ARROW_ASSIGN_OR_RAISE(std::unique_ptr<ByteSource> source, store_->OpenDecoded(dl_key));
+  ARROW_ASSIGN_OR_RAISE(std::unique_ptr<ByteSource> source,
+                        store_->OpenDecoded(dl_key, options_.source));
   profiler::ProfileOptions options = options_;
   if (!options.format) options.format = FormatOfKey(dl_key);
   ArrivalOutcome out;

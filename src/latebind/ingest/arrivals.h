@@ -28,6 +28,11 @@ struct ArrivalOutcome {
 // loses the payload. Thread-compatible: one processor per thread, or distinct keys.
 class ArrivalProcessor {
  public:
+  // Default bound on a payload's decoded size (1 GiB): a gzip body that inflates past it
+  // is dead-lettered with that reason, in bounded memory (the profiler streams).
+  static constexpr uint64_t kDefaultMaxDecodedBytes = 1ull << 30;
+
+  // `options.source.max_decompressed_bytes` is lowered to kDefaultMaxDecodedBytes when unset.
   ArrivalProcessor(std::shared_ptr<storage::ObjectStore> store, profiler::ProfileOptions options);
 
   // Profiles the raw object `key` and files it. Errors: kNotFound when `key` is gone (it

@@ -1,6 +1,7 @@
 #include "latebind/ingest/arrivals.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <nlohmann/json.hpp>
 
@@ -126,6 +127,43 @@ TEST(ArrivalProcessorTest, ReplayReturnsWhatNowParses) {
   EXPECT_TRUE(store->List("dead-letter/")->empty());
   EXPECT_TRUE(arrivals.Pending()->empty());
   EXPECT_EQ(KindOf(arrivals.Replay("raw/source=bank/x.ndjson").status()), ErrorKind::kBadInput);
+}
+
+TEST(ArrivalProcessorTest, GzipBombIsDeadLetteredInBoundedMemory) {
+  auto store = std::make_shared<MemoryStore>();
+  Lander lander(store);
+  profiler::ProfileOptions options;
+  options.source.max_decompressed_bytes = 1 << 20;
+  ArrivalProcessor arrivals(store, options);
+  // 64 MiB of NDJSON lines in a few hundred kilobytes of gzip.
+  std::string line = "{\"pad\":\"" + std::string(100, 'x') + "\"}\n";
+  std::string plain;
+  for (int i = 0; i < (64 << 20) / static_cast<int>(line.size()); ++i) plain += line;
+  std::string gz(compressBound(plain.size()) + 64, '\0');
+  z_stream zs{};
+  ASSERT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY), Z_OK);
+  zs.next_in = reinterpret_cast<Bytef*>(plain.data());
+  zs.avail_in = plain.size();
+  zs.next_out = reinterpret_cast<Bytef*>(gz.data());
+  zs.avail_out = gz.size();
+  ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  gz.resize(zs.total_out);
+  deflateEnd(&zs);
+  plain.clear();
+  Arrival a;
+  a.source = "bank";
+  a.body = gz;
+  a.gzip = true;
+  a.content_type = "application/x-ndjson";
+  const std::string key = lander.Land(a).get()->object;
+  auto out = arrivals.Process(key);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(out->dead_lettered);
+  const auto meta = nlohmann::json::parse(*store->Get(Lander::MetaKey(out->object)));
+  EXPECT_NE(meta["reason"]["message"].get<std::string>().find("decompresses to more than 1048576"),
+            std::string::npos)
+      << meta.dump();
+  EXPECT_EQ(*store->Get(out->object), gz);  // kept as received
 }
 
 TEST(ArrivalProcessorTest, GoneObjectIsNotFound) {

@@ -132,7 +132,7 @@ PipelineResult RunBlockPipeline(ByteSource* source, std::string_view prefix,
             source->Read(reinterpret_cast<uint8_t*>(buf + fill), capacity - fill);
         if (!n.ok()) {
           result.stop = n.status();
-          eof = true;  // process what was read, then stop
+          eof = true;  // process the complete records read so far, then stop
           break;
         }
         if (*n == 0) eof = true;
@@ -141,7 +141,9 @@ PipelineResult RunBlockPipeline(ByteSource* source, std::string_view prefix,
       if (options.progress) options.progress(source->raw_bytes_read(), source->raw_size());
       b->spans.clear();
       uint64_t newlines = UINT64_MAX;
-      cut = splitter->Cut(buf, fill, eof, &b->spans, &newlines);
+      // After a stop the bytes past the last record boundary are a record cut short: the
+      // stop is its error, it is not parsed into a second, misleading one.
+      cut = splitter->Cut(buf, fill, eof && result.stop.ok(), &b->spans, &newlines);
       b->newlines = newlines;
       if (cut > 0 || eof) break;
       if (capacity >= options.max_record_bytes) {

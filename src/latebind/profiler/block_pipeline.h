@@ -88,7 +88,7 @@ struct PipelineResult {
   uint64_t bytes = 0;                    // stream bytes consumed
   std::vector<uint64_t> block_newlines;  // per block index
   // OK, or why the stream stopped early (corrupt gzip, record too long, I/O error).
-  // Blocks before the stop were consumed.
+  // Every complete record before the stop was consumed; a partial one is dropped.
   arrow::Status stop;
 };
 

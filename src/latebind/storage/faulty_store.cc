@@ -37,9 +37,10 @@ arrow::Result<std::string> FaultyStore::Get(std::string_view key) {
   return inner_->Get(key);
 }
 
-arrow::Result<std::unique_ptr<ByteSource>> FaultyStore::OpenDecoded(std::string_view key) {
+arrow::Result<std::unique_ptr<ByteSource>> FaultyStore::OpenDecoded(std::string_view key,
+                                                                    ByteSourceOptions options) {
   ARROW_RETURN_NOT_OK(Check(Op::kGet));
-  return inner_->OpenDecoded(key);
+  return inner_->OpenDecoded(key, options);
 }
 
 arrow::Result<std::vector<ObjectInfo>> FaultyStore::List(std::string_view prefix) {

@@ -25,7 +25,8 @@ class LocalStore : public ObjectStore {
   arrow::Status Put(std::string_view key, std::string_view bytes) override;
   arrow::Status PutBatch(const std::vector<PutItem>& items) override;
   arrow::Result<std::string> Get(std::string_view key) override;
-  arrow::Result<std::unique_ptr<ByteSource>> OpenDecoded(std::string_view key) override;
+  arrow::Result<std::unique_ptr<ByteSource>> OpenDecoded(std::string_view key,
+                                                         ByteSourceOptions options) override;
   arrow::Result<std::vector<ObjectInfo>> List(std::string_view prefix) override;
   arrow::Status Delete(std::string_view key) override;
 

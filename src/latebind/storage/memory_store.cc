@@ -10,8 +10,8 @@ namespace {
 // Keeps the object alive while its stream is read, even if it is replaced meanwhile.
 class SharedBytesSource : public ByteSource {
  public:
-  explicit SharedBytesSource(std::shared_ptr<const std::string> bytes)
-      : bytes_(std::move(bytes)), inner_(OpenMemorySource(*bytes_)) {}
+  SharedBytesSource(std::shared_ptr<const std::string> bytes, ByteSourceOptions options)
+      : bytes_(std::move(bytes)), inner_(OpenMemorySource(*bytes_, options)) {}
   arrow::Result<size_t> Read(uint8_t* dst, size_t capacity) override {
     return inner_->Read(dst, capacity);
   }
@@ -51,12 +51,13 @@ arrow::Result<std::string> MemoryStore::Get(std::string_view key) {
   return *it->second;
 }
 
-arrow::Result<std::unique_ptr<ByteSource>> MemoryStore::OpenDecoded(std::string_view key) {
+arrow::Result<std::unique_ptr<ByteSource>> MemoryStore::OpenDecoded(std::string_view key,
+                                                                    ByteSourceOptions options) {
   ARROW_RETURN_NOT_OK(ValidateKey(key));
   std::lock_guard lock(mu_);
   auto it = objects_.find(key);
   if (it == objects_.end()) return NotFound(key);
-  return std::make_unique<SharedBytesSource>(it->second);
+  return std::make_unique<SharedBytesSource>(it->second, options);
 }
 
 arrow::Result<std::vector<ObjectInfo>> MemoryStore::List(std::string_view prefix) {

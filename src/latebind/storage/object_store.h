@@ -54,8 +54,10 @@ class ObjectStore {
   virtual arrow::Result<std::string> Get(std::string_view key) = 0;
 
   // A stream over the object, gzip-decoded when the object is gzip (what the profiler
-  // reads), for payloads too large to hold in memory. Same errors as Get.
-  virtual arrow::Result<std::unique_ptr<ByteSource>> OpenDecoded(std::string_view key) = 0;
+  // reads), for payloads too large to hold in memory; `options` bound the decoded size
+  // (gzip bombs). Same errors as Get.
+  virtual arrow::Result<std::unique_ptr<ByteSource>> OpenDecoded(
+      std::string_view key, ByteSourceOptions options = {}) = 0;
 
   // Every object whose key starts with `prefix`, sorted by key. Temporary files of
   // in-flight Puts are never listed. A missing prefix is an empty list, not an error.
