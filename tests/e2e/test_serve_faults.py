@@ -6,39 +6,16 @@ fault clears."""
 import hashlib
 import http.client
 import json
-import os
-import re
-import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from server_process import ServerProcess
+
 REPO = Path(__file__).resolve().parents[2]
 SHIM = REPO / "build" / "libfaultfs.so"
-
-
-def start_server(latebind_bin, home, fault_file):
-    env = dict(os.environ, LD_PRELOAD=str(SHIM), LATEBIND_FAULT_FILE=str(fault_file))
-    proc = subprocess.Popen([str(latebind_bin), "--home", str(home), "serve", "--listen",
-                             "127.0.0.1:0"], stderr=subprocess.PIPE, env=env, text=True)
-    lines = []
-    port = None
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and port is None:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        lines.append(line)
-        m = re.search(r'"address":"127\.0\.0\.1:(\d+)"', line)
-        if m:
-            port = int(m.group(1))
-    assert port, "server did not start:\n" + "".join(lines)
-    # Keep draining stderr so the server never blocks on a full pipe.
-    threading.Thread(target=lambda: [lines.append(l) for l in proc.stderr], daemon=True).start()
-    return proc, port, lines
 
 
 def post(port, body, source="s"):
@@ -57,14 +34,10 @@ def faulty_server(latebind_bin, tmp_path):
         pytest.fail(f"{SHIM} not built (cmake builds target faultfs)")
     home = tmp_path / "home"
     fault = tmp_path / "fault"
-    proc, port, lines = start_server(latebind_bin, home, fault)
-    yield port, home, fault
-    proc.send_signal(signal.SIGTERM)
-    try:
-        assert proc.wait(timeout=10) == 0, "".join(lines)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    server = ServerProcess(latebind_bin, home,
+                           env={"LD_PRELOAD": str(SHIM), "LATEBIND_FAULT_FILE": str(fault)})
+    yield server.port, home, fault
+    assert server.stop() == 0, server.log()
 
 
 def check_store(home, acknowledged):

@@ -12,6 +12,7 @@ namespace {
 
 struct ServeArgs {
   std::string listen = "127.0.0.1:8080";
+  std::string auth_tokens;
   ingest::ServerOptions server;
   int header_timeout_s = 10;
   int body_timeout_s = 60;
@@ -37,11 +38,17 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
     fmt::print(stderr, "latebind serve: bad port in --listen '{}'\n", args.listen);
     return kExitBadInput;
   }
-  // Authentication (--auth-tokens) is not built yet, so only loopback may listen.
-  if (!IsLoopback(args.server.host)) {
+  if (!args.auth_tokens.empty()) {
+    auto auth = ingest::TokenAuthenticator::Load(args.auth_tokens);
+    if (!auth.ok()) {
+      fmt::print(stderr, "latebind serve: --auth-tokens {}\n", auth.status().message());
+      return kExitBadInput;
+    }
+    args.server.auth = std::move(*auth);
+  } else if (!IsLoopback(args.server.host)) {
     fmt::print(stderr,
                "latebind serve: refusing to listen on non-loopback address {} without "
-               "authentication (--auth-tokens is not available in this version)\n",
+               "authentication: pass --auth-tokens FILE\n",
                args.server.host);
     return kExitBadInput;
   }
@@ -74,9 +81,16 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
       "GET  /healthz, GET /metrics      liveness, Prometheus metrics\n\n"
       "Payloads land in <home>/raw/ and are profiled off the request path; what cannot be\n"
       "parsed moves to <home>/dead-letter/ with its reason. SIGTERM or SIGINT: stop accepting,\n"
-      "answer the requests in flight, exit. Logs: JSON lines on stderr.");
-  cmd->add_option("--listen", args->listen, "HOST:PORT to listen on (loopback only for now)")
+      "answer the requests in flight, exit. Logs: JSON lines on stderr.\n\n"
+      "With --auth-tokens, producers send 'Authorization: Bearer <token>'; tokens are stored\n"
+      "as SHA-256 hashes (printf %s \"$TOKEN\" | sha256sum). 401 without a valid token, 403\n"
+      "for a source the token may not post to. /healthz and /metrics stay open.");
+  cmd->add_option("--listen", args->listen,
+                  "HOST:PORT to listen on; a non-loopback address needs --auth-tokens")
       ->capture_default_str();
+  cmd->add_option("--auth-tokens", args->auth_tokens,
+                  "JSON file of hashed bearer tokens and the sources each may post to: "
+                  "{\"tokens\":[{\"name\",\"sha256\",\"sources\":[...]}]}");
   cmd->add_option("--max-body-bytes", args->server.max_body_bytes,
                   "Largest payload accepted; larger gets 413")
       ->capture_default_str();

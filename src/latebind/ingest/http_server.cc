@@ -224,6 +224,26 @@ class Session : public std::enable_shared_from_this<Session> {
         route_.source.clear();  // never a metric label: clients choose it
         return Reply(ErrorResponse(req.version(), 400, "bad_source_id", st.message()), false);
       }
+    }
+    if (state_->options.auth &&
+        (route_.kind == Route::Kind::kPostPayload || route_.kind == Route::Kind::kListSources)) {
+      // Before the body is read: an unauthenticated client gets nothing stored.
+      switch (state_->options.auth->Check(req[http::field::authorization], route_.source)) {
+        case TokenAuthenticator::Decision::kAllowed:
+          break;
+        case TokenAuthenticator::Decision::kUnauthenticated: {
+          Response res =
+              ErrorResponse(req.version(), 401, "unauthorized", "missing or invalid bearer token");
+          res.set(http::field::www_authenticate, "Bearer");
+          return Reply(std::move(res), false);
+        }
+        case TokenAuthenticator::Decision::kForbidden:
+          return Reply(ErrorResponse(req.version(), 403, "forbidden",
+                                     "this token may not post to source " + route_.source),
+                       false);
+      }
+    }
+    if (route_.kind == Route::Kind::kPostPayload) {
       if (!parser_->content_length() && !parser_->chunked()) {
         return Reply(ErrorResponse(req.version(), 411, "length_required",
                                    "send Content-Length or a chunked body"),

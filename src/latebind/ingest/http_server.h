@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "latebind/ingest/auth.h"
 #include "latebind/storage/object_store.h"
 
 namespace latebind::ingest {
@@ -24,6 +25,10 @@ struct ServerOptions {
   // the connection is closed: slow clients cannot hold connections forever.
   std::chrono::seconds header_timeout{10};
   std::chrono::seconds body_timeout{60};
+  // Bearer tokens; null: no authentication (only allowed on loopback, which the CLI
+  // enforces). With it, payload posts need a token allowed the source (else 401/403) and
+  // /v1/sources any valid token; /healthz and /metrics stay open for probes and scrapers.
+  std::shared_ptr<const TokenAuthenticator> auth;
   int io_threads = 2;       // threads serving connections
   int profile_workers = 1;  // threads profiling landed payloads
 };

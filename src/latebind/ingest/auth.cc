@@ -1,0 +1,101 @@
+#include "latebind/ingest/auth.h"
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "latebind/common/status.h"
+
+namespace latebind::ingest {
+namespace {
+
+std::string RawSha256(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<char*>(digest), len);
+}
+
+bool HexToBytes(std::string_view hex, std::string* out) {
+  if (hex.size() != 64) return false;
+  out->clear();
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    unsigned v = 0;
+    for (size_t k = i; k < i + 2; ++k) {
+      const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(hex[k])));
+      v <<= 4;
+      if (c >= '0' && c <= '9') {
+        v |= static_cast<unsigned>(c - '0');
+      } else if (c >= 'a' && c <= 'f') {
+        v |= static_cast<unsigned>(c - 'a' + 10);
+      } else {
+        return false;
+      }
+    }
+    out->push_back(static_cast<char>(v));
+  }
+  return true;
+}
+
+}  // namespace
+
+arrow::Result<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::Load(
+    const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return MakeError(ErrorKind::kNotFound, fmt::format("{}: cannot open", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto doc = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  auto bad = [&](const std::string& why) {
+    return MakeError(ErrorKind::kBadInput, fmt::format("{}: {}", path, why));
+  };
+  if (!doc.is_object() || !doc.contains("tokens") || !doc["tokens"].is_array()) {
+    return bad("expected {\"tokens\": [{\"name\", \"sha256\", \"sources\"}, ...]}");
+  }
+  auto auth = std::unique_ptr<TokenAuthenticator>(new TokenAuthenticator());
+  for (size_t i = 0; i < doc["tokens"].size(); ++i) {
+    const auto& t = doc["tokens"][i];
+    Token token;
+    token.name = t.is_object() ? t.value("name", fmt::format("#{}", i)) : "";
+    if (!t.is_object() || !t.contains("sha256") || !t["sha256"].is_string() ||
+        !HexToBytes(t["sha256"].get<std::string>(), &token.sha256)) {
+      return bad(fmt::format("token {}: \"sha256\" must be 64 hex digits", i));
+    }
+    if (!t.contains("sources") || !t["sources"].is_array() || t["sources"].empty()) {
+      return bad(fmt::format("token {}: \"sources\" must list source ids or \"*\"", i));
+    }
+    for (const auto& s : t["sources"]) {
+      if (!s.is_string()) return bad(fmt::format("token {}: sources must be strings", i));
+      token.sources.push_back(s.get<std::string>());
+    }
+    auth->tokens_.push_back(std::move(token));
+  }
+  if (auth->tokens_.empty()) return bad("no tokens");
+  return auth;
+}
+
+TokenAuthenticator::Decision TokenAuthenticator::Check(std::string_view authorization,
+                                                       std::string_view source) const {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() <= kBearer.size() || !authorization.starts_with(kBearer)) {
+    return Decision::kUnauthenticated;
+  }
+  const std::string hash = RawSha256(authorization.substr(kBearer.size()));
+  const Token* match = nullptr;
+  for (const Token& t : tokens_) {
+    // No early exit: every comparison runs, each in constant time.
+    if (CRYPTO_memcmp(hash.data(), t.sha256.data(), hash.size()) == 0) match = &t;
+  }
+  if (match == nullptr) return Decision::kUnauthenticated;
+  if (source.empty()) return Decision::kAllowed;
+  const bool allowed = std::any_of(match->sources.begin(), match->sources.end(),
+                                   [&](const std::string& s) { return s == "*" || s == source; });
+  return allowed ? Decision::kAllowed : Decision::kForbidden;
+}
+
+}  // namespace latebind::ingest
