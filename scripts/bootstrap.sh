@@ -14,6 +14,7 @@ APT_PACKAGES=(
   zlib1g-dev libzstd-dev libsqlite3-dev libxxhash-dev nlohmann-json3-dev
   libboost1.81-dev libssl-dev
   python3-venv clang-format
+  wrk nginx
 )
 PY_REQUIREMENTS=scripts/requirements.txt
 

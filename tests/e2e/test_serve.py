@@ -16,6 +16,7 @@ import random
 import re
 import signal
 import socket
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -251,7 +252,8 @@ def is_payload(name: str) -> bool:
     return not (name.endswith(".meta.json") or name.endswith(".profile.json"))
 
 
-def wait_for(predicate, timeout: float = 10, interval: float = 0.05, what: str = "condition"):
+def wait_for(predicate, timeout: float = 10, interval: float = 0.05, what: str = "condition",
+             describe=None):
     deadline = time.monotonic() + timeout
     for _ in range(int(timeout / interval) + 2):
         value = predicate()
@@ -260,7 +262,7 @@ def wait_for(predicate, timeout: float = 10, interval: float = 0.05, what: str =
         if time.monotonic() > deadline:
             break
         time.sleep(interval)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+    pytest.fail(f"timed out after {timeout} s waiting for {what}" + (f": {describe()}" if describe else ""))
 
 
 def wait_for_file(path: Path, timeout: float = 10) -> Path:
@@ -326,6 +328,15 @@ def test_gzip_body_stored_as_received_and_profiled_decoded(serve):
     assert {f["path"] for f in profile["fields"]} == {"n", "tag"}
 
 
+def test_content_encoding_token_is_case_insensitive(serve):
+    # RFC 9110 8.4.1: "All content codings are case-insensitive". A gzip body declared as
+    # "GZIP" must be named .gz and recorded as gzip, like "gzip".
+    srv = serve()
+    body = gzip.compress(NDJSON)
+    receipt = post_ok(srv.port, "enc", body, headers={"Content-Encoding": "GZIP"})
+    check_receipt(srv.home, receipt, body, "enc", "ndjson.gz", "application/x-ndjson", encoding="gzip")
+
+
 def test_csv_and_sniffed_extensions(serve):
     srv = serve()
     csv = b"a,b,c\n1,x,2.5\n2,y,3.5\n3,z,4.5\n"
@@ -373,10 +384,28 @@ def test_malformed_payload_is_acknowledged_then_dead_lettered(serve):
     stem = stem_of(key)
     assert not [f for f in files_under(srv.home / "raw") if ("raw/" + f).startswith(stem)]
     assert not (srv.home / profile_key(key)).exists()
-    m = wait_for(lambda: (lambda mm: mm if mm.get('latebind_profiling_failures_total{source="broken"}') else None)(
-        metrics(srv.port)), what="profiling failure metric")
-    assert m['latebind_profiling_failures_total{source="broken"}'] == 1
+    failures = 'latebind_profiling_failures_total{source="broken"}'
+    m = wait_for(lambda: (lambda mm: mm if failures in mm else None)(metrics(srv.port)),
+                 what="the profiling failure metric")
+    assert m[failures] == 1
     assert m['latebind_http_requests_total{source="broken",code="202"}'] == 1
+
+
+def test_idempotency_key_retry_gets_the_same_receipt_also_after_a_crash(serve, tmp_path):
+    home = tmp_path / "home"
+    srv = serve(home=home)
+    body = b'{"order": 42}\n'
+    first = post_ok(srv.port, "orders", body, headers={"Idempotency-Key": "order-42"})
+    again = post_ok(srv.port, "orders", body, headers={"Idempotency-Key": "order-42"})
+    assert again == first
+    other = post_ok(srv.port, "refunds", body, headers={"Idempotency-Key": "order-42"})
+    assert other["object"].startswith("raw/source=refunds/")  # keys are per source
+    srv.kill()  # SIGKILL: the receipt must have been durable with the payload
+    srv = serve(home=home)
+    assert post_ok(srv.port, "orders", body, headers={"Idempotency-Key": "order-42"}) == first
+    payloads = [f for f in files_under(home / "raw" / "source=orders") if is_payload(f)]
+    assert len(payloads) == 1, payloads
+    assert (home / first["object"]).read_bytes() == body
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,15 +421,42 @@ def test_bad_source_id_is_refused_and_touches_nothing(serve, source):
     srv = serve()
     before = snapshot(srv.home)
     body = b'{"a": 1}\n'
-    res = raw_request(srv.port, post_head(f"/v1/sources/{source}/payloads",
-                                          "Content-Type: application/x-ndjson\r\n", len(body)) + body)
-    assert res is not None, "no response"
-    assert res.status == 400, res
-    assert res.json()["error"]["code"] == "bad_source_id", res
-    assert res.headers.get("connection", "").lower() == "close", res
+    with RawConn(srv.port) as c:
+        c.send(post_head(f"/v1/sources/{source}/payloads", "Content-Type: application/x-ndjson\r\n",
+                         len(body)) + body)
+        res = c.read_response()
+        assert res is not None, "no response"
+        assert res.status == 400, res
+        assert res.json()["error"]["code"] == "bad_source_id", res
+        assert res.headers.get("connection", "").lower() == "close", res
+        assert c.closed_by_peer(5)
     status, _, data = request(srv.port, "GET", "/v1/sources")
     assert status == 200 and json.loads(data) == {"sources": []}
     assert snapshot(srv.home) == before
+
+
+def test_source_id_boundaries(serve):
+    srv = serve()
+    for ok in ("a", "0", "a" * 64, "a-b_c-9", "9_"):
+        receipt = post_ok(srv.port, ok, b'{"a": 1}\n')
+        assert receipt["object"].startswith(f"raw/source={ok}/date="), receipt
+    wait_for(lambda: metrics(srv.port)['latebind_queue_depth{stage="profiling"}'] == 0
+             and len([f for f in files_under(srv.home) if f.endswith(".profile.json")]) == 5,
+             what="profiles")
+    before = snapshot(srv.home)
+    for bad in ("a" * 65, "a%61", "a+b", "a;b", "a.b", "\u00e9t\u00e9".encode().decode("latin-1")):
+        with RawConn(srv.port) as c:
+            c.send(post_head(f"/v1/sources/{bad}/payloads", "", 1) + b"x")
+            res = c.read_response()
+            assert res is not None and res.status == 400, (bad, res)
+            assert res.json()["error"]["code"] == "bad_source_id"
+            assert c.closed_by_peer(5), bad
+    assert snapshot(srv.home) == before
+    # The query string is not part of the id.
+    receipt = post_ok(srv.port, "q", b'{"a": 1}\n')
+    status, _, data = request(srv.port, "POST", "/v1/sources/q/payloads?x=1&y=%2F", body=b'{"a": 1}\n',
+                              headers={"Content-Type": "application/x-ndjson"})
+    assert status == 202 and json.loads(data)["object"].startswith("raw/source=q/date="), data
 
 
 def test_nul_byte_in_path_is_refused_and_touches_nothing(serve):
@@ -430,6 +486,8 @@ def test_length_required(serve):
 
 
 def test_too_large_by_content_length_answered_without_the_body(serve):
+    # A Content-Length over --max-body-bytes is refused with 413 from the header alone; the
+    # client must get the answer although it never sends the body.
     srv = serve("--max-body-bytes", "1024")
     with RawConn(srv.port) as c:
         # The body is never sent: the answer must come from the header alone.
@@ -466,6 +524,8 @@ def test_too_large_chunked(serve):
 
 
 def test_content_length_and_transfer_encoding_together(serve):
+    # Both framings at once (the request-smuggling shape) is refused with a 400 answer, then
+    # the connection is closed; a silent close is not the documented behaviour.
     srv = serve()
     before = snapshot(srv.home)
     with RawConn(srv.port) as c:
@@ -608,6 +668,48 @@ def test_stalled_header_is_disconnected(serve):
     assert snapshot(srv.home) == []
 
 
+def test_trickled_header_is_disconnected(serve):
+    # One byte every 0.2 s never completes a header: the timeout covers the whole header,
+    # not the gap between bytes.
+    srv = serve("--header-timeout", "1")
+    header = b"POST /v1/sources/slow/payloads HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 200
+    with RawConn(srv.port) as c:
+        start = time.monotonic()
+        closed = False
+        for i in range(len(header)):
+            if time.monotonic() - start > 3.5:
+                break
+            if not c.send(header[i:i + 1]):
+                closed = True
+                break
+            c.sock.settimeout(0.2)
+            try:
+                if c.sock.recv(1024) == b"":
+                    closed = True
+                    break
+            except socket.timeout:
+                pass
+            except ConnectionResetError:
+                closed = True
+                break
+        elapsed = time.monotonic() - start
+        assert closed, f"a trickled header kept the connection open for {elapsed:.1f} s"
+        assert elapsed < 3.5
+    assert snapshot(srv.home) == []
+
+
+def test_stalled_body_is_disconnected_and_not_stored(serve):
+    srv = serve("--body-timeout", "1")
+    with RawConn(srv.port) as c:
+        c.send(post_head("/v1/sources/slow/payloads", "Content-Type: application/x-ndjson\r\n", 100)
+               + b'{"a": 1}\n')
+        start = time.monotonic()
+        assert c.closed_by_peer(3.5), "a stalled body was not disconnected within 3.5 s"
+        assert time.monotonic() - start >= 0.5
+    assert request(srv.port, "GET", "/healthz")[0] == 200
+    assert not (srv.home / "raw").exists() or files_under(srv.home / "raw") == []
+
+
 # ---------------------------------------------------------------------------------------------
 # 9: SIGTERM under load
 # ---------------------------------------------------------------------------------------------
@@ -659,8 +761,9 @@ def test_sigterm_under_load_exits_zero_and_keeps_every_acknowledged_payload(serv
         t0 = time.monotonic()
         try:
             rc = srv.proc.wait(10)
-        except Exception:
+        except subprocess.TimeoutExpired:
             rc = None
+            srv.kill()  # hung: no point in the fixture's SIGTERM
         elapsed = time.monotonic() - t0
         stop.set()
         results = [f.result(timeout=30) for f in futures]
@@ -675,6 +778,100 @@ def test_sigterm_under_load_exits_zero_and_keeps_every_acknowledged_payload(serv
         assert meta["sha256"] == receipt["sha256"]
     assert not [f for f in files_under(srv.home) if ".tmp-" in f]
     assert any(e.get("msg") == "stopped" for e in srv.logs())
+
+
+def test_sigterm_closes_idle_connections_and_answers_requests_in_flight(serve):
+    srv = serve()
+    idle = http.client.HTTPConnection(HOST, srv.port, timeout=IO_TIMEOUT_S)
+    idle.request("GET", "/healthz")
+    assert idle.getresponse().read() == b'{"status":"ok"}\n'
+    body = b'{"in": "flight"}\n' * 10
+    with RawConn(srv.port) as busy:
+        busy.send(post_head("/v1/sources/drain/payloads", "Content-Type: application/x-ndjson\r\n",
+                            len(body)) + body[:50])
+        time.sleep(0.2)  # the header is read; the request is in flight
+        srv.proc.send_signal(signal.SIGTERM)
+        # The idle keep-alive connection is closed at once; the busy one is not.
+        idle_sock = RawConn.__new__(RawConn)
+        idle_sock.sock, idle_sock.buf = idle.sock, b""
+        assert idle_sock.closed_by_peer(3), "an idle keep-alive connection was not closed on SIGTERM"
+        time.sleep(0.3)
+        assert srv.alive(), "the server exited while a request was still in flight"
+        # No new connections while draining.
+        with pytest.raises(OSError):
+            socket.create_connection((HOST, srv.port), timeout=2).close()
+        busy.send(body[50:])
+        res = busy.read_response()
+        assert res is not None and res.status == 202, res
+        assert res.headers.get("connection", "").lower() == "close", res
+        assert busy.closed_by_peer(3)
+    idle.close()
+    try:
+        rc = srv.proc.wait(10)
+    except subprocess.TimeoutExpired:
+        rc = None
+        srv.kill()  # hung: no point in the fixture's SIGTERM
+    assert rc == 0, f"exit status {rc} (None: still running 10 s after SIGTERM)"
+    check_receipt(srv.home, res.json(), body, "drain", "ndjson", "application/x-ndjson")
+    assert not [f for f in files_under(srv.home) if ".tmp-" in f]
+
+
+def test_sigterm_with_idle_keep_alive_connections_exits_promptly(serve, tmp_path):
+    # Repeated because the failure it guards against is a race: draining must close every
+    # idle connection and exit, whatever the order in which the sessions go away.
+    for round_ in range(10):
+        srv = serve("--io-threads", "4", home=tmp_path / f"home{round_}")
+        conns = []
+        try:
+            for _ in range(32):
+                c = http.client.HTTPConnection(HOST, srv.port, timeout=IO_TIMEOUT_S)
+                c.request("GET", "/healthz")
+                assert c.getresponse().read() == b'{"status":"ok"}\n'
+                conns.append(c)
+            srv.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = srv.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                rc = None
+                srv.kill()  # hung: no point in the fixture's SIGTERM
+        finally:
+            for c in conns:
+                c.close()
+        assert rc == 0, (f"round {round_}: the server did not exit within 5 s of SIGTERM with "
+                         f"{len(conns)} idle keep-alive connections (exit status {rc})")
+
+
+def test_sigint_drains_like_sigterm(serve):
+    srv = serve()
+    receipt = post_ok(srv.port, "intr", NDJSON)
+    srv.proc.send_signal(signal.SIGINT)
+    try:
+        rc = srv.proc.wait(10)
+    except subprocess.TimeoutExpired:
+        rc = None
+    assert rc == 0
+    assert (srv.home / receipt["object"]).read_bytes() == NDJSON
+
+
+def test_restart_sweeps_temporaries_and_profiles_what_was_left(serve, tmp_path):
+    home = tmp_path / "home"
+    srv = serve(home=home)
+    receipt = post_ok(srv.port, "left", NDJSON)
+    wait_for_file(home / profile_key(receipt["object"]))
+    assert srv.stop() == 0
+    # What a crash leaves: temporaries beside objects, and a landed payload never profiled.
+    day = home / receipt["object"].rsplit("/", 1)[0]
+    temps = [day / ".tmp-01ABC.ndjson-123-0", home / ".tmp-x", home / "raw" / ".tmp-y-1-2"]
+    for t in temps:
+        t.write_bytes(b"partial")
+    (home / profile_key(receipt["object"])).unlink()
+    srv = serve(home=home)
+    assert not [t for t in temps if t.exists()], "temporaries survived a restart"
+    profile = json.loads(wait_for_file(home / profile_key(receipt["object"])).read_text())
+    assert profile["records"] == 3
+    assert any(e.get("msg") == "recovering unprofiled arrivals" and e.get("count") == 1 for e in srv.logs())
+    assert srv.stop() == 0
+    assert not [f for f in files_under(home) if ".tmp-" in f]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -701,7 +898,7 @@ def test_kill_9_under_load_loses_no_acknowledged_payload(serve, tmp_path):
     leftovers: list[Path] = []
     for cycle in range(cycles):
         assert time.monotonic() < test_deadline, "crash test ran out of time"
-        srv = serve("--io-threads", "4", home=home)
+        srv = serve("--io-threads", "4", "--profile-workers", "4", home=home)
         # The start swept the temporaries the previous crash left behind.
         assert not [p for p in leftovers if p.exists()], "temporaries from a crash survived a restart"
         stop = threading.Event()
@@ -719,7 +916,7 @@ def test_kill_9_under_load_loses_no_acknowledged_payload(serve, tmp_path):
                 if err:
                     errors.append(err)
         leftovers = [home / f for f in files_under(home) if ".tmp-" in Path(f).name]
-    srv = serve(home=home)
+    srv = serve("--profile-workers", "4", home=home)
     assert not [p for p in leftovers if p.exists()], "temporaries from a crash survived a restart"
 
     # Drain: every raw payload profiled and both queues empty.
@@ -730,12 +927,25 @@ def test_kill_9_under_load_loses_no_acknowledged_payload(serve, tmp_path):
                 and m.get('latebind_queue_depth{stage="landing"}') == 0
                 and m.get('latebind_queue_depth{stage="profiling"}') == 0)
 
-    wait_for(drained, timeout=20, interval=0.1, what="the final drain")
+    def backlog():
+        payloads, _, profiles = _raw_state(home)
+        m = metrics(srv.port)
+        landing = m.get('latebind_queue_depth{stage="landing"}')
+        profiling = m.get('latebind_queue_depth{stage="profiling"}')
+        unprofiled = sum(profile_key(k) not in profiles for k in payloads)
+        return (f"{unprofiled} of {len(payloads)} raw payloads unprofiled; queue depth "
+                f"{landing} landing, {profiling} profiling")
+
+    wait_for(drained, timeout=20, interval=0.1, what="the final drain", describe=backlog)
     assert srv.stop() == 0
+    print(f"{len(acked)} acknowledged over {cycles} crashes; client errors: {len(errors)}")
     assert len(acked) > 0, f"no request was acknowledged at all: {errors[:5]}"
 
     payloads, metas, profiles = _raw_state(home)
-    problems = []
+    orphans = [k for k in payloads if meta_key(k) not in metas]
+    print(f"{len(orphans)} unacknowledged payloads without meta (a crash between the renames)")
+    acked_keys = {r["object"] for r, _ in acked}
+    problems = [f"{k}: acknowledged, but its meta is missing" for k in orphans if k in acked_keys]
     for receipt, body in acked:
         key = receipt["object"]
         if receipt["sha256"] != sha256(body):
@@ -765,6 +975,98 @@ def test_kill_9_under_load_loses_no_acknowledged_payload(serve, tmp_path):
     problems += [f"{f}: temporary left after a clean stop" for f in all_files if ".tmp-" in f]
     if (home / "dead-letter").exists():
         problems += [f"{f}: dead-lettered although valid" for f in files_under(home / "dead-letter")]
+    assert not problems, "\n".join(problems[:50]) + f"\n({len(problems)} problems, {len(acked)} acknowledged)"
+
+
+def test_kill_9_while_dead_lettering_keeps_every_acknowledged_payload_in_one_zone(serve, tmp_path):
+    """Half the payloads cannot be parsed: crashes now also hit the dead-letter moves. Every
+    acknowledged payload must end up in exactly one zone: raw/ (parsed, with meta and profile)
+    or dead-letter/ (with meta and reason), byte-identical."""
+    home = tmp_path / "home"
+    rng = random.Random(int.from_bytes(os.urandom(4), "little"))
+    acked: list[tuple[dict, bytes]] = []
+
+    def client(port, tag, stop, deadline):
+        out = []
+        conn = http.client.HTTPConnection(HOST, port, timeout=IO_TIMEOUT_S)
+        try:
+            for i in range(2000):
+                if stop.is_set() or time.monotonic() > deadline:
+                    break
+                good = (i + len(tag)) % 2 == 0
+                body = (json.dumps({"t": tag, "i": i, "n": os.urandom(6).hex()}) + "\n").encode()
+                if not good:
+                    body += b'{"broken": \n'
+                try:
+                    conn.request("POST", "/v1/sources/mixed/payloads", body=body,
+                                 headers={"Content-Type": "application/x-ndjson"})
+                    res = conn.getresponse()
+                    data = res.read()
+                except (OSError, http.client.HTTPException):
+                    break
+                if res.status != 202:
+                    break
+                out.append((json.loads(data), body, good))
+        finally:
+            conn.close()
+        return out
+
+    for cycle in range(3):
+        srv = serve("--io-threads", "4", "--profile-workers", "4", home=home)
+        stop = threading.Event()
+        with ThreadPoolExecutor(8) as pool:
+            futures = [pool.submit(client, srv.port, f"{cycle}-{t}", stop, time.monotonic() + 10)
+                       for t in range(8)]
+            time.sleep(rng.uniform(0.3, 1.2))
+            srv.kill()
+            stop.set()
+            for f in futures:
+                acked.extend(f.result(timeout=30))
+    srv = serve("--profile-workers", "4", home=home)
+
+    def drained():
+        payloads, _, profiles = _raw_state(home)
+        m = metrics(srv.port)
+        return (all(profile_key(k) in profiles for k in payloads)
+                and m.get('latebind_queue_depth{stage="landing"}') == 0
+                and m.get('latebind_queue_depth{stage="profiling"}') == 0)
+
+    wait_for(drained, timeout=20, interval=0.1, what="the final drain")
+    assert srv.stop() == 0
+    assert acked, "nothing was acknowledged"
+    payloads, metas, profiles = _raw_state(home)
+    problems = []
+    for receipt, body, good in acked:
+        key = receipt["object"]
+        dl = "dead-letter/" + key[len("raw/"):]
+        in_raw, in_dl = (home / key).is_file(), (home / dl).is_file()
+        if good:
+            if not in_raw or in_dl:
+                problems.append(f"{key}: valid payload not (only) in raw/ (raw={in_raw}, dead-letter={in_dl})")
+                continue
+            if (home / key).read_bytes() != body:
+                problems.append(f"{key}: bytes differ")
+            if meta_key(key) not in metas or profile_key(key) not in profiles:
+                problems.append(f"{key}: meta or profile missing")
+        else:
+            if in_raw or not in_dl:
+                problems.append(f"{key}: malformed payload not (only) in dead-letter/ (raw={in_raw}, dead-letter={in_dl})")
+                continue
+            if (home / dl).read_bytes() != body:
+                problems.append(f"{dl}: bytes differ")
+            mp = home / meta_key(dl)
+            if not mp.is_file():
+                problems.append(f"{dl}: dead-letter meta missing")
+            else:
+                meta = json.loads(mp.read_text())
+                if meta.get("sha256") != sha256(body) or not meta.get("reason"):
+                    problems.append(f"{dl}: dead-letter meta wrong: {meta}")
+            if (home / meta_key(key)).exists() or (home / profile_key(key)).exists():
+                problems.append(f"{key}: raw meta/profile left behind by the dead-letter move")
+    for mk in sorted(metas):
+        if not any(stem_of(k) == stem_of(mk) for k in payloads):
+            problems.append(f"{mk}: a raw meta without its payload")
+    problems += [f"{f}: temporary left after a clean stop" for f in files_under(home) if ".tmp-" in f]
     assert not problems, "\n".join(problems[:50]) + f"\n({len(problems)} problems, {len(acked)} acknowledged)"
 
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "latebind/common/status.h"
+#include "latebind/common/unique_fd.h"
 
 namespace latebind {
 namespace {
@@ -24,21 +25,6 @@ arrow::Status ErrnoError(const std::string& what, const std::string& path, int e
       (err == ENOENT || err == ENOTDIR) ? ErrorKind::kNotFound : ErrorKind::kUnavailable;
   return MakeError(kind, fmt::format("{}: {}: {}", path, what, std::strerror(err)));
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);  // read-only: a close error loses nothing
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 arrow::Result<size_t> ReadFull(int fd, uint8_t* dst, size_t n, const std::string& path) {
   size_t done = 0;
@@ -73,7 +59,7 @@ class FdInput : public RawInput {
   const std::string& name() const override { return path_; }
 
  private:
-  Fd fd_;
+  UniqueFd fd_;
   std::string path_;
   uint64_t size_;
 };
@@ -246,7 +232,7 @@ arrow::Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& pat
                                                           ByteSourceOptions options) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoError("cannot open", path, errno);
-  Fd guard(fd);
+  UniqueFd guard(fd);
   struct stat st;
   if (::fstat(fd, &st) != 0) return ErrnoError("cannot stat", path, errno);
   if (S_ISDIR(st.st_mode)) {

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <fstream>
@@ -10,16 +9,10 @@
 #include <sstream>
 
 #include "latebind/common/status.h"
+#include "latebind/ingest/digest.h"
 
 namespace latebind::ingest {
 namespace {
-
-std::string RawSha256(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<char*>(digest), len);
-}
 
 bool HexToBytes(std::string_view hex, std::string* out) {
   if (hex.size() != 64) return false;
@@ -85,7 +78,7 @@ TokenAuthenticator::Decision TokenAuthenticator::Check(std::string_view authoriz
   if (authorization.size() <= kBearer.size() || !authorization.starts_with(kBearer)) {
     return Decision::kUnauthenticated;
   }
-  const std::string hash = RawSha256(authorization.substr(kBearer.size()));
+  const std::string hash = Sha256(authorization.substr(kBearer.size()));
   const Token* match = nullptr;
   for (const Token& t : tokens_) {
     // No early exit: every comparison runs, each in constant time.

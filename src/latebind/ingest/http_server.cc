@@ -146,7 +146,7 @@ void HandlePostPayload(ServerState& s, const std::string& source,
   a.source = source;
   a.content_type = std::string(req[http::field::content_type]);
   const std::string_view encoding = req[http::field::content_encoding];
-  a.gzip = encoding == "gzip" || encoding == "x-gzip";
+  a.gzip = beast::iequals(encoding, "gzip") || beast::iequals(encoding, "x-gzip");
   a.idempotency_key = std::string(req["Idempotency-Key"]);
   a.body = std::move(req.body());
   const unsigned version = req.version();
@@ -209,6 +209,18 @@ class Session : public std::enable_shared_from_this<Session> {
     start_ = std::chrono::steady_clock::now();
     if (ec == http::error::header_limit) {
       return Reply(ErrorResponse(11, 431, "header_too_large", "request header too large"), false);
+    }
+    // Beast checks these while parsing the header, before our own checks could run.
+    if (ec == http::error::body_limit) {
+      return Reply(ErrorResponse(11, 413, "payload_too_large",
+                                 fmt::format("body exceeds the limit of {} bytes",
+                                             state_->options.max_body_bytes)),
+                   false);
+    }
+    if (ec == http::error::bad_transfer_encoding || ec == http::error::bad_content_length) {
+      return Reply(ErrorResponse(11, 400, "bad_request",
+                                 "conflicting or invalid Content-Length / Transfer-Encoding"),
+                   false);
     }
     if (ec) return Close();  // end of stream, timeout, reset: nothing was acknowledged
     auto& req = parser_->get();
@@ -329,7 +341,8 @@ class Session : public std::enable_shared_from_this<Session> {
     http::async_write(
         stream_, *shared,
         [self = shared_from_this(), shared, keep_alive](beast::error_code ec, size_t) {
-          if (ec || !keep_alive) return self->Close();
+          // Draining may have begun while the answer was written.
+          if (ec || !keep_alive || self->state_->draining) return self->Close();
           self->body_bytes_ = 0;
           self->route_ = Route{};
           self->ReadHeader();
@@ -447,10 +460,16 @@ void HttpServer::Run() {
     impl.state.draining = true;
     beast::error_code ignored;
     impl.acceptor.close(ignored);
-    std::lock_guard lock(impl.sessions_mu);
-    for (auto& [raw, weak] : impl.sessions) {
-      if (auto s = weak.lock()) s->CloseIfIdle();
+    // Take the live sessions under the lock, act on them after it: dropping the last
+    // reference destroys a session, whose destructor takes the same lock.
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      std::lock_guard lock(impl.sessions_mu);
+      for (auto& [raw, weak] : impl.sessions) {
+        if (auto s = weak.lock()) live.push_back(std::move(s));
+      }
     }
+    for (auto& s : live) s->CloseIfIdle();
   });
   impl.Accept();
   Log("info", "listening", {{"address", fmt::format("{}:{}", impl.state.options.host, port())}});

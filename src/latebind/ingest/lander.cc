@@ -1,7 +1,6 @@
 #include "latebind/ingest/lander.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <nlohmann/json.hpp>
 
@@ -52,15 +51,6 @@ arrow::Status ValidateSourceId(std::string_view id) {
     }
   }
   return arrow::Status::OK();
-}
-
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
 }
 
 std::string Lander::RawKey(const Arrival& arrival, const std::string& object_id,

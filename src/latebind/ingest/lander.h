@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "latebind/common/ids.h"
+#include "latebind/ingest/digest.h"
 #include "latebind/storage/object_store.h"
 
 namespace latebind::ingest {
@@ -104,8 +105,5 @@ class Lander {
 
 // OK when `id` matches ^[a-z0-9][a-z0-9_-]{0,63}$ (DESIGN.md §3); else kBadInput saying why.
 arrow::Status ValidateSourceId(std::string_view id);
-
-// Lowercase hex SHA-256 of `bytes` (OpenSSL).
-std::string Sha256Hex(std::string_view bytes);
 
 }  // namespace latebind::ingest

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "latebind/common/status.h"
+#include "latebind/common/unique_fd.h"
 
 namespace latebind::storage {
 namespace {
@@ -28,26 +29,6 @@ arrow::Status IoError(const std::string& what, const std::string& path, int err)
   return MakeError(kind, fmt::format("{} {}: {}", what, path, std::strerror(err)));
 }
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd_, o.fd_);
-    return *this;
-  }
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  // Closes and reports the error: for a written file, close can be the first to see it.
-  int Close() { return fd_ < 0 ? 0 : ::close(std::exchange(fd_, -1)); }
-
- private:
-  int fd_ = -1;
-};
-
 arrow::Status WriteAll(int fd, std::string_view bytes, const std::string& path) {
   size_t done = 0;
   while (done < bytes.size()) {
@@ -62,7 +43,7 @@ arrow::Status WriteAll(int fd, std::string_view bytes, const std::string& path) 
 }
 
 arrow::Status FsyncPath(const std::string& path, bool directory) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0)));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0)));
   if (fd.get() < 0) return IoError("cannot open for fsync", path, errno);
   if (::fsync(fd.get()) != 0) return IoError("cannot fsync", path, errno);
   return arrow::Status::OK();
@@ -85,7 +66,7 @@ arrow::Status MakeDirs(const std::string& dir, std::set<std::string>* dirty) {
 struct Pending {
   std::string temp;
   std::string target;
-  Fd fd;
+  UniqueFd fd;
 };
 
 std::string TempPathFor(const std::string& target) {
@@ -146,7 +127,7 @@ arrow::Status LocalStore::PutBatch(const std::vector<PutItem>& items) {
     const std::string dir = fs::path(p.target).parent_path().string();
     if (auto st = MakeDirs(dir, &dirty_dirs); !st.ok()) return fail(st);
     p.temp = TempPathFor(p.target);
-    p.fd = Fd(::open(p.temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    p.fd = UniqueFd(::open(p.temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (p.fd.get() < 0) {
       const int err = errno;
       p.temp.clear();
@@ -181,7 +162,7 @@ arrow::Status LocalStore::PutBatch(const std::vector<PutItem>& items) {
   // 4. The names themselves: sync each directory that gained an entry. Without this a
   //    crash can lose the new name although the bytes survived.
   if (dirty_dirs.size() > kSyncfsThreshold) {
-    Fd root(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd root(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (root.get() < 0 || ::syncfs(root.get()) != 0) return IoError("cannot syncfs", root_, errno);
     return arrow::Status::OK();
   }
@@ -192,7 +173,7 @@ arrow::Status LocalStore::PutBatch(const std::vector<PutItem>& items) {
 arrow::Result<std::string> LocalStore::Get(std::string_view key) {
   ARROW_RETURN_NOT_OK(ValidateKey(key));
   const std::string path = PathOf(key);
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return IoError("cannot open", path, errno);
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return IoError("cannot stat", path, errno);
