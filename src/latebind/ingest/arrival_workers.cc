@@ -30,17 +30,23 @@ size_t ArrivalWorkers::queued() const {
 }
 
 void ArrivalWorkers::Run() {
+  // Up to this many keys per round share one durable write of their profile markers.
+  constexpr size_t kBatch = 64;
   for (;;) {
-    std::string key;
+    std::vector<std::string> keys;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
       if (stopping_) return;
-      key = std::move(queue_.front());
-      queue_.pop_front();
+      while (!queue_.empty() && keys.size() < kBatch) {
+        keys.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
     }
-    const arrow::Result<ArrivalOutcome> outcome = processor_->Process(key);
-    if (observer_) observer_(key, outcome);
+    const std::vector<arrow::Result<ArrivalOutcome>> outcomes = processor_->ProcessBatch(keys);
+    if (observer_) {
+      for (size_t i = 0; i < keys.size(); ++i) observer_(keys[i], outcomes[i]);
+    }
   }
 }
 

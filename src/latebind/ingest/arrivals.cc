@@ -50,6 +50,39 @@ std::string ArrivalProcessor::ProfileKey(const std::string& object_key) {
 }
 
 arrow::Result<ArrivalOutcome> ArrivalProcessor::Process(const std::string& key) {
+  return ProcessBatch({key})[0];
+}
+
+std::vector<arrow::Result<ArrivalOutcome>> ArrivalProcessor::ProcessBatch(
+    const std::vector<std::string>& keys) {
+  std::vector<arrow::Result<ArrivalOutcome>> results;
+  std::vector<size_t> parsed;  // indexes whose profile marker goes into the shared batch
+  std::vector<std::string> markers;
+  markers.reserve(keys.size());
+  for (const std::string& key : keys) {
+    arrow::Result<ArrivalOutcome> out = Profile(key);
+    if (out.ok() && out->profile.ok()) {
+      parsed.push_back(results.size());
+      markers.push_back(Dump(profiler::ProfileToJson(out->profile)));
+    } else if (out.ok()) {
+      out = DeadLetter(key, std::move(*out));
+    }
+    results.push_back(std::move(out));
+  }
+  // The markers of every payload that parsed share one durable batch (one flush).
+  std::vector<storage::PutItem> items;
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    items.push_back({ProfileKey(keys[parsed[i]]), markers[i]});
+  }
+  if (!items.empty()) {
+    if (arrow::Status st = store_->PutBatch(items); !st.ok()) {
+      for (size_t i : parsed) results[i] = st;  // not marked: Pending() still lists them
+    }
+  }
+  return results;
+}
+
+arrow::Result<ArrivalOutcome> ArrivalProcessor::Profile(const std::string& key) {
   ARROW_ASSIGN_OR_RAISE(std::unique_ptr<ByteSource> source,
                         store_->OpenDecoded(key, options_.source));
   ArrivalOutcome out;
@@ -58,11 +91,12 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::Process(const std::string& key) 
   profiler::ProfileOptions options = options_;
   if (!options.format) options.format = FormatOfKey(key);
   ARROW_ASSIGN_OR_RAISE(out.profile, profiler::ProfileSource(source.get(), key, options));
-  if (out.profile.ok()) {
-    ARROW_RETURN_NOT_OK(store_->Put(ProfileKey(key), Dump(profiler::ProfileToJson(out.profile))));
-    out.object = key;
-    return out;
-  }
+  out.object = key;
+  return out;
+}
+
+arrow::Result<ArrivalOutcome> ArrivalProcessor::DeadLetter(const std::string& key,
+                                                           ArrivalOutcome out) {
   // Cannot be parsed: keep it, unmodified, in the dead-letter zone with the reason.
   const std::string dl_key = "dead-letter/" + key.substr(key.find('/') + 1);
   ARROW_ASSIGN_OR_RAISE(std::string payload, store_->Get(key));

@@ -39,6 +39,10 @@ class ArrivalProcessor {
   // was processed already), kUnavailable from the store — then repeat later.
   arrow::Result<ArrivalOutcome> Process(const std::string& key);
 
+  // Process for many keys, sharing one durable write for the profile markers of those that
+  // parse (profiling keeps up with group-committed arrivals). One result per key, in order.
+  std::vector<arrow::Result<ArrivalOutcome>> ProcessBatch(const std::vector<std::string>& keys);
+
   // Raw payloads not profiled yet, oldest first (what a restart must still do). Also
   // removes raw metas whose payload already reached the dead-letter zone.
   arrow::Result<std::vector<std::string>> Pending();
@@ -53,6 +57,10 @@ class ArrivalProcessor {
   static std::string ProfileKey(const std::string& object_key);
 
  private:
+  arrow::Result<ArrivalOutcome> Profile(const std::string& key);
+  // Moves a payload that did not parse to dead-letter/ (see the class comment).
+  arrow::Result<ArrivalOutcome> DeadLetter(const std::string& key, ArrivalOutcome out);
+
   std::shared_ptr<storage::ObjectStore> store_;
   profiler::ProfileOptions options_;
 };

@@ -166,6 +166,37 @@ TEST(ArrivalProcessorTest, GzipBombIsDeadLetteredInBoundedMemory) {
   EXPECT_EQ(*store->Get(out->object), gz);  // kept as received
 }
 
+// Counts PutBatch calls of the markers.
+class BatchCountingStore : public MemoryStore {
+ public:
+  arrow::Status PutBatch(const std::vector<storage::PutItem>& items) override {
+    if (!items.empty() && items[0].key.ends_with(".profile.json")) ++marker_batches;
+    return MemoryStore::PutBatch(items);
+  }
+  int marker_batches = 0;
+};
+
+TEST(ArrivalProcessorTest, BatchSharesOneMarkerWriteAndDeadLettersTheBad) {
+  auto store = std::make_shared<BatchCountingStore>();
+  Lander lander(store);
+  ArrivalProcessor arrivals(store, {});
+  std::vector<std::string> keys;
+  for (int i = 0; i < 10; ++i) {
+    keys.push_back(LandOne(lander, i == 4 ? "{broken\n" : "{\"i\":" + std::to_string(i) + "}\n"));
+  }
+  keys.push_back("raw/source=bank/date=2026-01-01/gone.ndjson");
+  const auto results = arrivals.ProcessBatch(keys);
+  ASSERT_EQ(results.size(), 11u);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(results[i].ok()) << i;
+    EXPECT_EQ(results[i]->dead_lettered, i == 4) << i;
+  }
+  EXPECT_EQ(KindOf(results[10].status()), ErrorKind::kNotFound);
+  EXPECT_EQ(store->marker_batches, 1);
+  EXPECT_EQ(store->List("dead-letter/")->size(), 2u);
+  EXPECT_TRUE(arrivals.Pending()->empty());
+}
+
 TEST(ArrivalProcessorTest, GoneObjectIsNotFound) {
   ArrivalProcessor arrivals(std::make_shared<MemoryStore>(), {});
   EXPECT_EQ(KindOf(arrivals.Process("raw/source=a/date=2026-01-01/x.ndjson").status()),
