@@ -66,7 +66,11 @@ std::string Lander::MetaKey(const std::string& object_key) {
 }
 
 Lander::Lander(std::shared_ptr<storage::ObjectStore> store, LanderOptions options)
-    : store_(std::move(store)), options_(options), committer_([this] { Run(); }) {}
+    : store_(std::move(store)), options_(options) {
+  for (int i = 0; i < std::max(1, options_.committers); ++i) {
+    committers_.emplace_back([this] { Run(); });
+  }
+}
 
 Lander::~Lander() {
   {
@@ -74,7 +78,7 @@ Lander::~Lander() {
     stopping_ = true;
   }
   cv_.notify_all();
-  committer_.join();
+  for (auto& t : committers_) t.join();
 }
 
 std::future<arrow::Result<Receipt>> Lander::Land(Arrival arrival) {

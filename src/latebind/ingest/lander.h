@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "latebind/common/ids.h"
 #include "latebind/ingest/digest.h"
@@ -41,9 +42,12 @@ struct LanderOptions {
   // Arrivals committed together at most (default 64). Larger batches share syncs among
   // more payloads; the sync time grows with the bytes, so latency grows too.
   size_t max_batch = 64;
+  // Committer threads (default 2): while one waits for its flush, the next batch is
+  // already being written. Each batch is still durable before any of it is acknowledged.
+  int committers = 2;
 };
 
-// Group commit: Land() queues an arrival; one committer thread takes everything queued,
+// Group commit: Land() queues an arrival; a committer thread takes everything queued,
 // writes each payload and its .meta.json with one ObjectStore::PutBatch (temp files, one
 // shared flush, renames, directory flushes) and completes the futures. A lone arrival is
 // committed at once — no timer waits for company; arrivals that come while a batch syncs
@@ -100,7 +104,7 @@ class Lander {
   // Idempotency records being committed → callers waiting for the same outcome.
   std::map<std::string, std::vector<Callback>> in_flight_;
   bool stopping_ = false;
-  std::thread committer_;
+  std::vector<std::thread> committers_;
 };
 
 // OK when `id` matches ^[a-z0-9][a-z0-9_-]{0,63}$ (DESIGN.md §3); else kBadInput saying why.
