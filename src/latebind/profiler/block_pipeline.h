@@ -54,13 +54,6 @@ struct Block {
   const char* data() const { return buffer.data(); }
 };
 
-// What every record consumer (json_profiler, csv_profiler) is configured with.
-struct RecordConsumerOptions {
-  size_t max_fields = 10000;  // paths tracked (FieldTree)
-  size_t max_problems = 20;   // problems kept per severity (all are counted)
-  uint64_t base_offset = 0;   // stream bytes before block offset 0 (a stripped BOM)
-};
-
 // Per-thread worker. Consume is called for blocks in increasing index order (not
 // consecutive: other threads take the others).
 class BlockConsumer {

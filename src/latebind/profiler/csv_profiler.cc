@@ -23,11 +23,7 @@ std::pair<uint64_t, uint64_t> Position(const char* data, size_t at, uint64_t lin
 
 CsvRecordConsumer::CsvRecordConsumer(const CsvDialect& dialect,
                                      const RecordConsumerOptions& options)
-    : dialect_(dialect),
-      base_offset_(options.base_offset),
-      tokenizer_(dialect),
-      tree_(options.max_fields),
-      problems_(options.max_problems) {
+    : RecordConsumer(options), dialect_(dialect), tokenizer_(dialect) {
   for (size_t i = 0; i < dialect_.columns.size(); ++i) {
     columns_.push_back(tree_.Child(FieldTree::kRoot, dialect_.columns[i], i));
   }

@@ -5,31 +5,23 @@
 // missing from that record (so the field becomes optional). One per worker thread.
 #pragma once
 
-#include "latebind/profiler/block_pipeline.h"
 #include "latebind/profiler/csv_tokenizer.h"
-#include "latebind/profiler/field_tree.h"
-#include "latebind/profiler/problem_log.h"
+#include "latebind/profiler/record_consumer.h"
 
 namespace latebind::profiler {
 
-class CsvRecordConsumer : public BlockConsumer {
+class CsvRecordConsumer : public RecordConsumer {
  public:
   CsvRecordConsumer(const CsvDialect& dialect, const RecordConsumerOptions& options);
 
   uint64_t Consume(const Block& block) override;
 
-  FieldTree& tree() { return tree_; }
-  const ProblemLog& problems() const { return problems_; }
-
  private:
   void CheckBytes(const Block& block);
 
   CsvDialect dialect_;
-  uint64_t base_offset_;
   CsvTokenizer tokenizer_;
-  FieldTree tree_;
   std::vector<int32_t> columns_;  // field node per column
-  ProblemLog problems_;
 };
 
 }  // namespace latebind::profiler

@@ -250,10 +250,7 @@ size_t FirstInvalidUtf8(const char* data, size_t size) {
 }
 
 JsonRecordConsumer::JsonRecordConsumer(Format format, const RecordConsumerOptions& options)
-    : format_(format),
-      base_offset_(options.base_offset),
-      tree_(options.max_fields),
-      problems_(options.max_problems) {}
+    : RecordConsumer(options), format_(format) {}
 
 uint64_t JsonRecordConsumer::Consume(const Block& block) {
   if (format_ == Format::kNdjson) return ConsumeNdjson(block);

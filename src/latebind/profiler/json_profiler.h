@@ -13,20 +13,15 @@
 
 #include <simdjson.h>
 
-#include "latebind/profiler/block_pipeline.h"
-#include "latebind/profiler/field_tree.h"
-#include "latebind/profiler/problem_log.h"
+#include "latebind/profiler/record_consumer.h"
 
 namespace latebind::profiler {
 
-class JsonRecordConsumer : public BlockConsumer {
+class JsonRecordConsumer : public RecordConsumer {
  public:
   JsonRecordConsumer(Format format, const RecordConsumerOptions& options);
 
   uint64_t Consume(const Block& block) override;
-
-  FieldTree& tree() { return tree_; }
-  const ProblemLog& problems() const { return problems_; }
 
  private:
   struct Where {
@@ -46,11 +41,8 @@ class JsonRecordConsumer : public BlockConsumer {
                         const Where& where);
 
   Format format_;
-  uint64_t base_offset_;  // bytes before the stream (a stripped BOM)
   simdjson::dom::parser parser_;
   bool big_integers_ = false;  // the current record had integer literals beyond 64 bits
-  FieldTree tree_;
-  ProblemLog problems_;
 };
 
 // Offset within `data` of the first invalid UTF-8 sequence, or `size` if valid.

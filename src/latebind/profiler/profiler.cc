@@ -63,9 +63,7 @@ Head ReadHead(ByteSource* source, size_t max_bytes) {
 // Everything format-specific about one run: the splitter and the per-thread consumers.
 struct Plan {
   std::unique_ptr<RecordSplitter> splitter;
-  std::vector<std::unique_ptr<BlockConsumer>> consumers;
-  std::function<FieldTree&(BlockConsumer*)> tree;
-  std::function<const ProblemLog&(BlockConsumer*)> problems;
+  std::vector<std::unique_ptr<RecordConsumer>> consumers;
 };
 
 Plan MakePlan(const PayloadProfile& profile, int threads, const RecordConsumerOptions& options) {
@@ -77,31 +75,18 @@ Plan MakePlan(const PayloadProfile& profile, int threads, const RecordConsumerOp
     } else {
       plan.splitter = std::make_unique<CsvSplitter>(d.quote, d.escape);
     }
-    for (int i = 0; i < threads; ++i) {
-      plan.consumers.push_back(std::make_unique<CsvRecordConsumer>(d, options));
-    }
-    plan.tree = [](BlockConsumer* c) -> FieldTree& {
-      return static_cast<CsvRecordConsumer*>(c)->tree();
-    };
-    plan.problems = [](BlockConsumer* c) -> const ProblemLog& {
-      return static_cast<CsvRecordConsumer*>(c)->problems();
-    };
-    return plan;
-  }
-  if (profile.format == Format::kNdjson) {
+  } else if (profile.format == Format::kNdjson) {
     plan.splitter = std::make_unique<LineSplitter>();
   } else {
     plan.splitter = std::make_unique<JsonValueSplitter>();
   }
   for (int i = 0; i < threads; ++i) {
-    plan.consumers.push_back(std::make_unique<JsonRecordConsumer>(profile.format, options));
+    if (profile.format == Format::kCsv) {
+      plan.consumers.push_back(std::make_unique<CsvRecordConsumer>(*profile.csv, options));
+    } else {
+      plan.consumers.push_back(std::make_unique<JsonRecordConsumer>(profile.format, options));
+    }
   }
-  plan.tree = [](BlockConsumer* c) -> FieldTree& {
-    return static_cast<JsonRecordConsumer*>(c)->tree();
-  };
-  plan.problems = [](BlockConsumer* c) -> const ProblemLog& {
-    return static_cast<JsonRecordConsumer*>(c)->problems();
-  };
   return plan;
 }
 
@@ -178,11 +163,11 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
   profile.bytes = bom + run.bytes;
 
   // Step 2: merge the per-thread trees and problem logs.
-  FieldTree& tree = plan.tree(consumers[0]);
-  for (size_t i = 1; i < consumers.size(); ++i) tree.Merge(plan.tree(consumers[i]));
+  FieldTree& tree = plan.consumers[0]->tree();
+  for (size_t i = 1; i < plan.consumers.size(); ++i) tree.Merge(plan.consumers[i]->tree());
   const LineIndex lines(run.block_newlines);
-  for (BlockConsumer* c : consumers) {
-    const ProblemLog& log = plan.problems(c);
+  for (const auto& c : plan.consumers) {
+    const ProblemLog& log = c->problems();
     log.Resolve(lines, &profile.problems);
     profile.error_count += log.errors();
     profile.warning_count += log.warnings();
