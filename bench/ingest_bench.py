@@ -3,11 +3,14 @@
 
 Usage:
   ingest_bench.py --latebind build/latebind [--duration 20] [--connections 64] [--runs 1]
+                  [--body-kib 1]
 
-Every system gets the same request, `wrk -t2 -cC -dDs -s bench/wrk_post.lua`: a 1 KiB
-NDJSON body (8 lines of 128 bytes), Content-Type application/x-ndjson, POST to
-/v1/sources/bench/payloads on 127.0.0.1, keep-alive. Each system is started fresh, gets
-a --warmup run (default 2 s, not reported), then the timed run, and is stopped:
+Every system gets the same request, `wrk -t2 -cC -dDs -s bench/wrk_post.lua`: an N KiB
+NDJSON body (--body-kib N, default 1: N * 8 lines of 128 bytes, exactly N * 1024 bytes;
+passed to the script as WRK_BODY_KIB in wrk's environment), Content-Type
+application/x-ndjson, POST to /v1/sources/bench/payloads on 127.0.0.1, keep-alive. Each
+system is started fresh, gets a --warmup run (default 2 s, not reported), then the timed
+run, and is stopped:
 
   latebind        `latebind --home TMP serve --listen 127.0.0.1:PORT` with default options;
                   202 means the payload is on disk and fdatasync'd (group commit).
@@ -26,17 +29,19 @@ in the last ~30 s one by one, so a large delete slows the next system's creates.
 each system starts, 500 files are created in its temp dir (and 50 more with an
 fdatasync each) to show how fast the disk creates files there right then ("disk files/s").
 
-Checks: before nginx's timed run one POST must come back 202 with the body spooled to a
-file under the prefix (spool) or not (discard). After latebind's runs it is stopped with
-SIGTERM (must exit 0) and the raw payload files in its home (*.ndjson, not .meta/.profile)
-must be at least the number of 202s wrk counted over its warm-up and timed run. Its
+Checks: before nginx's timed run one POST of an N KiB body must come back 202 with the
+body spooled to a file under the prefix (spool) or not (discard). After latebind's runs
+it is stopped with SIGTERM (must exit 0) and the raw payload files in its home (*.ndjson,
+not .meta/.profile) must be at least the number of 202s wrk counted over its warm-up and
+timed run, and all N KiB long. Its
 /metrics are scraped around the timed run: latebind_committed_payloads_total /
 latebind_commits_total is the mean group-commit batch.
 
-Prints a table (requests/s, p50, p99, non-2xx, socket errors, disk files/s) with the
-ratios latebind / nginx-spool and latebind / nginx-discard, then one line of JSON with
-every figure (samples, medians, ratios, wrk's status counts, latebind's metrics, date,
-machine, git revision, tool versions).
+Prints a table (requests/s, MB/s, p50, p99, non-2xx, socket errors, disk files/s) with the
+ratios latebind / nginx-spool and latebind / nginx-discard (of req/s; of MB/s alike, the
+body being the same), then one line of JSON with every figure (samples, medians, ratios,
+wrk's status counts, latebind's metrics, date, machine, git revision, tool versions).
+MB/s is request body bytes acknowledged (2xx) per second of the timed run, MB = 1e6 bytes.
 Exit status: 0 ok, 1 a tool failed or could not be started, 2 bad arguments or a tool
 missing, 3 a check failed (non-2xx responses, socket errors, durability count, exit code).
 """
@@ -137,12 +142,26 @@ def stop_process(p: subprocess.Popen, sig: int, name: str) -> int:
 
 # ---------------------------------------------------------------------------- wrk
 
+def ndjson_body(kib: int) -> bytes:
+    """kib * 8 NDJSON lines of exactly 128 bytes: what wrk_post.lua sends for the same size
+    (not byte for byte; the driver uses it for its own check POSTs)."""
+    lines = []
+    for i in range(1, kib * 8 + 1):
+        head = f'{{"check":{i},"memo":"'
+        lines.append(head + "x" * (128 - len(head) - 3) + '"}\n')
+    body = "".join(lines).encode()
+    assert len(body) == kib * 1024
+    return body
+
+
 def run_wrk(wrk: str, url: str, threads: int, connections: int, duration: float,
-            timeout_s: float) -> dict:
+            timeout_s: float, body_kib: int) -> dict:
     cmd = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s",
            "--timeout", f"{timeout_s:g}s", "-s", LUA, url]
+    env = dict(os.environ, WRK_BODY_KIB=str(body_kib))
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60,
+                           env=env)
     except subprocess.TimeoutExpired:
         raise ToolFailed(f"wrk: did not finish within {duration + 60:g} s: {' '.join(cmd)}")
     line = next((ln for ln in p.stdout.splitlines() if ln.startswith("WRK_RESULT ")), None)
@@ -151,6 +170,11 @@ def run_wrk(wrk: str, url: str, threads: int, connections: int, duration: float,
                          f"{' '.join(cmd)}\n--- stdout ---\n{p.stdout[-4000:]}\n"
                          f"--- stderr ---\n{p.stderr[-4000:]}")
     r = json.loads(line.split(" ", 1)[1])
+    if r.get("body_bytes") != body_kib * 1024:
+        raise ToolFailed(f"wrk: sent {r.get('body_bytes')}-byte bodies, expected "
+                         f"{body_kib * 1024} (WRK_BODY_KIB={body_kib})")
+    r["n2xx"] = sum(v for k, v in r["statuses"].items() if 200 <= int(k) <= 299)
+    r["mb_per_s"] = r["n2xx"] * r["body_bytes"] / r["duration_s"] / 1e6
     r["errors_total"] = sum(r["errors"][k] for k in ("connect", "read", "write", "timeout"))
     r["n202"] = int(r["statuses"].get("202", 0))
     return r
@@ -216,18 +240,23 @@ class LatebindServer:
         self.proc = None
         return rc
 
-    def count_payload_files(self) -> int:
-        n = 0
-        for _root, _dirs, files in os.walk(self.home):
+    def count_payload_files(self, size: int) -> tuple[int, int]:
+        """(raw payload files in the home, how many of them are not `size` bytes long)."""
+        n = wrong = 0
+        for root, _dirs, files in os.walk(self.home):
             for f in files:
                 if f.endswith(".ndjson") and ".meta" not in f and ".profile" not in f:
                     n += 1
-        return n
+                    try:
+                        wrong += os.stat(os.path.join(root, f)).st_size != size
+                    except OSError:
+                        wrong += 1
+        return n, wrong
 
 
 class NginxServer:
-    def __init__(self, exe: str, tmp_root: str, mode: str, workers: int):
-        self.exe, self.mode, self.workers = exe, mode, workers
+    def __init__(self, exe: str, tmp_root: str, mode: str, workers: int, body_kib: int = 1):
+        self.exe, self.mode, self.workers, self.body_kib = exe, mode, workers, body_kib
         self.name = f"nginx-{mode}"
         self.dir = tempfile.mkdtemp(prefix=f"nginx-{mode}-bench-", dir=tmp_root)
         self.template = os.path.join(NGINX_DIR, f"{mode}.conf")
@@ -264,8 +293,10 @@ class NginxServer:
         self.check()
 
     def check(self) -> None:
-        """One POST: 202, and the body spooled to a file under the prefix iff mode=spool."""
-        status, body = http("POST", self.url + PATH, b'{"check":1}\n' * 8,
+        """One POST of a body as large as wrk's: 202 (so client_max_body_size lets it in),
+        and the body spooled to a file under the prefix iff mode=spool (in memory for
+        discard: it fits client_body_buffer_size, up to 64 KiB in discard.conf)."""
+        status, body = http("POST", self.url + PATH, ndjson_body(self.body_kib),
                             headers={"Content-Type": "application/x-ndjson"})
         try:
             spooled = json.loads(body)["body_file"]
@@ -336,16 +367,17 @@ def measure(server, a, wrk: str) -> dict:
     server.start()
     try:
         url = server.url + PATH
-        warm = run_wrk(wrk, url, a.threads, a.connections, a.warmup, a.wrk_timeout) \
-            if a.warmup > 0 else None
+        warm = run_wrk(wrk, url, a.threads, a.connections, a.warmup, a.wrk_timeout,
+                       a.body_kib) if a.warmup > 0 else None
         before = server.metrics() if isinstance(server, LatebindServer) else None
-        r = run_wrk(wrk, url, a.threads, a.connections, a.duration, a.wrk_timeout)
+        r = run_wrk(wrk, url, a.threads, a.connections, a.duration, a.wrk_timeout,
+                    a.body_kib)
         after = server.metrics() if isinstance(server, LatebindServer) else None
     except BaseException:
         server.stop()
         raise
     rc = server.stop()
-    res.update(rps=r["rps"], p50_ms=r["latency_us"]["p50"] / 1e3,
+    res.update(rps=r["rps"], mb_per_s=r["mb_per_s"], p50_ms=r["latency_us"]["p50"] / 1e3,
                p99_ms=r["latency_us"]["p99"] / 1e3, non2xx=r["non2xx"],
                errors=r["errors_total"], wrk=r, exit_status=rc)
     if warm is not None:
@@ -356,9 +388,10 @@ def measure(server, a, wrk: str) -> dict:
               "socket_errors": r["errors_total"] == 0}
     if isinstance(server, LatebindServer):
         n202 = r["n202"] + (warm["n202"] if warm else 0)
-        files = server.count_payload_files()
-        res["durability"] = {"accepted_202": n202, "payload_files": files}
-        checks["durability"] = files >= n202
+        files, wrong_size = server.count_payload_files(a.body_kib * 1024)
+        res["durability"] = {"accepted_202": n202, "payload_files": files,
+                             "payload_files_wrong_size": wrong_size}
+        checks["durability"] = files >= n202 and wrong_size == 0
         d = lambda k: after.get(k, 0.0) - before.get(k, 0.0)  # noqa: E731
         commits, payloads = d("latebind_commits_total"), d("latebind_committed_payloads_total")
         cs, cc = d("latebind_commit_duration_seconds_sum"), \
@@ -436,6 +469,8 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=float, default=2, help="seconds of warm-up (2; 0 = none)")
     ap.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
     ap.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    ap.add_argument("--body-kib", type=int, default=1,
+                    help="request body size in KiB, N * 8 NDJSON lines of 128 bytes (1)")
     ap.add_argument("--runs", type=int, default=1, help="timed runs per system; median (1)")
     ap.add_argument("--systems", default=",".join(SYSTEMS),
                     help=f"comma list of {', '.join(SYSTEMS)} (all)")
@@ -455,8 +490,8 @@ def main(argv=None) -> int:
     if not systems or any(s not in SYSTEMS for s in systems):
         ap.error(f"--systems takes {', '.join(SYSTEMS)}")
     if a.runs < 1 or a.threads < 1 or a.connections < a.threads or a.duration <= 0 \
-            or a.warmup < 0 or a.nginx_workers < 1:
-        ap.error("--runs, --threads, --duration, --nginx-workers must be positive, "
+            or a.warmup < 0 or a.nginx_workers < 1 or a.body_kib < 1:
+        ap.error("--runs, --threads, --duration, --nginx-workers, --body-kib must be positive, "
                  "--connections >= --threads, --warmup >= 0")
 
     def executable(p, what):
@@ -479,11 +514,13 @@ def main(argv=None) -> int:
     def make(system):
         if system == "latebind":
             return LatebindServer(latebind, tmp_root)
-        return NginxServer(nginx, tmp_root, system.split("-", 1)[1], a.nginx_workers)
+        return NginxServer(nginx, tmp_root, system.split("-", 1)[1], a.nginx_workers,
+                           a.body_kib)
 
     started = _dt.datetime.now().astimezone()
     log(f"ingest bench: {', '.join(systems)}; wrk -t{a.threads} -c{a.connections} "
-        f"-d{a.duration:g}s after {a.warmup:g} s warm-up; {a.runs} run(s); tmp {tmp_root}")
+        f"-d{a.duration:g}s after {a.warmup:g} s warm-up, {a.body_kib} KiB bodies; "
+        f"{a.runs} run(s); tmp {tmp_root}")
     samples: dict[str, list[dict]] = {s: [] for s in systems}
     servers: list = []
     try:
@@ -500,7 +537,8 @@ def main(argv=None) -> int:
                              f"mean batch {m['mean_batch'] or 0:.1f} payloads/commit "
                              f"({m['commits']:.0f} commits, mean {m['mean_commit_ms'] or 0:.2f} ms)")
                 pr = r["disk_probe"]
-                log(f"run {i + 1}/{a.runs} {s}: {r['rps']:,.0f} req/s, p50 {r['p50_ms']:.2f} ms,"
+                log(f"run {i + 1}/{a.runs} {s}: {r['rps']:,.0f} req/s, "
+                    f"{r['mb_per_s']:,.1f} MB/s, p50 {r['p50_ms']:.2f} ms,"
                     f" p99 {r['p99_ms']:.2f} ms, non-2xx {r['non2xx']}, errors {r['errors']}"
                     + extra + f"; its dir before: {pr['creates_per_s']:,} files/s created, "
                     f"{pr['durable_files_per_s']:,}/s fdatasync'd")
@@ -530,7 +568,9 @@ def main(argv=None) -> int:
     summary = {}
     for s in systems:
         rs = samples[s]
-        summary[s] = {"rps": med([r["rps"] for r in rs]), "p50_ms": med([r["p50_ms"] for r in rs]),
+        summary[s] = {"rps": med([r["rps"] for r in rs]),
+                      "mb_per_s": med([r["mb_per_s"] for r in rs]),
+                      "p50_ms": med([r["p50_ms"] for r in rs]),
                       "p99_ms": med([r["p99_ms"] for r in rs]),
                       "non2xx": sum(r["non2xx"] for r in rs),
                       "errors": sum(r["errors"] for r in rs),
@@ -542,32 +582,44 @@ def main(argv=None) -> int:
             batches = [r["metrics"]["mean_batch"] for r in rs if r["metrics"]["mean_batch"]]
             summary[s]["mean_batch"] = med(batches) if batches else None
             summary[s]["durability"] = [r["durability"] for r in rs]
-    ratios = {}
+    ratios, mb_ratios = {}, {}
     if "latebind" in summary:
         for s in ("nginx-spool", "nginx-discard"):
             if s in summary and summary[s]["rps"] > 0:
                 ratios[f"latebind/{s}"] = summary["latebind"]["rps"] / summary[s]["rps"]
+            if s in summary and summary[s]["mb_per_s"] > 0:
+                mb_ratios[f"latebind/{s}"] = \
+                    summary["latebind"]["mb_per_s"] / summary[s]["mb_per_s"]
 
-    print(f"\nIngest: wrk -t{a.threads} -c{a.connections} -d{a.duration:g}s, 1 KiB NDJSON POST, "
+    print(f"\nIngest: wrk -t{a.threads} -c{a.connections} -d{a.duration:g}s, "
+          f"{a.body_kib} KiB NDJSON POST, "
           f"{'median of ' + str(a.runs) if a.runs > 1 else '1 run'}")
-    hdr = f"{'system':<15} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'errors':>7}" \
+    hdr = f"{'system':<15} {'req/s':>10} {'MB/s':>8} {'p50 ms':>8} {'p99 ms':>8} " \
+          f"{'non-2xx':>8} {'errors':>7}" \
           f"  {'latebind/this':>13}  {'disk files/s':>12}"
     print(hdr)
     print("-" * len(hdr))
     for s in systems:
         v = summary[s]
         ratio = ratios.get(f"latebind/{s}")
-        print(f"{s:<15} {v['rps']:>10,.0f} {v['p50_ms']:>8.2f} {v['p99_ms']:>8.2f} "
+        print(f"{s:<15} {v['rps']:>10,.0f} {v['mb_per_s']:>8,.1f} {v['p50_ms']:>8.2f} "
+              f"{v['p99_ms']:>8.2f} "
               f"{v['non2xx']:>8} {v['errors']:>7}  {(f'{ratio:.2f}x' if ratio else ''):>13}"
               f"  {v['disk_creates_per_s']:>7,.0f}/{v['disk_durable_files_per_s']:<4,.0f}")
+    print("MB/s: request body bytes acknowledged (2xx) per second, MB = 1e6 bytes; "
+          "latebind/this is the ratio of req/s and of MB/s alike")
     print("disk files/s: in the system's temp dir just before it started, 1 KiB files "
           "created per second without sync / with an fdatasync each (one thread)")
     if "latebind" in summary:
         lb = summary["latebind"]
         for d in lb["durability"]:
+            wrong = d["payload_files_wrong_size"]
+            verdict = ("MISSING FILES" if d["payload_files"] < d["accepted_202"]
+                       else "WRONG SIZE" if wrong else "ok")
             print(f"latebind durability: {d['accepted_202']} responses 202 (warm-up + timed), "
-                  f"{d['payload_files']} payload files in the home -> "
-                  f"{'ok' if d['payload_files'] >= d['accepted_202'] else 'MISSING FILES'}")
+                  f"{d['payload_files']} payload files in the home"
+                  + (f" ({wrong} not {a.body_kib * 1024} bytes)" if wrong else "")
+                  + f" -> {verdict}")
         if lb["mean_batch"]:
             print(f"latebind group commit: {lb['mean_batch']:.1f} payloads per commit (mean, "
                   f"timed run)")
@@ -580,11 +632,13 @@ def main(argv=None) -> int:
         "bench": "ingest", "date": started.strftime("%Y-%m-%d %H:%M %z"),
         "git": git_rev(), "machine": machine_info(),
         "wrk": {"threads": a.threads, "connections": a.connections, "duration_s": a.duration,
-                "warmup_s": a.warmup, "body_bytes": 1024, "path": PATH},
+                "warmup_s": a.warmup, "body_kib": a.body_kib, "body_bytes": a.body_kib * 1024,
+                "path": PATH},
         "runs": a.runs, "nginx_workers": a.nginx_workers, "tmp_dir": tmp_root,
         "versions": {"wrk": tool_version([wrk, "--version"]) if wrk else None,
                      "nginx": tool_version([nginx, "-v"]) if nginx else None},
-        "summary": summary, "ratios": ratios, "samples": samples,
+        "summary": summary, "ratios": ratios, "ratios_mb_per_s": mb_ratios,
+        "samples": samples,
         "checks_failed": failed,
     }
     line = json.dumps(record, separators=(",", ":"))

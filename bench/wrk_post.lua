@@ -1,25 +1,35 @@
--- wrk script for bench/ingest_bench.py: POSTs the same 1 KiB NDJSON body over and over.
+-- wrk script for bench/ingest_bench.py: POSTs the same NDJSON body over and over, 1 KiB
+-- unless WRK_BODY_KIB says otherwise.
 --
 --   wrk -t2 -c64 -d20s -s bench/wrk_post.lua http://127.0.0.1:PORT/v1/sources/bench/payloads
+--   WRK_BODY_KIB=64 wrk ... -s bench/wrk_post.lua URL      # 64 KiB bodies
 --
+-- The body is N * 8 NDJSON lines of exactly 128 bytes each (a JSON object and "\n"), so
+-- N KiB is exactly N * 1024 bytes; the 1 KiB body is the same 8 lines as ever.
 -- Every response status is counted per thread (wrk itself only counts >= 400 as an
 -- error); done() prints one line `WRK_RESULT {json}` that the Python driver parses:
---   requests, duration_s, rps, non2xx, statuses {code: count}, bytes,
+--   requests, duration_s, rps, non2xx, statuses {code: count}, bytes, body_bytes,
 --   errors {connect, read, write, status, timeout}, latency_us {p50, p90, p99, p999, max,
 --   mean}.
--- WRK_PATH in the environment overrides the request path.
+-- Environment (read in every Lua state wrk makes, so setup/init/done all agree):
+--   WRK_PATH       request path (default /v1/sources/bench/payloads)
+--   WRK_BODY_KIB   body size in KiB, a positive integer (default 1)
 
-local RECORDS = 8      -- 8 lines of 128 bytes = 1024 bytes
 local LINE_BYTES = 128
+local BODY_KIB = tonumber(os.getenv("WRK_BODY_KIB") or "1")
+assert(BODY_KIB and BODY_KIB >= 1 and BODY_KIB == math.floor(BODY_KIB),
+       "WRK_BODY_KIB must be a positive integer")
+local RECORDS = BODY_KIB * 1024 / LINE_BYTES   -- 8 lines of 128 bytes per KiB
 
 local function make_body()
   local lines = {}
   for i = 1, RECORDS do
     local head = string.format(
-      '{"id":%d,"ts":"2026-11-23T01:00:%02d.000Z","amount":%d.%02d,"currency":"EUR","memo":"',
-      i, i, 10 * i, i)
+      '{"id":%d,"ts":"2026-11-23T01:%02d:%02d.000Z","amount":%d.%02d,"currency":"EUR","memo":"',
+      i, math.floor(i / 60) % 60, i % 60, 10 * i, i % 100)
     local tail = '"}'
     local pad = LINE_BYTES - #head - #tail - 1
+    assert(pad >= 0, "NDJSON line longer than 128 bytes")
     lines[#lines + 1] = head .. string.rep("x", pad) .. tail .. "\n"
   end
   return table.concat(lines)
@@ -29,7 +39,7 @@ wrk.method = "POST"
 wrk.path = os.getenv("WRK_PATH") or "/v1/sources/bench/payloads"
 wrk.body = make_body()
 wrk.headers["Content-Type"] = "application/x-ndjson"
-assert(#wrk.body == RECORDS * LINE_BYTES, "body is not 1 KiB")
+assert(#wrk.body == BODY_KIB * 1024, "body is not WRK_BODY_KIB KiB")
 
 local threads = {}
 
