@@ -185,8 +185,9 @@ def run_wrk(wrk: str, url: str, threads: int, connections: int, duration: float,
 class LatebindServer:
     name = "latebind"
 
-    def __init__(self, exe: str, tmp_root: str):
+    def __init__(self, exe: str, tmp_root: str, extra_args: tuple = ()):
         self.exe = exe
+        self.extra_args = list(extra_args)
         self.dir = tempfile.mkdtemp(prefix="latebind-ingest-bench-", dir=tmp_root)
         self.proc: subprocess.Popen | None = None
 
@@ -195,7 +196,8 @@ class LatebindServer:
         self.err_path = os.path.join(self.dir, "serve.stderr")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        cmd = [self.exe, "--home", self.home, "serve", "--listen", f"127.0.0.1:{self.port}"]
+        cmd = [self.exe, "--home", self.home, "serve", "--listen", f"127.0.0.1:{self.port}",
+               *self.extra_args]
         self.err = open(self.err_path, "wb")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=self.err)
@@ -465,6 +467,8 @@ def main(argv=None) -> int:
                                  epilog=__doc__.split("\n\n", 1)[1])
     ap.add_argument("--latebind", default=os.path.join(HERE, "..", "build", "latebind"),
                     help="path of the latebind executable (default build/latebind)")
+    ap.add_argument("--wal", action="store_true",
+                    help="run latebind serve --wal (acknowledge from the write-ahead log)")
     ap.add_argument("--duration", type=float, default=20, help="seconds per timed run (20)")
     ap.add_argument("--warmup", type=float, default=2, help="seconds of warm-up (2; 0 = none)")
     ap.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
@@ -513,7 +517,7 @@ def main(argv=None) -> int:
 
     def make(system):
         if system == "latebind":
-            return LatebindServer(latebind, tmp_root)
+            return LatebindServer(latebind, tmp_root, ("--wal",) if a.wal else ())
         return NginxServer(nginx, tmp_root, system.split("-", 1)[1], a.nginx_workers,
                            a.body_kib)
 

@@ -888,7 +888,10 @@ def _raw_state(home: Path):
     return payloads, metas, profiles
 
 
-def test_kill_9_under_load_loses_no_acknowledged_payload(serve, tmp_path):
+@pytest.mark.parametrize("mode", [[], ["--wal"]], ids=["raw-file-commit", "write-ahead-log"])
+def test_kill_9_under_load_loses_no_acknowledged_payload(serve, tmp_path, mode):
+    """Both acknowledgement paths: the raw file durable before the 202, or the write-ahead
+    log (the payload reaches raw/ later, and a restart replays the log before serving)."""
     home = tmp_path / "home"
     rng = random.Random(int.from_bytes(os.urandom(4), "little"))
     acked: list[tuple[dict, bytes]] = []
@@ -898,7 +901,7 @@ def test_kill_9_under_load_loses_no_acknowledged_payload(serve, tmp_path):
     leftovers: list[Path] = []
     for cycle in range(cycles):
         assert time.monotonic() < test_deadline, "crash test ran out of time"
-        srv = serve("--io-threads", "4", "--profile-workers", "4", home=home)
+        srv = serve("--io-threads", "4", "--profile-workers", "4", *mode, home=home)
         # The start swept the temporaries the previous crash left behind.
         assert not [p for p in leftovers if p.exists()], "temporaries from a crash survived a restart"
         stop = threading.Event()
@@ -916,7 +919,7 @@ def test_kill_9_under_load_loses_no_acknowledged_payload(serve, tmp_path):
                 if err:
                     errors.append(err)
         leftovers = [home / f for f in files_under(home) if ".tmp-" in Path(f).name]
-    srv = serve("--profile-workers", "4", home=home)
+    srv = serve("--profile-workers", "4", *mode, home=home)
     assert not [p for p in leftovers if p.exists()], "temporaries from a crash survived a restart"
 
     # Drain: every raw payload profiled and both queues empty.

@@ -16,6 +16,7 @@ struct ServeArgs {
   ingest::ServerOptions server;
   int header_timeout_s = 10;
   int body_timeout_s = 60;
+  bool wal = false;
 };
 
 bool IsLoopback(const std::string& host) {
@@ -54,6 +55,7 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   }
   args.server.header_timeout = std::chrono::seconds(args.header_timeout_s);
   args.server.body_timeout = std::chrono::seconds(args.body_timeout_s);
+  if (args.wal) args.server.wal_dir = global.home + "/wal";
   auto store = storage::LocalStore::Open(global.home);
   if (!store.ok()) {
     fmt::print(stderr, "latebind serve: {}\n", store.status().message());
@@ -100,6 +102,10 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
   cmd->add_option("--body-timeout", args->body_timeout_s,
                   "Seconds a client has to send a request body")
       ->capture_default_str();
+  cmd->add_flag("--wal", args->wal,
+                "Acknowledge once a write-ahead log under <home>/wal holds the payload (one "
+                "fdatasync per batch); it reaches raw/ moments later, and after a crash before "
+                "serving. Default: acknowledge once the raw file itself is durable (slower)");
   cmd->add_option("--io-threads", args->server.io_threads, "Threads serving connections")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();

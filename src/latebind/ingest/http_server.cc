@@ -162,7 +162,6 @@ void HandlePostPayload(ServerState& s, const std::string& source,
                                             : r.status().message()));
       return;
     }
-    state->workers->Enqueue(r->object);
     respond(JsonResponse(version, 202,
                          json{{"object", r->object},
                               {"bytes", r->bytes},
@@ -402,8 +401,6 @@ arrow::Result<std::unique_ptr<HttpServer>> HttpServer::Start(
   ServerState& s = impl->state;
   s.options = options;
   s.store = store;
-  s.lander = std::make_unique<Lander>(store);
-  s.lander->OnCommit([&s](size_t n, double seconds) { s.metrics.ObserveCommit(n, seconds); });
   profiler::ProfileOptions profile;
   profile.threads = 1;  // parallelism comes from several workers and requests
   s.processor = std::make_unique<ArrivalProcessor>(store, profile);
@@ -426,6 +423,18 @@ arrow::Result<std::unique_ptr<HttpServer>> HttpServer::Start(
                {"reason", p.message}});
         }
       });
+  // Acknowledged payloads still only in the log (a crash) go into the raw zone before
+  // anything is served.
+  std::unique_ptr<WriteAheadLog> wal;
+  if (!options.wal_dir.empty()) {
+    ARROW_ASSIGN_OR_RAISE(wal, WriteAheadLog::Open(options.wal_dir));
+    ARROW_ASSIGN_OR_RAISE(std::vector<std::string> replayed, ReplayWal(wal.get(), store.get()));
+    if (!replayed.empty())
+      Log("info", "replayed the write-ahead log", {{"payloads", replayed.size()}});
+  }
+  s.lander = std::make_unique<Lander>(store, LanderOptions{}, std::move(wal));
+  s.lander->OnCommit([&s](size_t n, double seconds) { s.metrics.ObserveCommit(n, seconds); });
+  s.lander->OnStored([&s](const std::string& key) { s.workers->Enqueue(key); });
   // Arrivals a previous run landed but did not profile (a crash) come first.
   ARROW_ASSIGN_OR_RAISE(std::vector<std::string> pending, s.processor->Pending());
   for (std::string& key : pending) s.workers->Enqueue(std::move(key));
@@ -479,8 +488,9 @@ void HttpServer::Run() {
   impl.io.run();
   for (auto& t : threads) t.join();
   // Every request in flight got its answer; the lander commits anything still queued.
-  impl.state.workers.reset();
+  // The lander first: its materializer hands stored payloads to the workers.
   impl.state.lander.reset();
+  impl.state.workers.reset();
   Log("info", "stopped");
 }
 

@@ -29,6 +29,9 @@ struct ServerOptions {
   // enforces). With it, payload posts need a token allowed the source (else 401/403) and
   // /v1/sources any valid token; /healthz and /metrics stay open for probes and scrapers.
   std::shared_ptr<const TokenAuthenticator> auth;
+  // Directory of the write-ahead log (ADR-021); "" acknowledges only after the raw zone
+  // write is durable (slower: the file creation is on the request path).
+  std::string wal_dir;
   int io_threads = 2;       // threads serving connections
   int profile_workers = 1;  // threads profiling landed payloads
 };

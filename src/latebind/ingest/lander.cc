@@ -65,11 +65,13 @@ std::string Lander::MetaKey(const std::string& object_key) {
   return object_key.substr(0, dot) + ".meta.json";
 }
 
-Lander::Lander(std::shared_ptr<storage::ObjectStore> store, LanderOptions options)
-    : store_(std::move(store)), options_(options) {
+Lander::Lander(std::shared_ptr<storage::ObjectStore> store, LanderOptions options,
+               std::unique_ptr<WriteAheadLog> wal)
+    : store_(std::move(store)), options_(options), wal_(std::move(wal)) {
   for (int i = 0; i < std::max(1, options_.committers); ++i) {
     committers_.emplace_back([this] { Run(); });
   }
+  if (wal_) materializer_ = std::thread([this] { Materialize(); });
 }
 
 Lander::~Lander() {
@@ -79,6 +81,14 @@ Lander::~Lander() {
   }
   cv_.notify_all();
   for (auto& t : committers_) t.join();
+  if (materializer_.joinable()) {
+    {
+      std::lock_guard lock(mu_);
+      committers_done_ = true;
+    }
+    materialize_cv_.notify_all();
+    materializer_.join();
+  }
 }
 
 std::future<arrow::Result<Receipt>> Lander::Land(Arrival arrival) {
@@ -97,9 +107,15 @@ void Lander::Land(Arrival arrival, Callback done) {
   if (!arrival.idempotency_key.empty()) {
     const std::string record = IdempotencyKey(arrival.source, arrival.idempotency_key);
     {
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
       if (auto it = in_flight_.find(record); it != in_flight_.end()) {
         it->second.push_back(std::move(done));  // a retry while the first is committing
+        return;
+      }
+      if (auto it = logged_receipts_.find(record); it != logged_receipts_.end()) {
+        const Receipt r = it->second;  // durable in the log, not yet in the store
+        lock.unlock();
+        done(r);
         return;
       }
     }
@@ -221,21 +237,111 @@ void Lander::Commit(std::vector<Pending>* batch) {
     items.push_back({records[i], receipt_docs.back()});
   }
   const auto start = std::chrono::steady_clock::now();
-  const arrow::Status st = store_->PutBatch(items);
+  arrow::Status st;
+  if (wal_) {
+    // One append and one fdatasync make the whole batch durable; the store write follows.
+    arrow::Result<uint64_t> segment = wal_->Append(items);
+    st = segment.status();
+    if (st.ok()) {
+      Materialization m;
+      m.segment = *segment;
+      for (const auto& item : items) m.items.push_back({item.key, std::string(item.bytes)});
+      for (const Receipt& r : receipts) m.payload_keys.push_back(r.object);
+      std::lock_guard lock(mu_);
+      for (size_t i = 0; i < batch->size(); ++i) {
+        if (records[i].empty()) continue;
+        logged_receipts_[records[i]] = receipts[i];
+        m.records.push_back(records[i]);
+      }
+      to_store_.push_back(std::move(m));
+    }
+  } else {
+    st = store_->PutBatch(items);
+  }
   if (on_commit_) {
     on_commit_(batch->size(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  if (wal_) {
+    materialize_cv_.notify_one();
+  } else if (st.ok() && on_stored_) {
+    for (const Receipt& r : receipts) on_stored_(r.object);
   }
   for (size_t i = 0; i < batch->size(); ++i) {
     const arrow::Result<Receipt> result =
         st.ok() ? arrow::Result<Receipt>(receipts[i]) : arrow::Result<Receipt>(st);
     // The record leaves in_flight_ before anyone hears back: a retry that follows the
-    // answer must find the stored receipt (or, after a failure, land anew).
+    // answer must find the stored (or logged) receipt, or after a failure land anew.
     std::vector<Callback> waiting =
         records[i].empty() ? std::vector<Callback>{} : Settle(records[i]);
     (*batch)[i].done(result);
     for (Callback& cb : waiting) cb(result);
   }
+}
+
+void Lander::Materialize() {
+  for (;;) {
+    std::vector<Materialization> jobs;
+    {
+      std::unique_lock lock(mu_);
+      materialize_cv_.wait(lock, [&] { return !to_store_.empty() || committers_done_; });
+      if (to_store_.empty()) return;  // committers stopped and everything is stored
+      while (!to_store_.empty() && jobs.size() < 16) {
+        jobs.push_back(std::move(to_store_.front()));
+        to_store_.pop_front();
+      }
+    }
+    std::vector<storage::PutItem> items;
+    for (const auto& job : jobs) {
+      for (const auto& item : job.items) items.push_back({item.key, item.bytes});
+    }
+    // The log holds these durably: on a storage failure, wait and try again; if the
+    // process dies meanwhile, the next start replays them.
+    bool stored = false;
+    for (int attempt = 0;; ++attempt) {
+      if (store_->PutBatch(items).ok()) {
+        stored = true;
+        break;
+      }
+      {
+        // Shutting down while the store fails: leave the batches to the log's replay.
+        std::lock_guard lock(mu_);
+        if (committers_done_) break;
+      }
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::min(1000, 10 << std::min(attempt, 7))));
+    }
+    if (!stored) return;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& job : jobs) {
+        for (const auto& record : job.records) logged_receipts_.erase(record);
+      }
+    }
+    for (const auto& job : jobs) wal_->Done(job.segment);
+    if (on_stored_) {
+      for (const auto& job : jobs) {
+        for (const auto& key : job.payload_keys) on_stored_(key);
+      }
+    }
+  }
+}
+
+arrow::Result<std::vector<std::string>> ReplayWal(WriteAheadLog* wal, storage::ObjectStore* store) {
+  ARROW_ASSIGN_OR_RAISE(auto records, wal->Replay());
+  std::vector<std::string> payloads;
+  for (const auto& [segment, items] : records) {
+    std::vector<storage::PutItem> puts;
+    for (const auto& item : items) {
+      puts.push_back({item.key, item.bytes});
+      if (item.key.starts_with("raw/") && !item.key.ends_with(".meta.json")) {
+        payloads.push_back(item.key);
+      }
+    }
+    ARROW_RETURN_NOT_OK(store->PutBatch(puts));
+  }
+  wal->ReleaseReplayed();
+  return payloads;
 }
 
 }  // namespace latebind::ingest

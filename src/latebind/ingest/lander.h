@@ -17,6 +17,7 @@
 
 #include "latebind/common/ids.h"
 #include "latebind/ingest/digest.h"
+#include "latebind/ingest/wal.h"
 #include "latebind/storage/object_store.h"
 
 namespace latebind::ingest {
@@ -54,8 +55,13 @@ struct LanderOptions {
 // form the next batch. Protocol and crash analysis: ADR-016. Thread-safe.
 class Lander {
  public:
-  Lander(std::shared_ptr<storage::ObjectStore> store, LanderOptions options = {});
-  ~Lander();  // commits what is queued, then stops
+  // Without `wal`, a batch is acknowledged once PutBatch made it durable in the store.
+  // With it (ADR-021), once one append + fdatasync made it durable in the log; a
+  // materializer thread then writes it into the store in the background. Records the log
+  // held at open must have been replayed into the store first (ReplayWal).
+  Lander(std::shared_ptr<storage::ObjectStore> store, LanderOptions options = {},
+         std::unique_ptr<WriteAheadLog> wal = nullptr);
+  ~Lander();  // commits and materializes what is queued, then stops
 
   // Completes with a Receipt once the payload and its meta are durable, or with the
   // store's error (kUnavailable): then nothing of this arrival is acknowledged, and a
@@ -73,8 +79,14 @@ class Lander {
 
   // Arrivals queued and not yet committed (for the queue-depth metric).
   size_t queued() const;
-  // Called after each committed batch with its size and the seconds PutBatch took.
+  // Called after each committed batch with its size and the seconds its flush took.
+  // Set before the first Land.
   void OnCommit(std::function<void(size_t, double)> observer) { on_commit_ = std::move(observer); }
+  // Called with each payload's raw key once it is in the store (with a log: after the
+  // materializer wrote it; without: at commit). Set before the first Land.
+  void OnStored(std::function<void(const std::string&)> observer) {
+    on_stored_ = std::move(observer);
+  }
 
   // The raw-zone key of a payload: raw/source=<id>/date=<YYYY-MM-DD>/<ulid>.<ext>[.gz]
   static std::string RawKey(const Arrival& arrival, const std::string& object_id,
@@ -89,8 +101,16 @@ class Lander {
     Arrival arrival;
     Callback done;
   };
+  // A committed batch on its way into the store (log mode).
+  struct Materialization {
+    uint64_t segment;
+    std::vector<WalItem> items;
+    std::vector<std::string> payload_keys;
+    std::vector<std::string> records;  // idempotency records it carries
+  };
   void Run();
   void Commit(std::vector<Pending>* batch);
+  void Materialize();
   // Ends the commit of idempotency record `record`; returns the arrivals waiting on it.
   std::vector<Callback> Settle(const std::string& record);
 
@@ -105,7 +125,22 @@ class Lander {
   std::map<std::string, std::vector<Callback>> in_flight_;
   bool stopping_ = false;
   std::vector<std::thread> committers_;
+
+  // Log mode only.
+  std::unique_ptr<WriteAheadLog> wal_;
+  std::function<void(const std::string&)> on_stored_;
+  std::condition_variable materialize_cv_;
+  std::deque<Materialization> to_store_;
+  std::map<uint64_t, int> outstanding_;             // segment → batches not yet stored
+  std::map<std::string, Receipt> logged_receipts_;  // idempotency record → receipt, until stored
+  bool committers_done_ = false;
+  std::thread materializer_;
 };
+
+// Writes every record `wal` held when it was opened into `store` (durably) and returns the
+// payload keys, so that a restart serves only after acknowledged payloads are in the raw
+// zone. Idempotent: replaying twice writes the same objects again.
+arrow::Result<std::vector<std::string>> ReplayWal(WriteAheadLog* wal, storage::ObjectStore* store);
 
 // OK when `id` matches ^[a-z0-9][a-z0-9_-]{0,63}$ (DESIGN.md §3); else kBadInput saying why.
 arrow::Status ValidateSourceId(std::string_view id);
