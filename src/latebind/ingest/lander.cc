@@ -30,7 +30,9 @@ std::string ExtensionFor(const Arrival& a) {
   }
   head.resize(n);
   const bool complete = n < kSniffBytes;
-  return profiler::FormatName(profiler::DetectFormat(head, complete));
+  std::string_view text = head;
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a UTF-8 BOM
+  return profiler::FormatName(profiler::DetectFormat(text, complete));
 }
 
 }  // namespace

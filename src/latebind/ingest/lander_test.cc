@@ -77,6 +77,7 @@ TEST(LanderTest, ExtensionFromContentTypeOrContent) {
   EXPECT_EQ(ext_of(MakeArrival("s", "{\"a\":1}\n{\"a\":2}\n")), ".ndjson");
   EXPECT_EQ(ext_of(MakeArrival("s", "[{\"a\":1}]")), ".json");
   EXPECT_EQ(ext_of(MakeArrival("s", "a,b\n1,2\n", "text/plain")), ".csv");
+  EXPECT_EQ(ext_of(MakeArrival("s", "\xEF\xBB\xBF{\"a\":1}\n")), ".ndjson");  // after a BOM
   // gzip: stored as received, named by its decoded content.
   std::string gz(128, '\0');
   z_stream zs{};
