@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "latebind/cli/commands.h"
@@ -88,11 +87,7 @@ int RunReplay(const GlobalOptions& global, const DeadLetterArgs& args) {
   }
   std::shared_ptr<storage::ObjectStore> store = std::move(*opened);
   profiler::ProfileOptions options;
-  static const std::map<std::string, profiler::Format> kFormats = {
-      {"json", profiler::Format::kJson},
-      {"ndjson", profiler::Format::kNdjson},
-      {"csv", profiler::Format::kCsv}};
-  if (args.format != "auto") options.format = kFormats.at(args.format);
+  options.format = profiler::ParseFormat(args.format);  // "auto": detect
   ingest::ArrivalProcessor arrivals(store, options);
   std::vector<std::string> keys = args.objects;
   if (!args.source.empty()) {

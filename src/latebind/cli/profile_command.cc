@@ -3,7 +3,6 @@
 
 #include <cstdio>
 #include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "latebind/cli/commands.h"
@@ -27,11 +26,7 @@ struct ProfileArgs {
 
 int RunProfile(const ProfileArgs& args) {
   profiler::ProfileOptions options;
-  static const std::map<std::string, profiler::Format> kFormats = {
-      {"json", profiler::Format::kJson},
-      {"ndjson", profiler::Format::kNdjson},
-      {"csv", profiler::Format::kCsv}};
-  if (args.format != "auto") options.format = kFormats.at(args.format);
+  options.format = profiler::ParseFormat(args.format);  // "auto": detect
   options.threads = args.threads;
   options.max_fields = args.max_fields;
   options.max_problems = args.max_problems;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 
+#include "latebind/common/gzip_for_tests.h"
 #include "latebind/common/status.h"
 
 namespace latebind {
@@ -29,19 +30,7 @@ class ByteSourceTest : public ::testing::Test {
     std::ofstream(path, std::ios::binary) << bytes;
     return path;
   }
-  std::string Gzip(const std::string& data) {
-    std::string out(compressBound(data.size()) + 64, '\0');
-    z_stream zs{};
-    EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    zs.avail_in = data.size();
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = out.size();
-    EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-    out.resize(zs.total_out);
-    deflateEnd(&zs);
-    return out;
-  }
+  static std::string Gzip(const std::string& data) { return GzipForTests(data); }
   static arrow::Result<std::string> ReadAll(ByteSource* s, size_t chunk = 7) {
     std::string out;
     std::vector<uint8_t> buf(chunk);

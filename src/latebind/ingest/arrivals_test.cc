@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "latebind/common/gzip_for_tests.h"
 #include "latebind/common/status.h"
 #include "latebind/ingest/lander.h"
 #include "latebind/storage/faulty_store.h"
@@ -139,16 +140,7 @@ TEST(ArrivalProcessorTest, GzipBombIsDeadLetteredInBoundedMemory) {
   std::string line = "{\"pad\":\"" + std::string(100, 'x') + "\"}\n";
   std::string plain;
   for (int i = 0; i < (64 << 20) / static_cast<int>(line.size()); ++i) plain += line;
-  std::string gz(compressBound(plain.size()) + 64, '\0');
-  z_stream zs{};
-  ASSERT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY), Z_OK);
-  zs.next_in = reinterpret_cast<Bytef*>(plain.data());
-  zs.avail_in = plain.size();
-  zs.next_out = reinterpret_cast<Bytef*>(gz.data());
-  zs.avail_out = gz.size();
-  ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  gz.resize(zs.total_out);
-  deflateEnd(&zs);
+  const std::string gz = GzipForTests(plain, 9);
   plain.clear();
   Arrival a;
   a.source = "bank";

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "latebind/common/gzip_for_tests.h"
 #include "latebind/common/status.h"
 #include "latebind/storage/faulty_store.h"
 #include "latebind/storage/memory_store.h"
@@ -79,17 +80,7 @@ TEST(LanderTest, ExtensionFromContentTypeOrContent) {
   EXPECT_EQ(ext_of(MakeArrival("s", "a,b\n1,2\n", "text/plain")), ".csv");
   EXPECT_EQ(ext_of(MakeArrival("s", "\xEF\xBB\xBF{\"a\":1}\n")), ".ndjson");  // after a BOM
   // gzip: stored as received, named by its decoded content.
-  std::string gz(128, '\0');
-  z_stream zs{};
-  ASSERT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  const std::string text = "{\"a\":1}\n";
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = text.size();
-  zs.next_out = reinterpret_cast<Bytef*>(gz.data());
-  zs.avail_out = gz.size();
-  ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  gz.resize(zs.total_out);
-  deflateEnd(&zs);
+  const std::string gz = GzipForTests("{\"a\":1}\n");
   Arrival g = MakeArrival("s", gz);
   g.gzip = true;
   EXPECT_EQ(ext_of(g), ".ndjson.gz");

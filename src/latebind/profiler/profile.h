@@ -16,6 +16,8 @@ namespace latebind::profiler {
 
 enum class Format { kJson, kNdjson, kCsv };
 const char* FormatName(Format format);
+// "json", "ndjson" or "csv"; nullopt for anything else (including "auto").
+std::optional<Format> ParseFormat(std::string_view name);
 
 // A scalar as it appeared in the data (numbers keep their JSON kind).
 using ScalarValue = std::variant<std::monostate, bool, int64_t, double, std::string>;

@@ -111,6 +111,13 @@ const char* FormatName(Format format) {
   return "?";
 }
 
+std::optional<Format> ParseFormat(std::string_view name) {
+  for (Format f : {Format::kJson, Format::kNdjson, Format::kCsv}) {
+    if (name == FormatName(f)) return f;
+  }
+  return std::nullopt;
+}
+
 arrow::Result<PayloadProfile> ProfileFile(const std::string& path, const ProfileOptions& options) {
   ARROW_ASSIGN_OR_RAISE(std::unique_ptr<ByteSource> source, OpenFileSource(path, options.source));
   return ProfileSource(source.get(), path, options);

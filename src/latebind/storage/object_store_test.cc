@@ -10,6 +10,7 @@
 #include <functional>
 #include <thread>
 
+#include "latebind/common/gzip_for_tests.h"
 #include "latebind/common/status.h"
 #include "latebind/storage/faulty_store.h"
 #include "latebind/storage/local_store.h"
@@ -109,16 +110,7 @@ TEST_P(ObjectStoreTest, BatchStoresEveryItem) {
 
 TEST_P(ObjectStoreTest, OpenDecodedReadsGzipDecoded) {
   const std::string text = "{\"a\":1}\n";
-  std::string gz(256, '\0');
-  z_stream zs{};
-  ASSERT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = text.size();
-  zs.next_out = reinterpret_cast<Bytef*>(gz.data());
-  zs.avail_out = gz.size();
-  ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  gz.resize(zs.total_out);
-  deflateEnd(&zs);
+  const std::string gz = GzipForTests(text);
   ASSERT_TRUE(store_->Put("p.ndjson.gz", gz).ok());
   EXPECT_EQ(*store_->Get("p.ndjson.gz"), gz);  // stored as received
   auto src = *store_->OpenDecoded("p.ndjson.gz");
