@@ -51,7 +51,6 @@ import argparse
 import datetime as _dt
 import json
 import os
-import platform
 import re
 import shutil
 import signal
@@ -64,6 +63,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+
+from bench_machine import machine_info
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LUA = os.path.join(HERE, "wrk_post.lua")
@@ -413,30 +414,6 @@ def measure(server, a, wrk: str) -> dict:
 
 
 # ---------------------------------------------------------------------------- report
-
-def machine_info() -> dict:
-    info = {"os": f"{platform.system()} {platform.release()}", "cpus": os.cpu_count()}
-    try:
-        with open("/etc/os-release") as f:
-            for line in f:
-                if line.startswith("PRETTY_NAME="):
-                    info["distro"] = line.split("=", 1)[1].strip().strip('"')
-    except OSError:
-        pass
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    info["cpu"] = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        with open("/proc/meminfo") as f:
-            info["mem_gib"] = round(int(f.readline().split()[1]) / 2**20, 1)
-    except (OSError, ValueError, IndexError):
-        pass
-    return info
 
 
 def tool_version(cmd: list[str]) -> str | None:

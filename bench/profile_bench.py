@@ -32,13 +32,14 @@ import argparse
 import datetime as _dt
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from bench_machine import machine_info
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(HERE, "gen_bank.py")
@@ -231,25 +232,6 @@ class Simdjson:
 
 
 # ---------------------------------------------------------------------------- report
-
-def machine_info() -> dict:
-    info = {"os": f"{platform.system()} {platform.release()}", "cpus": os.cpu_count(),
-            "python": platform.python_version()}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    info["cpu"] = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        with open("/proc/meminfo") as f:
-            kb = int(f.readline().split()[1])
-            info["mem_gib"] = round(kb / 2**20, 1)
-    except (OSError, ValueError, IndexError):
-        pass
-    return info
 
 
 def git_rev() -> str | None:

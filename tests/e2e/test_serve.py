@@ -888,6 +888,15 @@ def _raw_state(home: Path):
     return payloads, metas, profiles
 
 
+def _drained(home: Path, port: int) -> bool:
+    """Every raw payload profiled and both queues of the server empty."""
+    payloads, _, profiles = _raw_state(home)
+    m = metrics(port)
+    return (all(profile_key(k) in profiles for k in payloads)
+            and m.get('latebind_queue_depth{stage="landing"}') == 0
+            and m.get('latebind_queue_depth{stage="profiling"}') == 0)
+
+
 @pytest.mark.parametrize("mode", [[], ["--wal"]], ids=["raw-file-commit", "write-ahead-log"])
 def test_kill_9_under_load_loses_no_acknowledged_payload(serve, tmp_path, mode):
     """Both acknowledgement paths: the raw file durable before the 202, or the write-ahead
@@ -924,11 +933,7 @@ def test_kill_9_under_load_loses_no_acknowledged_payload(serve, tmp_path, mode):
 
     # Drain: every raw payload profiled and both queues empty.
     def drained():
-        payloads, _, profiles = _raw_state(home)
-        m = metrics(srv.port)
-        return (all(profile_key(k) in profiles for k in payloads)
-                and m.get('latebind_queue_depth{stage="landing"}') == 0
-                and m.get('latebind_queue_depth{stage="profiling"}') == 0)
+        return _drained(home, srv.port)
 
     def backlog():
         payloads, _, profiles = _raw_state(home)
@@ -1028,11 +1033,7 @@ def test_kill_9_while_dead_lettering_keeps_every_acknowledged_payload_in_one_zon
     srv = serve("--profile-workers", "4", home=home)
 
     def drained():
-        payloads, _, profiles = _raw_state(home)
-        m = metrics(srv.port)
-        return (all(profile_key(k) in profiles for k in payloads)
-                and m.get('latebind_queue_depth{stage="landing"}') == 0
-                and m.get('latebind_queue_depth{stage="profiling"}') == 0)
+        return _drained(home, srv.port)
 
     wait_for(drained, timeout=20, interval=0.1, what="the final drain")
     assert srv.stop() == 0

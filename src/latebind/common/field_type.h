@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string_view>
 
 namespace latebind {
@@ -22,6 +21,5 @@ enum class FieldType : uint8_t {
 inline constexpr int kFieldTypeCount = 9;
 
 std::string_view FieldTypeName(FieldType type);
-std::optional<FieldType> ParseFieldType(std::string_view name);
 
 }  // namespace latebind
