@@ -1,0 +1,244 @@
+#include "latebind/registry/evolve.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace latebind::registry {
+namespace {
+
+// -1, 0, 1 for comparable values (numbers with numbers, strings with strings); nullopt else.
+std::optional<int> Compare(const profiler::ScalarValue& a, const profiler::ScalarValue& b) {
+  auto num = [](const profiler::ScalarValue& v) -> std::optional<double> {
+    if (const auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
+    if (const auto* d = std::get_if<double>(&v)) return *d;
+    if (const auto* b = std::get_if<bool>(&v)) return *b ? 1.0 : 0.0;
+    return std::nullopt;
+  };
+  if (const auto* sa = std::get_if<std::string>(&a)) {
+    if (const auto* sb = std::get_if<std::string>(&b)) return sa->compare(*sb) < 0 ? -1 : *sa > *sb;
+    return std::nullopt;
+  }
+  const auto na = num(a), nb = num(b);
+  if (!na || !nb) return std::nullopt;
+  return *na < *nb ? -1 : *na > *nb;
+}
+
+bool IsElement(std::string_view path) { return path.ends_with("[]"); }
+
+// "a.b" for "a.b.c" and "a.b[]"; "a[]" for "a[].b"; "" for a top-level field.
+std::string ParentPath(std::string_view path) {
+  if (IsElement(path)) return std::string(path.substr(0, path.size() - 2));
+  const size_t dot = path.rfind('.');
+  return dot == std::string_view::npos ? "" : std::string(path.substr(0, dot));
+}
+
+bool IsDescendant(std::string_view path, std::string_view of) {
+  return path.size() > of.size() && path.starts_with(of) &&
+         (path[of.size()] == '.' || path[of.size()] == '[');
+}
+
+enum class Change { kFits, kTyped, kWidened, kIncompatible };
+
+// What a payload's type does to a field's registered type, and the type afterwards.
+std::pair<Change, FieldType> Reconcile(FieldType registered, FieldType seen) {
+  using T = FieldType;
+  auto text = [](T t) { return t == T::kString || t == T::kDate || t == T::kTimestamp; };
+  if (seen == registered || seen == T::kNull) return {Change::kFits, registered};
+  if (registered == T::kNull) return {Change::kTyped, seen};
+  if (registered == T::kFloat64 && seen == T::kInt64) return {Change::kFits, registered};
+  if (registered == T::kInt64 && seen == T::kFloat64) return {Change::kWidened, T::kFloat64};
+  if (registered == T::kTimestamp && seen == T::kDate) return {Change::kFits, registered};
+  if (registered == T::kDate && seen == T::kTimestamp) return {Change::kWidened, T::kTimestamp};
+  // A string column holds any scalar as text: the mix is already string.
+  if (registered == T::kString && seen != T::kObject && seen != T::kArray) {
+    return {Change::kFits, registered};
+  }
+  // Calendar values turning into free text: one JSON kind, read as string from now on.
+  if (text(registered) && seen == T::kString) return {Change::kWidened, T::kString};
+  return {Change::kIncompatible, T::kString};
+}
+
+FieldSchema FromProfile(const profiler::FieldProfile& p, int64_t version) {
+  FieldSchema f;
+  f.path = p.path;
+  f.type = p.type;
+  f.required = p.required;
+  f.since_version = version;
+  f.stats = StatsOf(p);
+  return f;
+}
+
+}  // namespace
+
+FieldStats StatsOf(const profiler::FieldProfile& p) {
+  FieldStats s;
+  s.present = p.present;
+  s.nulls = p.nulls;
+  s.min = p.min;
+  s.max = p.max;
+  s.distinct_approx = p.distinct_approx;
+  s.examples = p.examples;
+  return s;
+}
+
+void MergeStats(FieldStats* into, const FieldStats& more) {
+  if (into->present == into->nulls) {  // nothing but nulls so far: take the other's range
+    into->min = more.min;
+    into->max = more.max;
+  } else if (more.present != more.nulls) {
+    if (auto c = Compare(more.min, into->min); c && *c < 0) into->min = more.min;
+    if (auto c = Compare(more.max, into->max); c && *c > 0) into->max = more.max;
+  }
+  into->present += more.present;
+  into->nulls += more.nulls;
+  into->distinct_approx = std::max(into->distinct_approx, more.distinct_approx);
+  for (const auto& e : more.examples) {
+    if (into->examples.size() >= 5) break;
+    if (std::find(into->examples.begin(), into->examples.end(), e) == into->examples.end()) {
+      into->examples.push_back(e);
+    }
+  }
+}
+
+Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view source_id,
+                 const profiler::PayloadProfile& profile, std::string_view object,
+                 std::string_view now, const RenameOptions& options) {
+  Evolution ev;
+  auto fresh = [&](int64_t number) {
+    SchemaVersion v;
+    v.source_id = source_id;
+    v.version = number;
+    v.created_at = v.updated_at = now;
+    v.sk = fmt::format("version#{}", now);
+    v.payloads = 1;
+    v.records = profile.records;
+    v.first_object = object;
+    return v;
+  };
+  if (!current) {
+    ev.new_version = true;
+    ev.version = fresh(1);
+    for (const auto& p : profile.fields) ev.version.fields.push_back(FromProfile(p, 1));
+    ev.version.fingerprint = Fingerprint(ev.version.fields);
+    return ev;
+  }
+
+  const SchemaVersion& cur = *current;
+  const int64_t next = cur.version + 1;
+  std::vector<FieldSchema> fields = cur.fields;
+  std::unordered_map<std::string, size_t> index;
+  for (size_t i = 0; i < fields.size(); ++i) index[fields[i].path] = i;
+  std::unordered_map<std::string, const profiler::FieldProfile*> seen;
+  for (const auto& p : profile.fields) seen[p.path] = &p;
+
+  FieldDiff diff;
+  Compatibility compat = Compatibility::kFull;
+  bool breaking = false;
+  std::vector<size_t> added;  // indexes into `fields`
+
+  // Fields of the payload against the registered ones.
+  for (const auto& p : profile.fields) {
+    auto it = index.find(p.path);
+    if (it == index.end() || fields[it->second].removed) {
+      diff.added.push_back(p.path);
+      if (it == index.end()) {
+        index[p.path] = fields.size();
+        fields.push_back(FromProfile(p, next));
+      } else {
+        fields[it->second] = FromProfile(p, next);  // back after being removed
+      }
+      added.push_back(index[p.path]);
+      continue;
+    }
+    FieldSchema& f = fields[it->second];
+    const auto [change, type] = Reconcile(f.type, p.type);
+    if (change != Change::kFits) diff.type_changed[f.path] = {f.type, type};
+    if (change == Change::kWidened) compat = Weakest(compat, Compatibility::kBackward);
+    if (change == Change::kIncompatible) {
+      compat = Compatibility::kNone;
+      breaking = true;
+    }
+    f.type = type;
+  }
+
+  // Registered fields the payload lacks. Only a required one whose parent the payload has
+  // is removed; an optional one missing is normal, and so are the children of a missing
+  // parent (the parent itself is judged) and array elements (empty arrays have none).
+  std::vector<size_t> removed;
+  if (profile.records > 0) {
+    for (size_t i = 0; i < cur.fields.size(); ++i) {
+      const FieldSchema& f = cur.fields[i];
+      if (f.removed || !f.required || seen.count(f.path) || IsElement(f.path)) continue;
+      const std::string parent = ParentPath(f.path);
+      if (!parent.empty() && !seen.count(parent)) continue;
+      removed.push_back(i);
+    }
+  }
+
+  // Renames: removed fields paired with added ones.
+  std::vector<const FieldSchema*> removed_fields, added_fields;
+  for (size_t i : removed) removed_fields.push_back(&fields[i]);
+  for (size_t i : added) added_fields.push_back(&fields[i]);
+  const RenamePairing pairing = PairRenames(removed_fields, added_fields, options);
+  for (const RenameCandidate& r : pairing.renames) {
+    diff.renamed[r.from] = {r.to, r.confidence};
+    std::erase(diff.added, r.to);
+  }
+  diff.rejected_renames = pairing.rejected;
+  for (size_t i : removed) {
+    const std::string& path = fields[i].path;
+    if (!diff.renamed.count(path)) diff.removed.push_back(path);
+    for (FieldSchema& f : fields) {
+      if (f.path == path || IsDescendant(f.path, path)) f.removed = true, f.required = false;
+    }
+  }
+  if (!diff.removed.empty() || !diff.renamed.empty()) {
+    compat = Weakest(compat, Compatibility::kBackward);
+    breaking = true;
+  }
+
+  const bool is_new = !diff.empty();
+  // Statistics and required flags. Under a new version only this payload has been seen.
+  for (FieldSchema& f : fields) {
+    auto it = seen.find(f.path);
+    const bool just_added = f.since_version == next;
+    if (it != seen.end() && !just_added) MergeStats(&f.stats, StatsOf(*it->second));
+    if (f.removed) continue;
+    if (it == seen.end()) {
+      // Missing from the whole payload, yet not removed: already optional, or a child of a
+      // parent the payload lacks, or an element of arrays that were all empty. Required is
+      // relative to the parent object, as the profiler decides it, so the flag stays:
+      // clearing it here made one payload without the optional parent turn every child
+      // optional, and a later payload whose parents lacked a child was then not seen to
+      // remove it.
+      continue;
+    }
+    if (is_new) {
+      f.required = it->second->required;
+    } else {
+      f.required = f.required && it->second->required;
+    }
+  }
+
+  if (!is_new) {
+    ev.version = cur;
+    ev.version.fields = std::move(fields);
+    ev.version.payloads += 1;
+    ev.version.records += profile.records;
+    ev.version.updated_at = now;
+    return ev;
+  }
+  ev.new_version = true;
+  ev.version = fresh(next);
+  ev.version.fields = std::move(fields);
+  ev.version.field_diff = std::move(diff);
+  ev.version.compatibility = compat;
+  ev.version.status = breaking ? VersionStatus::kBreaking : VersionStatus::kActive;
+  ev.version.mappings = cur.mappings;  // confirmed renames stay confirmed
+  ev.version.fingerprint = Fingerprint(ev.version.fields);
+  return ev;
+}
+
+}  // namespace latebind::registry

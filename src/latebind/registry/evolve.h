@@ -1,0 +1,44 @@
+// Schema evolution (DESIGN.md §4): what one profiled payload does to a source's schema.
+// Pure: no storage, so every rule is unit-tested in isolation; the Registry applies the
+// result inside its transaction.
+#pragma once
+
+#include <optional>
+
+#include "latebind/profiler/profile.h"
+#include "latebind/registry/rename.h"
+#include "latebind/registry/schema.h"
+
+namespace latebind::registry {
+
+struct Evolution {
+  // True: `version` is a new version to insert (number = current + 1). False: `version` is
+  // the current one with this payload's counts and statistics merged in.
+  bool new_version = false;
+  SchemaVersion version;
+};
+
+// Applies `profile` (a payload that parsed) to `current` (nullopt for a new source).
+//  - Every field known with a type that fits, no required field missing → no new version;
+//    stats, counts and required flags update (a field missing from some records becomes
+//    optional; that is not drift).
+//  - Otherwise a new version, the union of the current fields and the new ones:
+//      added        a path not in the current version (or one marked removed)      FULL
+//      removed      a required field missing from every record of the payload      BACKWARD
+//      renamed      a removed field paired with an added one (rename.h)            BACKWARD
+//      widened      int64 → float64, date → timestamp                              BACKWARD
+//      typed        null → any type (a field seen only as null gets its type)      FULL
+//      incompatible any other type change; the field becomes string               NONE
+//    compatibility is the weakest of its changes; status BREAKING when anything was
+//    removed, renamed or changed incompatibly, else ACTIVE.
+// `object` and `now` (ISO-8601) are recorded as first_object / created_at.
+Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view source_id,
+                 const profiler::PayloadProfile& profile, std::string_view object,
+                 std::string_view now, const RenameOptions& options);
+
+// The registry's FieldStats of one profiled field.
+FieldStats StatsOf(const profiler::FieldProfile& field);
+// Folds `more` into `into` (counts add, ranges widen, examples keep the first five distinct).
+void MergeStats(FieldStats* into, const FieldStats& more);
+
+}  // namespace latebind::registry

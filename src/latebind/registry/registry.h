@@ -1,0 +1,113 @@
+// The schema registry (DESIGN.md §4): versions per source, their status history, the
+// payloads applied to them, and the durable outbox of drift alerts.
+//
+// An interface so the embedded SQLite registry (sqlite_registry.h) and a PostgreSQL one at
+// scale are interchangeable; every call is one transaction. Thread-safe; several processes
+// may share one registry (serve and the CLI).
+#pragma once
+
+#include <arrow/result.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "latebind/profiler/profile.h"
+#include "latebind/registry/rename.h"
+#include "latebind/registry/schema.h"
+
+namespace latebind::registry {
+
+// A payload that parsed, to apply to its source's schema.
+struct ProfiledPayload {
+  std::string source_id;
+  std::string object;  // raw/... key: applying the same object twice changes nothing
+  const profiler::PayloadProfile* profile = nullptr;
+};
+
+struct ApplyOptions {
+  RenameOptions rename;
+  // Webhook sinks that a BREAKING version written by this call must be delivered to: one
+  // outbox row per sink is written in the same transaction as the version.
+  std::vector<std::string> alert_sinks;
+  std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+};
+
+struct ApplyOutcome {
+  std::string object;
+  int64_t version = 0;
+  bool new_version = false;
+  bool already_applied = false;  // seen before (a replay after a crash): nothing changed
+  VersionStatus status = VersionStatus::kActive;
+};
+
+struct StatusUpdate {
+  VersionStatus status = VersionStatus::kActive;  // ACTIVE or DEPRECATED
+  std::string note;                               // required
+  std::string who;
+  // Confirmed renames, new path → old path; each new path must be a live field of the
+  // version and each old path a field it holds (usually one marked removed).
+  std::map<std::string, std::string> mappings;
+};
+
+// One alert still owed to one sink.
+struct PendingDelivery {
+  int64_t alert_id = 0;
+  std::string sink;
+  std::string source_id;
+  int64_t version = 0;
+  int attempts = 0;
+  std::string idempotency_key;  // stable per (alert, sink), sent as a header
+};
+
+class Registry {
+ public:
+  virtual ~Registry() = default;
+
+  // Applies payloads in order, all in one transaction (one flush for a batch); payloads of
+  // one source see each other's effect. A source's versions stay gapless and unique under
+  // any number of concurrent writers.
+  virtual arrow::Result<std::vector<ApplyOutcome>> Apply(
+      const std::vector<ProfiledPayload>& payloads, const ApplyOptions& options) = 0;
+
+  // Records a payload that could not be parsed (it went to dead-letter/ with `reason`, a
+  // JSON object). Repeating it for the same object changes nothing.
+  virtual arrow::Status RecordDeadLetter(const std::string& source_id, const std::string& object,
+                                         const std::string& reason_json) = 0;
+  // A dead-lettered object that parses now: forget its failure (Apply records it anew).
+  virtual arrow::Status ClearDeadLetter(const std::string& object) = 0;
+
+  virtual arrow::Result<std::vector<SourceSummary>> Sources() = 0;
+  // Every version of a source, oldest first. kNotFound for an unknown source.
+  virtual arrow::Result<std::vector<SchemaVersion>> Versions(const std::string& source_id) = 0;
+  // One version; `version` 0 means the latest. kNotFound when it does not exist.
+  virtual arrow::Result<SchemaVersion> Version(const std::string& source_id, int64_t version) = 0;
+  // A person's decision (DESIGN.md §4 Resolution). Setting a version ACTIVE deprecates the
+  // version that was active before it. kBadInput for a BREAKING target, a missing note or
+  // a mapping that names unknown fields.
+  virtual arrow::Result<SchemaVersion> SetStatus(const std::string& source_id, int64_t version,
+                                                 const StatusUpdate& update) = 0;
+  virtual arrow::Result<std::vector<StatusChange>> StatusHistory(const std::string& source_id) = 0;
+
+  // The alert outbox. Deliveries whose next attempt is due, oldest first.
+  virtual arrow::Result<std::vector<PendingDelivery>> DueDeliveries(
+      std::chrono::system_clock::time_point now, int limit) = 0;
+  virtual arrow::Status MarkDelivered(int64_t alert_id, const std::string& sink) = 0;
+  virtual arrow::Status MarkFailed(int64_t alert_id, const std::string& sink,
+                                   const std::string& error,
+                                   std::chrono::system_clock::time_point next_attempt) = 0;
+  // Deliveries not yet acknowledged by their sink.
+  virtual arrow::Result<int64_t> PendingAlerts() = 0;
+  // Versions per (source, status), for latebind_schema_versions_total.
+  virtual arrow::Result<std::map<std::pair<std::string, std::string>, int64_t>> VersionCounts() = 0;
+};
+
+// The embedded default: `<home>/registry.db`, created and migrated on first use.
+// Errors: kUnavailable when the file cannot be opened, is locked past the busy timeout or
+// is not a registry (corrupt), with the path in the message.
+arrow::Result<std::shared_ptr<Registry>> OpenRegistry(const std::string& home);
+
+}  // namespace latebind::registry

@@ -1,0 +1,50 @@
+// Rename detection (DESIGN.md §4, ADR-023): a field removed in a payload and a field added
+// in it may be one field renamed (`transaction_date` → `txn_date`). A pair is scored by how
+// alike the names are AND how alike the values are; only a confident pair is a rename.
+#pragma once
+
+#include <vector>
+
+#include "latebind/registry/schema.h"
+
+namespace latebind::registry {
+
+struct RenameOptions {
+  // A pair scoring below this is reported as removed + added (with the score, as a rejected
+  // candidate), never as a rename.
+  double threshold = 0.65;
+};
+
+// Name similarity in [0,1]: the leaf names split into tokens (snake, kebab, camel case,
+// digits), tokens matched exactly, by prefix or as abbreviations (`txn` ↔ `transaction`:
+// same first letter, a subsequence), blended with Jaro-Winkler over the whole leaf.
+// Fields under different parents score lower.
+double NameSimilarity(std::string_view old_path, std::string_view new_path);
+
+// Value similarity in [0,1] from the statistics the profiler keeps: the shape of example
+// values (`2024-01-05` and `2025-11-30` share `9-9-9`), how close the ranges are, the
+// cardinality relative to the field's occurrences, and overlap of the example samples
+// (a bottom-k sample by hash: shared values mean shared data).
+double ValueSimilarity(const FieldSchema& old_field, const FieldSchema& new_field);
+
+// Whether a value of `from` can be read as `to` without loss of meaning (a rename must not
+// also be an incompatible type change): equal, int64 ↔ float64, or among date, timestamp
+// and string.
+bool RenameCompatible(FieldType from, FieldType to);
+
+// The confidence that `new_field` is `old_field` renamed: 0 for incompatible types, else
+// a blend of both similarities that needs both to be high (see ADR-023).
+double RenameConfidence(const FieldSchema& old_field, const FieldSchema& new_field);
+
+// Pairs removed with added fields: every compatible pair is scored, pairs are taken best
+// first, each field at most once. Pairs at or above the threshold are renames; the best
+// candidate below it for each removed field is returned as rejected.
+struct RenamePairing {
+  std::vector<RenameCandidate> renames;
+  std::vector<RenameCandidate> rejected;
+};
+RenamePairing PairRenames(const std::vector<const FieldSchema*>& removed,
+                          const std::vector<const FieldSchema*>& added,
+                          const RenameOptions& options);
+
+}  // namespace latebind::registry

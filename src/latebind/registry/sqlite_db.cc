@@ -1,0 +1,143 @@
+#include "latebind/registry/sqlite_db.h"
+
+#include <fmt/format.h>
+
+#include "latebind/common/status.h"
+
+namespace latebind::registry {
+namespace {
+
+arrow::Status SqliteError(int code, const std::string& path, std::string_view doing,
+                          const char* detail) {
+  const int primary = code & 0xFF;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    return MakeError(ErrorKind::kUnavailable,
+                     fmt::format("registry {} is locked by another process ({}): {}", path, doing,
+                                 detail ? detail : sqlite3_errstr(code)));
+  }
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+    return MakeError(ErrorKind::kUnavailable,
+                     fmt::format("registry {} is corrupt or not a SQLite database ({}): {}; "
+                                 "nothing was changed — restore it from a backup or move it "
+                                 "aside to start a new registry",
+                                 path, doing, detail ? detail : sqlite3_errstr(code)));
+  }
+  return MakeError(ErrorKind::kUnavailable, fmt::format("registry {}: {}: {}", path, doing,
+                                                        detail ? detail : sqlite3_errstr(code)));
+}
+
+}  // namespace
+
+SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
+    : stmt_(other.stmt_), path_(std::move(other.path_)) {
+  other.stmt_ = nullptr;
+}
+
+SqliteStatement::~SqliteStatement() {
+  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+}
+
+SqliteStatement& SqliteStatement::Bind(int index, int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::Bind(int index, std::string_view value) {
+  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::Bind(int index, const std::optional<std::string>& value) {
+  if (value) return Bind(index, std::string_view(*value));
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+arrow::Result<bool> SqliteStatement::Step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return SqliteError(rc, path_, sqlite3_sql(stmt_), sqlite3_errmsg(sqlite3_db_handle(stmt_)));
+}
+
+arrow::Status SqliteStatement::Run() {
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(bool row, Step());
+    if (!row) return arrow::Status::OK();
+  }
+}
+
+int64_t SqliteStatement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+std::string SqliteStatement::Text(int column) const {
+  const auto* p = sqlite3_column_text(stmt_, column);
+  return p == nullptr ? std::string()
+                      : std::string(reinterpret_cast<const char*>(p),
+                                    static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+std::optional<std::string> SqliteStatement::OptionalText(int column) const {
+  if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+  return Text(column);
+}
+
+arrow::Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
+                                                        int busy_timeout_ms) {
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<SqliteDb> db(new SqliteDb(raw, path));
+  if (rc != SQLITE_OK) return db->Error(rc, "cannot open");
+  sqlite3_busy_timeout(raw, busy_timeout_ms);
+  // Settings of this connection only. journal_mode=WAL is not among them: it is written
+  // into the file, and setting it here changed a foreign database that Open then refused
+  // as "not a latebind registry, nothing was changed" (see UseWal).
+  ARROW_RETURN_NOT_OK(db->Exec("PRAGMA synchronous=FULL"));
+  ARROW_RETURN_NOT_OK(db->Exec("PRAGMA foreign_keys=ON"));
+  return db;
+}
+
+arrow::Status SqliteDb::UseWal() {
+  // journal_mode answers with a row; sqlite3_exec steps through it.
+  return Exec("PRAGMA journal_mode=WAL");
+}
+
+SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
+
+arrow::Status SqliteDb::Error(int code, std::string_view doing) const {
+  return SqliteError(code, path_, doing, db_ ? sqlite3_errmsg(db_) : nullptr);
+}
+
+arrow::Status SqliteDb::Exec(const std::string& sql) {
+  char* message = nullptr;
+  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
+  if (rc == SQLITE_OK) return arrow::Status::OK();
+  arrow::Status st = SqliteError(rc, path_, sql.substr(0, 60), message);
+  sqlite3_free(message);
+  return st;
+}
+
+arrow::Result<SqliteStatement> SqliteDb::Prepare(const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr);
+  if (rc != SQLITE_OK) return Error(rc, sql.substr(0, 60));
+  return SqliteStatement(stmt, path_);
+}
+
+arrow::Result<std::unique_ptr<SqliteTransaction>> SqliteTransaction::Begin(SqliteDb* db) {
+  ARROW_RETURN_NOT_OK(db->Exec("BEGIN IMMEDIATE"));
+  return std::unique_ptr<SqliteTransaction>(new SqliteTransaction(db));
+}
+
+SqliteTransaction::~SqliteTransaction() {
+  if (!done_) (void)db_->Exec("ROLLBACK");
+}
+
+arrow::Status SqliteTransaction::Commit() {
+  ARROW_RETURN_NOT_OK(db_->Exec("COMMIT"));
+  done_ = true;
+  return arrow::Status::OK();
+}
+
+}  // namespace latebind::registry

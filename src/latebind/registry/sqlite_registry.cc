@@ -1,0 +1,727 @@
+#include "latebind/registry/sqlite_registry.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <unordered_map>
+
+#include "latebind/common/ids.h"
+#include "latebind/common/status.h"
+#include "latebind/registry/evolve.h"
+#include "latebind/registry/schema_json.h"
+
+namespace latebind::registry {
+namespace {
+
+// Migrations, numbered from 1 and never edited once released: a registry records the
+// highest one applied and gets the rest on open. Plain SQL that PostgreSQL also accepts.
+const std::vector<std::vector<std::string>>& Migrations() {
+  static const std::vector<std::vector<std::string>> kMigrations = {
+      // 1: sources, versions, status history, payloads, the alert outbox.
+      {
+          R"(CREATE TABLE sources (
+               source_id TEXT PRIMARY KEY,
+               created_at TEXT NOT NULL,
+               payloads BIGINT NOT NULL DEFAULT 0,
+               records BIGINT NOT NULL DEFAULT 0,
+               dead_letters BIGINT NOT NULL DEFAULT 0,
+               last_payload_at TEXT))",
+          R"(CREATE TABLE schema_versions (
+               source_id TEXT NOT NULL REFERENCES sources (source_id),
+               version BIGINT NOT NULL,
+               sk TEXT NOT NULL,
+               fields TEXT NOT NULL,
+               field_diff TEXT NOT NULL,
+               status TEXT NOT NULL,
+               compatibility TEXT NOT NULL,
+               created_at TEXT NOT NULL,
+               promoted_at TEXT,
+               note TEXT NOT NULL,
+               fingerprint TEXT NOT NULL,
+               mappings TEXT NOT NULL,
+               payloads BIGINT NOT NULL,
+               records BIGINT NOT NULL,
+               first_object TEXT NOT NULL,
+               updated_at TEXT NOT NULL,
+               PRIMARY KEY (source_id, version)))",
+          "CREATE INDEX schema_versions_fingerprint ON schema_versions (fingerprint)",
+          R"(CREATE TABLE status_history (
+               source_id TEXT NOT NULL,
+               seq BIGINT NOT NULL,
+               version BIGINT NOT NULL,
+               from_status TEXT,
+               to_status TEXT NOT NULL,
+               who TEXT NOT NULL,
+               at TEXT NOT NULL,
+               note TEXT NOT NULL,
+               PRIMARY KEY (source_id, seq),
+               FOREIGN KEY (source_id, version) REFERENCES schema_versions (source_id, version)))",
+          R"(CREATE TABLE payloads (
+               object TEXT PRIMARY KEY,
+               source_id TEXT NOT NULL REFERENCES sources (source_id),
+               version BIGINT,
+               records BIGINT NOT NULL,
+               outcome TEXT NOT NULL,
+               reason TEXT,
+               applied_at TEXT NOT NULL))",
+          "CREATE INDEX payloads_source ON payloads (source_id, version)",
+          R"(CREATE TABLE alerts (
+               alert_id BIGINT PRIMARY KEY,
+               source_id TEXT NOT NULL,
+               version BIGINT NOT NULL,
+               kind TEXT NOT NULL,
+               created_at TEXT NOT NULL,
+               FOREIGN KEY (source_id, version) REFERENCES schema_versions (source_id, version)))",
+          R"(CREATE TABLE alert_deliveries (
+               alert_id BIGINT NOT NULL REFERENCES alerts (alert_id),
+               sink TEXT NOT NULL,
+               attempts BIGINT NOT NULL,
+               next_attempt_at TEXT NOT NULL,
+               delivered_at TEXT,
+               last_error TEXT,
+               PRIMARY KEY (alert_id, sink)))",
+          "CREATE INDEX alert_deliveries_due ON alert_deliveries (delivered_at, next_attempt_at)",
+      },
+  };
+  return kMigrations;
+}
+
+constexpr const char* kVersionColumns =
+    "source_id, version, sk, fields, field_diff, status, compatibility, created_at, promoted_at, "
+    "note, fingerprint, mappings, payloads, records, first_object, updated_at";
+
+std::string Now(std::chrono::system_clock::time_point t) { return UtcTimestamp(t); }
+
+arrow::Result<Json> ParseJson(const std::string& text, std::string_view what) {
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    return MakeError(ErrorKind::kUnavailable,
+                     fmt::format("registry record is corrupt: {} is not JSON", what));
+  }
+  return j;
+}
+
+arrow::Result<SchemaVersion> ReadVersion(const SqliteStatement& s) {
+  SchemaVersion v;
+  v.source_id = s.Text(0);
+  v.version = s.Int(1);
+  v.sk = s.Text(2);
+  ARROW_ASSIGN_OR_RAISE(Json fields, ParseJson(s.Text(3), "fields"));
+  ARROW_ASSIGN_OR_RAISE(v.fields, FieldsFromJson(fields));
+  ARROW_ASSIGN_OR_RAISE(Json diff, ParseJson(s.Text(4), "field_diff"));
+  ARROW_ASSIGN_OR_RAISE(v.field_diff, DiffFromJson(diff));
+  const auto status = ParseStatus(s.Text(5));
+  const auto compat = ParseCompatibility(s.Text(6));
+  if (!status || !compat) {
+    return MakeError(ErrorKind::kUnavailable, "registry record is corrupt: unknown status");
+  }
+  v.status = *status;
+  v.compatibility = *compat;
+  v.created_at = s.Text(7);
+  v.promoted_at = s.OptionalText(8);
+  v.note = s.Text(9);
+  v.fingerprint = s.Text(10);
+  ARROW_ASSIGN_OR_RAISE(Json mappings, ParseJson(s.Text(11), "mappings"));
+  for (const auto& [to, from] : mappings.items()) {
+    if (from.is_string()) v.mappings[to] = from.get<std::string>();
+  }
+  v.payloads = static_cast<uint64_t>(s.Int(12));
+  v.records = static_cast<uint64_t>(s.Int(13));
+  v.first_object = s.Text(14);
+  v.updated_at = s.Text(15);
+  return v;
+}
+
+// What a file holds: whether it has our migration table, other tables, and the highest
+// migration applied. Reads only.
+struct FileState {
+  bool has_migrations = false;
+  bool has_other = false;
+  int64_t applied = 0;
+};
+
+arrow::Result<FileState> ReadFileState(SqliteDb* db) {
+  FileState state;
+  ARROW_ASSIGN_OR_RAISE(auto tables,
+                        db->Prepare("SELECT name FROM sqlite_master WHERE type = 'table'"));
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(bool row, tables.Step());
+    if (!row) break;
+    (tables.Text(0) == "schema_migrations" ? state.has_migrations : state.has_other) = true;
+  }
+  if (state.has_migrations) {
+    ARROW_ASSIGN_OR_RAISE(auto q,
+                          db->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+    ARROW_RETURN_NOT_OK(q.Step().status());
+    state.applied = q.Int(0);
+  }
+  return state;
+}
+
+// kUnavailable for a file that is not a registry this latebind may use.
+arrow::Status CheckFileState(const FileState& state, const std::string& path) {
+  // A database with tables but no migration record is someone else's file.
+  if (state.has_other && !state.has_migrations) {
+    return MakeError(ErrorKind::kUnavailable,
+                     fmt::format("{} is a SQLite database but not a latebind registry (no "
+                                 "schema_migrations table); nothing was changed",
+                                 path));
+  }
+  if (state.applied > static_cast<int64_t>(Migrations().size())) {
+    return MakeError(ErrorKind::kUnavailable,
+                     fmt::format("registry {} is at migration {}, newer than this latebind "
+                                 "knows ({}); upgrade latebind",
+                                 path, state.applied, Migrations().size()));
+  }
+  return arrow::Status::OK();
+}
+
+std::string Dump(const Json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+int SqliteRegistry::LatestMigration() { return static_cast<int>(Migrations().size()); }
+
+arrow::Result<std::shared_ptr<SqliteRegistry>> SqliteRegistry::Open(const std::string& path,
+                                                                    int busy_timeout_ms) {
+  ARROW_ASSIGN_OR_RAISE(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path, busy_timeout_ms));
+  std::shared_ptr<SqliteRegistry> registry(new SqliteRegistry(std::move(db)));
+  ARROW_RETURN_NOT_OK(registry->Migrate());
+  return registry;
+}
+
+arrow::Result<std::shared_ptr<Registry>> OpenRegistry(const std::string& home) {
+  std::error_code ec;
+  std::filesystem::create_directories(home, ec);
+  if (ec) {
+    return MakeError(ErrorKind::kUnavailable,
+                     fmt::format("cannot create home {}: {}", home, ec.message()));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto r, SqliteRegistry::Open(home + "/registry.db"));
+  return r;
+}
+
+arrow::Status SqliteRegistry::Migrate() {
+  std::lock_guard lock(mu_);
+  const int64_t latest = LatestMigration();
+  // Read before writing anything, without the write lock: a corrupt or foreign file is
+  // refused as it was found (WAL, too, is written into the file), and a registry that is
+  // already current — every open but the first — opens while another process writes.
+  ARROW_ASSIGN_OR_RAISE(FileState state, ReadFileState(db_.get()));
+  ARROW_RETURN_NOT_OK(CheckFileState(state, db_->path()));
+  ARROW_RETURN_NOT_OK(db_->UseWal());
+  if (state.has_migrations && state.applied == latest) return arrow::Status::OK();
+
+  ARROW_ASSIGN_OR_RAISE(auto tx, SqliteTransaction::Begin(db_.get()));
+  // Again under the write lock: another process may have migrated in between.
+  ARROW_ASSIGN_OR_RAISE(state, ReadFileState(db_.get()));
+  ARROW_RETURN_NOT_OK(CheckFileState(state, db_->path()));
+  if (!state.has_migrations) {
+    ARROW_RETURN_NOT_OK(
+        db_->Exec("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT "
+                  "NOT NULL)"));
+  }
+  const auto& migrations = Migrations();
+  for (size_t m = static_cast<size_t>(state.applied); m < migrations.size(); ++m) {
+    for (const std::string& sql : migrations[m]) ARROW_RETURN_NOT_OK(db_->Exec(sql));
+    ARROW_ASSIGN_OR_RAISE(auto ins, db_->Prepare("INSERT INTO schema_migrations (version, "
+                                                 "applied_at) VALUES (?1, ?2)"));
+    ARROW_RETURN_NOT_OK(ins.Bind(1, static_cast<int64_t>(m + 1))
+                            .Bind(2, Now(std::chrono::system_clock::now()))
+                            .Run());
+  }
+  return tx->Commit();
+}
+
+arrow::Result<std::optional<SchemaVersion>> SqliteRegistry::LoadVersion(
+    const std::string& source_id, int64_t version) {
+  const std::string sql =
+      version > 0
+          ? fmt::format("SELECT {} FROM schema_versions WHERE source_id = ?1 AND version = ?2",
+                        kVersionColumns)
+          : fmt::format(
+                "SELECT {} FROM schema_versions WHERE source_id = ?1 ORDER BY version "
+                "DESC LIMIT 1",
+                kVersionColumns);
+  ARROW_ASSIGN_OR_RAISE(auto q, db_->Prepare(sql));
+  q.Bind(1, source_id);
+  if (version > 0) q.Bind(2, version);
+  ARROW_ASSIGN_OR_RAISE(bool row, q.Step());
+  if (!row) return std::nullopt;
+  ARROW_ASSIGN_OR_RAISE(SchemaVersion v, ReadVersion(q));
+  return v;
+}
+
+arrow::Status SqliteRegistry::AddHistory(const std::string& source_id, int64_t version,
+                                         std::optional<VersionStatus> from, VersionStatus to,
+                                         const std::string& who, const std::string& at,
+                                         const std::string& note) {
+  ARROW_ASSIGN_OR_RAISE(
+      auto q, db_->Prepare("INSERT INTO status_history (source_id, seq, version, from_status, "
+                           "to_status, who, at, note) SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, "
+                           "?3, ?4, ?5, ?6, ?7 FROM status_history WHERE source_id = ?1"));
+  std::optional<std::string> from_name;
+  if (from) from_name = StatusName(*from);
+  return q.Bind(1, source_id)
+      .Bind(2, version)
+      .Bind(3, from_name)
+      .Bind(4, (StatusName(to)))
+      .Bind(5, who)
+      .Bind(6, at)
+      .Bind(7, note)
+      .Run();
+}
+
+arrow::Status SqliteRegistry::InsertVersion(const SchemaVersion& v, const ApplyOptions& options) {
+  // The primary key (source_id, version) is the conditional insert: a second writer with
+  // the same number fails instead of overwriting (DESIGN.md §4 Concurrency).
+  ARROW_ASSIGN_OR_RAISE(auto q, db_->Prepare(fmt::format(
+                                    "INSERT INTO schema_versions ({}) VALUES (?1, ?2, ?3, ?4, ?5, "
+                                    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                                    kVersionColumns)));
+  ARROW_RETURN_NOT_OK(q.Bind(1, v.source_id)
+                          .Bind(2, v.version)
+                          .Bind(3, v.sk)
+                          .Bind(4, Dump(FieldsToJson(v.fields)))
+                          .Bind(5, Dump(DiffToJson(v.field_diff)))
+                          .Bind(6, (StatusName(v.status)))
+                          .Bind(7, (CompatibilityName(v.compatibility)))
+                          .Bind(8, v.created_at)
+                          .Bind(9, v.promoted_at)
+                          .Bind(10, v.note)
+                          .Bind(11, v.fingerprint)
+                          .Bind(12, Dump(MappingsToJson(v.mappings)))
+                          .Bind(13, static_cast<int64_t>(v.payloads))
+                          .Bind(14, static_cast<int64_t>(v.records))
+                          .Bind(15, v.first_object)
+                          .Bind(16, v.updated_at)
+                          .Run());
+  ARROW_RETURN_NOT_OK(AddHistory(v.source_id, v.version, std::nullopt, v.status, "latebind",
+                                 v.created_at, "created by " + v.first_object));
+  if (v.status == VersionStatus::kActive) {
+    // An additive version supersedes the active one.
+    ARROW_ASSIGN_OR_RAISE(auto active, db_->Prepare("SELECT version FROM schema_versions WHERE "
+                                                    "source_id = ?1 AND status = 'ACTIVE' AND "
+                                                    "version <> ?2"));
+    active.Bind(1, v.source_id).Bind(2, v.version);
+    std::vector<int64_t> superseded;
+    while (true) {
+      ARROW_ASSIGN_OR_RAISE(bool row, active.Step());
+      if (!row) break;
+      superseded.push_back(active.Int(0));
+    }
+    for (int64_t old : superseded) {
+      ARROW_ASSIGN_OR_RAISE(auto up, db_->Prepare("UPDATE schema_versions SET status = "
+                                                  "'DEPRECATED' WHERE source_id = ?1 AND "
+                                                  "version = ?2"));
+      ARROW_RETURN_NOT_OK(up.Bind(1, v.source_id).Bind(2, old).Run());
+      ARROW_RETURN_NOT_OK(AddHistory(v.source_id, old, VersionStatus::kActive,
+                                     VersionStatus::kDeprecated, "latebind", v.created_at,
+                                     fmt::format("superseded by version {}", v.version)));
+    }
+  }
+  if (v.status == VersionStatus::kBreaking) {
+    ARROW_ASSIGN_OR_RAISE(auto id_q,
+                          db_->Prepare("SELECT COALESCE(MAX(alert_id), 0) + 1 FROM alerts"));
+    ARROW_RETURN_NOT_OK(id_q.Step().status());
+    const int64_t alert_id = id_q.Int(0);
+    ARROW_ASSIGN_OR_RAISE(auto alert, db_->Prepare("INSERT INTO alerts (alert_id, source_id, "
+                                                   "version, kind, created_at) VALUES (?1, ?2, "
+                                                   "?3, 'breaking', ?4)"));
+    ARROW_RETURN_NOT_OK(alert.Bind(1, alert_id)
+                            .Bind(2, v.source_id)
+                            .Bind(3, v.version)
+                            .Bind(4, v.created_at)
+                            .Run());
+    for (const std::string& sink : options.alert_sinks) {
+      ARROW_ASSIGN_OR_RAISE(auto d, db_->Prepare("INSERT INTO alert_deliveries (alert_id, sink, "
+                                                 "attempts, next_attempt_at) VALUES (?1, ?2, 0, "
+                                                 "?3) ON CONFLICT DO NOTHING"));
+      ARROW_RETURN_NOT_OK(d.Bind(1, alert_id).Bind(2, sink).Bind(3, v.created_at).Run());
+    }
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Status SqliteRegistry::UpdateVersionStats(const SchemaVersion& v) {
+  ARROW_ASSIGN_OR_RAISE(auto q, db_->Prepare("UPDATE schema_versions SET fields = ?1, payloads = "
+                                             "?2, records = ?3, updated_at = ?4 WHERE source_id "
+                                             "= ?5 AND version = ?6"));
+  return q.Bind(1, Dump(FieldsToJson(v.fields)))
+      .Bind(2, static_cast<int64_t>(v.payloads))
+      .Bind(3, static_cast<int64_t>(v.records))
+      .Bind(4, v.updated_at)
+      .Bind(5, v.source_id)
+      .Bind(6, v.version)
+      .Run();
+}
+
+arrow::Result<std::vector<ApplyOutcome>> SqliteRegistry::Apply(
+    const std::vector<ProfiledPayload>& payloads, const ApplyOptions& options) {
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(auto tx, SqliteTransaction::Begin(db_.get()));
+  const std::string now = Now(options.now);
+  // The latest version of each source touched, and whether its stats await a write: a
+  // batch of payloads that change nothing costs one UPDATE per source, not one each.
+  struct Latest {
+    std::optional<SchemaVersion> version;
+    bool dirty = false;
+  };
+  std::unordered_map<std::string, Latest> latest;
+  std::vector<ApplyOutcome> outcomes;
+  for (const ProfiledPayload& p : payloads) {
+    ApplyOutcome out;
+    out.object = p.object;
+    ARROW_ASSIGN_OR_RAISE(auto seen, db_->Prepare("SELECT version, outcome, source_id FROM "
+                                                  "payloads WHERE object = ?1"));
+    seen.Bind(1, p.object);
+    ARROW_ASSIGN_OR_RAISE(bool known, seen.Step());
+    if (known && seen.Text(1) == "profiled") {
+      out.already_applied = true;
+      out.version = seen.Int(0);
+      outcomes.push_back(out);
+      continue;
+    }
+    // A row that is not 'profiled' is a failure recorded earlier (dead_letter, or replayed
+    // once cleared): this payload parsed, so its row becomes the applied one below.
+    std::optional<std::string> dead_letter_source;
+    if (known && seen.Text(1) == "dead_letter") dead_letter_source = seen.Text(2);
+    ARROW_ASSIGN_OR_RAISE(auto src, db_->Prepare("INSERT INTO sources (source_id, created_at) "
+                                                 "VALUES (?1, ?2) ON CONFLICT DO NOTHING"));
+    ARROW_RETURN_NOT_OK(src.Bind(1, p.source_id).Bind(2, now).Run());
+    auto [it, inserted] = latest.try_emplace(p.source_id);
+    Latest& l = it->second;
+    if (inserted) {
+      ARROW_ASSIGN_OR_RAISE(l.version, LoadVersion(p.source_id, 0));
+    }
+
+    Evolution ev = Evolve(l.version, p.source_id, *p.profile, p.object, now, options.rename);
+    if (ev.new_version) {
+      if (l.dirty) ARROW_RETURN_NOT_OK(UpdateVersionStats(*l.version));
+      ARROW_RETURN_NOT_OK(InsertVersion(ev.version, options));
+      l.dirty = false;
+    } else {
+      l.dirty = true;
+    }
+    out.version = ev.version.version;
+    out.new_version = ev.new_version;
+    out.status = ev.version.status;
+    l.version = std::move(ev.version);
+
+    // An upsert: a plain INSERT failed with a UNIQUE constraint for an object recorded as a
+    // dead letter before (ClearDeadLetter's contract is that Apply then records it anew).
+    ARROW_ASSIGN_OR_RAISE(
+        auto rec, db_->Prepare("INSERT INTO payloads (object, source_id, version, records, "
+                               "outcome, applied_at) VALUES (?1, ?2, ?3, ?4, 'profiled', ?5) "
+                               "ON CONFLICT (object) DO UPDATE SET source_id = "
+                               "excluded.source_id, version = excluded.version, records = "
+                               "excluded.records, outcome = excluded.outcome, reason = NULL, "
+                               "applied_at = excluded.applied_at"));
+    ARROW_RETURN_NOT_OK(rec.Bind(1, p.object)
+                            .Bind(2, p.source_id)
+                            .Bind(3, out.version)
+                            .Bind(4, static_cast<int64_t>(p.profile->records))
+                            .Bind(5, now)
+                            .Run());
+    if (dead_letter_source) {
+      ARROW_ASSIGN_OR_RAISE(auto dl, db_->Prepare("UPDATE sources SET dead_letters = (SELECT "
+                                                  "COUNT(*) FROM payloads WHERE source_id = ?1 "
+                                                  "AND outcome = 'dead_letter') WHERE "
+                                                  "source_id = ?1"));
+      ARROW_RETURN_NOT_OK(dl.Bind(1, *dead_letter_source).Run());
+    }
+    ARROW_ASSIGN_OR_RAISE(auto count, db_->Prepare("UPDATE sources SET payloads = payloads + 1, "
+                                                   "records = records + ?1, last_payload_at = ?2 "
+                                                   "WHERE source_id = ?3"));
+    ARROW_RETURN_NOT_OK(count.Bind(1, static_cast<int64_t>(p.profile->records))
+                            .Bind(2, now)
+                            .Bind(3, p.source_id)
+                            .Run());
+    outcomes.push_back(out);
+  }
+  for (auto& [source, l] : latest) {
+    if (l.dirty) ARROW_RETURN_NOT_OK(UpdateVersionStats(*l.version));
+  }
+  ARROW_RETURN_NOT_OK(tx->Commit());
+  return outcomes;
+}
+
+arrow::Status SqliteRegistry::RecordDeadLetter(const std::string& source_id,
+                                               const std::string& object,
+                                               const std::string& reason_json) {
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(auto tx, SqliteTransaction::Begin(db_.get()));
+  const std::string now = Now(std::chrono::system_clock::now());
+  ARROW_ASSIGN_OR_RAISE(auto src, db_->Prepare("INSERT INTO sources (source_id, created_at) "
+                                               "VALUES (?1, ?2) ON CONFLICT DO NOTHING"));
+  ARROW_RETURN_NOT_OK(src.Bind(1, source_id).Bind(2, now).Run());
+  ARROW_ASSIGN_OR_RAISE(auto rec, db_->Prepare("INSERT INTO payloads (object, source_id, records, "
+                                               "outcome, reason, applied_at) VALUES (?1, ?2, 0, "
+                                               "'dead_letter', ?3, ?4) ON CONFLICT DO NOTHING"));
+  ARROW_RETURN_NOT_OK(
+      rec.Bind(1, object).Bind(2, source_id).Bind(3, reason_json).Bind(4, now).Run());
+  ARROW_ASSIGN_OR_RAISE(auto count, db_->Prepare("UPDATE sources SET dead_letters = (SELECT "
+                                                 "COUNT(*) FROM payloads WHERE source_id = ?1 AND "
+                                                 "outcome = 'dead_letter') WHERE source_id = ?1"));
+  ARROW_RETURN_NOT_OK(count.Bind(1, source_id).Run());
+  return tx->Commit();
+}
+
+arrow::Status SqliteRegistry::ClearDeadLetter(const std::string& object) {
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(auto tx, SqliteTransaction::Begin(db_.get()));
+  ARROW_ASSIGN_OR_RAISE(auto up, db_->Prepare("UPDATE payloads SET outcome = 'replayed' WHERE "
+                                              "object = ?1 AND outcome = 'dead_letter'"));
+  ARROW_RETURN_NOT_OK(up.Bind(1, object).Run());
+  ARROW_ASSIGN_OR_RAISE(auto count,
+                        db_->Prepare("UPDATE sources SET dead_letters = (SELECT COUNT(*) FROM "
+                                     "payloads WHERE payloads.source_id = sources.source_id AND "
+                                     "outcome = 'dead_letter')"));
+  ARROW_RETURN_NOT_OK(count.Run());
+  return tx->Commit();
+}
+
+arrow::Result<std::vector<SourceSummary>> SqliteRegistry::Sources() {
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(
+      auto q,
+      db_->Prepare("SELECT s.source_id, s.created_at, s.payloads, s.records, s.dead_letters, "
+                   "s.last_payload_at, (SELECT COUNT(*) FROM schema_versions v WHERE v.source_id "
+                   "= s.source_id), (SELECT MAX(version) FROM schema_versions v WHERE "
+                   "v.source_id = s.source_id), (SELECT status FROM schema_versions v WHERE "
+                   "v.source_id = s.source_id ORDER BY version DESC LIMIT 1), (SELECT "
+                   "MAX(version) FROM schema_versions v WHERE v.source_id = s.source_id AND "
+                   "v.status = 'ACTIVE') FROM sources s ORDER BY s.source_id"));
+  std::vector<SourceSummary> out;
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(bool row, q.Step());
+    if (!row) break;
+    SourceSummary s;
+    s.source_id = q.Text(0);
+    s.created_at = q.Text(1);
+    s.payloads = static_cast<uint64_t>(q.Int(2));
+    s.records = static_cast<uint64_t>(q.Int(3));
+    s.dead_letters = static_cast<uint64_t>(q.Int(4));
+    s.last_payload_at = q.OptionalText(5).value_or("");
+    s.versions = q.Int(6);
+    s.latest_version = q.Int(7);
+    if (auto st = q.OptionalText(8)) s.latest_status = ParseStatus(*st);
+    s.active_version = q.Int(9);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+arrow::Result<std::vector<SchemaVersion>> SqliteRegistry::Versions(const std::string& source_id) {
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(auto q, db_->Prepare(fmt::format("SELECT {} FROM schema_versions WHERE "
+                                                         "source_id = ?1 ORDER BY version",
+                                                         kVersionColumns)));
+  q.Bind(1, source_id);
+  std::vector<SchemaVersion> out;
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(bool row, q.Step());
+    if (!row) break;
+    ARROW_ASSIGN_OR_RAISE(SchemaVersion v, ReadVersion(q));
+    out.push_back(std::move(v));
+  }
+  if (out.empty()) {
+    ARROW_ASSIGN_OR_RAISE(auto s, db_->Prepare("SELECT 1 FROM sources WHERE source_id = ?1"));
+    s.Bind(1, source_id);
+    ARROW_ASSIGN_OR_RAISE(bool known, s.Step());
+    if (!known) {
+      return MakeError(ErrorKind::kNotFound, fmt::format("unknown source {}", source_id));
+    }
+  }
+  return out;
+}
+
+arrow::Result<SchemaVersion> SqliteRegistry::Version(const std::string& source_id,
+                                                     int64_t version) {
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(auto v, LoadVersion(source_id, version));
+  if (!v) {
+    return MakeError(ErrorKind::kNotFound,
+                     version > 0 ? fmt::format("source {} has no version {}", source_id, version)
+                                 : fmt::format("source {} has no schema version", source_id));
+  }
+  return std::move(*v);
+}
+
+arrow::Result<SchemaVersion> SqliteRegistry::SetStatus(const std::string& source_id,
+                                                       int64_t version,
+                                                       const StatusUpdate& update) {
+  if (update.status == VersionStatus::kBreaking) {
+    return MakeError(ErrorKind::kBadInput,
+                     "a version can be set ACTIVE or DEPRECATED; BREAKING is only ever found");
+  }
+  if (update.note.empty()) {
+    return MakeError(ErrorKind::kBadInput, "a status change needs a note saying why");
+  }
+  // Named explicitly: LoadVersion reads 0 as "the latest", and the updates below, keyed by
+  // the number given, then wrote nothing but a history row for a version 0 that does not
+  // exist (refused by its foreign key, as a confusing "unavailable").
+  if (version < 1) {
+    return MakeError(ErrorKind::kBadInput,
+                     fmt::format("version {}: versions are numbered from 1", version));
+  }
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(auto tx, SqliteTransaction::Begin(db_.get()));
+  ARROW_ASSIGN_OR_RAISE(auto found, LoadVersion(source_id, version));
+  if (!found) {
+    return MakeError(ErrorKind::kNotFound,
+                     fmt::format("source {} has no version {}", source_id, version));
+  }
+  SchemaVersion v = std::move(*found);
+  for (const auto& [to, from] : update.mappings) {
+    const FieldSchema* t = v.Find(to);
+    const FieldSchema* f = v.Find(from);
+    if (t == nullptr || t->removed) {
+      return MakeError(ErrorKind::kBadInput,
+                       fmt::format("--map {}={}: {} is not a live field of {} version {}", to, from,
+                                   to, source_id, version));
+    }
+    if (f == nullptr) {
+      return MakeError(ErrorKind::kBadInput,
+                       fmt::format("--map {}={}: {} is not a field of {} version {}", to, from,
+                                   from, source_id, version));
+    }
+    if (to == from) {
+      return MakeError(ErrorKind::kBadInput,
+                       fmt::format("--map {}={} maps a field to itself", to, from));
+    }
+    v.mappings[to] = from;
+  }
+  const std::string now = Now(std::chrono::system_clock::now());
+  const std::string who = update.who.empty() ? "unknown" : update.who;
+  if (update.status == VersionStatus::kActive) {
+    ARROW_ASSIGN_OR_RAISE(auto active, db_->Prepare("SELECT version FROM schema_versions WHERE "
+                                                    "source_id = ?1 AND status = 'ACTIVE' AND "
+                                                    "version <> ?2"));
+    active.Bind(1, source_id).Bind(2, version);
+    std::vector<int64_t> superseded;
+    while (true) {
+      ARROW_ASSIGN_OR_RAISE(bool row, active.Step());
+      if (!row) break;
+      superseded.push_back(active.Int(0));
+    }
+    for (int64_t old : superseded) {
+      ARROW_ASSIGN_OR_RAISE(auto up, db_->Prepare("UPDATE schema_versions SET status = "
+                                                  "'DEPRECATED' WHERE source_id = ?1 AND "
+                                                  "version = ?2"));
+      ARROW_RETURN_NOT_OK(up.Bind(1, source_id).Bind(2, old).Run());
+      ARROW_RETURN_NOT_OK(AddHistory(source_id, old, VersionStatus::kActive,
+                                     VersionStatus::kDeprecated, who, now,
+                                     fmt::format("superseded by version {}", version)));
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(auto up, db_->Prepare("UPDATE schema_versions SET status = ?1, note = "
+                                              "?2, mappings = ?3 WHERE source_id = ?4 AND "
+                                              "version = ?5"));
+  ARROW_RETURN_NOT_OK(up.Bind(1, (StatusName(update.status)))
+                          .Bind(2, update.note)
+                          .Bind(3, Dump(MappingsToJson(v.mappings)))
+                          .Bind(4, source_id)
+                          .Bind(5, version)
+                          .Run());
+  ARROW_RETURN_NOT_OK(
+      AddHistory(source_id, version, v.status, update.status, who, now, update.note));
+  ARROW_RETURN_NOT_OK(tx->Commit());
+  v.status = update.status;
+  v.note = update.note;
+  return v;
+}
+
+arrow::Result<std::vector<StatusChange>> SqliteRegistry::StatusHistory(
+    const std::string& source_id) {
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(auto q, db_->Prepare("SELECT version, from_status, to_status, who, at, "
+                                             "note FROM status_history WHERE source_id = ?1 "
+                                             "ORDER BY seq"));
+  q.Bind(1, source_id);
+  std::vector<StatusChange> out;
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(bool row, q.Step());
+    if (!row) break;
+    StatusChange c;
+    c.source_id = source_id;
+    c.version = q.Int(0);
+    if (auto from = q.OptionalText(1)) c.from = ParseStatus(*from);
+    c.to = ParseStatus(q.Text(2)).value_or(VersionStatus::kActive);
+    c.who = q.Text(3);
+    c.at = q.Text(4);
+    c.note = q.Text(5);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+arrow::Result<std::vector<PendingDelivery>> SqliteRegistry::DueDeliveries(
+    std::chrono::system_clock::time_point now, int limit) {
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(
+      auto q, db_->Prepare("SELECT d.alert_id, d.sink, a.source_id, a.version, d.attempts FROM "
+                           "alert_deliveries d JOIN alerts a ON a.alert_id = d.alert_id WHERE "
+                           "d.delivered_at IS NULL AND d.next_attempt_at <= ?1 ORDER BY "
+                           "d.next_attempt_at, d.alert_id LIMIT ?2"));
+  q.Bind(1, Now(now)).Bind(2, static_cast<int64_t>(limit));
+  std::vector<PendingDelivery> out;
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(bool row, q.Step());
+    if (!row) break;
+    PendingDelivery d;
+    d.alert_id = q.Int(0);
+    d.sink = q.Text(1);
+    d.source_id = q.Text(2);
+    d.version = q.Int(3);
+    d.attempts = static_cast<int>(q.Int(4));
+    d.idempotency_key = fmt::format("latebind-alert-{}-{}-v{}", d.alert_id, d.source_id, d.version);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+arrow::Status SqliteRegistry::MarkDelivered(int64_t alert_id, const std::string& sink) {
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(auto q, db_->Prepare("UPDATE alert_deliveries SET delivered_at = ?1, "
+                                             "attempts = attempts + 1 WHERE alert_id = ?2 AND "
+                                             "sink = ?3 AND delivered_at IS NULL"));
+  return q.Bind(1, Now(std::chrono::system_clock::now())).Bind(2, alert_id).Bind(3, sink).Run();
+}
+
+arrow::Status SqliteRegistry::MarkFailed(int64_t alert_id, const std::string& sink,
+                                         const std::string& error,
+                                         std::chrono::system_clock::time_point next_attempt) {
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(auto q, db_->Prepare("UPDATE alert_deliveries SET attempts = attempts + "
+                                             "1, last_error = ?1, next_attempt_at = ?2 WHERE "
+                                             "alert_id = ?3 AND sink = ?4 AND delivered_at IS "
+                                             "NULL"));
+  return q.Bind(1, error).Bind(2, Now(next_attempt)).Bind(3, alert_id).Bind(4, sink).Run();
+}
+
+arrow::Result<int64_t> SqliteRegistry::PendingAlerts() {
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(auto q, db_->Prepare("SELECT COUNT(*) FROM alert_deliveries WHERE "
+                                             "delivered_at IS NULL"));
+  ARROW_RETURN_NOT_OK(q.Step().status());
+  return q.Int(0);
+}
+
+arrow::Result<std::map<std::pair<std::string, std::string>, int64_t>>
+SqliteRegistry::VersionCounts() {
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(auto q, db_->Prepare("SELECT source_id, status, COUNT(*) FROM "
+                                             "schema_versions GROUP BY source_id, status"));
+  std::map<std::pair<std::string, std::string>, int64_t> out;
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(bool row, q.Step());
+    if (!row) break;
+    out[{q.Text(0), q.Text(1)}] = q.Int(2);
+  }
+  return out;
+}
+
+}  // namespace latebind::registry

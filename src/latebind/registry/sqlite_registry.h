@@ -1,0 +1,58 @@
+// The embedded registry: one SQLite file (DESIGN.md §1). Its SQL is plain enough to port
+// to PostgreSQL (TEXT/BIGINT columns, JSON held as text, ids computed inside the
+// transaction, ON CONFLICT DO NOTHING); migrations are numbered from the first table.
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include "latebind/registry/registry.h"
+#include "latebind/registry/sqlite_db.h"
+
+namespace latebind::registry {
+
+class SqliteRegistry final : public Registry {
+ public:
+  // Opens or creates the registry at `path` and applies pending migrations. Errors:
+  // kUnavailable for a locked, corrupt or foreign file, or one from a newer latebind.
+  static arrow::Result<std::shared_ptr<SqliteRegistry>> Open(const std::string& path,
+                                                             int busy_timeout_ms = 10000);
+
+  arrow::Result<std::vector<ApplyOutcome>> Apply(const std::vector<ProfiledPayload>& payloads,
+                                                 const ApplyOptions& options) override;
+  arrow::Status RecordDeadLetter(const std::string& source_id, const std::string& object,
+                                 const std::string& reason_json) override;
+  arrow::Status ClearDeadLetter(const std::string& object) override;
+  arrow::Result<std::vector<SourceSummary>> Sources() override;
+  arrow::Result<std::vector<SchemaVersion>> Versions(const std::string& source_id) override;
+  arrow::Result<SchemaVersion> Version(const std::string& source_id, int64_t version) override;
+  arrow::Result<SchemaVersion> SetStatus(const std::string& source_id, int64_t version,
+                                         const StatusUpdate& update) override;
+  arrow::Result<std::vector<StatusChange>> StatusHistory(const std::string& source_id) override;
+  arrow::Result<std::vector<PendingDelivery>> DueDeliveries(
+      std::chrono::system_clock::time_point now, int limit) override;
+  arrow::Status MarkDelivered(int64_t alert_id, const std::string& sink) override;
+  arrow::Status MarkFailed(int64_t alert_id, const std::string& sink, const std::string& error,
+                           std::chrono::system_clock::time_point next_attempt) override;
+  arrow::Result<int64_t> PendingAlerts() override;
+  arrow::Result<std::map<std::pair<std::string, std::string>, int64_t>> VersionCounts() override;
+
+  // The highest migration applied (for tests and `--version` style diagnostics).
+  static int LatestMigration();
+
+ private:
+  explicit SqliteRegistry(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  arrow::Status Migrate();
+  arrow::Result<std::optional<SchemaVersion>> LoadVersion(const std::string& source_id,
+                                                          int64_t version);
+  arrow::Status InsertVersion(const SchemaVersion& v, const ApplyOptions& options);
+  arrow::Status UpdateVersionStats(const SchemaVersion& v);
+  arrow::Status AddHistory(const std::string& source_id, int64_t version,
+                           std::optional<VersionStatus> from, VersionStatus to,
+                           const std::string& who, const std::string& at, const std::string& note);
+
+  std::mutex mu_;  // one connection: calls are serialised
+  std::unique_ptr<SqliteDb> db_;
+};
+
+}  // namespace latebind::registry
