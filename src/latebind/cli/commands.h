@@ -15,5 +15,7 @@ void RegisterProfileCommand(CLI::App& app, const GlobalOptions& global, int* exi
 void RegisterIngestCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterDeadLetterCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterSourcesCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterSchemaCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 
 }  // namespace latebind::cli

@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   RegisterIngestCommand(app, global, &exit_code);
   RegisterServeCommand(app, global, &exit_code);
   RegisterDeadLetterCommand(app, global, &exit_code);
+  RegisterSourcesCommand(app, global, &exit_code);
+  RegisterSchemaCommand(app, global, &exit_code);
 
   try {
     app.parse(argc, argv);

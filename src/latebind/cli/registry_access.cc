@@ -1,0 +1,52 @@
+#include "latebind/cli/registry_access.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include "latebind/common/status.h"
+
+namespace latebind::cli {
+
+arrow::Result<std::shared_ptr<registry::Registry>> OpenExistingRegistry(const std::string& home) {
+  const std::string path = home + "/registry.db";
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return MakeError(
+        ErrorKind::kNotFound,
+        fmt::format("no registry at {}: nothing was ingested under --home {}", path, home));
+  }
+  return registry::OpenRegistry(home);
+}
+
+arrow::Result<std::vector<registry::SchemaVersion>> LoadVersions(registry::Registry& registry,
+                                                                 const std::string& source_id) {
+  auto versions = registry.Versions(source_id);
+  if (!versions.ok()) {
+    if (KindOf(versions.status()) != ErrorKind::kNotFound) return versions.status();
+    return MakeError(ErrorKind::kNotFound,
+                     fmt::format("unknown source '{}' (`latebind sources` lists them)", source_id));
+  }
+  if (versions->empty()) {
+    return MakeError(ErrorKind::kNotFound,
+                     fmt::format("source '{}' has no schema version yet: none of its payloads "
+                                 "could be parsed (`latebind deadletter list --source {}`)",
+                                 source_id, source_id));
+  }
+  return versions;
+}
+
+arrow::Result<const registry::SchemaVersion*> PickVersion(
+    const std::vector<registry::SchemaVersion>& versions, int64_t number) {
+  for (const auto& v : versions) {
+    if (v.version == number) return &v;
+  }
+  const std::string source = versions.empty() ? "?" : versions.front().source_id;
+  const std::string range = versions.size() == 1
+                                ? "it has version 1 only"
+                                : fmt::format("it has versions {} to {}", versions.front().version,
+                                              versions.back().version);
+  return MakeError(ErrorKind::kNotFound,
+                   fmt::format("source '{}' has no version {} ({})", source, number, range));
+}
+
+}  // namespace latebind::cli

@@ -1,0 +1,357 @@
+// latebind schema history|show|diff|resolve|export : reading a source's schema versions,
+// resolving a BREAKING one, and exporting the bound schema for other engines.
+#include <arrow/type.h>
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <iostream>
+
+#include "latebind/cli/commands.h"
+#include "latebind/cli/exit_codes.h"
+#include "latebind/cli/registry_access.h"
+#include "latebind/cli/schema_diff.h"
+#include "latebind/cli/schema_export.h"
+#include "latebind/cli/schema_render.h"
+#include "latebind/cli/text_table.h"
+#include "latebind/common/status.h"
+#include "latebind/registry/arrow_schema.h"
+#include "latebind/registry/schema_json.h"
+
+namespace latebind::cli {
+namespace {
+
+using registry::Json;
+using registry::SchemaVersion;
+
+struct SchemaArgs {
+  std::string source;
+  int64_t version = 0;  // 0: the command's default
+  int64_t a = 0, b = 0;
+  bool json = false;
+  std::string color = "auto";
+  std::string status;
+  std::string note;
+  std::vector<std::string> maps;
+  std::string format;
+};
+
+// Prints why `status` failed, prefixed with the command, and gives its exit code.
+int Fail(const std::string& command, const arrow::Status& status) {
+  fmt::print(stderr, "latebind schema {}: {}\n", command, status.message());
+  return ExitCodeFor(status);
+}
+
+int FailBadInput(const std::string& command, const std::string& message) {
+  return Fail(command, MakeError(ErrorKind::kBadInput, message));
+}
+
+void PrintJson(const Json& j) {
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+struct Loaded {
+  std::shared_ptr<registry::Registry> registry;
+  std::vector<SchemaVersion> versions;  // oldest first, never empty
+};
+
+arrow::Result<Loaded> Load(const GlobalOptions& global, const std::string& source) {
+  auto opened = OpenExistingRegistry(global.home);
+  if (!opened.ok() && KindOf(opened.status()) == ErrorKind::kNotFound) {
+    return MakeError(ErrorKind::kNotFound,
+                     fmt::format("unknown source '{}': {}", source, opened.status().message()));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto reg, std::move(opened));
+  ARROW_ASSIGN_OR_RAISE(auto versions, LoadVersions(*reg, source));
+  return Loaded{std::move(reg), std::move(versions)};
+}
+
+arrow::Result<const SchemaVersion*> Pick(const Loaded& l, int64_t number) {
+  if (number < 1) {
+    return MakeError(ErrorKind::kBadInput,
+                     fmt::format("--version {}: versions are numbered from 1", number));
+  }
+  return PickVersion(l.versions, number);
+}
+
+int RunHistory(const GlobalOptions& global, const SchemaArgs& args) {
+  auto loaded = Load(global, args.source);
+  if (!loaded.ok()) return Fail("history", loaded.status());
+  auto history = loaded->registry->StatusHistory(args.source);
+  if (!history.ok()) return Fail("history", history.status());
+  if (args.json) {
+    Json versions = Json::array(), changes = Json::array();
+    for (const auto& v : loaded->versions) versions.push_back(registry::VersionToJson(v));
+    for (const auto& c : *history) changes.push_back(registry::StatusChangeToJson(c));
+    PrintJson({{"source_id", args.source},
+               {"versions", std::move(versions)},
+               {"status_history", std::move(changes)}});
+    return kExitOk;
+  }
+  std::cout << RenderHistory(args.source, loaded->versions, *history, UseColor(args.color));
+  return kExitOk;
+}
+
+int RunShow(const GlobalOptions& global, const SchemaArgs& args) {
+  auto loaded = Load(global, args.source);
+  if (!loaded.ok()) return Fail("show", loaded.status());
+  const int64_t latest = loaded->versions.back().version;
+  auto v = Pick(*loaded, args.version == 0 ? latest : args.version);
+  if (!v.ok()) return Fail("show", v.status());
+  if (args.json) {
+    PrintJson(registry::VersionToJson(**v));
+  } else {
+    std::cout << RenderVersion(**v, latest, UseColor(args.color));
+  }
+  return kExitOk;
+}
+
+int RunDiff(const GlobalOptions& global, const SchemaArgs& args) {
+  auto loaded = Load(global, args.source);
+  if (!loaded.ok()) return Fail("diff", loaded.status());
+  for (int64_t n : {args.a, args.b}) {
+    if (auto v = Pick(*loaded, n); !v.ok()) return Fail("diff", v.status());
+  }
+  const SchemaDiff diff = DiffVersions(loaded->versions, args.a, args.b);
+  if (args.json) {
+    PrintJson(SchemaDiffToJson(diff));
+  } else {
+    std::cout << RenderSchemaDiff(diff, UseColor(args.color));
+  }
+  return kExitOk;
+}
+
+// "NEW=OLD" pairs into new → old; kBadInput naming the bad one.
+arrow::Result<std::map<std::string, std::string>> ParseMaps(const std::vector<std::string>& maps) {
+  std::map<std::string, std::string> out;
+  for (const std::string& m : maps) {
+    const size_t eq = m.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == m.size() ||
+        m.find('=', eq + 1) != std::string::npos) {
+      return MakeError(ErrorKind::kBadInput,
+                       fmt::format("--map '{}': want NEW=OLD, the new field's path = the column "
+                                   "it keeps filling (e.g. --map txn_date=transaction_date)",
+                                   m));
+    }
+    const std::string to = m.substr(0, eq), from = m.substr(eq + 1);
+    if (auto [it, fresh] = out.emplace(to, from); !fresh && it->second != from) {
+      return MakeError(ErrorKind::kBadInput, fmt::format("--map {}: mapped twice ({}={} and {}={})",
+                                                         to, to, it->second, to, from));
+    }
+  }
+  return out;
+}
+
+int RunResolve(const GlobalOptions& global, const SchemaArgs& args) {
+  const auto status = registry::ParseStatus(args.status);
+  if (!status) {
+    return FailBadInput("resolve",
+                        fmt::format("--status '{}': want ACTIVE or DEPRECATED", args.status));
+  }
+  auto mappings = ParseMaps(args.maps);
+  if (!mappings.ok()) return Fail("resolve", mappings.status());
+  auto loaded = Load(global, args.source);
+  if (!loaded.ok()) return Fail("resolve", loaded.status());
+  auto before = Pick(*loaded, args.version);
+  if (!before.ok()) return Fail("resolve", before.status());
+
+  registry::StatusUpdate update;
+  update.status = *status;  // BREAKING is refused by the registry, with its reason
+  update.note = args.note;
+  update.mappings = std::move(*mappings);
+  const char* user = std::getenv("USER");
+  update.who = user != nullptr && *user != '\0' ? user : "cli";
+  auto resolved = loaded->registry->SetStatus(args.source, args.version, update);
+  if (!resolved.ok()) return Fail("resolve", resolved.status());
+
+  // What changed, read back: the registry may have deprecated the version active before.
+  auto after = LoadVersions(*loaded->registry, args.source);
+  if (!after.ok()) return Fail("resolve", after.status());
+  std::vector<std::pair<const SchemaVersion*, const SchemaVersion*>> changed;  // before, after
+  for (const auto& v : *after) {
+    if (auto old = PickVersion(loaded->versions, v.version);
+        old.ok() && (*old)->status != v.status) {
+      changed.emplace_back(*old, &v);
+    }
+  }
+  auto updated = PickVersion(*after, args.version);
+  if (!updated.ok()) return Fail("resolve", updated.status());
+  if (args.json) {
+    Json list = Json::array();
+    for (const auto& [was, now] : changed) {
+      list.push_back({{"version", now->version},
+                      {"from", registry::StatusName(was->status)},
+                      {"to", registry::StatusName(now->status)}});
+    }
+    PrintJson({{"resolved", registry::VersionToJson(**updated)}, {"changed", std::move(list)}});
+    return kExitOk;
+  }
+  const bool color = UseColor(args.color);
+  fmt::print("{} version {}: {} → {} by {}\n", args.source, args.version,
+             registry::StatusName((*before)->status), registry::StatusName((*updated)->status),
+             update.who);
+  fmt::print("  note: {}\n", Clip(args.note, 200));
+  for (const auto& [to, from] : (*updated)->mappings) {
+    fmt::print("  mapping: {} → column {}\n", to, from);
+  }
+  for (const auto& [was, now] : changed) {
+    if (now->version == args.version) continue;
+    fmt::print("  version {}: {} → {}\n", now->version, registry::StatusName(was->status),
+               Paint(registry::StatusName(now->status), Style::kDim, color));
+  }
+  return kExitOk;
+}
+
+// The version export binds by default: the latest ACTIVE one, as promotion does; else the
+// latest (a source whose every version is BREAKING or DEPRECATED).
+const SchemaVersion& DefaultExportVersion(const std::vector<SchemaVersion>& versions) {
+  for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
+    if (it->status == registry::VersionStatus::kActive) return *it;
+  }
+  return versions.back();
+}
+
+int RunExport(const GlobalOptions& global, const SchemaArgs& args) {
+  auto loaded = Load(global, args.source);
+  if (!loaded.ok()) return Fail("export", loaded.status());
+  const SchemaVersion* v = &DefaultExportVersion(loaded->versions);
+  if (args.version != 0) {
+    auto picked = Pick(*loaded, args.version);
+    if (!picked.ok()) return Fail("export", picked.status());
+    v = *picked;
+  }
+  auto schema = registry::ToArrowSchema(*v);
+  if (!schema.ok()) return Fail("export", schema.status());
+  if (args.format == "arrow") {
+    std::cout << (*schema)->ToString() << "\n";
+    return kExitOk;
+  }
+  auto out =
+      args.format == "spark"
+          ? SparkSchemaJson(**schema)
+          : JsonSchemaOf(**schema, fmt::format("{} schema version {}", v->source_id, v->version));
+  if (!out.ok()) return Fail("export", out.status());
+  PrintJson(*out);
+  return kExitOk;
+}
+
+// A version number: 1, 2, ... (CLI11's PositiveNumber prints a range up to DBL_MAX).
+CLI::Validator VersionNumber() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        int64_t n = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+        if (ec != std::errc() || end != s.data() + s.size() || n < 1) {
+          return fmt::format("'{}' is not a version number (1, 2, ...)", s);
+        }
+        return "";
+      },
+      "N");
+}
+
+void AddColor(CLI::App* cmd, SchemaArgs* args) {
+  cmd->add_option("--color", args->color, "Color: auto (a terminal, NO_COLOR unset), always, never")
+      ->check(CLI::IsMember(kColorChoices))
+      ->capture_default_str();
+}
+
+}  // namespace
+
+void RegisterSchemaCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+  CLI::App* schema = app.add_subcommand(
+      "schema", "Read a source's schema versions, resolve a BREAKING one, export the schema");
+  schema->require_subcommand(1);
+  auto run = [&global, exit_code](CLI::App* cmd, std::shared_ptr<SchemaArgs> args,
+                                  int (*fn)(const GlobalOptions&, const SchemaArgs&)) {
+    cmd->callback([args, &global, exit_code, fn] { *exit_code = fn(global, *args); });
+  };
+
+  auto history_args = std::make_shared<SchemaArgs>();
+  CLI::App* history = schema->add_subcommand(
+      "history", "Every schema version of a source, oldest first, and its status changes");
+  history->footer(
+      "One line per version: status, compatibility against the version before, when it was\n"
+      "created, payloads and records observed under it, what it changed (+added, -removed,\n"
+      "~renamed, type changes) and its note; then every status change with who, when, why.\n\n"
+      "Example:\n  latebind schema history orders\n  latebind schema history orders --json");
+  history->add_option("SOURCE", history_args->source, "Source id")->required();
+  history->add_flag("--json", history_args->json, "Print versions and status_history as JSON");
+  AddColor(history, history_args.get());
+  run(history, history_args, RunHistory);
+
+  auto show_args = std::make_shared<SchemaArgs>();
+  CLI::App* show = schema->add_subcommand("show", "One schema version with its fields and stats");
+  show->footer(
+      "The version's status, compatibility, fingerprint, dates, note and confirmed rename\n"
+      "mappings, then every field (nested ones indented under their parent): type, required,\n"
+      "optional or removed, the version it appeared in, and its statistics.\n\n"
+      "Example:\n  latebind schema show orders            # the latest version\n"
+      "  latebind schema show orders --version 2 --json");
+  show->add_option("SOURCE", show_args->source, "Source id")->required();
+  show->add_option("--version", show_args->version, "Version number (default: the latest)")
+      ->check(VersionNumber());
+  show->add_flag("--json", show_args->json, "Print the version as JSON");
+  AddColor(show, show_args.get());
+  run(show, show_args, RunShow);
+
+  auto diff_args = std::make_shared<SchemaArgs>();
+  CLI::App* diff =
+      schema->add_subcommand("diff", "Field-level difference between two versions of a source");
+  diff->footer(
+      "Any two versions, not only adjacent ones: + added, - removed, ~ type or\n"
+      "required/optional changed, R renamed (as recorded by the versions in between, with\n"
+      "its confidence and whether a person confirmed it), rejected rename candidates, and\n"
+      "the status and compatibility of B. Colored like git diff on a terminal.\n\n"
+      "Example:\n  latebind schema diff orders 2 3\n  latebind schema diff orders 1 3 --json");
+  diff->add_option("SOURCE", diff_args->source, "Source id")->required();
+  diff->add_option("A", diff_args->a, "From this version")->required()->check(VersionNumber());
+  diff->add_option("B", diff_args->b, "To this version")->required()->check(VersionNumber());
+  diff->add_flag("--json", diff_args->json, "Print the diff as JSON");
+  AddColor(diff, diff_args.get());
+  run(diff, diff_args, RunDiff);
+
+  auto resolve_args = std::make_shared<SchemaArgs>();
+  CLI::App* resolve = schema->add_subcommand(
+      "resolve", "A person's decision on a version: set it ACTIVE or DEPRECATED, with a note");
+  resolve->footer(
+      "Setting a version ACTIVE (typically a BREAKING one, after review) unblocks promotion\n"
+      "of the source and deprecates the version that was active. --map NEW=OLD confirms a\n"
+      "rename: promotion keeps filling the curated column OLD from the new field NEW. The\n"
+      "change is kept in the status history with who ($USER), when and the note.\n\n"
+      "Example:\n"
+      "  latebind schema resolve orders --version 3 --status ACTIVE \\\n"
+      "      --note \"rename confirmed with the producer\" --map txn_date=transaction_date");
+  resolve->add_option("SOURCE", resolve_args->source, "Source id")->required();
+  resolve->add_option("--version", resolve_args->version, "Version number")
+      ->required()
+      ->check(VersionNumber());
+  resolve->add_option("--status", resolve_args->status, "ACTIVE or DEPRECATED")->required();
+  resolve->add_option("--note", resolve_args->note, "Why (kept in the history)")->required();
+  resolve->add_option("--map", resolve_args->maps, "NEW=OLD: a confirmed rename (repeatable)");
+  resolve->add_flag("--json", resolve_args->json, "Print the resolved version as JSON");
+  AddColor(resolve, resolve_args.get());
+  run(resolve, resolve_args, RunResolve);
+
+  auto export_args = std::make_shared<SchemaArgs>();
+  CLI::App* exp = schema->add_subcommand(
+      "export", "Print a version's bound schema for other engines (Arrow, Spark, JSON Schema)");
+  exp->footer(
+      "The schema promotion binds raw records to: removed fields left out, confirmed renames\n"
+      "under their old column name, nested objects as structs, arrays as lists; every column\n"
+      "nullable. Formats: arrow (Arrow's schema text), spark (StructType JSON, for\n"
+      "StructType.fromJson), jsonschema (JSON Schema 2020-12 of one record).\n"
+      "Default version: the latest ACTIVE one, else the latest.\n\n"
+      "Example:\n"
+      "  latebind schema export orders --format spark > orders.json\n"
+      "  # PySpark: spark.read.schema(StructType.fromJson(json.load(open(\"orders.json\"))))");
+  exp->add_option("SOURCE", export_args->source, "Source id")->required();
+  exp->add_option("--version", export_args->version,
+                  "Version number (default: the latest ACTIVE, else the latest)")
+      ->check(VersionNumber());
+  exp->add_option("--format", export_args->format, "arrow, spark or jsonschema")
+      ->required()
+      ->check(CLI::IsMember({"arrow", "spark", "jsonschema"}));
+  run(exp, export_args, RunExport);
+}
+
+}  // namespace latebind::cli

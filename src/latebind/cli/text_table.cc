@@ -1,0 +1,105 @@
+#include "latebind/cli/text_table.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace latebind::cli {
+namespace {
+
+size_t Columns(const std::string& s) {
+  return std::count_if(s.begin(), s.end(),
+                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+}
+
+const char* Code(Style style) {
+  switch (style) {
+    case Style::kPlain:
+      return "";
+    case Style::kBold:
+      return "\033[1m";
+    case Style::kRed:
+      return "\033[31m";
+    case Style::kGreen:
+      return "\033[32m";
+    case Style::kYellow:
+      return "\033[33m";
+    case Style::kCyan:
+      return "\033[36m";
+    case Style::kDim:
+      return "\033[2m";
+    case Style::kBoldRed:
+      return "\033[1;31m";
+  }
+  return "";
+}
+
+}  // namespace
+
+bool UseColor(const std::string& color_mode) {
+  if (color_mode == "always") return true;
+  if (color_mode == "never") return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && *no_color != '\0') return false;
+  return ::isatty(STDOUT_FILENO) == 1;
+}
+
+std::string Paint(const std::string& text, Style style, bool color) {
+  if (!color || style == Style::kPlain || text.empty()) return text;
+  return std::string(Code(style)) + text + "\033[0m";
+}
+
+std::string Clip(const std::string& s, size_t width) {
+  std::string out;
+  size_t cols = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if ((c & 0xC0) != 0x80) {
+      if (cols == width) {
+        while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) {
+          out.pop_back();
+        }
+        if (!out.empty()) out.pop_back();
+        return out + "…";
+      }
+      ++cols;
+    }
+    out.push_back(c < 0x20 || c == 0x7F ? ' ' : static_cast<char>(c));
+  }
+  return out;
+}
+
+std::string RenderTable(const std::vector<std::string>& header,
+                        const std::vector<std::vector<Cell>>& rows, bool color, size_t indent,
+                        size_t max_cell_columns) {
+  std::vector<std::vector<Cell>> all;
+  std::vector<Cell> head;
+  for (const std::string& h : header) head.emplace_back(h, Style::kBold);
+  all.push_back(std::move(head));
+  for (const auto& r : rows) {
+    std::vector<Cell> clipped;
+    for (const Cell& c : r) clipped.emplace_back(Clip(c.text, max_cell_columns), c.style);
+    all.push_back(std::move(clipped));
+  }
+  std::vector<size_t> width(header.size(), 0);
+  for (const auto& r : all) {
+    for (size_t i = 0; i < r.size() && i < width.size(); ++i) {
+      width[i] = std::max(width[i], Columns(r[i].text));
+    }
+  }
+  std::string out;
+  for (const auto& r : all) {
+    std::string line(indent, ' ');
+    std::string pad;
+    for (size_t i = 0; i < r.size() && i < width.size(); ++i) {
+      line += pad + Paint(r[i].text, r[i].style, color);
+      pad = std::string(width[i] - Columns(r[i].text) + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace latebind::cli

@@ -1,0 +1,42 @@
+// The bound schema of a version (DESIGN.md §6, §7 `schema export`): the registry's field
+// paths turned into an Arrow schema, the one type mapping shared by `schema export` and the
+// promotion engine, so that what other engines bind and what latebind writes agree.
+#pragma once
+
+#include <arrow/result.h>
+#include <arrow/type_fwd.h>
+
+#include <memory>
+
+#include "latebind/registry/schema.h"
+
+namespace latebind::registry {
+
+// Field metadata keys set on every exported field.
+inline constexpr char kArrowPathKey[] = "latebind.path";  // the registry path it is typed from
+inline constexpr char kArrowRequiredKey[] = "latebind.required";  // "true" | "false"
+
+// The Arrow schema a version binds to:
+//
+// - Columns: every live field; a field marked removed is left out unless a confirmed
+//   mapping (v.mappings, new → old) keeps it: for NEW=OLD the column is named OLD (the
+//   curated column keeps its name), sits where OLD sat and is typed from NEW; NEW itself is
+//   not a column of its own. A mapping whose NEW is no longer live keeps nothing.
+// - Nesting: `a.b` is field b of struct column a; `a[]` is the element of list column a and
+//   `a[].b` a field of a list of structs. An object never seen with a key binds as a string
+//   (its JSON text), an array never seen with an element as list<string>.
+// - Types: boolean → bool, int64 → int64, float64 → double, string → utf8,
+//   date → date32, timestamp → timestamp[us, tz=UTC]; null (only nulls seen so far) → utf8,
+//   the type that holds whatever comes later without a lossy cast.
+// - Nullability: every field is nullable. `required` in the registry means "present in
+//   every record", not "never null" (nulls count as present), and promotion puts a value
+//   that does not cast into _rescued_data, leaving a null behind; raw objects of older
+//   versions may also be bound to a newer one. The required flag is kept as the field's
+//   kArrowRequiredKey metadata, the source path as kArrowPathKey.
+// - Schema metadata: latebind.source_id, latebind.version, latebind.fingerprint.
+//
+// Column names are the registry's (not normalised: that is promotion's step). Fields keep
+// the order of the version's field list. Pure; kInternal only if Arrow refuses a type.
+arrow::Result<std::shared_ptr<arrow::Schema>> ToArrowSchema(const SchemaVersion& version);
+
+}  // namespace latebind::registry

@@ -1,0 +1,449 @@
+"""End to end: `latebind sources` and `latebind schema history|show|diff|resolve|export`.
+
+Issue 5 (Interfaces — CLI). The registry states are built the way users build them, with
+`latebind ingest` on real files: the seed's story of a bank source whose
+`transaction_date` is renamed `txn_date`, caught as BREAKING, then resolved by a person.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+V1 = (
+    '{"transaction_id":"T1","transaction_date":"2024-01-02","amount":12.5,"customer_id":"C1"}\n'
+    '{"transaction_id":"T2","transaction_date":"2024-01-03","amount":3.25,"customer_id":"C2"}\n'
+)
+# An additive field, present in some records only: optional by nature.
+V2 = (
+    '{"transaction_id":"T3","transaction_date":"2024-01-04","amount":1.5,"customer_id":"C3",'
+    '"channel":"web"}\n'
+    '{"transaction_id":"T4","transaction_date":"2024-01-05","amount":2.0,"customer_id":"C4"}\n'
+)
+# The optional field missing from a whole payload: normal, no new version.
+V2_NO_CHANNEL = (
+    '{"transaction_id":"T5","transaction_date":"2024-01-06","amount":7.0,"customer_id":"C5"}\n'
+)
+# transaction_date renamed txn_date by the producer.
+V3 = (
+    '{"transaction_id":"T6","txn_date":"2024-01-07","amount":4.5,"customer_id":"C6",'
+    '"channel":"app"}\n'
+    '{"transaction_id":"T7","txn_date":"2024-01-08","amount":9.75,"customer_id":"C7"}\n'
+)
+MALFORMED = '{"transaction_id": "T8", "amount": \n'
+
+COLUMNS = ["transaction_id", "transaction_date", "amount", "customer_id", "channel"]
+
+
+class Home:
+    """A latebind home driven through the real binary."""
+
+    def __init__(self, latebind, root: Path):
+        self.cli = latebind
+        self.root = root
+
+    def run(self, *args):
+        return self.cli.run("--home", self.root, *args)
+
+    def ok(self, *args):
+        res = self.run(*args)
+        assert res.returncode == 0, res.describe()
+        return res
+
+    def json(self, *args):
+        return self.ok(*args).json()
+
+    def ingest(self, source: str, name: str, content: str, expect_rc: int = 0):
+        path = self.root.parent / name
+        path.write_text(content)
+        res = self.run("ingest", "--source", source, "--json", path)
+        assert res.returncode == expect_rc, res.describe()
+        return res.json()[0]
+
+
+@pytest.fixture
+def home(latebind, tmp_path) -> Home:
+    return Home(latebind, tmp_path / "home")
+
+
+@pytest.fixture
+def story(home) -> Home:
+    """orders: v1 DEPRECATED, v2 ACTIVE (+channel), v3 BREAKING (the rename); one payload
+    without the optional channel (no version) and one malformed payload (dead-lettered)."""
+    assert home.ingest("orders", "v1.ndjson", V1)["schema_version"] == 1
+    assert home.ingest("orders", "v2.ndjson", V2)["schema_version"] == 2
+    entry = home.ingest("orders", "v2b.ndjson", V2_NO_CHANNEL)
+    assert entry["schema_version"] == 2 and not entry["new_version"]
+    entry = home.ingest("orders", "v3.ndjson", V3)
+    assert entry["schema_version"] == 3 and entry["schema_status"] == "BREAKING"
+    assert home.ingest("orders", "bad.ndjson", MALFORMED, expect_rc=2)["dead_lettered"]
+    return home
+
+
+def resolve_rename(story: Home):
+    return story.ok("schema", "resolve", "orders", "--version", "3", "--status", "ACTIVE",
+                    "--note", "rename confirmed", "--map", "txn_date=transaction_date")
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+def test_sources_lists_counts_and_dead_letters(story):
+    [src] = story.json("sources", "--json")
+    assert src["source_id"] == "orders"
+    assert src["versions"] == 3
+    assert (src["latest_version"], src["latest_status"], src["active_version"]) == (3, "BREAKING", 2)
+    assert src["payloads"] == 4 and src["records"] == 7
+    assert src["dead_letters"] == 1
+    assert src["created_at"] and src["last_payload_at"]
+
+    plain = story.ok("sources").stdout
+    assert not ANSI.search(plain), "piped output must be plain"
+    [header, row] = plain.splitlines()
+    assert header.split()[:4] == ["SOURCE", "VERSIONS", "LATEST", "ACTIVE"]
+    assert row.split()[:5] == ["orders", "3", "3", "BREAKING", "2"]
+    colored = story.ok("sources", "--color", "always").stdout
+    assert "\x1b[1;31m3 BREAKING\x1b[0m" in colored  # highlighted on a terminal
+
+
+def test_sources_on_an_empty_home_creates_nothing(home):
+    assert home.json("sources", "--json") == []
+    assert "no sources yet" in home.ok("sources").stdout
+    assert not home.root.exists()
+
+
+# --- history and show -----------------------------------------------------------------------
+
+
+def test_history_versions_and_status_changes(story):
+    doc = story.json("schema", "history", "orders", "--json")
+    versions = doc["versions"]
+    assert [(v["version"], v["status"], v["compatibility"]) for v in versions] == [
+        (1, "DEPRECATED", "FULL"), (2, "ACTIVE", "FULL"), (3, "BREAKING", "BACKWARD")]
+    assert versions[1]["field_diff"]["added"] == ["channel"]
+    assert versions[1]["payloads"] == 2  # the payload without channel added no version
+    renamed = versions[2]["field_diff"]["renamed"]
+    assert list(renamed) == ["transaction_date"]
+    assert renamed["transaction_date"]["to"] == "txn_date"
+    assert 0 < renamed["transaction_date"]["confidence"] <= 1
+    changes = [(c["version"], c["from"], c["to"]) for c in doc["status_history"]]
+    assert (1, "ACTIVE", "DEPRECATED") in changes
+    assert (3, None, "BREAKING") in changes
+    assert all(c["who"] and c["at"] for c in doc["status_history"])
+
+    text = story.ok("schema", "history", "orders").stdout
+    assert not ANSI.search(text)
+    lines = text.splitlines()
+    row = {ln.split()[0]: ln for ln in lines if re.match(r"^\s+\d+\s", ln)}
+    assert "DEPRECATED" in row["1"] and "first version" in row["1"]
+    assert "ACTIVE" in row["2"] and "+1 added" in row["2"]
+    assert "BREAKING" in row["3"] and "BACKWARD" in row["3"] and "~1 renamed" in row["3"]
+    assert "status changes:" in text
+    assert "ACTIVE → DEPRECATED" in text and "superseded by version 2" in text
+
+
+def test_show_latest_and_a_given_version(story):
+    text = story.ok("schema", "show", "orders").stdout
+    header = dict(re.findall(r"^(\w+)\s{2,}(.*)$", text, re.M))
+    assert header["source"] == "orders"
+    assert header["version"] == "3 of 3"
+    assert header["status"] == "BREAKING"
+    assert header["compatibility"].startswith("BACKWARD")
+    assert re.fullmatch(r"[0-9a-f]{32}", header["fingerprint"])
+    assert header["promoted_at"] == "never"
+    fields = {ln.split()[0]: ln.split() for ln in text.splitlines()
+              if ln.startswith("  ") and not ln.strip().startswith("FIELD")}
+    assert fields["transaction_date"][1:3] == ["date", "removed"]
+    assert fields["txn_date"][1:3] == ["date", "required"]
+    assert fields["channel"][1:3] == ["string", "optional"]
+    assert fields["amount"][1] == "float64"
+
+    v1 = story.json("schema", "show", "orders", "--version", "1", "--json")
+    assert v1["version"] == 1 and v1["status"] == "DEPRECATED"
+    assert [f["path"] for f in v1["fields"]] == ["transaction_id", "transaction_date", "amount",
+                                                 "customer_id"]
+    assert {f["path"]: f["type"] for f in v1["fields"]}["transaction_date"] == "date"
+
+
+def test_show_indents_nested_fields(home):
+    home.ingest("nest", "n.json",
+                '[{"id":1,"user":{"name":"a","tags":["x"]},"items":[{"sku":"s","qty":2}]}]')
+    text = home.ok("schema", "show", "nest").stdout
+    assert re.search(r"^  user\s", text, re.M)
+    assert re.search(r"^    user\.name\s", text, re.M)
+    assert re.search(r"^      user\.tags\[\]\s", text, re.M)
+    assert re.search(r"^      items\[\]\.sku\s", text, re.M)
+
+
+# --- diff -----------------------------------------------------------------------------------
+
+
+def test_diff_shows_the_rename_plain_when_piped(story, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    confidence = story.json("schema", "show", "orders", "--json")["field_diff"]["renamed"][
+        "transaction_date"]["confidence"]
+    text = story.ok("schema", "diff", "orders", "2", "3").stdout
+    assert not ANSI.search(text)
+    assert "BREAKING" in text and "BACKWARD" in text
+    [rename] = [ln for ln in text.splitlines() if ln.startswith("R ")]
+    assert "transaction_date → txn_date" in rename
+    assert f"confidence {confidence:.2f}" in rename and "not confirmed" in rename
+    assert not any(ln.startswith(("+ ", "- ")) for ln in text.splitlines())
+
+    colored = story.ok("schema", "diff", "orders", "2", "3", "--color", "always").stdout
+    assert "\x1b[" in colored
+    assert ANSI.sub("", colored) == text
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not ANSI.search(story.ok("schema", "diff", "orders", "1", "3").stdout)
+    assert "\x1b[" in story.ok("schema", "diff", "orders", "1", "3", "--color", "always").stdout
+
+
+def test_diff_across_versions_and_backwards(story):
+    text = story.ok("schema", "diff", "orders", "1", "3").stdout
+    assert re.search(r"^\+ channel\s+string, optional$", text, re.M)
+    assert "transaction_date → txn_date" in text
+    assert "versions in between: v2" in text
+
+    doc = story.json("schema", "diff", "orders", "1", "3", "--json")
+    assert (doc["from"], doc["to"], doc["status"], doc["compatibility"]) == (1, 3, "BREAKING",
+                                                                             "BACKWARD")
+    assert doc["added"] == [{"path": "channel", "type": "string", "required": False}]
+    assert doc["removed"] == []
+    [r] = doc["renamed"]
+    assert (r["from"], r["to"], r["version"], r["confirmed"]) == ("transaction_date", "txn_date",
+                                                                  3, False)
+    assert [v["version"] for v in doc["versions"]] == [2, 3]
+
+    back = story.json("schema", "diff", "orders", "3", "1", "--json")
+    assert back["removed"] == [{"path": "channel", "type": "string", "required": False}]
+    assert (back["renamed"][0]["from"], back["renamed"][0]["to"]) == ("txn_date", "transaction_date")
+
+    same = story.ok("schema", "diff", "orders", "2", "2").stdout
+    assert "no field changes" in same
+
+
+def test_diff_type_and_required_changes(home):
+    home.ingest("scores", "a.ndjson", '{"id":1,"score":1}\n{"id":2,"score":5}\n')
+    home.ingest("scores", "b.ndjson", '{"id":3,"score":"high","extra":true}\n{"score":"low"}\n')
+    doc = home.json("schema", "diff", "scores", "1", "2", "--json")
+    assert doc["type_changed"] == [{"path": "score", "from": "int64", "to": "string"}]
+    assert doc["required_changed"] == [{"path": "id", "from": "required", "to": "optional"}]
+    assert doc["added"] == [{"path": "extra", "type": "boolean", "required": False}]
+    assert doc["compatibility"] == "NONE" and doc["status"] == "BREAKING"
+    text = home.ok("schema", "diff", "scores", "1", "2").stdout
+    assert re.search(r"^~ score\s+type int64 → string$", text, re.M)
+    assert re.search(r"^~ id\s+required → optional$", text, re.M)
+    colored = home.ok("schema", "diff", "scores", "1", "2", "--color", "always").stdout
+    assert "\x1b[33m~ score" in colored  # yellow, as git colors changes
+    assert "\x1b[32m+ extra" in colored  # green
+
+
+# --- resolve --------------------------------------------------------------------------------
+
+
+def test_resolve_confirms_the_rename(story, monkeypatch):
+    monkeypatch.setenv("USER", "alice")
+    out = resolve_rename(story).stdout
+    assert "orders version 3: BREAKING → ACTIVE by alice" in out
+    assert "txn_date → column transaction_date" in out
+    assert "version 2: ACTIVE → DEPRECATED" in out
+
+    v3 = story.json("schema", "show", "orders", "--version", "3", "--json")
+    assert v3["status"] == "ACTIVE" and v3["note"] == "rename confirmed"
+    assert v3["mappings"] == {"txn_date": "transaction_date"}
+    assert story.json("schema", "show", "orders", "--version", "2", "--json")["status"] == "DEPRECATED"
+    history = story.json("schema", "history", "orders", "--json")["status_history"]
+    last = {c["version"]: c for c in history[-2:]}
+    assert (last[3]["from"], last[3]["to"], last[3]["who"], last[3]["note"]) == (
+        "BREAKING", "ACTIVE", "alice", "rename confirmed")
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", last[3]["at"])
+    assert (last[2]["from"], last[2]["to"]) == ("ACTIVE", "DEPRECATED")
+    [src] = story.json("sources", "--json")
+    assert (src["latest_status"], src["active_version"]) == ("ACTIVE", 3)
+    diff = story.json("schema", "diff", "orders", "2", "3", "--json")
+    assert diff["renamed"][0]["confirmed"] is True
+
+
+def test_resolve_json_and_deprecate(story):
+    doc = story.json("schema", "resolve", "orders", "--version", "1", "--status", "deprecated",
+                     "--note", "old", "--json")
+    assert doc["resolved"]["version"] == 1 and doc["resolved"]["status"] == "DEPRECATED"
+    assert doc["changed"] == []  # it was DEPRECATED already: history grows, statuses stay
+    doc = story.json("schema", "resolve", "orders", "--version", "3", "--status", "ACTIVE",
+                     "--note", "ok", "--map", "txn_date=transaction_date", "--json")
+    assert doc["resolved"]["mappings"] == {"txn_date": "transaction_date"}
+    assert sorted((c["version"], c["from"], c["to"]) for c in doc["changed"]) == [
+        (2, "ACTIVE", "DEPRECATED"), (3, "BREAKING", "ACTIVE")]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--status", "FOO", "--note", "x"], "--status 'FOO': want ACTIVE or DEPRECATED"),
+    (["--status", "BREAKING", "--note", "x"], "BREAKING is only ever found"),
+    (["--status", "ACTIVE", "--note", ""], "needs a note"),
+    (["--status", "ACTIVE", "--note", "x", "--map", "nope=transaction_date"],
+     "nope is not a live field of orders version 3"),
+    (["--status", "ACTIVE", "--note", "x", "--map", "txn_date=nope"],
+     "nope is not a field of orders version 3"),
+    (["--status", "ACTIVE", "--note", "x", "--map", "txn_date"], "want NEW=OLD"),
+    (["--status", "ACTIVE", "--note", "x", "--map", "=transaction_date"], "want NEW=OLD"),
+])
+def test_resolve_refuses_bad_input_and_changes_nothing(story, args, message):
+    res = story.run("schema", "resolve", "orders", "--version", "3", *args)
+    assert res.returncode == 2, res.describe()
+    assert message in res.stderr, res.stderr
+    v3 = story.json("schema", "show", "orders", "--json")
+    assert v3["status"] == "BREAKING" and v3["mappings"] == {}
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def test_export_arrow_binds_the_confirmed_rename(story):
+    # Before resolution the default is the latest ACTIVE version, v2.
+    before = story.ok("schema", "export", "orders", "--format", "arrow").stdout
+    assert before.splitlines() == ["transaction_id: string", "transaction_date: date32[day]",
+                                   "amount: double", "customer_id: string", "channel: string"]
+    # v3 unresolved: transaction_date is removed, txn_date a column of its own.
+    v3 = story.ok("schema", "export", "orders", "--version", "3", "--format", "arrow").stdout
+    assert "transaction_date" not in v3 and "txn_date: date32[day]" in v3
+
+    resolve_rename(story)
+    after = story.ok("schema", "export", "orders", "--format", "arrow").stdout
+    assert after == before  # the curated column keeps its name, typed from txn_date
+    assert "txn_date" not in after
+
+
+def test_export_spark_struct_type(story):
+    resolve_rename(story)
+    doc = story.json("schema", "export", "orders", "--format", "spark")
+    assert doc["type"] == "struct"
+    assert [f["name"] for f in doc["fields"]] == COLUMNS
+    types = {f["name"]: f["type"] for f in doc["fields"]}
+    assert types == {"transaction_id": "string", "transaction_date": "date", "amount": "double",
+                     "customer_id": "string", "channel": "string"}
+    assert all(f["nullable"] is True and f["metadata"] == {} for f in doc["fields"])
+    try:
+        from pyspark.sql.types import StructType  # optional: not a test dependency
+    except ImportError:
+        return
+    assert StructType.fromJson(doc).fieldNames() == COLUMNS
+
+
+def test_export_jsonschema_validates_a_record(story):
+    resolve_rename(story)
+    doc = story.json("schema", "export", "orders", "--format", "jsonschema")
+    assert doc["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert doc["type"] == "object"
+    props = doc["properties"]
+    assert list(props) == COLUMNS
+    assert props["transaction_date"] == {"type": ["string", "null"], "format": "date"}
+    assert props["amount"]["type"] == ["number", "null"]
+    assert set(doc["required"]) == {"transaction_id", "transaction_date", "amount", "customer_id"}
+    try:
+        import jsonschema  # optional: not a test dependency
+    except ImportError:
+        return
+    jsonschema.Draft202012Validator.check_schema(doc)
+    record = {"transaction_id": "T9", "transaction_date": "2024-02-01", "amount": 1.5,
+              "customer_id": "C9", "channel": None}
+    jsonschema.validate(record, doc, cls=jsonschema.Draft202012Validator)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**record, "amount": "a lot"}, doc, cls=jsonschema.Draft202012Validator)
+    with pytest.raises(jsonschema.ValidationError):
+        missing = {k: v for k, v in record.items() if k != "customer_id"}
+        jsonschema.validate(missing, doc, cls=jsonschema.Draft202012Validator)
+
+
+def test_export_nested_types(home):
+    home.ingest("nest", "n.json",
+                '[{"id":1,"user":{"name":"a","tags":["x"]},"items":[{"sku":"s","qty":2}],'
+                '"at":"2024-01-01T10:00:00Z","nothing":null}]')
+    arrow = home.ok("schema", "export", "nest", "--format", "arrow").stdout.splitlines()
+    assert arrow == ["id: int64", "user: struct<name: string, tags: list<item: string>>",
+                     "items: list<item: struct<sku: string, qty: int64>>",
+                     "at: timestamp[us, tz=UTC]", "nothing: string"]
+    spark = {f["name"]: f["type"] for f in
+             home.json("schema", "export", "nest", "--format", "spark")["fields"]}
+    assert spark["items"] == {"type": "array", "containsNull": True, "elementType": {
+        "type": "struct", "fields": [
+            {"name": "sku", "type": "string", "nullable": True, "metadata": {}},
+            {"name": "qty", "type": "long", "nullable": True, "metadata": {}}]}}
+    assert spark["user"]["fields"][1]["type"] == {"type": "array", "elementType": "string",
+                                                  "containsNull": True}
+    assert spark["at"] == "timestamp"
+    js = home.json("schema", "export", "nest", "--format", "jsonschema")["properties"]
+    assert js["items"]["items"]["properties"]["qty"] == {"type": ["integer", "null"]}
+    assert js["at"] == {"type": ["string", "null"], "format": "date-time"}
+
+
+# --- errors and help ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [
+    ["schema", "history", "nope"],
+    ["schema", "show", "nope"],
+    ["schema", "diff", "nope", "1", "2"],
+    ["schema", "export", "nope", "--format", "arrow"],
+    ["schema", "resolve", "nope", "--version", "1", "--status", "ACTIVE", "--note", "x"],
+])
+def test_unknown_source_exits_2_naming_it(story, args):
+    res = story.run(*args)
+    assert res.returncode == 2, res.describe()
+    assert "unknown source 'nope'" in res.stderr
+    assert res.stdout == ""
+
+
+@pytest.mark.parametrize("args", [
+    ["schema", "show", "orders", "--version", "9"],
+    ["schema", "diff", "orders", "1", "9"],
+    ["schema", "export", "orders", "--version", "9", "--format", "spark"],
+    ["schema", "resolve", "orders", "--version", "9", "--status", "ACTIVE", "--note", "x"],
+])
+def test_unknown_version_exits_2_naming_it(story, args):
+    res = story.run(*args)
+    assert res.returncode == 2, res.describe()
+    assert "source 'orders' has no version 9 (it has versions 1 to 3)" in res.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["schema", "show", "orders", "--version", "0"],
+    ["schema", "diff", "orders", "1", "x"],
+    ["schema", "export", "orders", "--format", "avro"],
+    ["schema", "diff", "orders", "1", "2", "--color", "sometimes"],
+    ["schema", "resolve", "orders", "--version", "3", "--status", "ACTIVE"],  # no --note
+])
+def test_usage_errors_exit_2(story, args):
+    res = story.run(*args)
+    assert res.returncode == 2, res.describe()
+
+
+def test_unknown_source_without_a_registry(home):
+    res = home.run("schema", "show", "orders")
+    assert res.returncode == 2
+    assert "unknown source 'orders'" in res.stderr and "no registry" in res.stderr
+    assert not home.root.exists()
+
+
+def test_a_source_with_only_dead_letters_has_no_schema(home):
+    home.ingest("broken", "bad.ndjson", MALFORMED, expect_rc=2)
+    [src] = home.json("sources", "--json")
+    assert (src["source_id"], src["versions"], src["dead_letters"]) == ("broken", 0, 1)
+    assert src["latest_status"] is None
+    res = home.run("schema", "show", "broken")
+    assert res.returncode == 2 and "has no schema version yet" in res.stderr
+
+
+@pytest.mark.parametrize("sub", ["history", "show", "diff", "resolve", "export"])
+def test_help_explains_with_an_example(latebind, sub):
+    res = latebind.run("schema", sub, "--help")
+    assert res.returncode == 0
+    assert "Example" in res.stdout and f"latebind schema {sub}" in res.stdout
+
+
+def test_sources_help(latebind):
+    res = latebind.run("sources", "--help")
+    assert res.returncode == 0 and "Example" in res.stdout
