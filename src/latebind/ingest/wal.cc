@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "latebind/common/durability.h"
 #include "latebind/common/status.h"
 
 namespace latebind::ingest {
@@ -23,6 +24,12 @@ constexpr uint32_t kMagic = 0x3157424C;  // "LBW1" little-endian
 arrow::Status IoError(const std::string& what, const std::string& path, int err) {
   return MakeError(ErrorKind::kUnavailable,
                    fmt::format("{} {}: {}", what, path, std::strerror(err)));
+}
+
+arrow::Status SyncDirectory(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0 || SyncFile(fd.get()) != 0) return IoError("cannot fsync", dir, errno);
+  return arrow::Status::OK();
 }
 
 template <typename T>
@@ -51,6 +58,11 @@ arrow::Result<std::unique_ptr<WriteAheadLog>> WriteAheadLog::Open(const std::str
   if (ec)
     return MakeError(ErrorKind::kUnavailable,
                      fmt::format("cannot create {}: {}", dir, ec.message()));
+  // The log directory is a name in its parent: without this sync a power cut can lose the
+  // whole log although every record in it was flushed (found by ADR-022's test). Also when
+  // it existed: an earlier start may have crashed between its mkdir and a sync.
+  const fs::path parent = fs::path(dir).parent_path();
+  ARROW_RETURN_NOT_OK(SyncDirectory(parent.empty() ? "." : parent.string()));
   auto wal = std::unique_ptr<WriteAheadLog>(new WriteAheadLog(dir, segment_bytes));
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
@@ -75,9 +87,7 @@ arrow::Status WriteAheadLog::Rotate() {
   if (fd_.get() < 0) return IoError("cannot create", path, errno);
   written_ = 0;
   // The new name must survive a crash before anything acknowledged is in it.
-  UniqueFd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() < 0 || ::fsync(dir.get()) != 0) return IoError("cannot fsync", dir_, errno);
-  return arrow::Status::OK();
+  return SyncDirectory(dir_);
 }
 
 arrow::Result<uint64_t> WriteAheadLog::Append(const std::vector<storage::PutItem>& items) {
@@ -112,7 +122,7 @@ arrow::Result<uint64_t> WriteAheadLog::Append(const std::vector<storage::PutItem
     done += static_cast<size_t>(n);
   }
   written_ += record.size();
-  if (::fdatasync(fd_.get()) != 0) {
+  if (SyncData(fd_.get()) != 0) {
     const int err = errno;
     (void)Rotate();
     return IoError("cannot fdatasync", SegmentPath(seq), err);

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <set>
 
+#include "latebind/common/durability.h"
 #include "latebind/common/status.h"
 #include "latebind/common/unique_fd.h"
 
@@ -45,7 +46,7 @@ arrow::Status WriteAll(int fd, std::string_view bytes, const std::string& path) 
 arrow::Status FsyncPath(const std::string& path, bool directory) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0)));
   if (fd.get() < 0) return IoError("cannot open for fsync", path, errno);
-  if (::fsync(fd.get()) != 0) return IoError("cannot fsync", path, errno);
+  if (SyncFile(fd.get()) != 0) return IoError("cannot fsync", path, errno);
   return arrow::Status::OK();
 }
 
@@ -58,7 +59,7 @@ arrow::Status MakeDirs(const std::string& dir, std::set<std::string>* dirty) {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return IoError("cannot create directory", dir, errno);
   }
-  dirty->insert(parent);
+  dirty->insert(parent.empty() ? "." : parent);  // a relative home: its parent is the cwd
   return arrow::Status::OK();
 }
 
@@ -88,6 +89,9 @@ void RemoveTemps(std::vector<Pending>* pending) {
 arrow::Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& root) {
   std::set<std::string> dirty;
   ARROW_RETURN_NOT_OK(MakeDirs(root, &dirty));
+  // A root created here is a new name in its parent: sync it, or a power cut can take the
+  // whole store with it although every object in it was flushed (found by ADR-022's test).
+  for (const std::string& dir : dirty) ARROW_RETURN_NOT_OK(FsyncPath(dir, true));
   // Temporaries are only ever left by a crash mid-Put; none of them was acknowledged.
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
@@ -105,6 +109,27 @@ arrow::Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& r
 
 std::string LocalStore::PathOf(std::string_view key) const {
   return root_ + "/" + std::string(key);
+}
+
+arrow::Status LocalStore::EnsureDurableDir(const std::string& dir) {
+  // One lock across mkdir and the parent's flush: a directory another committer thread has
+  // just created must not take an acknowledged object before its own name is durable (found
+  // by ADR-022's power-loss test). Directories an earlier process left are flushed once too:
+  // it may have died between its mkdir and its flush.
+  std::lock_guard lock(dirs_mu_);
+  std::vector<std::string> missing;  // deepest first
+  for (std::string d = dir; d.size() > root_.size() && !durable_dirs_.count(d);
+       d = fs::path(d).parent_path().string()) {
+    missing.push_back(d);
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0755) != 0 && errno != EEXIST) {
+      return IoError("cannot create directory", *it, errno);
+    }
+    ARROW_RETURN_NOT_OK(FsyncPath(fs::path(*it).parent_path().string(), true));
+    durable_dirs_.insert(*it);
+  }
+  return arrow::Status::OK();
 }
 
 arrow::Status LocalStore::Put(std::string_view key, std::string_view bytes) {
@@ -125,7 +150,7 @@ arrow::Status LocalStore::PutBatch(const std::vector<PutItem>& items) {
     Pending p;
     p.target = PathOf(item.key);
     const std::string dir = fs::path(p.target).parent_path().string();
-    if (auto st = MakeDirs(dir, &dirty_dirs); !st.ok()) return fail(st);
+    if (auto st = EnsureDurableDir(dir); !st.ok()) return fail(st);
     p.temp = TempPathFor(p.target);
     p.fd = UniqueFd(::open(p.temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (p.fd.get() < 0) {
@@ -142,11 +167,11 @@ arrow::Status LocalStore::PutBatch(const std::vector<PutItem>& items) {
   // 2. The bytes to stable storage before any name points at them: a crash after the
   //    rename must not leave a final name over a hole.
   if (pending.size() > kSyncfsThreshold) {
-    if (::syncfs(pending.front().fd.get()) != 0)
+    if (SyncFilesystem(pending.front().fd.get()) != 0)
       return fail(IoError("cannot syncfs", root_, errno));
   } else {
     for (Pending& p : pending) {
-      if (::fdatasync(p.fd.get()) != 0) return fail(IoError("cannot fdatasync", p.target, errno));
+      if (SyncData(p.fd.get()) != 0) return fail(IoError("cannot fdatasync", p.target, errno));
     }
   }
   for (Pending& p : pending) {
@@ -163,7 +188,8 @@ arrow::Status LocalStore::PutBatch(const std::vector<PutItem>& items) {
   //    crash can lose the new name although the bytes survived.
   if (dirty_dirs.size() > kSyncfsThreshold) {
     UniqueFd root(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (root.get() < 0 || ::syncfs(root.get()) != 0) return IoError("cannot syncfs", root_, errno);
+    if (root.get() < 0 || SyncFilesystem(root.get()) != 0)
+      return IoError("cannot syncfs", root_, errno);
     return arrow::Status::OK();
   }
   for (const std::string& dir : dirty_dirs) ARROW_RETURN_NOT_OK(FsyncPath(dir, true));

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "latebind/storage/object_store.h"
@@ -13,8 +15,10 @@ namespace latebind::storage {
 // fsync it, rename it over the target, fsync the directory — the rename is atomic, and the
 // two fsyncs make the bytes and the name survive a crash. PutBatch shares the syncs: all
 // temporaries are written, then flushed with one syncfs(2) (or fsyncs when there are few),
-// renamed, and the touched directories flushed once each. Temporaries left by a crash are
-// removed by Open. Thread-safe.
+// renamed, and the touched directories flushed once each. A directory on a key's path is
+// created, and its parent flushed, before any object goes into it — also when another
+// thread created it a moment earlier, or an earlier process did — so a flushed name is never
+// lost with its directory. Temporaries left by a crash are removed by Open. Thread-safe.
 class LocalStore : public ObjectStore {
  public:
   // Creates `root` if needed and removes temporaries a crash left behind.
@@ -32,10 +36,16 @@ class LocalStore : public ObjectStore {
   const std::string& root() const { return root_; }
 
  private:
-  explicit LocalStore(std::string root) : root_(std::move(root)) {}
+  explicit LocalStore(std::string root) : root_(std::move(root)), durable_dirs_{root_} {}
   std::string PathOf(std::string_view key) const;
+  // Creates `dir` and its missing ancestors below the root, and flushes the parent of each
+  // one this process has not flushed yet; threads wait here for each other.
+  arrow::Status EnsureDurableDir(const std::string& dir);
 
   std::string root_;
+  std::mutex dirs_mu_;
+  // Directories whose entry in their parent this process flushed (the root: Open did).
+  std::set<std::string> durable_dirs_;  // guarded by dirs_mu_
 };
 
 }  // namespace latebind::storage
