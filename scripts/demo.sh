@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: the end-to-end story, as far as it is built. Today: profile generated bank
-# transactions (nested NDJSON, and the same rows as CSV), show what bad input gets, then
-# push the payloads over HTTP to `latebind serve` and look at the raw and dead-letter zones.
+# transactions (nested NDJSON, and the same rows as CSV), show what bad input gets, push the
+# payloads over HTTP to `latebind serve` and look at the raw and dead-letter zones; then the
+# seed's drift story: a source renames a field, the registry calls it BREAKING, a webhook gets
+# the alert, and a person resolves it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=build/latebind
@@ -41,9 +43,15 @@ echo "exit code: $rc (2 = bad input)"
 step "latebind serve: payloads over HTTP, 202 only once durable"
 HOME_DIR="$DEMO/home"
 rm -rf "$HOME_DIR"
-"$BIN" --home "$HOME_DIR" serve --listen 127.0.0.1:0 2> "$DEMO/serve.log" &
+rm -f "$DEMO/webhook.port"
+.venv/bin/python scripts/demo_webhook.py "$DEMO/webhook.port" &
+WEBHOOK=$!
+trap 'kill $WEBHOOK 2>/dev/null || true' EXIT
+for _ in $(seq 50); do [ -s "$DEMO/webhook.port" ] && break; sleep 0.1; done
+"$BIN" --home "$HOME_DIR" serve --listen 127.0.0.1:0 \
+  --alert-webhook "http://127.0.0.1:$(cat "$DEMO/webhook.port")/hooks/drift" 2> "$DEMO/serve.log" &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
+trap 'kill $SERVER $WEBHOOK 2>/dev/null || true' EXIT
 PORT=""
 for _ in $(seq 50); do
   PORT=$(grep -o '"address":"127.0.0.1:[0-9]*"' "$DEMO/serve.log" | grep -o '[0-9]*"$' | tr -d '"') || true
@@ -61,18 +69,56 @@ def post(source, path, ctype):
     res = conn.getresponse()
     print(f"  POST {path} -> {res.status} {res.read().decode().strip()}")
 post("bank", f"{demo}/bank.ndjson", "application/x-ndjson")
-post("bank", f"{demo}/bank.csv", "text/csv")
+post("bank-csv", f"{demo}/bank.csv", "text/csv")
 post("bank", f"{demo}/broken.ndjson", "application/x-ndjson")
 time.sleep(1)  # profiling runs off the request path
 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
 conn.request("GET", "/v1/sources")
-print("  GET /v1/sources ->", conn.getresponse().read().decode().strip())
+for s in json.loads(conn.getresponse().read())["sources"]:
+    print(f"  GET /v1/sources: {s['id']}: schema v{s['latest_version']} {s['latest_status']}, "
+          f"{s['payloads']} payload(s), {s['records']} records, {s['dead_letters']} dead-lettered")
+
+print("\n\033[1m== The seed's drift story: source 'orders' over HTTP\033[0m")
+import random
+random.seed(3)
+rows = [{"transaction_id": f"T{i:05d}", "transaction_date": f"2026-01-{1 + i % 28:02d}",
+         "amount": round(random.uniform(1, 500), 2), "customer_id": random.randint(1000, 9999)}
+        for i in range(500)]
+def post_rows(label, records):
+    path = f"{demo}/orders-{label}.ndjson"
+    with open(path, "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in records)
+    print(f"  {label}:")
+    post("orders", path, "application/x-ndjson")
+    time.sleep(0.5)
+post_rows("v1", rows)
+post_rows("additive-channel", [dict(r, channel=random.choice(["web", "pos"])) for r in rows])
+post_rows("channel-sometimes-missing", [dict(r, channel="web") if i % 3 else r
+                                        for i, r in enumerate(rows)])
+renamed = [{("txn_date" if k == "transaction_date" else k): v for k, v in r.items()} for r in rows]
+post_rows("transaction_date-renamed-to-txn_date", [dict(r, channel="web") for r in renamed])
+time.sleep(1.5)  # the alert goes out within 2 s of the 202
 PY
 kill -TERM $SERVER
 wait $SERVER || true
+kill $WEBHOOK 2>/dev/null || true
 trap - EXIT
-echo "  landed and profiled:"
-find "$HOME_DIR" -type f | sed "s|$HOME_DIR/|    |" | sort
+echo "  landed and profiled (first files):"
+find "$HOME_DIR" -type f | sed "s|$HOME_DIR/|    |" | sort | head -n 12
 
 step "latebind deadletter list: what could not be parsed, and why"
 "$BIN" --home "$HOME_DIR" deadletter list
+
+step "latebind schema history orders: v2 added a field (ACTIVE), v3 renamed one (BREAKING)"
+"$BIN" --home "$HOME_DIR" schema history orders
+
+step "latebind schema diff orders 2 3"
+"$BIN" --home "$HOME_DIR" schema diff orders 2 3
+
+step "A person confirms the rename: the curated column keeps its name and stays filled"
+"$BIN" --home "$HOME_DIR" schema resolve orders --version 3 --status ACTIVE \
+  --note "txn_date is transaction_date renamed by the producer" --map txn_date=transaction_date
+"$BIN" --home "$HOME_DIR" schema history orders
+
+step "The schema other engines bind late (Spark StructType JSON)"
+"$BIN" --home "$HOME_DIR" schema export orders --format spark

@@ -8,6 +8,7 @@
 #include "latebind/cli/exit_codes.h"
 #include "latebind/ingest/arrivals.h"
 #include "latebind/ingest/lander.h"
+#include "latebind/registry/registry.h"
 #include "latebind/storage/local_store.h"
 
 namespace latebind::cli {
@@ -86,9 +87,14 @@ int RunReplay(const GlobalOptions& global, const DeadLetterArgs& args) {
     return ExitCodeFor(opened.status());
   }
   std::shared_ptr<storage::ObjectStore> store = std::move(*opened);
+  auto registry = registry::OpenRegistry(global.home);
+  if (!registry.ok()) {
+    fmt::print(stderr, "latebind deadletter: {}\n", registry.status().message());
+    return ExitCodeFor(registry.status());
+  }
   profiler::ProfileOptions options;
   options.format = profiler::ParseFormat(args.format);  // "auto": detect
-  ingest::ArrivalProcessor arrivals(store, options);
+  ingest::ArrivalProcessor arrivals(store, options, *registry);
   std::vector<std::string> keys = args.objects;
   if (!args.source.empty()) {
     auto listed = store->List(Prefix(args.source));

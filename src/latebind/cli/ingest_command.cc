@@ -18,6 +18,7 @@
 #include "latebind/ingest/arrivals.h"
 #include "latebind/ingest/lander.h"
 #include "latebind/profiler/profiler.h"
+#include "latebind/registry/registry.h"
 #include "latebind/storage/local_store.h"
 
 namespace latebind::cli {
@@ -93,8 +94,13 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
     return ExitCodeFor(opened.status());
   }
   std::shared_ptr<storage::ObjectStore> store = std::move(*opened);
+  auto registry = registry::OpenRegistry(global.home);
+  if (!registry.ok()) {
+    fmt::print(stderr, "latebind ingest: {}\n", registry.status().message());
+    return ExitCodeFor(registry.status());
+  }
   ingest::Lander lander(store);
-  ingest::ArrivalProcessor arrivals(store, profiler::ProfileOptions{});
+  ingest::ArrivalProcessor arrivals(store, profiler::ProfileOptions{}, *registry);
   int exit_code = kExitOk;
   auto report = nlohmann::ordered_json::array();
   auto process = [&](const std::string& key, nlohmann::ordered_json entry) {
@@ -107,6 +113,23 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
     entry["object"] = out->object;
     entry["records"] = out->profile.records;
     entry["dead_lettered"] = out->dead_lettered;
+    std::string schema_note;
+    if (out->schema) {
+      entry["schema_version"] = out->schema->version;
+      entry["new_version"] = out->schema->new_version;
+      entry["schema_status"] = registry::StatusName(out->schema->status);
+      if (out->schema->new_version) {
+        schema_note = fmt::format(", new schema version {} {}", out->schema->version,
+                                  registry::StatusName(out->schema->status));
+      }
+      if (out->schema->status == registry::VersionStatus::kBreaking && out->schema->new_version) {
+        fmt::print(stderr,
+                   "latebind ingest: schema drift in source {}: version {} is BREAKING; see "
+                   "`latebind schema diff {} {} {}`\n",
+                   args.source, out->schema->version, args.source, out->schema->version - 1,
+                   out->schema->version);
+      }
+    }
     if (out->dead_lettered) {
       const auto& p = out->profile.problems.front();
       entry["reason"] = profiler::FormatProblem(key, p);
@@ -114,9 +137,9 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
       exit_code = std::max(exit_code, kExitBadInput);
     }
     if (!args.json) {
-      fmt::print("{} -> {} ({} record(s){})\n", entry.value("file", key), out->object,
+      fmt::print("{} -> {} ({} record(s){}{})\n", entry.value("file", key), out->object,
                  out->profile.records,
-                 out->dead_lettered ? ", cannot be parsed: kept in dead-letter" : "");
+                 out->dead_lettered ? ", cannot be parsed: kept in dead-letter" : "", schema_note);
     }
     return entry;
   };

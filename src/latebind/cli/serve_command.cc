@@ -1,10 +1,13 @@
 // latebind serve --listen HOST:PORT : the HTTP ingest API.
 #include <fmt/format.h>
 
+#include "latebind/alerts/alert_dispatcher.h"
+#include "latebind/alerts/webhook_client.h"
 #include "latebind/cli/commands.h"
 #include "latebind/cli/exit_codes.h"
 #include "latebind/common/status.h"
 #include "latebind/ingest/http_server.h"
+#include "latebind/registry/registry.h"
 #include "latebind/storage/local_store.h"
 
 namespace latebind::cli {
@@ -13,6 +16,7 @@ namespace {
 struct ServeArgs {
   std::string listen = "127.0.0.1:8080";
   std::string auth_tokens;
+  std::vector<std::string> alert_webhooks;
   ingest::ServerOptions server;
   int header_timeout_s = 10;
   int body_timeout_s = 60;
@@ -56,17 +60,42 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   args.server.header_timeout = std::chrono::seconds(args.header_timeout_s);
   args.server.body_timeout = std::chrono::seconds(args.body_timeout_s);
   if (args.wal) args.server.wal_dir = global.home + "/wal";
+  for (const std::string& url : args.alert_webhooks) {
+    // Refused at startup, not at the first alert: a typo must not silently drop alerts.
+    if (auto parsed = alerts::ParseWebhookUrl(url); !parsed.ok()) {
+      fmt::print(stderr, "latebind serve: --alert-webhook {}: {}\n", url,
+                 parsed.status().message());
+      return kExitBadInput;
+    }
+  }
+  args.server.alert_sinks = args.alert_webhooks;
   auto store = storage::LocalStore::Open(global.home);
   if (!store.ok()) {
     fmt::print(stderr, "latebind serve: {}\n", store.status().message());
     return ExitCodeFor(store.status());
   }
+  auto registry = registry::OpenRegistry(global.home);
+  if (!registry.ok()) {
+    fmt::print(stderr, "latebind serve: {}\n", registry.status().message());
+    return ExitCodeFor(registry.status());
+  }
+  args.server.registry = *registry;
+  // Always running, also without sinks: it delivers what an earlier run still owes.
+  alerts::AlertDispatcher dispatcher(*registry);
+  if (arrow::Status st = dispatcher.Start(); !st.ok()) {
+    fmt::print(stderr, "latebind serve: {}\n", st.message());
+    return ExitCodeFor(st);
+  }
+  args.server.on_new_version = [&dispatcher](const registry::ApplyOutcome& out) {
+    if (out.status == registry::VersionStatus::kBreaking) dispatcher.Notify();
+  };
   auto server = ingest::HttpServer::Start(std::move(*store), args.server);
   if (!server.ok()) {
     fmt::print(stderr, "latebind serve: {}\n", server.status().message());
     return ExitCodeFor(server.status());
   }
   (*server)->Run();
+  dispatcher.Stop();
   return kExitOk;
 }
 
@@ -79,10 +108,17 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
       "POST /v1/sources/{id}/payloads   raw body (Content-Type application/json,\n"
       "                                 application/x-ndjson, text/csv or none; optional\n"
       "                                 Content-Encoding: gzip) -> 202 once durable\n"
-      "GET  /v1/sources                 sources with their raw and dead-letter counts\n"
+      "GET  /v1/sources                 sources: versions, status, payload counts\n"
+      "GET  /v1/sources/{id}/versions   schema versions, oldest first\n"
+      "GET  /v1/sources/{id}/versions/{n}         one version with its status history\n"
+      "POST /v1/sources/{id}/versions/{n}/status  {\"status\",\"note\",\"mappings\"}; an\n"
+      "                                 operator token when auth is on\n"
       "GET  /healthz, GET /metrics      liveness, Prometheus metrics\n\n"
       "Payloads land in <home>/raw/ and are profiled off the request path; what cannot be\n"
-      "parsed moves to <home>/dead-letter/ with its reason. SIGTERM or SIGINT: stop accepting,\n"
+      "parsed moves to <home>/dead-letter/ with its reason. Every payload that parses updates\n"
+      "its source's schema in <home>/registry.db; a BREAKING version is posted to each\n"
+      "--alert-webhook (Slack-compatible JSON, retried until 2xx, also across restarts).\n"
+      "SIGTERM or SIGINT: stop accepting,\n"
       "answer the requests in flight, exit. Logs: JSON lines on stderr.\n\n"
       "With --auth-tokens, producers send 'Authorization: Bearer <token>'; tokens are stored\n"
       "as SHA-256 hashes (printf %s \"$TOKEN\" | sha256sum). 401 without a valid token, 403\n"
@@ -93,6 +129,9 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
   cmd->add_option("--auth-tokens", args->auth_tokens,
                   "JSON file of hashed bearer tokens and the sources each may post to: "
                   "{\"tokens\":[{\"name\",\"sha256\",\"sources\":[...]}]}");
+  cmd->add_option("--alert-webhook", args->alert_webhooks,
+                  "URL that BREAKING schema versions are posted to (repeatable); "
+                  "http:// or https://");
   cmd->add_option("--max-body-bytes", args->server.max_body_bytes,
                   "Largest payload accepted; larger gets 413")
       ->capture_default_str();

@@ -1,5 +1,9 @@
 #include "latebind/ingest/arrival_workers.h"
 
+#include <algorithm>
+
+#include "latebind/common/status.h"
+
 namespace latebind::ingest {
 
 ArrivalWorkers::ArrivalWorkers(ArrivalProcessor* processor, int workers, Observer observer)
@@ -36,14 +40,47 @@ void ArrivalWorkers::Run() {
     std::vector<std::string> keys;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-      if (stopping_) return;
+      for (;;) {
+        if (stopping_) return;
+        const auto now = std::chrono::steady_clock::now();
+        // Retries that fell due rejoin the queue.
+        for (auto it = retries_.begin(); it != retries_.end();) {
+          if (it->due <= now) {
+            queue_.push_back(std::move(it->key));
+            it = retries_.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        if (!queue_.empty()) break;
+        if (retries_.empty()) {
+          cv_.wait(lock);
+        } else {
+          const auto next =
+              std::min_element(retries_.begin(), retries_.end(),
+                               [](const Retry& a, const Retry& b) { return a.due < b.due; })
+                  ->due;
+          cv_.wait_until(lock, next);
+        }
+      }
       while (!queue_.empty() && keys.size() < kBatch) {
         keys.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
     const std::vector<arrow::Result<ArrivalOutcome>> outcomes = processor_->ProcessBatch(keys);
+    {
+      std::lock_guard lock(mu_);
+      for (size_t i = 0; i < keys.size(); ++i) {
+        if (outcomes[i].ok() || KindOf(outcomes[i].status()) != ErrorKind::kUnavailable) {
+          attempts_.erase(keys[i]);
+          continue;
+        }
+        const int attempts = ++attempts_[keys[i]];
+        const auto delay = std::chrono::seconds(std::min(60, 1 << std::min(attempts - 1, 6)));
+        retries_.push_back({std::chrono::steady_clock::now() + delay, keys[i]});
+      }
+    }
     if (observer_) {
       for (size_t i = 0; i < keys.size(); ++i) observer_(keys[i], outcomes[i]);
     }

@@ -36,9 +36,21 @@ std::string Dump(const nlohmann::ordered_json& j) {
 
 }  // namespace
 
+std::string SourceOfKey(std::string_view key) {
+  const size_t at = key.find("/source=");
+  if (at == std::string_view::npos) return "";
+  const size_t begin = at + 8;
+  return std::string(key.substr(begin, key.find('/', begin) - begin));
+}
+
 ArrivalProcessor::ArrivalProcessor(std::shared_ptr<storage::ObjectStore> store,
-                                   profiler::ProfileOptions options)
-    : store_(std::move(store)), options_(std::move(options)) {
+                                   profiler::ProfileOptions options,
+                                   std::shared_ptr<registry::Registry> registry,
+                                   registry::ApplyOptions apply)
+    : store_(std::move(store)),
+      options_(std::move(options)),
+      registry_(std::move(registry)),
+      apply_(std::move(apply)) {
   if (options_.source.max_decompressed_bytes == UINT64_MAX) {
     options_.source.max_decompressed_bytes = kDefaultMaxDecodedBytes;
   }
@@ -68,6 +80,21 @@ std::vector<arrow::Result<ArrivalOutcome>> ArrivalProcessor::ProcessBatch(
       out = DeadLetter(key, std::move(*out));
     }
     results.push_back(std::move(out));
+  }
+  // The registry first: once a payload is marked, nothing would apply it again.
+  if (registry_ != nullptr && !parsed.empty()) {
+    std::vector<registry::ProfiledPayload> batch;
+    for (size_t i : parsed) {
+      batch.push_back({SourceOfKey(keys[i]), keys[i], &results[i]->profile});
+    }
+    registry::ApplyOptions apply = apply_;
+    apply.now = std::chrono::system_clock::now();
+    auto applied = registry_->Apply(batch, apply);
+    if (!applied.ok()) {
+      for (size_t i : parsed) results[i] = applied.status();  // Pending() still lists them
+      return results;
+    }
+    for (size_t j = 0; j < parsed.size(); ++j) results[parsed[j]]->schema = (*applied)[j];
   }
   // The markers of every payload that parsed share one durable batch (one flush).
   std::vector<storage::PutItem> items;
@@ -118,6 +145,12 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::DeadLetter(const std::string& ke
   meta["reason"] = reasons.empty() ? nlohmann::ordered_json(nullptr) : reasons[0];
   meta["problems"] = reasons;
   const std::string meta_text = Dump(meta);
+  if (registry_ != nullptr) {
+    // Recorded before the move: a crash in between repeats both, and the record is keyed
+    // by the dead-letter object, so it is not counted twice.
+    ARROW_RETURN_NOT_OK(
+        registry_->RecordDeadLetter(SourceOfKey(key), dl_key, Dump(meta["reason"])));
+  }
   ARROW_RETURN_NOT_OK(store_->PutBatch({{dl_key, payload}, {Lander::MetaKey(dl_key), meta_text}}));
   // Only now that the dead-letter copy is durable may the raw one go; payload first, so
   // a crash in between leaves a meta that Pending() recognises and removes.
@@ -161,6 +194,14 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::Replay(const std::string& dl_key
   meta["replayed_at"] = UtcTimestamp(std::chrono::system_clock::now());
   const std::string meta_text = Dump(meta);
   const std::string profile_text = Dump(profiler::ProfileToJson(out.profile));
+  if (registry_ != nullptr) {
+    ARROW_RETURN_NOT_OK(registry_->ClearDeadLetter(dl_key));
+    registry::ApplyOptions apply = apply_;
+    apply.now = std::chrono::system_clock::now();
+    ARROW_ASSIGN_OR_RAISE(auto applied,
+                          registry_->Apply({{SourceOfKey(raw_key), raw_key, &out.profile}}, apply));
+    out.schema = applied[0];
+  }
   // Payload, meta and marker together: the raw copy is complete before the dead-letter
   // one goes, and a processed marker keeps Pending() from profiling it twice.
   ARROW_RETURN_NOT_OK(store_->PutBatch({{raw_key, payload},

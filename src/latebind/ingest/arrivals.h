@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "latebind/profiler/profiler.h"
+#include "latebind/registry/registry.h"
 #include "latebind/storage/object_store.h"
 
 namespace latebind::ingest {
@@ -17,7 +18,12 @@ struct ArrivalOutcome {
   std::string object;  // where the payload is now (raw/... or dead-letter/...)
   bool dead_lettered = false;
   profiler::PayloadProfile profile;
+  // What the payload did to its source's schema (a payload that parsed, with a registry).
+  std::optional<registry::ApplyOutcome> schema;
 };
+
+// The source id in a raw/ or dead-letter/ key ("raw/source=<id>/date=.../..."), or "".
+std::string SourceOfKey(std::string_view key);
 
 // The raw zone is the arrival queue (ADR-016): a raw payload with a .meta.json and no
 // .profile.json beside it has not been profiled yet. Processing writes the profile marker
@@ -33,7 +39,12 @@ class ArrivalProcessor {
   static constexpr uint64_t kDefaultMaxDecodedBytes = 1ull << 30;
 
   // `options.source.max_decompressed_bytes` is lowered to kDefaultMaxDecodedBytes when unset.
-  ArrivalProcessor(std::shared_ptr<storage::ObjectStore> store, profiler::ProfileOptions options);
+  // With a registry, every payload that parses is applied to its source's schema before it
+  // is marked profiled (so a crash in between re-applies it, which the registry ignores:
+  // exactly once), and every dead-lettered one is recorded there first.
+  ArrivalProcessor(std::shared_ptr<storage::ObjectStore> store, profiler::ProfileOptions options,
+                   std::shared_ptr<registry::Registry> registry = nullptr,
+                   registry::ApplyOptions apply = {});
 
   // Profiles the raw object `key` and files it. Errors: kNotFound when `key` is gone (it
   // was processed already), kUnavailable from the store — then repeat later.
@@ -63,6 +74,8 @@ class ArrivalProcessor {
 
   std::shared_ptr<storage::ObjectStore> store_;
   profiler::ProfileOptions options_;
+  std::shared_ptr<registry::Registry> registry_;
+  registry::ApplyOptions apply_;
 };
 
 }  // namespace latebind::ingest

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "latebind/common/gzip_for_tests.h"
 #include "latebind/common/status.h"
 #include "latebind/ingest/lander.h"
+#include "latebind/registry/sqlite_registry.h"
 #include "latebind/storage/faulty_store.h"
 #include "latebind/storage/memory_store.h"
 
@@ -193,6 +195,90 @@ TEST(ArrivalProcessorTest, GoneObjectIsNotFound) {
   ArrivalProcessor arrivals(std::make_shared<MemoryStore>(), {});
   EXPECT_EQ(KindOf(arrivals.Process("raw/source=a/date=2026-01-01/x.ndjson").status()),
             ErrorKind::kNotFound);
+}
+
+// A registry in a fresh temp file, removed with the fixture.
+class ArrivalRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("latebind-arrivals-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto r = registry::SqliteRegistry::Open((dir_ / "registry.db").string());
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    registry_ = *r;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::filesystem::path dir_;
+  std::shared_ptr<registry::Registry> registry_;
+};
+
+TEST_F(ArrivalRegistryTest, ParsedPayloadUpdatesItsSourceSchemaExactlyOnce) {
+  auto store = std::make_shared<MemoryStore>();
+  Lander lander(store);
+  ArrivalProcessor arrivals(store, {}, registry_);
+  const std::string key = LandOne(lander, "{\"a\":1,\"b\":\"x\"}\n{\"a\":2,\"b\":\"y\"}\n");
+  auto out = arrivals.Process(key);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_TRUE(out->schema.has_value());
+  EXPECT_EQ(out->schema->version, 1);
+  EXPECT_TRUE(out->schema->new_version);
+  // A crash after the registry update but before the marker: processed again, counted once.
+  ASSERT_TRUE(store->Delete(ArrivalProcessor::ProfileKey(key)).ok());
+  auto again = arrivals.Process(key);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->schema->already_applied);
+  auto sources = registry_->Sources();
+  ASSERT_TRUE(sources.ok());
+  ASSERT_EQ(sources->size(), 1u);
+  EXPECT_EQ((*sources)[0].source_id, "bank");
+  EXPECT_EQ((*sources)[0].payloads, 1u);
+  EXPECT_EQ((*sources)[0].records, 2u);
+}
+
+TEST_F(ArrivalRegistryTest, DeadLetterIsRecordedAndReplayClearsIt) {
+  auto store = std::make_shared<MemoryStore>();
+  Lander lander(store);
+  ArrivalProcessor arrivals(store, {}, registry_);
+  const std::string key = LandOne(lander, "{\"a\":1}\n{\"a\":1 \"b\":2}\n");
+  auto out = arrivals.Process(key);
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out->dead_lettered);
+  EXPECT_EQ((*registry_->Sources())[0].dead_letters, 1u);
+  // Fixed in place (as an operator would after correcting the producer's bytes).
+  ASSERT_TRUE(store->Put(out->object, "{\"a\":1}\n{\"a\":1,\"b\":2}\n").ok());
+  auto replayed = arrivals.Replay(out->object);
+  ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
+  EXPECT_FALSE(replayed->dead_lettered);
+  ASSERT_TRUE(replayed->schema.has_value());
+  const auto s = (*registry_->Sources())[0];
+  EXPECT_EQ(s.dead_letters, 0u);
+  EXPECT_EQ(s.payloads, 1u);
+  EXPECT_EQ(s.latest_version, 1);
+}
+
+TEST_F(ArrivalRegistryTest, RegistryFailureLeavesThePayloadPending) {
+  auto store = std::make_shared<MemoryStore>();
+  Lander lander(store);
+  // Another connection holds the write lock; a short busy timeout makes Apply fail fast.
+  auto locked = registry::SqliteRegistry::Open((dir_ / "registry.db").string(), 100);
+  ASSERT_TRUE(locked.ok());
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "registry.db").c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  ArrivalProcessor arrivals(store, {}, *locked);
+  const std::string key = LandOne(lander, "{\"a\":1}\n");
+  auto out = arrivals.Process(key);
+  EXPECT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("locked"), std::string::npos) << out.status().ToString();
+  EXPECT_EQ(*arrivals.Pending(), std::vector<std::string>{key});  // not marked: retried later
+  ASSERT_EQ(sqlite3_exec(raw, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  ASSERT_TRUE(arrivals.Process(key).ok());
+  EXPECT_TRUE(arrivals.Pending()->empty());
 }
 
 }  // namespace

@@ -66,17 +66,20 @@ arrow::Result<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::Load(
       if (!s.is_string()) return bad(fmt::format("token {}: sources must be strings", i));
       token.sources.push_back(s.get<std::string>());
     }
+    if (t.contains("operator") && !t["operator"].is_boolean()) {
+      return bad(fmt::format("token {}: \"operator\" must be true or false", i));
+    }
+    token.is_operator = t.value("operator", false);
     auth->tokens_.push_back(std::move(token));
   }
   if (auth->tokens_.empty()) return bad("no tokens");
   return auth;
 }
 
-TokenAuthenticator::Decision TokenAuthenticator::Check(std::string_view authorization,
-                                                       std::string_view source) const {
+const TokenAuthenticator::Token* TokenAuthenticator::Find(std::string_view authorization) const {
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization.size() <= kBearer.size() || !authorization.starts_with(kBearer)) {
-    return Decision::kUnauthenticated;
+    return nullptr;
   }
   const std::string hash = Sha256(authorization.substr(kBearer.size()));
   const Token* match = nullptr;
@@ -84,6 +87,20 @@ TokenAuthenticator::Decision TokenAuthenticator::Check(std::string_view authoriz
     // No early exit: every comparison runs, each in constant time.
     if (CRYPTO_memcmp(hash.data(), t.sha256.data(), hash.size()) == 0) match = &t;
   }
+  return match;
+}
+
+TokenAuthenticator::Decision TokenAuthenticator::CheckOperator(std::string_view authorization,
+                                                               std::string* name) const {
+  const Token* match = Find(authorization);
+  if (match == nullptr) return Decision::kUnauthenticated;
+  *name = match->name;
+  return match->is_operator ? Decision::kAllowed : Decision::kForbidden;
+}
+
+TokenAuthenticator::Decision TokenAuthenticator::Check(std::string_view authorization,
+                                                       std::string_view source) const {
+  const Token* match = Find(authorization);
   if (match == nullptr) return Decision::kUnauthenticated;
   if (source.empty()) return Decision::kAllowed;
   const bool allowed = std::any_of(match->sources.begin(), match->sources.end(),

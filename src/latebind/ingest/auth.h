@@ -13,7 +13,8 @@ namespace latebind::ingest {
 // Tokens are stored only as SHA-256 hashes, each allowed a set of source ids ("*": all).
 // File format (JSON):
 //   {"tokens": [{"name": "bank-producer", "sha256": "<hex of sha256(token)>",
-//                "sources": ["bank", "cards"]}]}
+//                "sources": ["bank", "cards"], "operator": false}]}
+// "operator": true lets a token change version status (and later run promotions).
 // Hash a token with: printf %s "$TOKEN" | sha256sum
 // Immutable after Load; thread-safe.
 class TokenAuthenticator {
@@ -28,13 +29,18 @@ class TokenAuthenticator {
   // `source` ("" for endpoints without a source: any valid token). Compares every stored
   // hash in constant time, so timing tells nothing about which hash came close.
   Decision Check(std::string_view authorization, std::string_view source) const;
+  // For operator endpoints: kForbidden for a valid token without "operator": true. The
+  // token's name goes to *name (for the audit trail of status changes).
+  Decision CheckOperator(std::string_view authorization, std::string* name) const;
 
  private:
   struct Token {
     std::string name;
     std::string sha256;  // 32 raw bytes
     std::vector<std::string> sources;
+    bool is_operator = false;
   };
+  const Token* Find(std::string_view authorization) const;
   std::vector<Token> tokens_;
 };
 

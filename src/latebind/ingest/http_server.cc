@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
@@ -12,12 +13,14 @@
 #include <thread>
 
 #include "latebind/common/ids.h"
+#include "latebind/common/json_log.h"
 #include "latebind/common/status.h"
 #include "latebind/ingest/arrival_workers.h"
 #include "latebind/ingest/arrivals.h"
 #include "latebind/ingest/http_errors.h"
 #include "latebind/ingest/lander.h"
 #include "latebind/ingest/metrics.h"
+#include "latebind/registry/schema_json.h"
 
 namespace latebind::ingest {
 namespace {
@@ -28,17 +31,6 @@ namespace http = beast::http;
 using tcp = net::ip::tcp;
 using json = nlohmann::ordered_json;
 using Response = http::response<http::string_body>;
-
-// Structured logs: one JSON object per line on stderr.
-void Log(const char* level, const std::string& msg, json fields = json::object()) {
-  static std::mutex mu;
-  fields["ts"] = UtcTimestamp(std::chrono::system_clock::now());
-  fields["level"] = level;
-  fields["msg"] = msg;
-  const std::string line = fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::lock_guard lock(mu);
-  std::cerr << line << "\n";
-}
 
 Response JsonResponse(unsigned version, int status, const std::string& body) {
   Response res{static_cast<http::status>(status), version};
@@ -71,9 +63,24 @@ namespace {
 
 // A request routed to a handler: "/v1/sources/{id}/payloads" → {"payloads", id}.
 struct Route {
-  enum class Kind { kPostPayload, kHealth, kMetrics, kListSources, kNotFound, kBadMethod };
+  enum class Kind {
+    kPostPayload,
+    kHealth,
+    kMetrics,
+    kListSources,
+    kListVersions,
+    kGetVersion,
+    kSetStatus,
+    kNotFound,
+    kBadMethod
+  };
   Kind kind = Kind::kNotFound;
   std::string source;
+  std::string version;  // as sent; validated by the handler
+  bool has_source() const {
+    return kind == Kind::kPostPayload || kind == Kind::kListVersions || kind == Kind::kGetVersion ||
+           kind == Kind::kSetStatus;
+  }
 };
 
 Route RouteOf(http::verb method, std::string_view target) {
@@ -88,13 +95,27 @@ Route RouteOf(http::verb method, std::string_view target) {
   if (path == "/v1/sources") return want(http::verb::get, Route::Kind::kListSources);
   constexpr std::string_view kPrefix = "/v1/sources/";
   constexpr std::string_view kSuffix = "/payloads";
-  if (path.starts_with(kPrefix) && path.ends_with(kSuffix) &&
-      path.size() >= kPrefix.size() + kSuffix.size()) {
+  if (!path.starts_with(kPrefix)) return r;
+  if (path.ends_with(kSuffix) && path.size() >= kPrefix.size() + kSuffix.size()) {
     // The id as sent, undecoded: "%2e%2e" is refused as it stands, never decoded into "..".
     r.source =
         std::string(path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size()));
     return want(http::verb::post, Route::Kind::kPostPayload);
   }
+  // {id}/versions, {id}/versions/{n}, {id}/versions/{n}/status
+  std::string_view rest = path.substr(kPrefix.size());
+  const size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) return r;
+  r.source = std::string(rest.substr(0, slash));
+  rest = rest.substr(slash);
+  if (rest == "/versions") return want(http::verb::get, Route::Kind::kListVersions);
+  if (!rest.starts_with("/versions/")) return r;
+  rest = rest.substr(10);
+  const size_t end = rest.find('/');
+  r.version = std::string(rest.substr(0, end));
+  if (r.version.empty()) return r;
+  if (end == std::string_view::npos) return want(http::verb::get, Route::Kind::kGetVersion);
+  if (rest.substr(end) == "/status") return want(http::verb::post, Route::Kind::kSetStatus);
   return r;
 }
 
@@ -109,35 +130,123 @@ void HandleMetrics(ServerState& s, const http::request<http::string_body>& req, 
   Response res{http::status::ok, req.version()};
   res.set(http::field::content_type, "text/plain; version=0.0.4");
   res.body() = s.metrics.Render(s.lander->queued(), s.workers->queued());
+  // Registry series are read at scrape time: the registry is their source of truth, also
+  // for versions written by other processes (the CLI).
+  if (auto counts = s.options.registry->VersionCounts(); counts.ok()) {
+    res.body() +=
+        "# HELP latebind_schema_versions_total Schema versions by source and status.\n"
+        "# TYPE latebind_schema_versions_total gauge\n";
+    for (const auto& [key, n] : *counts) {
+      res.body() +=
+          fmt::format("latebind_schema_versions_total{{source=\"{}\",status=\"{}\"}} {}\n",
+                      key.first, key.second, n);
+    }
+  }
+  if (auto pending = s.options.registry->PendingAlerts(); pending.ok()) {
+    res.body() += fmt::format(
+        "# HELP latebind_alerts_pending Alert deliveries not yet acknowledged by their sink.\n"
+        "# TYPE latebind_alerts_pending gauge\nlatebind_alerts_pending {}\n",
+        *pending);
+  }
   res.prepare_payload();
   respond(std::move(res));
 }
 
+// A registry failure as an error answer (404 unknown source/version, 400, 503 locked...).
+Response StatusResponse(unsigned version, const arrow::Status& st) {
+  const HttpError e = HttpErrorFor(st);
+  return ErrorResponse(version, e.status, e.code, st.message());
+}
+
 void HandleListSources(ServerState& s, const http::request<http::string_body>& req,
                        Respond respond) {
-  std::map<std::string, std::pair<uint64_t, uint64_t>> sources;  // id → (raw, dead-letter)
-  for (const char* zone : {"raw/", "dead-letter/"}) {
-    auto listed = s.store->List(zone);
-    if (!listed.ok()) {
-      const HttpError e = HttpErrorFor(listed.status());
-      respond(ErrorResponse(req.version(), e.status, e.code, listed.status().message()));
-      return;
-    }
-    for (const auto& o : *listed) {
-      if (o.key.ends_with(".meta.json") || o.key.ends_with(".profile.json")) continue;
-      const size_t start = o.key.find("source=");
-      if (start == std::string::npos) continue;
-      const size_t end = o.key.find('/', start);
-      auto& counts = sources[o.key.substr(start + 7, end - start - 7)];
-      (zone[0] == 'r' ? counts.first : counts.second)++;
-    }
-  }
+  auto sources = s.options.registry->Sources();
+  if (!sources.ok()) return respond(StatusResponse(req.version(), sources.status()));
   json list = json::array();
-  for (const auto& [id, counts] : sources) {
-    list.push_back(
-        {{"id", id}, {"raw_objects", counts.first}, {"dead_letter_objects", counts.second}});
+  for (const auto& src : *sources) {
+    json j = registry::SourceToJson(src);
+    j["id"] = src.source_id;
+    list.push_back(std::move(j));
   }
   respond(JsonResponse(req.version(), 200, json{{"sources", list}}.dump() + "\n"));
+}
+
+void HandleListVersions(ServerState& s, const std::string& source,
+                        const http::request<http::string_body>& req, Respond respond) {
+  auto versions = s.options.registry->Versions(source);
+  if (!versions.ok()) return respond(StatusResponse(req.version(), versions.status()));
+  json list = json::array();
+  for (const auto& v : *versions) list.push_back(registry::VersionToJson(v));
+  respond(JsonResponse(req.version(), 200,
+                       json{{"source_id", source}, {"versions", list}}.dump() + "\n"));
+}
+
+// "3" → 3; anything but a positive decimal number is refused.
+std::optional<int64_t> ParseVersionNumber(const std::string& text) {
+  if (text.empty() || text.size() > 18 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  const int64_t n = std::stoll(text);
+  return n > 0 ? std::optional<int64_t>(n) : std::nullopt;
+}
+
+void HandleGetVersion(ServerState& s, const Route& route,
+                      const http::request<http::string_body>& req, Respond respond) {
+  const auto n = ParseVersionNumber(route.version);
+  if (!n) {
+    return respond(ErrorResponse(req.version(), 400, "bad_version",
+                                 "version must be a positive integer: " + route.version));
+  }
+  auto v = s.options.registry->Version(route.source, *n);
+  if (!v.ok()) return respond(StatusResponse(req.version(), v.status()));
+  auto history = s.options.registry->StatusHistory(route.source);
+  if (!history.ok()) return respond(StatusResponse(req.version(), history.status()));
+  json out = registry::VersionToJson(*v);
+  json changes = json::array();
+  for (const auto& c : *history) {
+    if (c.version == *n) changes.push_back(registry::StatusChangeToJson(c));
+  }
+  out["status_history"] = changes;
+  respond(JsonResponse(req.version(), 200, out.dump() + "\n"));
+}
+
+// Body: {"status": "ACTIVE"|"DEPRECATED", "note": "...", "mappings": {"new": "old"}}.
+void HandleSetStatus(ServerState& s, const Route& route, const std::string& who,
+                     const http::request<http::string_body>& req, Respond respond) {
+  const auto n = ParseVersionNumber(route.version);
+  if (!n) {
+    return respond(ErrorResponse(req.version(), 400, "bad_version",
+                                 "version must be a positive integer: " + route.version));
+  }
+  const json body = json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
+  auto bad = [&](const std::string& why) {
+    respond(ErrorResponse(req.version(), 400, "bad_request", why));
+  };
+  if (!body.is_object()) return bad("body must be a JSON object {\"status\", \"note\"}");
+  if (!body.contains("status") || !body["status"].is_string()) return bad("\"status\" missing");
+  const auto status = registry::ParseStatus(body["status"].get<std::string>());
+  if (!status) return bad("\"status\" must be ACTIVE or DEPRECATED");
+  registry::StatusUpdate update;
+  update.status = *status;
+  update.note =
+      body.contains("note") && body["note"].is_string() ? body["note"].get<std::string>() : "";
+  update.who = who;
+  if (body.contains("mappings")) {
+    if (!body["mappings"].is_object()) return bad("\"mappings\" must map new to old field");
+    for (const auto& [to, from] : body["mappings"].items()) {
+      if (!from.is_string()) return bad("\"mappings\" values must be field paths");
+      update.mappings[to] = from.get<std::string>();
+    }
+  }
+  auto v = s.options.registry->SetStatus(route.source, *n, update);
+  if (!v.ok()) return respond(StatusResponse(req.version(), v.status()));
+  Log("info", "version status changed",
+      {{"source", route.source},
+       {"version", *n},
+       {"status", registry::StatusName(*status)},
+       {"who", who}});
+  respond(JsonResponse(req.version(), 200, registry::VersionToJson(*v).dump() + "\n"));
 }
 
 void HandlePostPayload(ServerState& s, const std::string& source,
@@ -230,16 +339,24 @@ class Session : public std::enable_shared_from_this<Session> {
                                  "both Content-Length and Transfer-Encoding"),
                    false);
     }
-    if (route_.kind == Route::Kind::kPostPayload) {
+    if (route_.has_source()) {
       if (auto st = ValidateSourceId(route_.source); !st.ok()) {
         route_.source.clear();  // never a metric label: clients choose it
         return Reply(ErrorResponse(req.version(), 400, "bad_source_id", st.message()), false);
       }
     }
-    if (state_->options.auth &&
-        (route_.kind == Route::Kind::kPostPayload || route_.kind == Route::Kind::kListSources)) {
-      // Before the body is read: an unauthenticated client gets nothing stored.
-      switch (state_->options.auth->Check(req[http::field::authorization], route_.source)) {
+    who_ = "api";
+    if (state_->options.auth && route_.kind != Route::Kind::kHealth &&
+        route_.kind != Route::Kind::kMetrics && route_.kind != Route::Kind::kNotFound &&
+        route_.kind != Route::Kind::kBadMethod) {
+      // Before the body is read: an unauthenticated client gets nothing stored. Status
+      // changes are an operator's decision; reading a source's schema needs its grant.
+      const bool operator_only = route_.kind == Route::Kind::kSetStatus;
+      const auto decision =
+          operator_only
+              ? state_->options.auth->CheckOperator(req[http::field::authorization], &who_)
+              : state_->options.auth->Check(req[http::field::authorization], route_.source);
+      switch (decision) {
         case TokenAuthenticator::Decision::kAllowed:
           break;
         case TokenAuthenticator::Decision::kUnauthenticated: {
@@ -249,9 +366,11 @@ class Session : public std::enable_shared_from_this<Session> {
           return Reply(std::move(res), false);
         }
         case TokenAuthenticator::Decision::kForbidden:
-          return Reply(ErrorResponse(req.version(), 403, "forbidden",
-                                     "this token may not post to source " + route_.source),
-                       false);
+          return Reply(
+              ErrorResponse(req.version(), 403, "forbidden",
+                            operator_only ? "changing a version's status needs an operator token"
+                                          : "this token is not granted source " + route_.source),
+              false);
       }
     }
     if (route_.kind == Route::Kind::kPostPayload) {
@@ -320,6 +439,12 @@ class Session : public std::enable_shared_from_this<Session> {
         return HandleMetrics(*state_, req, respond);
       case Route::Kind::kListSources:
         return HandleListSources(*state_, req, respond);
+      case Route::Kind::kListVersions:
+        return HandleListVersions(*state_, route_.source, req, respond);
+      case Route::Kind::kGetVersion:
+        return HandleGetVersion(*state_, route_, req, respond);
+      case Route::Kind::kSetStatus:
+        return HandleSetStatus(*state_, route_, who_, req, respond);
       case Route::Kind::kBadMethod:
         return respond(
             ErrorResponse(req.version(), 405, "method_not_allowed", "method not allowed"));
@@ -359,6 +484,7 @@ class Session : public std::enable_shared_from_this<Session> {
   ServerState* state_;
   std::function<void(Session*)> on_close_;
   Route route_;
+  std::string who_;  // the caller, for the audit trail: the token's name, or "api"
   bool keep_alive_ = false;
   bool idle_ = true;
   uint64_t body_bytes_ = 0;
@@ -403,7 +529,12 @@ arrow::Result<std::unique_ptr<HttpServer>> HttpServer::Start(
   s.store = store;
   profiler::ProfileOptions profile;
   profile.threads = 1;  // parallelism comes from several workers and requests
-  s.processor = std::make_unique<ArrivalProcessor>(store, profile);
+  if (options.registry == nullptr) {
+    return MakeError(ErrorKind::kInternal, "HttpServer needs a registry");
+  }
+  registry::ApplyOptions apply;
+  apply.alert_sinks = options.alert_sinks;
+  s.processor = std::make_unique<ArrivalProcessor>(store, profile, options.registry, apply);
   s.workers = std::make_unique<ArrivalWorkers>(
       s.processor.get(), options.profile_workers,
       [&s](const std::string& key, const arrow::Result<ArrivalOutcome>& out) {
@@ -414,6 +545,15 @@ arrow::Result<std::unique_ptr<HttpServer>> HttpServer::Start(
           return;
         }
         s.metrics.CountProfiled(source, out->dead_lettered);
+        if (out->schema && out->schema->new_version) {
+          Log(out->schema->status == registry::VersionStatus::kBreaking ? "warn" : "info",
+              "new schema version",
+              {{"source", source},
+               {"version", out->schema->version},
+               {"status", registry::StatusName(out->schema->status)},
+               {"object", key}});
+          if (s.options.on_new_version) s.options.on_new_version(*out->schema);
+        }
         if (out->dead_lettered) {
           const auto& p = out->profile.problems.front();
           Log("warn", "payload cannot be parsed: kept in dead-letter",

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "latebind/common/status.h"
 #include "latebind/profiler/format_detector.h"
@@ -331,16 +333,33 @@ void Lander::Materialize() {
 
 arrow::Result<std::vector<std::string>> ReplayWal(WriteAheadLog* wal, storage::ObjectStore* store) {
   ARROW_ASSIGN_OR_RAISE(auto records, wal->Replay());
+  // Most records of a segment usually reached the store before the crash: objects are
+  // published whole (PutBatch is atomic per object), so one that exists is complete and
+  // is not written again. One listing per directory instead of a write and flush per
+  // object keeps a restart after a crash under load quick.
+  std::map<std::string, std::set<std::string>> listed;  // directory prefix → keys in it
+  auto stored = [&](const std::string& key) -> arrow::Result<bool> {
+    const std::string dir = key.substr(0, key.rfind('/') + 1);
+    auto it = listed.find(dir);
+    if (it == listed.end()) {
+      ARROW_ASSIGN_OR_RAISE(auto objects, store->List(dir));
+      std::set<std::string> keys;
+      for (auto& o : objects) keys.insert(std::move(o.key));
+      it = listed.emplace(dir, std::move(keys)).first;
+    }
+    return it->second.count(key) > 0;
+  };
   std::vector<std::string> payloads;
   for (const auto& [segment, items] : records) {
     std::vector<storage::PutItem> puts;
     for (const auto& item : items) {
-      puts.push_back({item.key, item.bytes});
+      ARROW_ASSIGN_OR_RAISE(bool done, stored(item.key));
+      if (!done) puts.push_back({item.key, item.bytes});
       if (item.key.starts_with("raw/") && !item.key.ends_with(".meta.json")) {
         payloads.push_back(item.key);
       }
     }
-    ARROW_RETURN_NOT_OK(store->PutBatch(puts));
+    if (!puts.empty()) ARROW_RETURN_NOT_OK(store->PutBatch(puts));
   }
   wal->ReleaseReplayed();
   return payloads;

@@ -51,10 +51,10 @@ std::pair<Change, FieldType> Reconcile(FieldType registered, FieldType seen) {
   if (registered == T::kInt64 && seen == T::kFloat64) return {Change::kWidened, T::kFloat64};
   if (registered == T::kTimestamp && seen == T::kDate) return {Change::kFits, registered};
   if (registered == T::kDate && seen == T::kTimestamp) return {Change::kWidened, T::kTimestamp};
-  // A string column holds any scalar as text: the mix is already string.
-  if (registered == T::kString && seen != T::kObject && seen != T::kArray) {
-    return {Change::kFits, registered};
-  }
+  // A string column holds any value as text (objects and arrays as their JSON): the mix
+  // is already string, and recording string → string again on every payload would raise
+  // a BREAKING version and an alert each time.
+  if (registered == T::kString) return {Change::kFits, registered};
   // Calendar values turning into free text: one JSON kind, read as string from now on.
   if (text(registered) && seen == T::kString) return {Change::kWidened, T::kString};
   return {Change::kIncompatible, T::kString};

@@ -220,6 +220,12 @@ TEST(EvolveTest, NullsAndAnyScalarFitAStringField) {
   EXPECT_FALSE(Apply(v1, p).new_version);
   p.fields[1] = Field("name", FieldType::kDate, 3, {"2024-01-01"});
   EXPECT_FALSE(Apply(v1, p).new_version);
+  // Objects and arrays too (stored as their JSON text): a field already string must not
+  // raise a string → string BREAKING version, and an alert, with every payload.
+  p.fields[1] = Field("name", FieldType::kObject, 3);
+  EXPECT_FALSE(Apply(v1, p).new_version);
+  p.fields[1] = Field("name", FieldType::kArray, 3);
+  EXPECT_FALSE(Apply(v1, p).new_version);
 }
 
 // --- Removed fields ----------------------------------------------------------------------------

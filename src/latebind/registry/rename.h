@@ -1,4 +1,4 @@
-// Rename detection (DESIGN.md §4, ADR-023): a field removed in a payload and a field added
+// Rename detection (DESIGN.md §4, ADR-024): a field removed in a payload and a field added
 // in it may be one field renamed (`transaction_date` → `txn_date`). A pair is scored by how
 // alike the names are AND how alike the values are; only a confident pair is a rename.
 #pragma once
@@ -33,7 +33,7 @@ double ValueSimilarity(const FieldSchema& old_field, const FieldSchema& new_fiel
 bool RenameCompatible(FieldType from, FieldType to);
 
 // The confidence that `new_field` is `old_field` renamed: 0 for incompatible types, else
-// a blend of both similarities that needs both to be high (see ADR-023).
+// a blend of both similarities that needs both to be high (see ADR-024).
 double RenameConfidence(const FieldSchema& old_field, const FieldSchema& new_field);
 
 // Pairs removed with added fields: every compatible pair is scored, pairs are taken best

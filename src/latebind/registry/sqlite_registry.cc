@@ -1,6 +1,7 @@
 #include "latebind/registry/sqlite_registry.h"
 
 #include <fmt/format.h>
+#include <xxhash.h>
 
 #include <filesystem>
 #include <unordered_map>
@@ -580,17 +581,17 @@ arrow::Result<SchemaVersion> SqliteRegistry::SetStatus(const std::string& source
     const FieldSchema* f = v.Find(from);
     if (t == nullptr || t->removed) {
       return MakeError(ErrorKind::kBadInput,
-                       fmt::format("--map {}={}: {} is not a live field of {} version {}", to, from,
-                                   to, source_id, version));
+                       fmt::format("mapping {}={}: {} is not a live field of {} version {}", to,
+                                   from, to, source_id, version));
     }
     if (f == nullptr) {
       return MakeError(ErrorKind::kBadInput,
-                       fmt::format("--map {}={}: {} is not a field of {} version {}", to, from,
+                       fmt::format("mapping {}={}: {} is not a field of {} version {}", to, from,
                                    from, source_id, version));
     }
     if (to == from) {
       return MakeError(ErrorKind::kBadInput,
-                       fmt::format("--map {}={} maps a field to itself", to, from));
+                       fmt::format("mapping {}={} maps a field to itself", to, from));
     }
     v.mappings[to] = from;
   }
@@ -677,7 +678,9 @@ arrow::Result<std::vector<PendingDelivery>> SqliteRegistry::DueDeliveries(
     d.source_id = q.Text(2);
     d.version = q.Int(3);
     d.attempts = static_cast<int>(q.Int(4));
-    d.idempotency_key = fmt::format("latebind-alert-{}-{}-v{}", d.alert_id, d.source_id, d.version);
+    // Stable per (alert, sink): two sinks sharing one dedupe store still get one each.
+    d.idempotency_key = fmt::format("latebind-alert-{}-{}-v{}-{:016x}", d.alert_id, d.source_id,
+                                    d.version, XXH3_64bits(d.sink.data(), d.sink.size()));
     out.push_back(std::move(d));
   }
   return out;
