@@ -275,6 +275,30 @@ arrow::Status SqliteRegistry::AddHistory(const std::string& source_id, int64_t v
       .Run();
 }
 
+arrow::Status SqliteRegistry::SupersedeActive(const std::string& source_id, int64_t version,
+                                              const std::string& who, const std::string& at) {
+  ARROW_ASSIGN_OR_RAISE(auto active, db_->Prepare("SELECT version FROM schema_versions WHERE "
+                                                  "source_id = ?1 AND status = 'ACTIVE' AND "
+                                                  "version <> ?2"));
+  active.Bind(1, source_id).Bind(2, version);
+  std::vector<int64_t> superseded;
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(bool row, active.Step());
+    if (!row) break;
+    superseded.push_back(active.Int(0));
+  }
+  for (int64_t old : superseded) {
+    ARROW_ASSIGN_OR_RAISE(auto up, db_->Prepare("UPDATE schema_versions SET status = "
+                                                "'DEPRECATED' WHERE source_id = ?1 AND "
+                                                "version = ?2"));
+    ARROW_RETURN_NOT_OK(up.Bind(1, source_id).Bind(2, old).Run());
+    ARROW_RETURN_NOT_OK(AddHistory(source_id, old, VersionStatus::kActive,
+                                   VersionStatus::kDeprecated, who, at,
+                                   fmt::format("superseded by version {}", version)));
+  }
+  return arrow::Status::OK();
+}
+
 arrow::Status SqliteRegistry::InsertVersion(const SchemaVersion& v, const ApplyOptions& options) {
   // The primary key (source_id, version) is the conditional insert: a second writer with
   // the same number fails instead of overwriting (DESIGN.md §4 Concurrency).
@@ -303,25 +327,7 @@ arrow::Status SqliteRegistry::InsertVersion(const SchemaVersion& v, const ApplyO
                                  v.created_at, "created by " + v.first_object));
   if (v.status == VersionStatus::kActive) {
     // An additive version supersedes the active one.
-    ARROW_ASSIGN_OR_RAISE(auto active, db_->Prepare("SELECT version FROM schema_versions WHERE "
-                                                    "source_id = ?1 AND status = 'ACTIVE' AND "
-                                                    "version <> ?2"));
-    active.Bind(1, v.source_id).Bind(2, v.version);
-    std::vector<int64_t> superseded;
-    while (true) {
-      ARROW_ASSIGN_OR_RAISE(bool row, active.Step());
-      if (!row) break;
-      superseded.push_back(active.Int(0));
-    }
-    for (int64_t old : superseded) {
-      ARROW_ASSIGN_OR_RAISE(auto up, db_->Prepare("UPDATE schema_versions SET status = "
-                                                  "'DEPRECATED' WHERE source_id = ?1 AND "
-                                                  "version = ?2"));
-      ARROW_RETURN_NOT_OK(up.Bind(1, v.source_id).Bind(2, old).Run());
-      ARROW_RETURN_NOT_OK(AddHistory(v.source_id, old, VersionStatus::kActive,
-                                     VersionStatus::kDeprecated, "latebind", v.created_at,
-                                     fmt::format("superseded by version {}", v.version)));
-    }
+    ARROW_RETURN_NOT_OK(SupersedeActive(v.source_id, v.version, "latebind", v.created_at));
   }
   if (v.status == VersionStatus::kBreaking) {
     ARROW_ASSIGN_OR_RAISE(auto id_q,
@@ -598,25 +604,7 @@ arrow::Result<SchemaVersion> SqliteRegistry::SetStatus(const std::string& source
   const std::string now = Now(std::chrono::system_clock::now());
   const std::string who = update.who.empty() ? "unknown" : update.who;
   if (update.status == VersionStatus::kActive) {
-    ARROW_ASSIGN_OR_RAISE(auto active, db_->Prepare("SELECT version FROM schema_versions WHERE "
-                                                    "source_id = ?1 AND status = 'ACTIVE' AND "
-                                                    "version <> ?2"));
-    active.Bind(1, source_id).Bind(2, version);
-    std::vector<int64_t> superseded;
-    while (true) {
-      ARROW_ASSIGN_OR_RAISE(bool row, active.Step());
-      if (!row) break;
-      superseded.push_back(active.Int(0));
-    }
-    for (int64_t old : superseded) {
-      ARROW_ASSIGN_OR_RAISE(auto up, db_->Prepare("UPDATE schema_versions SET status = "
-                                                  "'DEPRECATED' WHERE source_id = ?1 AND "
-                                                  "version = ?2"));
-      ARROW_RETURN_NOT_OK(up.Bind(1, source_id).Bind(2, old).Run());
-      ARROW_RETURN_NOT_OK(AddHistory(source_id, old, VersionStatus::kActive,
-                                     VersionStatus::kDeprecated, who, now,
-                                     fmt::format("superseded by version {}", version)));
-    }
+    ARROW_RETURN_NOT_OK(SupersedeActive(source_id, version, who, now));
   }
   ARROW_ASSIGN_OR_RAISE(auto up, db_->Prepare("UPDATE schema_versions SET status = ?1, note = "
                                               "?2, mappings = ?3 WHERE source_id = ?4 AND "

@@ -47,6 +47,9 @@ class SqliteRegistry final : public Registry {
                                                           int64_t version);
   arrow::Status InsertVersion(const SchemaVersion& v, const ApplyOptions& options);
   arrow::Status UpdateVersionStats(const SchemaVersion& v);
+  // Every ACTIVE version of the source but `version` becomes DEPRECATED, with history.
+  arrow::Status SupersedeActive(const std::string& source_id, int64_t version,
+                                const std::string& who, const std::string& at);
   arrow::Status AddHistory(const std::string& source_id, int64_t version,
                            std::optional<VersionStatus> from, VersionStatus to,
                            const std::string& who, const std::string& at, const std::string& note);
