@@ -24,6 +24,9 @@ from pathlib import Path
 
 import pytest
 
+from registry_state import (forget_payload, payload_rows, poll_profiled_objects, profiled_objects,
+                            wait_profiled, wait_row)
+
 HOST = "127.0.0.1"
 IO_TIMEOUT_S = 10
 ULID_RE = r"[0-9A-HJKMNP-TV-Z]{26}"
@@ -246,12 +249,10 @@ def meta_key(key: str) -> str:
     return stem_of(key) + ".meta.json"
 
 
-def profile_key(key: str) -> str:
-    return stem_of(key) + ".profile.json"
-
-
 def is_payload(name: str) -> bool:
-    return not (name.endswith(".meta.json") or name.endswith(".profile.json"))
+    """Whether a file in a zone is a payload (not its meta). Whether it was profiled is in
+    the registry (registry_state.py), not in a file beside it."""
+    return not name.endswith(".meta.json")
 
 
 def wait_for(predicate, timeout: float = 10, interval: float = 0.05, what: str = "condition",
@@ -311,9 +312,9 @@ def test_ndjson_lands_byte_identical_with_meta_and_profile(serve):
     receipt = json.loads(data)
     check_receipt(srv.home, receipt, NDJSON, "bank", "ndjson", "application/x-ndjson",
                   idempotency_key="k-123")
-    profile = json.loads(wait_for_file(srv.home / profile_key(receipt["object"])).read_text())
+    profile = wait_profiled(srv.home, receipt["object"])
     assert profile["records"] == 3
-    assert {f["path"] for f in profile["fields"]} == {"id", "name", "amount"}
+    assert profile["fields"] == {"id", "name", "amount"}
     assert not (srv.home / "dead-letter").exists()
 
 
@@ -325,9 +326,9 @@ def test_gzip_body_stored_as_received_and_profiled_decoded(serve):
     meta = check_receipt(srv.home, receipt, body, "gz-src", "ndjson.gz", "application/x-ndjson",
                          encoding="gzip")
     assert meta["sha256"] != sha256(plain)
-    profile = json.loads(wait_for_file(srv.home / profile_key(receipt["object"])).read_text())
+    profile = wait_profiled(srv.home, receipt["object"])
     assert profile["records"] == 50
-    assert {f["path"] for f in profile["fields"]} == {"n", "tag"}
+    assert profile["fields"] == {"n", "tag"}
 
 
 def test_content_encoding_token_is_case_insensitive(serve):
@@ -360,7 +361,7 @@ def test_csv_and_sniffed_extensions(serve):
     check_receipt(srv.home, r_gz, gz, "sniff", "ndjson.gz", "application/octet-stream", encoding="gzip")
 
     for receipt, records in ((r_csv, 3), (r_nd, 3), (r_json, 2), (r_csv2, 3), (r_gz, 3)):
-        profile = json.loads(wait_for_file(srv.home / profile_key(receipt["object"])).read_text())
+        profile = wait_profiled(srv.home, receipt["object"])
         assert profile["records"] == records, (receipt["object"], profile)
 
 
@@ -382,10 +383,15 @@ def test_malformed_payload_is_acknowledged_then_dead_lettered(serve):
     line3 = body.index(b'{"a": tru')
     assert line3 <= reason["byte"] <= line3 + len(b'{"a": tru\n'), reason
     assert reason["message"]
-    # Nothing of it stays in raw/ (payload, meta, or a profile).
+    # Nothing of it stays in raw/ (payload or meta), and the registry records it as a dead
+    # letter under its dead-letter/ key, with the reason, never as profiled.
     stem = stem_of(key)
     assert not [f for f in files_under(srv.home / "raw") if ("raw/" + f).startswith(stem)]
-    assert not (srv.home / profile_key(key)).exists()
+    row = wait_row(srv.home, dl_key, "dead_letter")
+    assert row.source_id == "broken" and row.records == 0, row
+    assert json.loads(row.reason) == reason, row
+    rows = payload_rows(srv.home)
+    assert key not in rows, rows[key]
     failures = 'latebind_profiling_failures_total{source="broken"}'
     m = wait_for(lambda: (lambda mm: mm if failures in mm else None)(metrics(srv.port)),
                  what="the profiling failure metric")
@@ -443,7 +449,7 @@ def test_source_id_boundaries(serve):
         receipt = post_ok(srv.port, ok, b'{"a": 1}\n')
         assert receipt["object"].startswith(f"raw/source={ok}/date="), receipt
     wait_for(lambda: metrics(srv.port)['latebind_queue_depth{stage="profiling"}'] == 0
-             and len([f for f in files_under(srv.home) if f.endswith(".profile.json")]) == 5,
+             and len(poll_profiled_objects(srv.home)) == 5,
              what="profiles")
     before = snapshot(srv.home)
     for bad in ("a" * 65, "a%61", "a+b", "a;b", "a.b", "\u00e9t\u00e9".encode().decode("latin-1")):
@@ -589,7 +595,7 @@ def test_chunked_body_is_accepted(serve):
     body = b"".join(parts)
     receipt = res.json()
     check_receipt(srv.home, receipt, body, "chunky", "ndjson", "application/x-ndjson")
-    profile = json.loads(wait_for_file(srv.home / profile_key(receipt["object"])).read_text())
+    profile = wait_profiled(srv.home, receipt["object"])
     assert profile["records"] == 3
 
 
@@ -862,18 +868,21 @@ def test_restart_sweeps_temporaries_and_profiles_what_was_left(serve, tmp_path):
     home = tmp_path / "home"
     srv = serve(home=home)
     receipt = post_ok(srv.port, "left", NDJSON)
-    wait_for_file(home / profile_key(receipt["object"]))
+    wait_profiled(home, receipt["object"])
     assert srv.stop() == 0
-    # What a crash leaves: temporaries beside objects, and a landed payload never profiled.
+    # What a crash leaves: temporaries beside objects, and a landed payload never profiled
+    # (no row in the registry; the source's counters are then off by one, which is fine).
     day = home / receipt["object"].rsplit("/", 1)[0]
     temps = [day / ".tmp-01ABC.ndjson-123-0", home / ".tmp-x", home / "raw" / ".tmp-y-1-2"]
     for t in temps:
         t.write_bytes(b"partial")
-    (home / profile_key(receipt["object"])).unlink()
+    forget_payload(home, receipt["object"])
+    assert receipt["object"] not in payload_rows(home)
     srv = serve(home=home)
     assert not [t for t in temps if t.exists()], "temporaries survived a restart"
-    profile = json.loads(wait_for_file(home / profile_key(receipt["object"])).read_text())
+    profile = wait_profiled(home, receipt["object"])
     assert profile["records"] == 3
+    assert profile["fields"] == {"id", "name", "amount"}
     assert any(e.get("msg") == "recovering unprofiled arrivals" and e.get("count") == 1 for e in srv.logs())
     assert srv.stop() == 0
     assert not [f for f in files_under(home) if ".tmp-" in f]
@@ -884,20 +893,21 @@ def test_restart_sweeps_temporaries_and_profiles_what_was_left(serve, tmp_path):
 # ---------------------------------------------------------------------------------------------
 
 
-def _raw_state(home: Path):
-    """(payload keys, meta keys, profile keys) under raw/."""
+def _raw_state(home: Path, poll: bool = False):
+    """(payload keys and meta keys under raw/, {object: records} of the payloads the registry
+    records as profiled). With `poll`, a registry not readable yet counts as empty."""
     keys = ["raw/" + f for f in files_under(home / "raw")]
     payloads = {k for k in keys if is_payload(k) and ".tmp-" not in k}
     metas = {k for k in keys if k.endswith(".meta.json")}
-    profiles = {k for k in keys if k.endswith(".profile.json")}
-    return payloads, metas, profiles
+    profiled = poll_profiled_objects(home) if poll else profiled_objects(home)
+    return payloads, metas, profiled
 
 
 def _drained(home: Path, port: int) -> bool:
     """Every raw payload profiled and both queues of the server empty."""
-    payloads, _, profiles = _raw_state(home)
+    payloads, _, profiled = _raw_state(home, poll=True)
     m = metrics(port)
-    return (all(profile_key(k) in profiles for k in payloads)
+    return (all(k in profiled for k in payloads)
             and m.get('latebind_queue_depth{stage="landing"}') == 0
             and m.get('latebind_queue_depth{stage="profiling"}') == 0)
 
@@ -941,11 +951,11 @@ def test_kill_9_under_load_loses_no_acknowledged_payload(serve, tmp_path, mode):
         return _drained(home, srv.port)
 
     def backlog():
-        payloads, _, profiles = _raw_state(home)
+        payloads, _, profiled = _raw_state(home, poll=True)
         m = metrics(srv.port)
         landing = m.get('latebind_queue_depth{stage="landing"}')
         profiling = m.get('latebind_queue_depth{stage="profiling"}')
-        unprofiled = sum(profile_key(k) not in profiles for k in payloads)
+        unprofiled = sum(k not in profiled for k in payloads)
         return (f"{unprofiled} of {len(payloads)} raw payloads unprofiled; queue depth "
                 f"{landing} landing, {profiling} profiling")
 
@@ -954,7 +964,7 @@ def test_kill_9_under_load_loses_no_acknowledged_payload(serve, tmp_path, mode):
     print(f"{len(acked)} acknowledged over {cycles} crashes; client errors: {len(errors)}")
     assert len(acked) > 0, f"no request was acknowledged at all: {errors[:5]}"
 
-    payloads, metas, profiles = _raw_state(home)
+    payloads, metas, profiled = _raw_state(home)
     orphans = [k for k in payloads if meta_key(k) not in metas]
     print(f"{len(orphans)} unacknowledged payloads without meta (a crash between the renames)")
     acked_keys = {r["object"] for r, _ in acked}
@@ -971,19 +981,22 @@ def test_kill_9_under_load_loses_no_acknowledged_payload(serve, tmp_path, mode):
             problems.append(f"{key}: stored bytes differ from the acknowledged ones")
         if meta_key(key) not in metas:
             problems.append(f"{key}: acknowledged but its meta is missing")
-        if profile_key(key) not in profiles:
+        if key not in profiled:
             problems.append(f"{key}: never profiled")
+        elif profiled[key] != 2:
+            problems.append(f"{key}: the registry records {profiled[key]} records, not 2")
     for key in sorted(payloads):
         mk = meta_key(key)
         if mk in metas:
             meta = json.loads((home / mk).read_text())
             if meta["sha256"] != sha256((home / key).read_bytes()) or meta["bytes"] != (home / key).stat().st_size:
                 problems.append(f"{key}: partial or altered (sha256/bytes differ from its meta)")
-        if profile_key(key) not in profiles:
+        if key not in profiled:
             problems.append(f"{key}: never profiled")
     for mk in sorted(metas):
         if not any(stem_of(k) == stem_of(mk) for k in payloads):
             problems.append(f"{mk}: a meta without its payload")
+    problems += [f"{k}: recorded as profiled, but not in raw/" for k in sorted(profiled) if k not in payloads]
     all_files = files_under(home)
     problems += [f"{f}: temporary left after a clean stop" for f in all_files if ".tmp-" in f]
     if (home / "dead-letter").exists():
@@ -1043,7 +1056,8 @@ def test_kill_9_while_dead_lettering_keeps_every_acknowledged_payload_in_one_zon
     wait_for(drained, timeout=20, interval=0.1, what="the final drain")
     assert srv.stop() == 0
     assert acked, "nothing was acknowledged"
-    payloads, metas, profiles = _raw_state(home)
+    payloads, metas, profiled = _raw_state(home)
+    rows = payload_rows(home)
     problems = []
     for receipt, body, good in acked:
         key = receipt["object"]
@@ -1055,8 +1069,10 @@ def test_kill_9_while_dead_lettering_keeps_every_acknowledged_payload_in_one_zon
                 continue
             if (home / key).read_bytes() != body:
                 problems.append(f"{key}: bytes differ")
-            if meta_key(key) not in metas or profile_key(key) not in profiles:
+            if meta_key(key) not in metas or key not in profiled:
                 problems.append(f"{key}: meta or profile missing")
+            elif profiled[key] != 1:
+                problems.append(f"{key}: the registry records {profiled[key]} records, not 1")
         else:
             if in_raw or not in_dl:
                 problems.append(f"{key}: malformed payload not (only) in dead-letter/ (raw={in_raw}, dead-letter={in_dl})")
@@ -1070,11 +1086,16 @@ def test_kill_9_while_dead_lettering_keeps_every_acknowledged_payload_in_one_zon
                 meta = json.loads(mp.read_text())
                 if meta.get("sha256") != sha256(body) or not meta.get("reason"):
                     problems.append(f"{dl}: dead-letter meta wrong: {meta}")
-            if (home / meta_key(key)).exists() or (home / profile_key(key)).exists():
-                problems.append(f"{key}: raw meta/profile left behind by the dead-letter move")
+            if (home / meta_key(key)).exists() or key in rows:
+                problems.append(f"{key}: raw meta or registry row left behind by the dead-letter move"
+                                f" ({rows.get(key)})")
+            row = rows.get(dl)
+            if row is None or row.outcome != "dead_letter" or not row.reason:
+                problems.append(f"{dl}: not recorded as a dead letter with a reason: {row}")
     for mk in sorted(metas):
         if not any(stem_of(k) == stem_of(mk) for k in payloads):
             problems.append(f"{mk}: a raw meta without its payload")
+    problems += [f"{k}: recorded as profiled, but not in raw/" for k in sorted(profiled) if k not in payloads]
     problems += [f"{f}: temporary left after a clean stop" for f in files_under(home) if ".tmp-" in f]
     assert not problems, "\n".join(problems[:50]) + f"\n({len(problems)} problems, {len(acked)} acknowledged)"
 
@@ -1096,8 +1117,8 @@ def test_healthz_sources_and_metrics(serve):
     b1 = post_ok(srv.port, "beta", b'{"x": oops}\n')
     assert raw_request(srv.port, post_head("/v1/sources/BAD/payloads", "", 1) + b"x").status == 400
     assert request(srv.port, "GET", "/nope")[0] == 404
-    wait_for_file(srv.home / profile_key(a1["object"]))
-    wait_for_file(srv.home / profile_key(a2["object"]))
+    wait_profiled(srv.home, a1["object"])
+    wait_profiled(srv.home, a2["object"])
     wait_for_file(srv.home / meta_key("dead-letter/" + b1["object"][len("raw/"):]))
     wait_for(lambda: not (srv.home / b1["object"]).exists(), what="beta leaving raw/")
 

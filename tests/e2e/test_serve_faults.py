@@ -41,8 +41,8 @@ def faulty_server(latebind_bin, tmp_path):
 
 
 def check_store(home, acknowledged):
-    # A temporary file may exist while a write is in flight (the profiler's markers keep
-    # coming); it must be gone once the writes settle, and never hold a final name.
+    # A temporary file may exist while a write is in flight (dead-letter moves, the log's
+    # materializer); it must be gone once the writes settle, and never hold a final name.
     deadline = time.monotonic() + 5
     while True:
         temps = [p.name for p in home.rglob("*") if p.is_file() and ".tmp-" in p.name]
