@@ -163,8 +163,26 @@ def main() -> int:
     threads = [threading.Thread(target=client, args=(t,)) for t in range(a.threads)]
     for t in threads:
         t.start()
+    # Queue depths by stage, sampled through the run: which stage falls behind.
+    depths: dict[str, int] = {}
+
+    def sample_depths() -> None:
+        while any(t.is_alive() for t in threads):
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/metrics")
+                text = conn.getresponse().read().decode()
+                for m in re.finditer(r'latebind_queue_depth\{stage="(\w+)"\} (\d+)', text):
+                    depths[m.group(1)] = max(depths.get(m.group(1), 0), int(m.group(2)))
+            except OSError:
+                pass
+            time.sleep(0.5)
+
+    sampler = threading.Thread(target=sample_depths, daemon=True)
+    sampler.start()
     for t in threads:
         t.join()
+    sampler.join()
     wall = time.monotonic() - start
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -189,7 +207,7 @@ def main() -> int:
         "mode": "wal" if a.wal else "raw-file-commit",
         "rate_target": a.rate, "rate_achieved": round(len(acked) / wall, 1),
         "acknowledged": len(acked), "errors": len(errors), "never_visible": len(missing),
-        "versions_written": versions, "serve_exit": rc,
+        "versions_written": versions, "serve_exit": rc, "max_queue_depth": depths,
         "visible_ms": {p: round(pct(vis, q) * 1000, 1) for p, q in
                        (("p50", 50), ("p90", 90), ("p99", 99), ("max", 100))},
         "ack_ms": {p: round(pct(ack_latency, q) * 1000, 1) for p, q in
@@ -203,6 +221,7 @@ def main() -> int:
     print(f"  202 -> registry visible   p50 {result['visible_ms']['p50']:7.1f} ms  "
           f"p99 {result['visible_ms']['p99']:7.1f} ms  (target p99 <= 100 ms: "
           f"{'met' if result['visible_ms']['p99'] <= 100 else 'NOT met'})")
+    print(f"  max queue depth by stage  {depths}")
     print(json.dumps(result))
     if errors:
         print("first errors:", errors[:3], file=sys.stderr)

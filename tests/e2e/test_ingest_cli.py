@@ -6,6 +6,7 @@ HTTP server uses.
 import gzip
 import hashlib
 import json
+import sqlite3
 import os
 import subprocess
 from pathlib import Path
@@ -24,6 +25,15 @@ def files_under(root: Path):
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
+
+def profiled(home) -> int:
+    """How many payloads the registry records as profiled."""
+    db = sqlite3.connect(home / "registry.db")
+    try:
+        return db.execute("SELECT COUNT(*) FROM payloads WHERE outcome = 'profiled'").fetchone()[0]
+    finally:
+        db.close()
+
 def test_lands_unmodified_with_meta_and_profile(latebind_bin, tmp_path):
     home = tmp_path / "home"
     src = tmp_path / "in.ndjson"
@@ -38,9 +48,11 @@ def test_lands_unmodified_with_meta_and_profile(latebind_bin, tmp_path):
     meta = json.loads((home / key.replace(".ndjson", ".meta.json")).read_text())
     assert meta["sha256"] == hashlib.sha256(body).hexdigest() == entry["sha256"]
     assert meta["bytes"] == len(body)
-    profile = json.loads((home / key.replace(".ndjson", ".profile.json")).read_text())
-    assert profile["records"] == 2
-    assert {f["path"]: f["type"] for f in profile["fields"]} == {"id": "int64", "amount": "float64"}
+    # Profiled: applied to the source's schema, which the registry records per object.
+    db = sqlite3.connect(home / "registry.db")
+    assert db.execute("SELECT records, outcome FROM payloads WHERE object = ?", (key,)).fetchone() == (2, "profiled")
+    [fields] = db.execute("SELECT fields FROM schema_versions WHERE source_id = 'bank'").fetchone()
+    assert {f["path"]: f["type"] for f in json.loads(fields)} == {"id": "int64", "amount": "float64"}
     assert not any(".tmp-" in f for f in files_under(home))
 
 
@@ -95,24 +107,26 @@ def test_missing_file_and_others_still_land(latebind_bin, tmp_path):
     proc = run(latebind_bin, "ingest", "--source", "s", good, tmp_path / "nope.json", home=home)
     assert proc.returncode == 2
     assert "nope.json" in proc.stderr
-    assert len(list((home / "raw").rglob("*.json"))) == 3  # payload, meta, profile
-    assert len(list((home / "raw").rglob("*.profile.json"))) == 1
+    assert len(list((home / "raw").rglob("*.json"))) == 2  # payload, meta
+    assert profiled(home) == 1
 
 
 def test_unprofiled_arrivals_are_profiled_on_next_run(latebind_bin, tmp_path):
-    """A crash between landing and profiling leaves a raw payload without .profile.json;
-    the next run profiles it first."""
+    """A crash between landing and profiling leaves a raw payload the registry has no record
+    of; the next run profiles it first."""
     home = tmp_path / "home"
     f = tmp_path / "a.json"
     f.write_text('{"a":1}')
     assert run(latebind_bin, "ingest", "--source", "s", f, home=home).returncode == 0
-    [profile] = list((home / "raw").rglob("*.profile.json"))
-    profile.unlink()  # as if the process died right after landing
+    db = sqlite3.connect(home / "registry.db")
+    db.execute("DELETE FROM payloads")  # as if the process died right after landing
+    db.commit()
+    db.close()
     proc = run(latebind_bin, "ingest", "--source", "s", "--json", f, home=home)
     assert proc.returncode == 0, proc.stderr
     entries = json.loads(proc.stdout)
     assert entries[0].get("recovered") is True and entries[0]["records"] == 1
-    assert len(list((home / "raw").rglob("*.profile.json"))) == 2
+    assert profiled(home) == 2
 
 
 def test_max_bytes(latebind_bin, tmp_path):
@@ -146,14 +160,15 @@ def test_deadletter_list_and_replay(latebind_bin, tmp_path):
     assert same.returncode == 3 and "still cannot be parsed" in same.stdout
     assert (home / entry["object"]).exists()
 
-    # Read as JSON (the fix), it returns to raw with meta and profile, named .json.
+    # Read as JSON (the fix), it returns to raw with its meta, named .json, and is profiled.
     fixed = run(latebind_bin, "deadletter", "replay", "--source", "s", "--format", "json",
                 "--json", home=home)
     assert fixed.returncode == 0, fixed.stderr
     [r] = json.loads(fixed.stdout)
     assert r["restored"] and r["now"].startswith("raw/source=s/") and r["now"].endswith(".json")
     assert (home / r["now"]).read_bytes() == body
-    assert (home / r["now"].replace(".json", ".profile.json")).exists()
+    assert sqlite3.connect(home / "registry.db").execute(
+        "SELECT outcome FROM payloads WHERE object = ?", (r["now"],)).fetchone() == ("profiled",)
     assert not list((home / "dead-letter").rglob("*.ndjson"))
 
 

@@ -129,6 +129,9 @@ class FakeRegistry : public registry::Registry {
   arrow::Status ClearDeadLetter(const std::string&) override {
     return arrow::Status::NotImplemented("fake");
   }
+  arrow::Result<std::vector<std::string>> Unrecorded(const std::vector<std::string>&) override {
+    return arrow::Status::NotImplemented("fake");
+  }
   arrow::Result<std::vector<registry::SourceSummary>> Sources() override {
     return arrow::Status::NotImplemented("fake");
   }

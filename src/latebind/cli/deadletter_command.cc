@@ -23,9 +23,7 @@ struct DeadLetterArgs {
   std::string format = "auto";
 };
 
-bool IsPayload(const std::string& key) {
-  return !key.ends_with(".meta.json") && !key.ends_with(".profile.json");
-}
+bool IsPayload(const std::string& key) { return !key.ends_with(".meta.json"); }
 
 std::string Prefix(const std::string& source) {
   return source.empty() ? "dead-letter/" : "dead-letter/source=" + source + "/";
@@ -94,7 +92,7 @@ int RunReplay(const GlobalOptions& global, const DeadLetterArgs& args) {
   }
   profiler::ProfileOptions options;
   options.format = profiler::ParseFormat(args.format);  // "auto": detect
-  ingest::ArrivalProcessor arrivals(store, options, *registry);
+  ingest::ArrivalProcessor arrivals(store, *registry, options);
   std::vector<std::string> keys = args.objects;
   if (!args.source.empty()) {
     auto listed = store->List(Prefix(args.source));

@@ -100,7 +100,7 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
     return ExitCodeFor(registry.status());
   }
   ingest::Lander lander(store);
-  ingest::ArrivalProcessor arrivals(store, profiler::ProfileOptions{}, *registry);
+  ingest::ArrivalProcessor arrivals(store, *registry, profiler::ProfileOptions{});
   int exit_code = kExitOk;
   auto report = nlohmann::ordered_json::array();
   auto process = [&](const std::string& key, nlohmann::ordered_json entry) {

@@ -9,17 +9,13 @@
 #include "latebind/common/ids.h"
 #include "latebind/common/status.h"
 #include "latebind/ingest/lander.h"
-#include "latebind/profiler/profile_json.h"
 
 namespace latebind::ingest {
 namespace {
 
 constexpr std::string_view kMetaSuffix = ".meta.json";
-constexpr std::string_view kProfileSuffix = ".profile.json";
 
-bool IsPayloadKey(std::string_view key) {
-  return !key.ends_with(kMetaSuffix) && !key.ends_with(kProfileSuffix);
-}
+bool IsPayloadKey(std::string_view key) { return !key.ends_with(kMetaSuffix); }
 
 std::optional<profiler::Format> FormatOfKey(std::string_view key) {
   std::string_view name = key.substr(key.rfind('/') + 1);
@@ -44,9 +40,8 @@ std::string SourceOfKey(std::string_view key) {
 }
 
 ArrivalProcessor::ArrivalProcessor(std::shared_ptr<storage::ObjectStore> store,
-                                   profiler::ProfileOptions options,
                                    std::shared_ptr<registry::Registry> registry,
-                                   registry::ApplyOptions apply)
+                                   profiler::ProfileOptions options, registry::ApplyOptions apply)
     : store_(std::move(store)),
       options_(std::move(options)),
       registry_(std::move(registry)),
@@ -56,11 +51,6 @@ ArrivalProcessor::ArrivalProcessor(std::shared_ptr<storage::ObjectStore> store,
   }
 }
 
-std::string ArrivalProcessor::ProfileKey(const std::string& object_key) {
-  const std::string meta = Lander::MetaKey(object_key);
-  return meta.substr(0, meta.size() - kMetaSuffix.size()) + std::string(kProfileSuffix);
-}
-
 arrow::Result<ArrivalOutcome> ArrivalProcessor::Process(const std::string& key) {
   return ProcessBatch({key})[0];
 }
@@ -68,42 +58,28 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::Process(const std::string& key) 
 std::vector<arrow::Result<ArrivalOutcome>> ArrivalProcessor::ProcessBatch(
     const std::vector<std::string>& keys) {
   std::vector<arrow::Result<ArrivalOutcome>> results;
-  std::vector<size_t> parsed;  // indexes whose profile marker goes into the shared batch
-  std::vector<std::string> markers;
-  markers.reserve(keys.size());
+  std::vector<size_t> parsed;  // indexes applied to the registry together
   for (const std::string& key : keys) {
     arrow::Result<ArrivalOutcome> out = Profile(key);
     if (out.ok() && out->profile.ok()) {
       parsed.push_back(results.size());
-      markers.push_back(Dump(profiler::ProfileToJson(out->profile)));
     } else if (out.ok()) {
       out = DeadLetter(key, std::move(*out));
     }
     results.push_back(std::move(out));
   }
-  // The registry first: once a payload is marked, nothing would apply it again.
-  if (registry_ != nullptr && !parsed.empty()) {
-    std::vector<registry::ProfiledPayload> batch;
-    for (size_t i : parsed) {
-      batch.push_back({SourceOfKey(keys[i]), keys[i], &results[i]->profile});
-    }
-    registry::ApplyOptions apply = apply_;
-    apply.now = std::chrono::system_clock::now();
-    auto applied = registry_->Apply(batch, apply);
-    if (!applied.ok()) {
-      for (size_t i : parsed) results[i] = applied.status();  // Pending() still lists them
-      return results;
-    }
-    for (size_t j = 0; j < parsed.size(); ++j) results[parsed[j]]->schema = (*applied)[j];
-  }
-  // The markers of every payload that parsed share one durable batch (one flush).
-  std::vector<storage::PutItem> items;
-  for (size_t i = 0; i < parsed.size(); ++i) {
-    items.push_back({ProfileKey(keys[parsed[i]]), markers[i]});
-  }
-  if (!items.empty()) {
-    if (arrow::Status st = store_->PutBatch(items); !st.ok()) {
-      for (size_t i : parsed) results[i] = st;  // not marked: Pending() still lists them
+  if (parsed.empty()) return results;
+  // One transaction for the batch; its commit is what marks these payloads profiled.
+  std::vector<registry::ProfiledPayload> batch;
+  for (size_t i : parsed) batch.push_back({SourceOfKey(keys[i]), keys[i], &results[i]->profile});
+  registry::ApplyOptions apply = apply_;
+  apply.now = std::chrono::system_clock::now();
+  auto applied = registry_->Apply(batch, apply);
+  for (size_t j = 0; j < parsed.size(); ++j) {
+    if (applied.ok()) {
+      results[parsed[j]]->schema = (*applied)[j];
+    } else {
+      results[parsed[j]] = applied.status();  // unrecorded: Pending() still lists them
     }
   }
   return results;
@@ -145,12 +121,9 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::DeadLetter(const std::string& ke
   meta["reason"] = reasons.empty() ? nlohmann::ordered_json(nullptr) : reasons[0];
   meta["problems"] = reasons;
   const std::string meta_text = Dump(meta);
-  if (registry_ != nullptr) {
-    // Recorded before the move: a crash in between repeats both, and the record is keyed
-    // by the dead-letter object, so it is not counted twice.
-    ARROW_RETURN_NOT_OK(
-        registry_->RecordDeadLetter(SourceOfKey(key), dl_key, Dump(meta["reason"])));
-  }
+  // Recorded before the move: a crash in between repeats both, and the record is keyed by
+  // the dead-letter object, so it is not counted twice.
+  ARROW_RETURN_NOT_OK(registry_->RecordDeadLetter(SourceOfKey(key), dl_key, Dump(meta["reason"])));
   ARROW_RETURN_NOT_OK(store_->PutBatch({{dl_key, payload}, {Lander::MetaKey(dl_key), meta_text}}));
   // Only now that the dead-letter copy is durable may the raw one go; payload first, so
   // a crash in between leaves a meta that Pending() recognises and removes.
@@ -193,20 +166,16 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::Replay(const std::string& dl_key
   meta["object"] = raw_key;
   meta["replayed_at"] = UtcTimestamp(std::chrono::system_clock::now());
   const std::string meta_text = Dump(meta);
-  const std::string profile_text = Dump(profiler::ProfileToJson(out.profile));
-  if (registry_ != nullptr) {
-    ARROW_RETURN_NOT_OK(registry_->ClearDeadLetter(dl_key));
-    registry::ApplyOptions apply = apply_;
-    apply.now = std::chrono::system_clock::now();
-    ARROW_ASSIGN_OR_RAISE(auto applied,
-                          registry_->Apply({{SourceOfKey(raw_key), raw_key, &out.profile}}, apply));
-    out.schema = applied[0];
-  }
-  // Payload, meta and marker together: the raw copy is complete before the dead-letter
-  // one goes, and a processed marker keeps Pending() from profiling it twice.
-  ARROW_RETURN_NOT_OK(store_->PutBatch({{raw_key, payload},
-                                        {Lander::MetaKey(raw_key), meta_text},
-                                        {ProfileKey(raw_key), profile_text}}));
+  // Payload and meta, then the registry (which marks it profiled), then the dead-letter copy
+  // goes: a crash at any point leaves a state that repeating the replay completes.
+  ARROW_RETURN_NOT_OK(
+      store_->PutBatch({{raw_key, payload}, {Lander::MetaKey(raw_key), meta_text}}));
+  ARROW_RETURN_NOT_OK(registry_->ClearDeadLetter(dl_key));
+  registry::ApplyOptions apply = apply_;
+  apply.now = std::chrono::system_clock::now();
+  ARROW_ASSIGN_OR_RAISE(auto applied,
+                        registry_->Apply({{SourceOfKey(raw_key), raw_key, &out.profile}}, apply));
+  out.schema = applied[0];
   ARROW_RETURN_NOT_OK(store_->Delete(dl_key));
   ARROW_RETURN_NOT_OK(store_->Delete(Lander::MetaKey(dl_key)));
   out.object = raw_key;
@@ -218,10 +187,10 @@ arrow::Result<std::vector<std::string>> ArrivalProcessor::Pending() {
   ARROW_ASSIGN_OR_RAISE(std::vector<storage::ObjectInfo> raw, store_->List("raw/"));
   std::set<std::string> keys;
   for (const auto& o : raw) keys.insert(o.key);
-  std::vector<std::string> pending;
+  std::vector<std::string> payloads;
   for (const std::string& key : keys) {
     if (IsPayloadKey(key)) {
-      if (!keys.count(ProfileKey(key))) pending.push_back(key);
+      payloads.push_back(key);
       continue;
     }
     if (!key.ends_with(kMetaSuffix)) continue;
@@ -237,6 +206,7 @@ arrow::Result<std::vector<std::string>> ArrivalProcessor::Pending() {
       ARROW_RETURN_NOT_OK(store_->Delete(key));
     }
   }
+  ARROW_ASSIGN_OR_RAISE(std::vector<std::string> pending, registry_->Unrecorded(payloads));
   // ULIDs in the names: sorting by the file name orders by arrival.
   std::sort(pending.begin(), pending.end(), [](const std::string& a, const std::string& b) {
     return a.substr(a.rfind('/')) < b.substr(b.rfind('/'));

@@ -25,13 +25,14 @@ struct ArrivalOutcome {
 // The source id in a raw/ or dead-letter/ key ("raw/source=<id>/date=.../..."), or "".
 std::string SourceOfKey(std::string_view key);
 
-// The raw zone is the arrival queue (ADR-016): a raw payload with a .meta.json and no
-// .profile.json beside it has not been profiled yet. Processing writes the profile marker
-// (the profile's JSON, which the registry will consume) for a payload that parsed, or for
-// one that did not: writes the payload and a meta with the reason under dead-letter/, then
-// deletes the raw payload and its meta. Each step is a durable store call, so a crash at
-// any point leaves a state that Process — repeated on the same key — completes; no step
-// loses the payload. Thread-compatible: one processor per thread, or distinct keys.
+// The raw zone is the arrival queue and the registry its record of what is done (ADR-026):
+// a raw payload with no record in the registry has not been profiled yet. Processing
+// applies a payload that parses to its source's schema (Registry::Apply, durable, keyed by
+// the object, so applying twice changes nothing), or, for one that does not: records it
+// in the registry, writes the payload and a meta with the reason under dead-letter/, then
+// deletes the raw payload and its meta. Each step is durable, so a crash at any point
+// leaves a state that Process — repeated on the same key — completes; no step loses the
+// payload. Thread-compatible: one processor per thread, or distinct keys.
 class ArrivalProcessor {
  public:
   // Default bound on a payload's decoded size (1 GiB): a gzip body that inflates past it
@@ -39,19 +40,16 @@ class ArrivalProcessor {
   static constexpr uint64_t kDefaultMaxDecodedBytes = 1ull << 30;
 
   // `options.source.max_decompressed_bytes` is lowered to kDefaultMaxDecodedBytes when unset.
-  // With a registry, every payload that parses is applied to its source's schema before it
-  // is marked profiled (so a crash in between re-applies it, which the registry ignores:
-  // exactly once), and every dead-lettered one is recorded there first.
-  ArrivalProcessor(std::shared_ptr<storage::ObjectStore> store, profiler::ProfileOptions options,
-                   std::shared_ptr<registry::Registry> registry = nullptr,
+  ArrivalProcessor(std::shared_ptr<storage::ObjectStore> store,
+                   std::shared_ptr<registry::Registry> registry, profiler::ProfileOptions options,
                    registry::ApplyOptions apply = {});
 
   // Profiles the raw object `key` and files it. Errors: kNotFound when `key` is gone (it
   // was processed already), kUnavailable from the store — then repeat later.
   arrow::Result<ArrivalOutcome> Process(const std::string& key);
 
-  // Process for many keys, sharing one durable write for the profile markers of those that
-  // parse (profiling keeps up with group-committed arrivals). One result per key, in order.
+  // Process for many keys, applying those that parse in one registry transaction (one
+  // flush: profiling keeps up with group-committed arrivals). One result per key, in order.
   std::vector<arrow::Result<ArrivalOutcome>> ProcessBatch(const std::vector<std::string>& keys);
 
   // Raw payloads not profiled yet, oldest first (what a restart must still do). Also
@@ -60,12 +58,10 @@ class ArrivalProcessor {
 
   // Profiles a dead-letter object again (after a fix). If it parses now, it returns to
   // the raw zone — payload, its meta (with "replayed_at"), its profile marker — and leaves
-  // dead-letter/; if not, it stays, and the outcome says why. Safe to repeat: each step is
-  // durable and the dead-letter copy goes last.
+  // dead-letter/, and is applied to the registry; if not, it stays, and the outcome says
+  // why. Safe to repeat: each step is durable and the dead-letter copy goes last.
   // Errors: kNotFound for a missing object, kBadInput for a key outside dead-letter/.
   arrow::Result<ArrivalOutcome> Replay(const std::string& dead_letter_key);
-
-  static std::string ProfileKey(const std::string& object_key);
 
  private:
   arrow::Result<ArrivalOutcome> Profile(const std::string& key);

@@ -29,26 +29,46 @@ std::string LandOne(Lander& lander, std::string body, std::string type = "applic
   return r->object;
 }
 
-TEST(ArrivalProcessorTest, GoodPayloadGetsItsProfileMarker) {
+// A registry in a fresh temp file, removed with the fixture.
+class ArrivalProcessorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("latebind-arrivals-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto r = registry::SqliteRegistry::Open((dir_ / "registry.db").string());
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    registry_ = *r;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::filesystem::path dir_;
+  std::shared_ptr<registry::Registry> registry_;
+};
+
+TEST_F(ArrivalProcessorTest, GoodPayloadIsAppliedToItsSourceSchema) {
   auto store = std::make_shared<MemoryStore>();
   Lander lander(store);
-  ArrivalProcessor arrivals(store, {});
+  ArrivalProcessor arrivals(store, registry_, {});
   const std::string key = LandOne(lander, "{\"a\":1}\n{\"a\":2.5}\n");
   EXPECT_EQ(*arrivals.Pending(), std::vector<std::string>{key});
   auto out = arrivals.Process(key);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_FALSE(out->dead_lettered);
   EXPECT_EQ(out->profile.records, 2u);
-  const auto profile = nlohmann::json::parse(*store->Get(ArrivalProcessor::ProfileKey(key)));
-  EXPECT_EQ(profile["records"], 2);
-  EXPECT_EQ(profile["fields"][0]["type"], "float64");
+  auto v = registry_->Version("bank", 0);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->records, 2u);
+  EXPECT_EQ(v->fields[0].type, FieldType::kFloat64);
   EXPECT_TRUE(arrivals.Pending()->empty());
 }
 
-TEST(ArrivalProcessorTest, MalformedPayloadMovesToDeadLetterWithReason) {
+TEST_F(ArrivalProcessorTest, MalformedPayloadMovesToDeadLetterWithReason) {
   auto store = std::make_shared<MemoryStore>();
   Lander lander(store);
-  ArrivalProcessor arrivals(store, {});
+  ArrivalProcessor arrivals(store, registry_, {});
   const std::string body = "{\"a\":1}\n{\"a\":1 \"b\":2}\n";
   const std::string key = LandOne(lander, body);
   auto out = arrivals.Process(key);
@@ -66,11 +86,11 @@ TEST(ArrivalProcessorTest, MalformedPayloadMovesToDeadLetterWithReason) {
   EXPECT_TRUE(arrivals.Pending()->empty());
 }
 
-TEST(ArrivalProcessorTest, CrashBetweenStepsIsCompletedByARetry) {
+TEST_F(ArrivalProcessorTest, CrashBetweenStepsIsCompletedByARetry) {
   auto inner = std::make_shared<MemoryStore>();
   auto faulty = std::make_shared<FaultyStore>(inner);
   Lander lander(inner);
-  ArrivalProcessor arrivals(faulty, {});
+  ArrivalProcessor arrivals(faulty, registry_, {});
   const std::string key = LandOne(lander, "not json at all {\n", "application/x-ndjson");
   // The dead-letter copy is written, then deleting the raw payload fails: as if the
   // process died right after the copy became durable.
@@ -88,10 +108,10 @@ TEST(ArrivalProcessorTest, CrashBetweenStepsIsCompletedByARetry) {
   EXPECT_EQ(inner->List("dead-letter/")->size(), 2u);
 }
 
-TEST(ArrivalProcessorTest, OrphanMetaOfADeadLetteredPayloadIsCleaned) {
+TEST_F(ArrivalProcessorTest, OrphanMetaOfADeadLetteredPayloadIsCleaned) {
   auto store = std::make_shared<MemoryStore>();
   Lander lander(store);
-  ArrivalProcessor arrivals(store, {});
+  ArrivalProcessor arrivals(store, registry_, {});
   const std::string key = LandOne(lander, "[1,2]\n");
   ASSERT_TRUE(arrivals.Process(key)->dead_lettered);
   // Simulate the crash window: the raw meta survived its payload's deletion.
@@ -100,10 +120,10 @@ TEST(ArrivalProcessorTest, OrphanMetaOfADeadLetteredPayloadIsCleaned) {
   EXPECT_TRUE(store->List("raw/")->empty());
 }
 
-TEST(ArrivalProcessorTest, ReplayReturnsWhatNowParses) {
+TEST_F(ArrivalProcessorTest, ReplayReturnsWhatNowParses) {
   auto store = std::make_shared<MemoryStore>();
   Lander lander(store);
-  ArrivalProcessor arrivals(store, {});
+  ArrivalProcessor arrivals(store, registry_, {});
   // Landed as NDJSON but is a pretty-printed JSON object: dead-lettered as NDJSON.
   const std::string body = "{\n  \"a\": 1\n}\n";
   auto out = arrivals.Process(LandOne(lander, body));
@@ -113,10 +133,10 @@ TEST(ArrivalProcessorTest, ReplayReturnsWhatNowParses) {
   ASSERT_TRUE(same.ok());
   EXPECT_TRUE(same->dead_lettered);
   EXPECT_TRUE(store->Get(out->object).ok());
-  // Replayed as JSON (the fix): back to raw, with meta and marker, dead-letter emptied.
+  // Replayed as JSON (the fix): back to raw with its meta, applied, dead-letter emptied.
   profiler::ProfileOptions as_json;
   as_json.format = profiler::Format::kJson;
-  ArrivalProcessor fixed(store, as_json);
+  ArrivalProcessor fixed(store, registry_, as_json);
   auto back = fixed.Replay(out->object);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_FALSE(back->dead_lettered);
@@ -126,18 +146,19 @@ TEST(ArrivalProcessorTest, ReplayReturnsWhatNowParses) {
   const auto meta = nlohmann::json::parse(*store->Get(Lander::MetaKey(back->object)));
   EXPECT_TRUE(meta.contains("replayed_at"));
   EXPECT_FALSE(meta.contains("reason"));
-  EXPECT_TRUE(store->Get(ArrivalProcessor::ProfileKey(back->object)).ok());
+  ASSERT_TRUE(back->schema.has_value());
+  EXPECT_EQ(back->schema->version, 1);
   EXPECT_TRUE(store->List("dead-letter/")->empty());
   EXPECT_TRUE(arrivals.Pending()->empty());
   EXPECT_EQ(KindOf(arrivals.Replay("raw/source=bank/x.ndjson").status()), ErrorKind::kBadInput);
 }
 
-TEST(ArrivalProcessorTest, GzipBombIsDeadLetteredInBoundedMemory) {
+TEST_F(ArrivalProcessorTest, GzipBombIsDeadLetteredInBoundedMemory) {
   auto store = std::make_shared<MemoryStore>();
   Lander lander(store);
   profiler::ProfileOptions options;
   options.source.max_decompressed_bytes = 1 << 20;
-  ArrivalProcessor arrivals(store, options);
+  ArrivalProcessor arrivals(store, registry_, options);
   // 64 MiB of NDJSON lines in a few hundred kilobytes of gzip.
   std::string line = "{\"pad\":\"" + std::string(100, 'x') + "\"}\n";
   std::string plain;
@@ -160,20 +181,10 @@ TEST(ArrivalProcessorTest, GzipBombIsDeadLetteredInBoundedMemory) {
   EXPECT_EQ(*store->Get(out->object), gz);  // kept as received
 }
 
-// Counts PutBatch calls of the markers.
-class BatchCountingStore : public MemoryStore {
- public:
-  arrow::Status PutBatch(const std::vector<storage::PutItem>& items) override {
-    if (!items.empty() && items[0].key.ends_with(".profile.json")) ++marker_batches;
-    return MemoryStore::PutBatch(items);
-  }
-  int marker_batches = 0;
-};
-
-TEST(ArrivalProcessorTest, BatchSharesOneMarkerWriteAndDeadLettersTheBad) {
-  auto store = std::make_shared<BatchCountingStore>();
+TEST_F(ArrivalProcessorTest, BatchIsAppliedTogetherAndDeadLettersTheBad) {
+  auto store = std::make_shared<MemoryStore>();
   Lander lander(store);
-  ArrivalProcessor arrivals(store, {});
+  ArrivalProcessor arrivals(store, registry_, {});
   std::vector<std::string> keys;
   for (int i = 0; i < 10; ++i) {
     keys.push_back(LandOne(lander, i == 4 ? "{broken\n" : "{\"i\":" + std::to_string(i) + "}\n"));
@@ -186,48 +197,29 @@ TEST(ArrivalProcessorTest, BatchSharesOneMarkerWriteAndDeadLettersTheBad) {
     EXPECT_EQ(results[i]->dead_lettered, i == 4) << i;
   }
   EXPECT_EQ(KindOf(results[10].status()), ErrorKind::kNotFound);
-  EXPECT_EQ(store->marker_batches, 1);
+  EXPECT_EQ(results[9]->schema->version, 1);  // all nine in one version: one schema
+  EXPECT_EQ((*registry_->Sources())[0].payloads, 9u);
   EXPECT_EQ(store->List("dead-letter/")->size(), 2u);
   EXPECT_TRUE(arrivals.Pending()->empty());
 }
 
-TEST(ArrivalProcessorTest, GoneObjectIsNotFound) {
-  ArrivalProcessor arrivals(std::make_shared<MemoryStore>(), {});
+TEST_F(ArrivalProcessorTest, GoneObjectIsNotFound) {
+  ArrivalProcessor arrivals(std::make_shared<MemoryStore>(), registry_, {});
   EXPECT_EQ(KindOf(arrivals.Process("raw/source=a/date=2026-01-01/x.ndjson").status()),
             ErrorKind::kNotFound);
 }
 
-// A registry in a fresh temp file, removed with the fixture.
-class ArrivalRegistryTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("latebind-arrivals-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto r = registry::SqliteRegistry::Open((dir_ / "registry.db").string());
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    registry_ = *r;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::filesystem::path dir_;
-  std::shared_ptr<registry::Registry> registry_;
-};
-
-TEST_F(ArrivalRegistryTest, ParsedPayloadUpdatesItsSourceSchemaExactlyOnce) {
+TEST_F(ArrivalProcessorTest, ParsedPayloadUpdatesItsSourceSchemaExactlyOnce) {
   auto store = std::make_shared<MemoryStore>();
   Lander lander(store);
-  ArrivalProcessor arrivals(store, {}, registry_);
+  ArrivalProcessor arrivals(store, registry_, {});
   const std::string key = LandOne(lander, "{\"a\":1,\"b\":\"x\"}\n{\"a\":2,\"b\":\"y\"}\n");
   auto out = arrivals.Process(key);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_TRUE(out->schema.has_value());
   EXPECT_EQ(out->schema->version, 1);
   EXPECT_TRUE(out->schema->new_version);
-  // A crash after the registry update but before the marker: processed again, counted once.
-  ASSERT_TRUE(store->Delete(ArrivalProcessor::ProfileKey(key)).ok());
+  // Processed again (a key handed over twice, or a retry): counted once.
   auto again = arrivals.Process(key);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->schema->already_applied);
@@ -239,10 +231,10 @@ TEST_F(ArrivalRegistryTest, ParsedPayloadUpdatesItsSourceSchemaExactlyOnce) {
   EXPECT_EQ((*sources)[0].records, 2u);
 }
 
-TEST_F(ArrivalRegistryTest, DeadLetterIsRecordedAndReplayClearsIt) {
+TEST_F(ArrivalProcessorTest, DeadLetterIsRecordedAndReplayClearsIt) {
   auto store = std::make_shared<MemoryStore>();
   Lander lander(store);
-  ArrivalProcessor arrivals(store, {}, registry_);
+  ArrivalProcessor arrivals(store, registry_, {});
   const std::string key = LandOne(lander, "{\"a\":1}\n{\"a\":1 \"b\":2}\n");
   auto out = arrivals.Process(key);
   ASSERT_TRUE(out.ok());
@@ -260,7 +252,7 @@ TEST_F(ArrivalRegistryTest, DeadLetterIsRecordedAndReplayClearsIt) {
   EXPECT_EQ(s.latest_version, 1);
 }
 
-TEST_F(ArrivalRegistryTest, RegistryFailureLeavesThePayloadPending) {
+TEST_F(ArrivalProcessorTest, RegistryFailureLeavesThePayloadPending) {
   auto store = std::make_shared<MemoryStore>();
   Lander lander(store);
   // Another connection holds the write lock; a short busy timeout makes Apply fail fast.
@@ -269,7 +261,7 @@ TEST_F(ArrivalRegistryTest, RegistryFailureLeavesThePayloadPending) {
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "registry.db").c_str(), &raw), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(raw, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
-  ArrivalProcessor arrivals(store, {}, *locked);
+  ArrivalProcessor arrivals(store, *locked, {});
   const std::string key = LandOne(lander, "{\"a\":1}\n");
   auto out = arrivals.Process(key);
   EXPECT_FALSE(out.ok());

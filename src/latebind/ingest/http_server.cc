@@ -129,7 +129,7 @@ void HandleHealth(ServerState&, const http::request<http::string_body>& req, Res
 void HandleMetrics(ServerState& s, const http::request<http::string_body>& req, Respond respond) {
   Response res{http::status::ok, req.version()};
   res.set(http::field::content_type, "text/plain; version=0.0.4");
-  res.body() = s.metrics.Render(s.lander->queued(), s.workers->queued());
+  res.body() = s.metrics.Render(s.lander->queued(), s.lander->materializing(), s.workers->queued());
   // Registry series are read at scrape time: the registry is their source of truth, also
   // for versions written by other processes (the CLI).
   if (auto counts = s.options.registry->VersionCounts(); counts.ok()) {
@@ -534,7 +534,7 @@ arrow::Result<std::unique_ptr<HttpServer>> HttpServer::Start(
   }
   registry::ApplyOptions apply;
   apply.alert_sinks = options.alert_sinks;
-  s.processor = std::make_unique<ArrivalProcessor>(store, profile, options.registry, apply);
+  s.processor = std::make_unique<ArrivalProcessor>(store, options.registry, profile, apply);
   s.workers = std::make_unique<ArrivalWorkers>(
       s.processor.get(), options.profile_workers,
       [&s](const std::string& key, const arrow::Result<ArrivalOutcome>& out) {

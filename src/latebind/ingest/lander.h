@@ -79,6 +79,8 @@ class Lander {
 
   // Arrivals queued and not yet committed (for the queue-depth metric).
   size_t queued() const;
+  // Logged batches not yet written into the store (with a write-ahead log; else 0).
+  size_t materializing() const;
   // Called after each committed batch with its size and the seconds its flush took.
   // Set before the first Land.
   void OnCommit(std::function<void(size_t, double)> observer) { on_commit_ = std::move(observer); }

@@ -51,7 +51,8 @@ void Metrics::CountProfiled(const std::string& source, bool dead_lettered) {
   if (dead_lettered) ++profiling_failures_[source];
 }
 
-std::string Metrics::Render(size_t landing_queue, size_t profiling_queue) const {
+std::string Metrics::Render(size_t landing_queue, size_t materializing_queue,
+                            size_t profiling_queue) const {
   std::string out;
   {
     std::lock_guard lock(mu_);
@@ -89,9 +90,10 @@ std::string Metrics::Render(size_t landing_queue, size_t profiling_queue) const 
   }
   out += fmt::format(
       "# HELP latebind_queue_depth Work waiting, by stage.\n# TYPE latebind_queue_depth gauge\n"
-      "latebind_queue_depth{{stage=\"landing\"}} {}\nlatebind_queue_depth{{stage=\"profiling\"}} "
-      "{}\n",
-      landing_queue, profiling_queue);
+      "latebind_queue_depth{{stage=\"landing\"}} {}\n"
+      "latebind_queue_depth{{stage=\"materializing\"}} {}\n"
+      "latebind_queue_depth{{stage=\"profiling\"}} {}\n",
+      landing_queue, materializing_queue, profiling_queue);
   request_seconds_.Render("latebind_http_request_duration_seconds",
                           "Time from request header to response.", &out);
   commit_seconds_.Render("latebind_commit_duration_seconds",

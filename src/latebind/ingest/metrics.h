@@ -33,7 +33,9 @@ class Metrics {
   void CountProfiled(const std::string& source, bool dead_lettered);
 
   // The whole exposition; `queue_depth` is the lander's and the profiler's backlog.
-  std::string Render(size_t landing_queue, size_t profiling_queue) const;
+  // `materializing_queue`: batches in the write-ahead log not yet in the raw zone (--wal).
+  std::string Render(size_t landing_queue, size_t materializing_queue,
+                     size_t profiling_queue) const;
 
  private:
   mutable std::mutex mu_;

@@ -77,6 +77,10 @@ class Registry {
   // JSON object). Repeating it for the same object changes nothing.
   virtual arrow::Status RecordDeadLetter(const std::string& source_id, const std::string& object,
                                          const std::string& reason_json) = 0;
+  // The objects among `objects` that have no record yet (neither applied nor dead-lettered),
+  // in the order given: the arrival queue's pending work (ADR-026).
+  virtual arrow::Result<std::vector<std::string>> Unrecorded(
+      const std::vector<std::string>& objects) = 0;
   // A dead-lettered object that parses now: forget its failure (Apply records it anew).
   virtual arrow::Status ClearDeadLetter(const std::string& object) = 0;
 

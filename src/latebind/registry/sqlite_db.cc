@@ -67,6 +67,8 @@ arrow::Status SqliteStatement::Run() {
   }
 }
 
+void SqliteStatement::Reset() { sqlite3_reset(stmt_); }
+
 int64_t SqliteStatement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
 
 std::string SqliteStatement::Text(int column) const {

@@ -34,6 +34,7 @@ class SqliteStatement {
   // True while a row is available; false when done.
   arrow::Result<bool> Step();
   arrow::Status Run();  // Step until done (statements without rows)
+  void Reset();         // ready to step again; bindings are kept until rebound
 
   int64_t Int(int column) const;
   std::string Text(int column) const;

@@ -476,6 +476,28 @@ arrow::Status SqliteRegistry::RecordDeadLetter(const std::string& source_id,
   return tx->Commit();
 }
 
+arrow::Result<std::vector<std::string>> SqliteRegistry::Unrecorded(
+    const std::vector<std::string>& objects) {
+  std::lock_guard lock(mu_);
+  // One indexed lookup per object, in one read transaction: a consistent answer, and cheap
+  // enough for a restart's whole raw zone.
+  ARROW_RETURN_NOT_OK(db_->Exec("BEGIN"));
+  std::vector<std::string> out;
+  arrow::Status st = [&]() -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(auto q, db_->Prepare("SELECT 1 FROM payloads WHERE object = ?1"));
+    for (const std::string& object : objects) {
+      q.Reset();
+      q.Bind(1, object);
+      ARROW_ASSIGN_OR_RAISE(bool found, q.Step());
+      if (!found) out.push_back(object);
+    }
+    return arrow::Status::OK();
+  }();
+  (void)db_->Exec(st.ok() ? "COMMIT" : "ROLLBACK");
+  ARROW_RETURN_NOT_OK(st);
+  return out;
+}
+
 arrow::Status SqliteRegistry::ClearDeadLetter(const std::string& object) {
   std::lock_guard lock(mu_);
   ARROW_ASSIGN_OR_RAISE(auto tx, SqliteTransaction::Begin(db_.get()));

@@ -23,6 +23,8 @@ class SqliteRegistry final : public Registry {
   arrow::Status RecordDeadLetter(const std::string& source_id, const std::string& object,
                                  const std::string& reason_json) override;
   arrow::Status ClearDeadLetter(const std::string& object) override;
+  arrow::Result<std::vector<std::string>> Unrecorded(
+      const std::vector<std::string>& objects) override;
   arrow::Result<std::vector<SourceSummary>> Sources() override;
   arrow::Result<std::vector<SchemaVersion>> Versions(const std::string& source_id) override;
   arrow::Result<SchemaVersion> Version(const std::string& source_id, int64_t version) override;
