@@ -146,8 +146,9 @@ void RegisterDeadLetterCommand(CLI::App& app, const GlobalOptions& global, int* 
   CLI::App* replay = cmd->add_subcommand(
       "replay", "Profile dead-letter objects again; those that parse now return to raw/");
   replay->footer(
-      "An object that parses now goes back to <home>/raw/ with its meta and profile; one that\n"
-      "still does not stays in dead-letter/. Exit code 3 when some stayed.");
+      "An object that parses now goes back to <home>/raw/ with its meta and updates its\n"
+      "source's schema in the registry; one that still does not stays in dead-letter/.\n"
+      "Exit code 3 when some stayed.");
   replay->add_option("OBJECT", args->objects, "Dead-letter object keys (dead-letter/source=…)");
   replay->add_option("--source", args->source, "Every dead-letter object of this source");
   replay->add_option("--format", args->format, "Read as auto, json, ndjson or csv")

@@ -57,9 +57,9 @@ class ArrivalProcessor {
   arrow::Result<std::vector<std::string>> Pending();
 
   // Profiles a dead-letter object again (after a fix). If it parses now, it returns to
-  // the raw zone — payload, its meta (with "replayed_at"), its profile marker — and leaves
-  // dead-letter/, and is applied to the registry; if not, it stays, and the outcome says
-  // why. Safe to repeat: each step is durable and the dead-letter copy goes last.
+  // the raw zone (payload and its meta, with "replayed_at"), is applied to the registry
+  // and leaves dead-letter/; if not, it stays, and the outcome says why. Safe to repeat:
+  // each step is durable and the dead-letter copy goes last.
   // Errors: kNotFound for a missing object, kBadInput for a key outside dead-letter/.
   arrow::Result<ArrivalOutcome> Replay(const std::string& dead_letter_key);
 
