@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "latebind/cli/text_table.h"
 #include "latebind/profiler/profile_json.h"
 
 namespace latebind::cli {
@@ -16,27 +17,6 @@ std::string Scalar(const ScalarValue& v) {
   if (std::holds_alternative<std::monostate>(v)) return "";
   if (const auto* s = std::get_if<std::string>(&v)) return *s;
   return profiler::ScalarToJson(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-// Cuts to `width` display columns (counting UTF-8 code points, not bytes).
-std::string Clip(const std::string& s, size_t width) {
-  std::string out;
-  size_t cols = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if ((c & 0xC0) != 0x80) {
-      if (cols == width) {
-        // Replace the last column with an ellipsis.
-        while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80)
-          out.pop_back();
-        if (!out.empty()) out.pop_back();
-        return out + "…";
-      }
-      ++cols;
-    }
-    out.push_back(c < 0x20 ? ' ' : static_cast<char>(c));  // no control chars on a terminal
-  }
-  return out;
 }
 
 size_t Columns(const std::string& s) {
