@@ -15,7 +15,11 @@ namespace {
 
 constexpr std::string_view kMetaSuffix = ".meta.json";
 
-bool IsPayloadKey(std::string_view key) { return !key.ends_with(kMetaSuffix); }
+// `.profile.json` files are the arrival markers of homes written before ADR-026: sidecars,
+// never payloads (their payloads have no registry record yet and are profiled again).
+bool IsPayloadKey(std::string_view key) {
+  return !key.ends_with(kMetaSuffix) && !key.ends_with(".profile.json");
+}
 
 std::optional<profiler::Format> FormatOfKey(std::string_view key) {
   std::string_view name = key.substr(key.rfind('/') + 1);

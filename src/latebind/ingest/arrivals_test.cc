@@ -273,5 +273,18 @@ TEST_F(ArrivalProcessorTest, RegistryFailureLeavesThePayloadPending) {
   EXPECT_TRUE(arrivals.Pending()->empty());
 }
 
+TEST_F(ArrivalProcessorTest, MarkersOfAnOlderHomeAreNotPayloads) {
+  auto store = std::make_shared<MemoryStore>();
+  Lander lander(store);
+  ArrivalProcessor arrivals(store, registry_, {});
+  const std::string key = LandOne(lander, "{\"a\":1}\n");
+  // A home written before the registry recorded profiling (ADR-026) has marker files.
+  const std::string marker = key.substr(0, key.rfind('.')) + ".profile.json";
+  ASSERT_TRUE(store->Put(marker, "{\"records\": 1}").ok());
+  EXPECT_EQ(*arrivals.Pending(), std::vector<std::string>{key});  // profiled again, once
+  ASSERT_TRUE(arrivals.Process(key).ok());
+  EXPECT_TRUE(arrivals.Pending()->empty());
+}
+
 }  // namespace
 }  // namespace latebind::ingest
