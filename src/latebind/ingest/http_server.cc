@@ -538,8 +538,7 @@ arrow::Result<std::unique_ptr<HttpServer>> HttpServer::Start(
   s.workers = std::make_unique<ArrivalWorkers>(
       s.processor.get(), options.profile_workers,
       [&s](const std::string& key, const arrow::Result<ArrivalOutcome>& out) {
-        const size_t at = key.find("source=");
-        const std::string source = key.substr(at + 7, key.find('/', at) - at - 7);
+        const std::string source = SourceOfKey(key);
         if (!out.ok()) {
           Log("error", "profiling failed", {{"object", key}, {"error", out.status().message()}});
           return;

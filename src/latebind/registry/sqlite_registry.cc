@@ -378,11 +378,27 @@ arrow::Result<std::vector<ApplyOutcome>> SqliteRegistry::Apply(
   };
   std::unordered_map<std::string, Latest> latest;
   std::vector<ApplyOutcome> outcomes;
+  // Prepared once per batch: these run for every payload.
+  ARROW_ASSIGN_OR_RAISE(auto seen, db_->Prepare("SELECT version, outcome, source_id FROM "
+                                                "payloads WHERE object = ?1"));
+  ARROW_ASSIGN_OR_RAISE(auto src, db_->Prepare("INSERT INTO sources (source_id, created_at) "
+                                               "VALUES (?1, ?2) ON CONFLICT DO NOTHING"));
+  // An upsert: a plain INSERT failed with a UNIQUE constraint for an object recorded as a
+  // dead letter before (ClearDeadLetter's contract is that Apply then records it anew).
+  ARROW_ASSIGN_OR_RAISE(auto rec,
+                        db_->Prepare("INSERT INTO payloads (object, source_id, version, records, "
+                                     "outcome, applied_at) VALUES (?1, ?2, ?3, ?4, 'profiled', ?5) "
+                                     "ON CONFLICT (object) DO UPDATE SET source_id = "
+                                     "excluded.source_id, version = excluded.version, records = "
+                                     "excluded.records, outcome = excluded.outcome, reason = NULL, "
+                                     "applied_at = excluded.applied_at"));
+  ARROW_ASSIGN_OR_RAISE(auto count, db_->Prepare("UPDATE sources SET payloads = payloads + 1, "
+                                                 "records = records + ?1, last_payload_at = ?2 "
+                                                 "WHERE source_id = ?3"));
   for (const ProfiledPayload& p : payloads) {
     ApplyOutcome out;
     out.object = p.object;
-    ARROW_ASSIGN_OR_RAISE(auto seen, db_->Prepare("SELECT version, outcome, source_id FROM "
-                                                  "payloads WHERE object = ?1"));
+    seen.Reset();
     seen.Bind(1, p.object);
     ARROW_ASSIGN_OR_RAISE(bool known, seen.Step());
     if (known && seen.Text(1) == "profiled") {
@@ -395,8 +411,7 @@ arrow::Result<std::vector<ApplyOutcome>> SqliteRegistry::Apply(
     // once cleared): this payload parsed, so its row becomes the applied one below.
     std::optional<std::string> dead_letter_source;
     if (known && seen.Text(1) == "dead_letter") dead_letter_source = seen.Text(2);
-    ARROW_ASSIGN_OR_RAISE(auto src, db_->Prepare("INSERT INTO sources (source_id, created_at) "
-                                                 "VALUES (?1, ?2) ON CONFLICT DO NOTHING"));
+    src.Reset();
     ARROW_RETURN_NOT_OK(src.Bind(1, p.source_id).Bind(2, now).Run());
     auto [it, inserted] = latest.try_emplace(p.source_id);
     Latest& l = it->second;
@@ -417,15 +432,7 @@ arrow::Result<std::vector<ApplyOutcome>> SqliteRegistry::Apply(
     out.status = ev.version.status;
     l.version = std::move(ev.version);
 
-    // An upsert: a plain INSERT failed with a UNIQUE constraint for an object recorded as a
-    // dead letter before (ClearDeadLetter's contract is that Apply then records it anew).
-    ARROW_ASSIGN_OR_RAISE(
-        auto rec, db_->Prepare("INSERT INTO payloads (object, source_id, version, records, "
-                               "outcome, applied_at) VALUES (?1, ?2, ?3, ?4, 'profiled', ?5) "
-                               "ON CONFLICT (object) DO UPDATE SET source_id = "
-                               "excluded.source_id, version = excluded.version, records = "
-                               "excluded.records, outcome = excluded.outcome, reason = NULL, "
-                               "applied_at = excluded.applied_at"));
+    rec.Reset();
     ARROW_RETURN_NOT_OK(rec.Bind(1, p.object)
                             .Bind(2, p.source_id)
                             .Bind(3, out.version)
@@ -439,9 +446,7 @@ arrow::Result<std::vector<ApplyOutcome>> SqliteRegistry::Apply(
                                                   "source_id = ?1"));
       ARROW_RETURN_NOT_OK(dl.Bind(1, *dead_letter_source).Run());
     }
-    ARROW_ASSIGN_OR_RAISE(auto count, db_->Prepare("UPDATE sources SET payloads = payloads + 1, "
-                                                   "records = records + ?1, last_payload_at = ?2 "
-                                                   "WHERE source_id = ?3"));
+    count.Reset();
     ARROW_RETURN_NOT_OK(count.Bind(1, static_cast<int64_t>(p.profile->records))
                             .Bind(2, now)
                             .Bind(3, p.source_id)
