@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "latebind/profiler/profile.h"
+#include "latebind/registry/catalog.h"
 #include "latebind/registry/rename.h"
 #include "latebind/registry/schema.h"
 
@@ -107,6 +108,43 @@ class Registry {
   virtual arrow::Result<int64_t> PendingAlerts() = 0;
   // Versions per (source, status), for latebind_schema_versions_total.
   virtual arrow::Result<std::map<std::pair<std::string, std::string>, int64_t>> VersionCounts() = 0;
+
+  // --- Promotion (catalog.h, DESIGN.md §6) ---
+
+  // The source's applied payloads (outcome profiled or replayed, never dead letters) that
+  // are not in the promotion ledger, sorted by object key. Unknown source: empty.
+  virtual arrow::Result<std::vector<PromotableObject>> Unpromoted(const std::string& source_id) = 0;
+  // What `promote --repromote --since-version N` rewrites (see RepromotionSet).
+  virtual arrow::Result<RepromotionSet> PromotedSince(const std::string& source_id,
+                                                      int64_t since_version) = 0;
+  // A table's column names so far, registry path → column name (empty for a new table).
+  virtual arrow::Result<std::map<std::string, std::string>> ColumnNames(
+      const std::string& table) = 0;
+
+  // The commit point of a promotion, one transaction: a ledger row per object of
+  // run.files (object → run, file; a re-promotion replaces the rows of its objects), the
+  // files as live files of the table, run.retired as retired, the table's row (created, or
+  // version and totals updated), run.new_columns, promoted_at = now on version run.version
+  // when it has none, and the run as committed but not published.
+  // Errors: kConflict, and nothing changes, when an object of run.files is already in the
+  // ledger and `repromotion` is false, or is in the ledger under a file that is not in
+  // run.retired (another run promoted it first).
+  virtual arrow::Status CommitPromotion(const PromotionRun& run, bool repromotion) = 0;
+  // Runs committed but not published (a crash in between), oldest first, with their files.
+  virtual arrow::Result<std::vector<PromotionRun>> UnpublishedRuns() = 0;
+  virtual arrow::Status MarkPublished(const std::string& run_id) = 0;
+  // Whether a run with this id was committed (a staging/<run-id>/ of an uncommitted run is
+  // an abandoned run's leftovers).
+  virtual arrow::Result<bool> RunCommitted(const std::string& run_id) = 0;
+
+  // A promotion of the source skipped because these versions in its window are BREAKING.
+  virtual arrow::Status RecordBlocked(const std::string& source_id,
+                                      const std::vector<int64_t>& breaking_versions) = 0;
+  // Blocked promotions per source so far, for latebind_promotion_blocked_total.
+  virtual arrow::Result<std::map<std::string, int64_t>> BlockedCounts() = 0;
+
+  // Every curated table with its live files, by table name.
+  virtual arrow::Result<std::vector<CuratedTable>> Tables() = 0;
 };
 
 // The embedded default: `<home>/registry.db`, created and migrated on first use.

@@ -1,9 +1,9 @@
 // The object store: where raw, dead-letter, staging and curated objects live (DESIGN.md §3).
 //
 // Keys are relative, '/'-separated paths ("raw/source=bank/date=2026-11-23/01J….ndjson"),
-// the same on a local directory and on S3. The interface has no rename: S3 has none, so
-// atomic publication is a Put of a whole object (and, for promotion, a pointer object),
-// never a move of folders. Durability is the store's job, in one place: a Put that
+// the same on a local directory and on S3. The interface has no folder rename (S3 has none):
+// objects are published one at a time, by Put, by committing an ObjectWriter, or by Move of
+// one object (S3: CopyObject then DeleteObject), each atomic at its key. Durability is the store's job, in one place: a Put that
 // returned OK is on stable storage (Arrow's filesystems do not fsync; ours does). Implementations:
 // local_store.h (a directory), memory_store.h (tests, with crash simulation), faulty_store.h (fault
 // injection); S3 later.
@@ -11,6 +11,7 @@
 // Thread-safety: every implementation is safe to use from several threads at once.
 #pragma once
 
+#include <arrow/io/interfaces.h>
 #include <arrow/result.h>
 #include <arrow/status.h>
 
@@ -32,6 +33,18 @@ struct ObjectInfo {
 struct PutItem {
   std::string key;
   std::string_view bytes;  // not owned: must stay valid during the call
+};
+
+// A new object written as a stream, for outputs too large to hold in memory (Parquet files).
+// Nothing is visible under its key, nor listed, until Commit() returns OK; from then on the
+// object is atomic and durable as after Put. A writer closed or destroyed without Commit
+// leaves nothing behind (a crash may leave a temporary that the store's Open removes).
+// One thread at a time.
+class ObjectWriter : public arrow::io::OutputStream {
+ public:
+  // Flushes, makes the bytes durable and publishes them under the key; the writer is
+  // closed afterwards. Errors: kUnavailable (ENOSPC, EIO), and then nothing is published.
+  virtual arrow::Status Commit() = 0;
 };
 
 class ObjectStore {
@@ -65,6 +78,20 @@ class ObjectStore {
 
   // Removes the object durably; removing a missing key is OK (safe to repeat).
   virtual arrow::Status Delete(std::string_view key) = 0;
+
+  // A writer for a new object under `key` (see ObjectWriter). Errors: kBadInput for an
+  // invalid key, kUnavailable when storage fails.
+  virtual arrow::Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) = 0;
+
+  // Moves the object at `from` to `to`, replacing any object there: atomic at `to` (a
+  // reader sees no object or the whole one), durable when OK, `from` gone afterwards.
+  // Safe to repeat after a crash: when `from` is missing and `to` exists it is OK.
+  // Errors: kNotFound when neither exists, kBadInput, kUnavailable.
+  virtual arrow::Status Move(std::string_view from, std::string_view to) = 0;
+
+  // Deletes every object under `prefix` (a folder, "staging/<run-id>/"), durably, and on a
+  // local directory the folders left empty under it. A missing prefix is OK.
+  virtual arrow::Status DeletePrefix(std::string_view prefix) = 0;
 };
 
 // OK for a key latebind may use: non-empty segments of [A-Za-z0-9._=-] separated by '/',
