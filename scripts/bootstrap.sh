@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libboost1.81-dev libssl-dev
   python3-venv clang-format
   wrk nginx
+  openjdk-17-jre-headless
 )
 PY_REQUIREMENTS=scripts/requirements.txt
 
