@@ -2,6 +2,41 @@
 
 namespace latebind::storage {
 
+// Wraps the inner store's writer; an injected failure closes it, which discards its bytes,
+// and is sticky as a real one: Commit reports it.
+class FaultyStore::Writer : public ObjectWriter {
+ public:
+  Writer(FaultyStore* store, std::unique_ptr<ObjectWriter> inner)
+      : store_(store), inner_(std::move(inner)) {}
+
+  using ObjectWriter::Write;
+  arrow::Status Write(const void* data, int64_t nbytes) override {
+    ARROW_RETURN_NOT_OK(Inject(Op::kWriterWrite));
+    return inner_->Write(data, nbytes);
+  }
+  arrow::Status Flush() override { return failed_.ok() ? inner_->Flush() : failed_; }
+  arrow::Result<int64_t> Tell() const override { return inner_->Tell(); }
+  bool closed() const override { return inner_->closed(); }
+  arrow::Status Close() override { return inner_->Close(); }
+  arrow::Status Commit() override {
+    ARROW_RETURN_NOT_OK(Inject(Op::kWriterCommit));
+    return inner_->Commit();
+  }
+
+ private:
+  arrow::Status Inject(Op op) {
+    if (!failed_.ok()) return failed_;
+    if (inner_->closed()) return arrow::Status::OK();  // the inner writer reports misuse
+    failed_ = store_->Check(op);
+    if (!failed_.ok()) (void)inner_->Close();  // discards; the injected error is reported
+    return failed_;
+  }
+
+  FaultyStore* store_;
+  std::unique_ptr<ObjectWriter> inner_;
+  arrow::Status failed_;
+};
+
 void FaultyStore::FailNext(Op op, int count, arrow::Status status) {
   std::lock_guard lock(mu_);
   remaining_[static_cast<int>(op)] = count;
@@ -51,6 +86,22 @@ arrow::Result<std::vector<ObjectInfo>> FaultyStore::List(std::string_view prefix
 arrow::Status FaultyStore::Delete(std::string_view key) {
   ARROW_RETURN_NOT_OK(Check(Op::kDelete));
   return inner_->Delete(key);
+}
+
+arrow::Result<std::unique_ptr<ObjectWriter>> FaultyStore::OpenWriter(std::string_view key) {
+  ARROW_RETURN_NOT_OK(Check(Op::kOpenWriter));
+  ARROW_ASSIGN_OR_RAISE(auto inner, inner_->OpenWriter(key));
+  return std::make_unique<Writer>(this, std::move(inner));
+}
+
+arrow::Status FaultyStore::Move(std::string_view from, std::string_view to) {
+  ARROW_RETURN_NOT_OK(Check(Op::kMove));
+  return inner_->Move(from, to);
+}
+
+arrow::Status FaultyStore::DeletePrefix(std::string_view prefix) {
+  ARROW_RETURN_NOT_OK(Check(Op::kDelete));
+  return inner_->DeletePrefix(prefix);
 }
 
 }  // namespace latebind::storage

@@ -1,6 +1,8 @@
 // A fault-injecting ObjectStore wrapper for tests (STYLE.md §6, LevelDB's faulty Env).
 // Chosen operations fail with a chosen status — the whole call, before it reaches the
-// wrapped store, as a full disk or a dead device would look to the caller. Thread-safe.
+// wrapped store, as a full disk or a dead device would look to the caller. A writer's
+// failed Write or Commit discards the wrapped writer, so nothing is published. Thread-safe;
+// its writers must not outlive it.
 #pragma once
 
 #include <atomic>
@@ -12,11 +14,13 @@ namespace latebind::storage {
 
 class FaultyStore : public ObjectStore {
  public:
-  enum class Op { kPut, kGet, kList, kDelete };
+  // kWriterWrite fails an ObjectWriter's Write (ENOSPC mid-stream); kWriterCommit its Commit.
+  enum class Op { kPut, kGet, kList, kDelete, kOpenWriter, kWriterWrite, kWriterCommit, kMove };
 
   explicit FaultyStore(std::shared_ptr<ObjectStore> inner) : inner_(std::move(inner)) {}
 
-  // The next `count` calls of `op` (PutBatch counts as kPut) fail with `status`.
+  // The next `count` calls of `op` fail with `status` (PutBatch counts as kPut, OpenDecoded
+  // as kGet, DeletePrefix as kDelete).
   void FailNext(Op op, int count, arrow::Status status);
   // Every call of `op` fails with `status` until Heal().
   void FailAlways(Op op, arrow::Status status) { FailNext(op, INT32_MAX, std::move(status)); }
@@ -30,14 +34,20 @@ class FaultyStore : public ObjectStore {
                                                          ByteSourceOptions options) override;
   arrow::Result<std::vector<ObjectInfo>> List(std::string_view prefix) override;
   arrow::Status Delete(std::string_view key) override;
+  arrow::Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) override;
+  arrow::Status Move(std::string_view from, std::string_view to) override;
+  arrow::Status DeletePrefix(std::string_view prefix) override;
 
  private:
+  class Writer;
+  static constexpr int kOpCount = static_cast<int>(Op::kMove) + 1;
+
   arrow::Status Check(Op op);
 
   std::shared_ptr<ObjectStore> inner_;
   std::mutex mu_;
-  int remaining_[4] = {};
-  arrow::Status status_[4];
+  int remaining_[kOpCount] = {};
+  arrow::Status status_[kOpCount];
   std::atomic<int> failures_{0};
 };
 

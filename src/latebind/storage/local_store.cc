@@ -84,6 +84,121 @@ void RemoveTemps(std::vector<Pending>* pending) {
   }
 }
 
+// For calls where a missing file or directory is a storage failure, not an object the caller
+// named and may treat as absent (a writer's temporary or folder removed under it).
+arrow::Status AsUnavailable(arrow::Status st) {
+  if (st.ok() || KindOf(st) != ErrorKind::kNotFound) return st;
+  return MakeError(ErrorKind::kUnavailable, st.message());
+}
+
+std::string ParentOf(const std::string& path) { return fs::path(path).parent_path().string(); }
+
+// Whether `path` is an object (a regular file); a directory or nothing is not.
+arrow::Result<bool> IsObjectFile(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0) return S_ISREG(st.st_mode);
+  if (errno == ENOENT || errno == ENOTDIR) return false;
+  return IoError("cannot stat", path, errno);
+}
+
+// Parquet issues many small writes; one write(2) per MiB keeps the syscalls off the profile.
+constexpr size_t kWriterBufferBytes = 1 << 20;
+
+// An ObjectWriter into a temporary file beside the target (see LocalStore).
+class LocalWriter : public ObjectWriter {
+ public:
+  LocalWriter(std::string target, std::string temp, UniqueFd fd)
+      : target_(std::move(target)), temp_(std::move(temp)), fd_(std::move(fd)) {
+    buffer_.reserve(kWriterBufferBytes);
+  }
+  ~LocalWriter() override { Discard(); }
+
+  using ObjectWriter::Write;
+  arrow::Status Write(const void* data, int64_t nbytes) override {
+    ARROW_RETURN_NOT_OK(CheckWritable());
+    const std::string_view bytes(static_cast<const char*>(data), static_cast<size_t>(nbytes));
+    if (buffer_.size() + bytes.size() > kWriterBufferBytes) ARROW_RETURN_NOT_OK(FlushBuffer());
+    if (bytes.size() >= kWriterBufferBytes) {
+      ARROW_RETURN_NOT_OK(Sticky(WriteAll(fd_.get(), bytes, target_)));
+    } else {
+      buffer_.append(bytes);
+    }
+    position_ += nbytes;
+    return arrow::Status::OK();
+  }
+  arrow::Status Flush() override {
+    ARROW_RETURN_NOT_OK(CheckWritable());
+    return FlushBuffer();
+  }
+  arrow::Result<int64_t> Tell() const override {
+    if (closed_) return Closed();
+    return position_;
+  }
+  bool closed() const override { return closed_; }
+  arrow::Status Close() override {
+    Discard();
+    return arrow::Status::OK();
+  }
+  arrow::Status Commit() override {
+    ARROW_RETURN_NOT_OK(CheckWritable());
+    arrow::Status st = Publish();
+    Discard();  // after a successful rename there is no temporary left to remove
+    return st;
+  }
+
+ private:
+  arrow::Status Publish() {
+    ARROW_RETURN_NOT_OK(FlushBuffer());
+    // The bytes to stable storage before the name points at them: a crash after the rename
+    // must not leave the key over a hole.
+    if (SyncData(fd_.get()) != 0) return Failed("cannot fdatasync", errno);
+    if (fd_.Close() != 0) return Failed("cannot close", errno);
+    if (::rename(temp_.c_str(), target_.c_str()) != 0) return Failed("cannot rename into", errno);
+    temp_.clear();
+    // Without this a crash can lose the new name although the bytes survived.
+    return AsUnavailable(FsyncPath(ParentOf(target_), true));
+  }
+
+  arrow::Status FlushBuffer() {
+    if (buffer_.empty()) return arrow::Status::OK();
+    ARROW_RETURN_NOT_OK(Sticky(WriteAll(fd_.get(), buffer_, target_)));
+    buffer_.clear();
+    return arrow::Status::OK();
+  }
+
+  // A failed write leaves an unknown part of the bytes in the file: never publish it.
+  arrow::Status Sticky(arrow::Status st) {
+    if (!st.ok()) failed_ = AsUnavailable(std::move(st));
+    return failed_;
+  }
+
+  arrow::Status Failed(const char* what, int err) const {
+    return AsUnavailable(IoError(what, target_, err));
+  }
+
+  arrow::Status CheckWritable() const { return closed_ ? Closed() : failed_; }
+
+  arrow::Status Closed() const {
+    return MakeError(ErrorKind::kInternal, fmt::format("writer for {} is closed", target_));
+  }
+
+  void Discard() {
+    closed_ = true;
+    std::string().swap(buffer_);
+    fd_.Close();
+    if (!temp_.empty()) ::unlink(temp_.c_str());  // best effort: Open sweeps leftovers
+    temp_.clear();
+  }
+
+  std::string target_;
+  std::string temp_;  // empty once renamed or removed
+  UniqueFd fd_;
+  std::string buffer_;
+  int64_t position_ = 0;
+  bool closed_ = false;
+  arrow::Status failed_;
+};
+
 }  // namespace
 
 arrow::Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& root) {
@@ -255,6 +370,101 @@ arrow::Status LocalStore::Delete(std::string_view key) {
     return IoError("cannot delete", path, errno);
   }
   return FsyncPath(fs::path(path).parent_path().string(), true);
+}
+
+arrow::Result<std::unique_ptr<ObjectWriter>> LocalStore::OpenWriter(std::string_view key) {
+  ARROW_RETURN_NOT_OK(ValidateKey(key));
+  std::string target = PathOf(key);
+  ARROW_RETURN_NOT_OK(AsUnavailable(EnsureDurableDir(ParentOf(target))));
+  std::string temp = TempPathFor(target);
+  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (fd.get() < 0) {
+    const int err = errno;
+    return AsUnavailable(IoError("cannot create", target, err));
+  }
+  return std::make_unique<LocalWriter>(std::move(target), std::move(temp), std::move(fd));
+}
+
+arrow::Status LocalStore::Move(std::string_view from, std::string_view to) {
+  ARROW_RETURN_NOT_OK(ValidateKey(from));
+  ARROW_RETURN_NOT_OK(ValidateKey(to));
+  const std::string source = PathOf(from);
+  const std::string target = PathOf(to);
+  const std::string source_dir = ParentOf(source);
+  const std::string target_dir = ParentOf(target);
+  ARROW_ASSIGN_OR_RAISE(const bool source_exists, IsObjectFile(source));
+  if (!source_exists) {
+    ARROW_ASSIGN_OR_RAISE(const bool target_exists, IsObjectFile(target));
+    if (!target_exists) {
+      return MakeError(ErrorKind::kNotFound, fmt::format("cannot move {}: no such object", from));
+    }
+    // A repeat: the earlier call may have renamed without flushing (a crash of the process,
+    // not of the machine), so flush now what it would have. A source folder removed since
+    // has nothing left to flush.
+    ARROW_RETURN_NOT_OK(AsUnavailable(FsyncPath(target_dir, true)));
+    if (source_dir == target_dir) return arrow::Status::OK();
+    const arrow::Status st = FsyncPath(source_dir, true);
+    return KindOf(st) == ErrorKind::kNotFound ? arrow::Status::OK() : st;
+  }
+  ARROW_RETURN_NOT_OK(AsUnavailable(EnsureDurableDir(target_dir)));
+  if (::rename(source.c_str(), target.c_str()) != 0) {
+    const int err = errno;
+    return AsUnavailable(IoError(fmt::format("cannot move {} to", source), target, err));
+  }
+  // The new name first: should the source's flush be lost, a crash leaves the object under
+  // both names, which a repeated Move settles, never under none.
+  ARROW_RETURN_NOT_OK(AsUnavailable(FsyncPath(target_dir, true)));
+  if (source_dir == target_dir) return arrow::Status::OK();
+  return AsUnavailable(FsyncPath(source_dir, true));
+}
+
+arrow::Status LocalStore::DeletePrefix(std::string_view prefix) {
+  ARROW_RETURN_NOT_OK(ValidateFolder(prefix));
+  const std::string folder = PathOf(prefix.substr(0, prefix.size() - 1));
+  struct stat st;
+  if (::lstat(folder.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return arrow::Status::OK();
+    return IoError("cannot stat", folder, errno);
+  }
+  if (!S_ISDIR(st.st_mode)) return arrow::Status::OK();  // an object, not under the folder
+  // 1. Collect first, then delete: no directory changes under a running iterator.
+  std::vector<std::string> files;
+  std::vector<std::string> dirs;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(folder, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    const bool is_dir = it->symlink_status(ec).type() == fs::file_type::directory;
+    (is_dir ? dirs : files).push_back(it->path().string());
+  }
+  if (ec) {
+    return MakeError(ErrorKind::kUnavailable,
+                     fmt::format("cannot scan {}: {}", folder, ec.message()));
+  }
+  // 2. Every file: objects, and temporaries of writers or crashed Puts.
+  for (const std::string& file : files) {
+    if (::unlink(file.c_str()) != 0 && errno != ENOENT) {
+      return IoError("cannot delete", file, errno);
+    }
+  }
+  // 3. The folders, each after its children (a child's path sorts after its parent's), and
+  //    the folder itself last; its parent stays.
+  std::sort(dirs.rbegin(), dirs.rend());
+  dirs.push_back(folder);
+  {
+    // Forgotten as durable before they go, under the lock EnsureDurableDir takes: a later
+    // Put into one of them must create it and flush its parent again.
+    std::lock_guard lock(dirs_mu_);
+    std::erase_if(durable_dirs_,
+                  [&](const std::string& d) { return d == folder || d.starts_with(folder + "/"); });
+    for (const std::string& dir : dirs) {
+      if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) {
+        return IoError("cannot remove directory", dir, errno);
+      }
+    }
+  }
+  // 4. One flush, of the parent: with the folder's removal durable nothing under it can come
+  //    back (a journaling filesystem commits the unlinks and rmdirs before it, in order).
+  return AsUnavailable(FsyncPath(ParentOf(folder), true));
 }
 
 }  // namespace latebind::storage

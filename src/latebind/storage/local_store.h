@@ -18,7 +18,11 @@ namespace latebind::storage {
 // renamed, and the touched directories flushed once each. A directory on a key's path is
 // created, and its parent flushed, before any object goes into it — also when another
 // thread created it a moment earlier, or an earlier process did — so a flushed name is never
-// lost with its directory. Temporaries left by a crash are removed by Open. Thread-safe.
+// lost with its directory. Temporaries left by a crash are removed by Open. An ObjectWriter
+// follows the same protocol: it writes (through a 1 MiB buffer) into a temporary named as
+// Put's, and Commit fdatasyncs, renames and flushes the directory. Move is one rename(2)
+// with both directories flushed; DeletePrefix unlinks, removes the emptied folders and
+// flushes the parent. Every flush goes through common/durability.h. Thread-safe.
 class LocalStore : public ObjectStore {
  public:
   // Creates `root` if needed and removes temporaries a crash left behind.
@@ -32,6 +36,9 @@ class LocalStore : public ObjectStore {
                                                          ByteSourceOptions options) override;
   arrow::Result<std::vector<ObjectInfo>> List(std::string_view prefix) override;
   arrow::Status Delete(std::string_view key) override;
+  arrow::Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) override;
+  arrow::Status Move(std::string_view from, std::string_view to) override;
+  arrow::Status DeletePrefix(std::string_view prefix) override;
 
   const std::string& root() const { return root_; }
 

@@ -18,8 +18,14 @@ class MemoryStore : public ObjectStore {
                                                          ByteSourceOptions options) override;
   arrow::Result<std::vector<ObjectInfo>> List(std::string_view prefix) override;
   arrow::Status Delete(std::string_view key) override;
+  // Buffers in memory; Commit publishes the whole object under the store's lock.
+  arrow::Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) override;
+  arrow::Status Move(std::string_view from, std::string_view to) override;
+  arrow::Status DeletePrefix(std::string_view prefix) override;
 
  private:
+  class Writer;
+
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<const std::string>, std::less<>> objects_;
 };

@@ -29,4 +29,12 @@ arrow::Status ValidateKey(std::string_view key) {
   return arrow::Status::OK();
 }
 
+arrow::Status ValidateFolder(std::string_view prefix) {
+  if (!prefix.ends_with('/')) {
+    return MakeError(ErrorKind::kBadInput,
+                     fmt::format("invalid folder '{}': must end with '/'", prefix));
+  }
+  return ValidateKey(prefix.substr(0, prefix.size() - 1));
+}
+
 }  // namespace latebind::storage

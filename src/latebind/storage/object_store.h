@@ -3,10 +3,10 @@
 // Keys are relative, '/'-separated paths ("raw/source=bank/date=2026-11-23/01J….ndjson"),
 // the same on a local directory and on S3. The interface has no folder rename (S3 has none):
 // objects are published one at a time, by Put, by committing an ObjectWriter, or by Move of
-// one object (S3: CopyObject then DeleteObject), each atomic at its key. Durability is the store's job, in one place: a Put that
-// returned OK is on stable storage (Arrow's filesystems do not fsync; ours does). Implementations:
-// local_store.h (a directory), memory_store.h (tests, with crash simulation), faulty_store.h (fault
-// injection); S3 later.
+// one object (S3: CopyObject then DeleteObject), each atomic at its key. Durability is the
+// store's job, in one place: a Put that returned OK is on stable storage (Arrow's filesystems
+// do not fsync; ours does). Implementations: local_store.h (a directory), memory_store.h
+// (tests), faulty_store.h (fault injection); S3 later.
 //
 // Thread-safety: every implementation is safe to use from several threads at once.
 #pragma once
@@ -37,13 +37,21 @@ struct PutItem {
 
 // A new object written as a stream, for outputs too large to hold in memory (Parquet files).
 // Nothing is visible under its key, nor listed, until Commit() returns OK; from then on the
-// object is atomic and durable as after Put. A writer closed or destroyed without Commit
-// leaves nothing behind (a crash may leave a temporary that the store's Open removes).
-// One thread at a time.
+// object is atomic and durable as after Put, replacing any object there. Write, Flush and
+// Tell are arrow::io::OutputStream's (Flush hands buffered bytes to the OS; it does not make
+// them durable: only Commit does). Close() and Abort() without Commit discard the bytes — a
+// Parquet writer does not close its sink, so close the Parquet writer, then Commit. A writer
+// closed or destroyed without Commit leaves nothing behind (a crash may leave a temporary
+// that the store's Open removes). After Commit or Close, Close is a no-op and the other
+// calls fail. A failed Write or Flush is sticky: Commit then returns that error.
+// Owned by the caller; it must not outlive the store that opened it. One thread at a time.
 class ObjectWriter : public arrow::io::OutputStream {
  public:
   // Flushes, makes the bytes durable and publishes them under the key; the writer is
-  // closed afterwards. Errors: kUnavailable (ENOSPC, EIO), and then nothing is published.
+  // closed afterwards, whatever the outcome. Errors: kUnavailable (ENOSPC, EIO): the key
+  // holds its old object (or none) — except when only the final flush of the directory
+  // failed, after the switch: then the new object may be visible without being durable
+  // (outcome unknown). Either way, writing the object again with a new writer is safe.
   virtual arrow::Status Commit() = 0;
 };
 
@@ -84,18 +92,29 @@ class ObjectStore {
   virtual arrow::Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) = 0;
 
   // Moves the object at `from` to `to`, replacing any object there: atomic at `to` (a
-  // reader sees no object or the whole one), durable when OK, `from` gone afterwards.
-  // Safe to repeat after a crash: when `from` is missing and `to` exists it is OK.
-  // Errors: kNotFound when neither exists, kBadInput, kUnavailable.
+  // reader sees the old object or none, then the whole moved one), durable when OK, `from`
+  // gone afterwards. Safe to repeat after a crash: when `from` is missing and `to` exists it
+  // is OK (and `to` is made durable). Moving a key onto itself is OK when it exists.
+  // Errors: kNotFound when neither exists, kBadInput for an invalid key, kUnavailable — then
+  // `from` still holds the object, or (outcome unknown) it is already at `to`, not known
+  // durable; repeating the Move settles it.
   virtual arrow::Status Move(std::string_view from, std::string_view to) = 0;
 
-  // Deletes every object under `prefix` (a folder, "staging/<run-id>/"), durably, and on a
-  // local directory the folders left empty under it. A missing prefix is OK.
+  // Deletes every object under the folder `prefix` ("staging/<run-id>/": a valid key and a
+  // trailing '/', so that "staging/run-1/" never touches "staging/run-10/…"), durably, with
+  // the temporaries of writers under it, and on a local directory the folders under it and
+  // the folder itself (never its parent). A missing prefix is OK; safe to repeat. Objects
+  // written under the prefix during the call may or may not survive it.
+  // Errors: kBadInput for a prefix that is not a folder (the root "" among them);
+  // kUnavailable, and then part of the objects may be gone.
   virtual arrow::Status DeletePrefix(std::string_view prefix) = 0;
 };
 
 // OK for a key latebind may use: non-empty segments of [A-Za-z0-9._=-] separated by '/',
 // none of them "." or "..", at most 1024 bytes. Errors: kBadInput naming the key.
 arrow::Status ValidateKey(std::string_view key);
+
+// OK for a DeletePrefix folder: a valid key followed by '/'. Errors: kBadInput naming it.
+arrow::Status ValidateFolder(std::string_view prefix);
 
 }  // namespace latebind::storage
