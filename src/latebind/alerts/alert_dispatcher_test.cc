@@ -148,6 +148,32 @@ class FakeRegistry : public registry::Registry {
   arrow::Result<std::map<std::pair<std::string, std::string>, int64_t>> VersionCounts() override {
     return arrow::Status::NotImplemented("fake");
   }
+  arrow::Result<std::vector<registry::PromotableObject>> Unpromoted(const std::string&) override {
+    return std::vector<registry::PromotableObject>{};
+  }
+  arrow::Result<registry::RepromotionSet> PromotedSince(const std::string&, int64_t) override {
+    return registry::RepromotionSet{};
+  }
+  arrow::Result<std::map<std::string, std::string>> ColumnNames(const std::string&) override {
+    return std::map<std::string, std::string>{};
+  }
+  arrow::Status CommitPromotion(const registry::PromotionRun&, bool) override {
+    return arrow::Status::OK();
+  }
+  arrow::Result<std::vector<registry::PromotionRun>> UnpublishedRuns() override {
+    return std::vector<registry::PromotionRun>{};
+  }
+  arrow::Status MarkPublished(const std::string&) override { return arrow::Status::OK(); }
+  arrow::Result<bool> RunCommitted(const std::string&) override { return false; }
+  arrow::Status RecordBlocked(const std::string&, const std::vector<int64_t>&) override {
+    return arrow::Status::OK();
+  }
+  arrow::Result<std::map<std::string, int64_t>> BlockedCounts() override {
+    return std::map<std::string, int64_t>{};
+  }
+  arrow::Result<std::vector<registry::CuratedTable>> Tables() override {
+    return std::vector<registry::CuratedTable>{};
+  }
 
  private:
   Row* Find(int64_t alert_id, const std::string& sink) {

@@ -13,7 +13,7 @@ namespace latebind::registry {
 
 // An applied payload (parsed and profiled, not dead-lettered) of a source.
 struct PromotableObject {
-  std::string object;  // raw/... key
+  std::string object;   // raw/... key
   int64_t version = 0;  // the version it was applied under
   uint64_t records = 0;
   std::string applied_at;
@@ -48,7 +48,9 @@ struct PromotionRun {
 };
 
 // What a re-promotion rewrites: the objects applied under a version >= N, every other
-// object that shares a curated file with them, and those files.
+// object that shares a live curated file with them, and those files — transitively, so
+// that an object whose records span two files brings both (no live file keeps a copy of a
+// rewritten object's rows).
 struct RepromotionSet {
   std::vector<PromotableObject> objects;  // sorted by object
   std::vector<std::string> files;         // curated keys, sorted

@@ -112,7 +112,9 @@ class Registry {
   // --- Promotion (catalog.h, DESIGN.md §6) ---
 
   // The source's applied payloads (outcome profiled or replayed, never dead letters) that
-  // are not in the promotion ledger, sorted by object key. Unknown source: empty.
+  // are not in the promotion ledger, sorted by object key. Applied means a version is
+  // recorded: a dead letter cleared (ClearDeadLetter) but not yet applied again is not
+  // listed. Unknown source: empty.
   virtual arrow::Result<std::vector<PromotableObject>> Unpromoted(const std::string& source_id) = 0;
   // What `promote --repromote --since-version N` rewrites (see RepromotionSet).
   virtual arrow::Result<RepromotionSet> PromotedSince(const std::string& source_id,
@@ -126,12 +128,23 @@ class Registry {
   // files as live files of the table, run.retired as retired, the table's row (created, or
   // version and totals updated), run.new_columns, promoted_at = now on version run.version
   // when it has none, and the run as committed but not published.
-  // Errors: kConflict, and nothing changes, when an object of run.files is already in the
-  // ledger and `repromotion` is false, or is in the ledger under a file that is not in
-  // run.retired (another run promoted it first).
+  // Errors, all checked before anything is written, so nothing changes:
+  // - kConflict when an object of run.files is already in the ledger (or listed by a live
+  //   file) and `repromotion` is false, or is there under a file that is not in run.retired
+  //   (another run promoted it first); when a key of run.retired is not a live file of the
+  //   table (another run retired it first); when a key of run.files is already in the
+  //   catalog; when the table belongs to another source; when run.run_id is already
+  //   committed — so a retry after an unknown outcome answers kConflict if the first try
+  //   did commit (RunCommitted tells).
+  // - kBadInput when a retired file holds an object that run.files does not rewrite (its
+  //   rows would be lost while the ledger calls it promoted), or an id is empty.
+  // - kUnavailable: the registry failed; the transaction rolled back, or (a failed COMMIT)
+  //   the outcome is unknown.
   virtual arrow::Status CommitPromotion(const PromotionRun& run, bool repromotion) = 0;
-  // Runs committed but not published (a crash in between), oldest first, with their files.
+  // Runs committed but not published (a crash in between), oldest commit first, each with
+  // its files in run order (also those a later run has since retired).
   virtual arrow::Result<std::vector<PromotionRun>> UnpublishedRuns() = 0;
+  // Safe to repeat (a run already published stays so). kNotFound for a run never committed.
   virtual arrow::Status MarkPublished(const std::string& run_id) = 0;
   // Whether a run with this id was committed (a staging/<run-id>/ of an uncommitted run is
   // an abandoned run's leftovers).

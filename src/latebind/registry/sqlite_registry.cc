@@ -83,6 +83,60 @@ const std::vector<std::vector<std::string>>& Migrations() {
                PRIMARY KEY (alert_id, sink)))",
           "CREATE INDEX alert_deliveries_due ON alert_deliveries (delivered_at, next_attempt_at)",
       },
+      // 2: promotion (catalog.h): runs, curated tables and their files, the ledger of
+      // promoted objects, column names, blocked promotions. Lists are JSON text.
+      {
+          R"(CREATE TABLE promotion_runs (
+               run_id TEXT PRIMARY KEY,
+               seq BIGINT NOT NULL UNIQUE,
+               source_id TEXT NOT NULL,
+               table_name TEXT NOT NULL,
+               version BIGINT NOT NULL,
+               retired TEXT NOT NULL,
+               new_columns TEXT NOT NULL,
+               committed_at TEXT NOT NULL,
+               published_at TEXT))",
+          "CREATE INDEX promotion_runs_unpublished ON promotion_runs (published_at, seq)",
+          R"(CREATE TABLE curated_tables (
+               table_name TEXT PRIMARY KEY,
+               source_id TEXT NOT NULL,
+               version BIGINT NOT NULL,
+               created_at TEXT NOT NULL,
+               updated_at TEXT NOT NULL))",
+          R"(CREATE TABLE curated_files (
+               file_key TEXT PRIMARY KEY,
+               table_name TEXT NOT NULL REFERENCES curated_tables (table_name),
+               run_id TEXT NOT NULL REFERENCES promotion_runs (run_id),
+               position BIGINT NOT NULL,
+               staging_key TEXT NOT NULL,
+               ingest_date TEXT NOT NULL,
+               row_count BIGINT NOT NULL,
+               byte_count BIGINT NOT NULL,
+               version BIGINT NOT NULL,
+               objects TEXT NOT NULL,
+               state TEXT NOT NULL,
+               retired_by_run TEXT))",
+          "CREATE INDEX curated_files_table ON curated_files (table_name, state)",
+          "CREATE INDEX curated_files_run ON curated_files (run_id, position)",
+          R"(CREATE TABLE promotion_ledger (
+               object TEXT PRIMARY KEY,
+               source_id TEXT NOT NULL,
+               run_id TEXT NOT NULL REFERENCES promotion_runs (run_id),
+               file_key TEXT NOT NULL REFERENCES curated_files (file_key),
+               promoted_at TEXT NOT NULL))",
+          "CREATE INDEX promotion_ledger_source ON promotion_ledger (source_id)",
+          "CREATE INDEX promotion_ledger_file ON promotion_ledger (file_key)",
+          R"(CREATE TABLE curated_columns (
+               table_name TEXT NOT NULL,
+               path TEXT NOT NULL,
+               column_name TEXT NOT NULL,
+               PRIMARY KEY (table_name, path)))",
+          R"(CREATE TABLE blocked_promotions (
+               source_id TEXT NOT NULL,
+               at TEXT NOT NULL,
+               versions TEXT NOT NULL))",
+          "CREATE INDEX blocked_promotions_source ON blocked_promotions (source_id)",
+      },
   };
   return kMigrations;
 }

@@ -39,6 +39,20 @@ class SqliteRegistry final : public Registry {
   arrow::Result<int64_t> PendingAlerts() override;
   arrow::Result<std::map<std::pair<std::string, std::string>, int64_t>> VersionCounts() override;
 
+  // Promotion (catalog.h), in sqlite_catalog.cc.
+  arrow::Result<std::vector<PromotableObject>> Unpromoted(const std::string& source_id) override;
+  arrow::Result<RepromotionSet> PromotedSince(const std::string& source_id,
+                                              int64_t since_version) override;
+  arrow::Result<std::map<std::string, std::string>> ColumnNames(const std::string& table) override;
+  arrow::Status CommitPromotion(const PromotionRun& run, bool repromotion) override;
+  arrow::Result<std::vector<PromotionRun>> UnpublishedRuns() override;
+  arrow::Status MarkPublished(const std::string& run_id) override;
+  arrow::Result<bool> RunCommitted(const std::string& run_id) override;
+  arrow::Status RecordBlocked(const std::string& source_id,
+                              const std::vector<int64_t>& breaking_versions) override;
+  arrow::Result<std::map<std::string, int64_t>> BlockedCounts() override;
+  arrow::Result<std::vector<CuratedTable>> Tables() override;
+
   // The highest migration applied (for tests and `--version` style diagnostics).
   static int LatestMigration();
 
