@@ -17,5 +17,7 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
 void RegisterDeadLetterCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterSourcesCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterSchemaCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+// promote and tables.
+void RegisterPromoteCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 
 }  // namespace latebind::cli

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   RegisterDeadLetterCommand(app, global, &exit_code);
   RegisterSourcesCommand(app, global, &exit_code);
   RegisterSchemaCommand(app, global, &exit_code);
+  RegisterPromoteCommand(app, global, &exit_code);
 
   try {
     app.parse(argc, argv);

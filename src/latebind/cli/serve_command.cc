@@ -1,12 +1,15 @@
 // latebind serve --listen HOST:PORT : the HTTP ingest API.
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "latebind/alerts/alert_dispatcher.h"
 #include "latebind/alerts/webhook_client.h"
 #include "latebind/cli/commands.h"
 #include "latebind/cli/exit_codes.h"
 #include "latebind/common/status.h"
 #include "latebind/ingest/http_server.h"
+#include "latebind/promotion/scheduler.h"
 #include "latebind/registry/registry.h"
 #include "latebind/storage/local_store.h"
 
@@ -21,7 +24,34 @@ struct ServeArgs {
   int header_timeout_s = 10;
   int body_timeout_s = 60;
   bool wal = false;
+  std::string promote_every;  // "" (off), or a duration: 500ms, 30s, 5m, 1h
 };
+
+// "500ms", "30s", "5m", "1h" → milliseconds; nullopt for anything else or zero.
+std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text) {
+  size_t used = 0;
+  long long n = 0;
+  try {
+    n = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const std::string unit = text.substr(used);
+  long long ms = 0;
+  if (unit == "ms") {
+    ms = n;
+  } else if (unit == "s") {
+    ms = n * 1000;
+  } else if (unit == "m") {
+    ms = n * 60'000;
+  } else if (unit == "h") {
+    ms = n * 3'600'000;
+  } else {
+    return std::nullopt;
+  }
+  if (n <= 0) return std::nullopt;
+  return std::chrono::milliseconds(ms);
+}
 
 bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
@@ -69,6 +99,17 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
     }
   }
   args.server.alert_sinks = args.alert_webhooks;
+  std::optional<std::chrono::milliseconds> promote_every;
+  if (!args.promote_every.empty()) {
+    promote_every = ParseDuration(args.promote_every);
+    if (!promote_every) {
+      fmt::print(stderr,
+                 "latebind serve: --promote-every wants a duration such as 30s, 5m or 1h, got "
+                 "'{}'\n",
+                 args.promote_every);
+      return kExitBadInput;
+    }
+  }
   auto store = storage::LocalStore::Open(global.home);
   if (!store.ok()) {
     fmt::print(stderr, "latebind serve: {}\n", store.status().message());
@@ -89,12 +130,29 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   args.server.on_new_version = [&dispatcher](const registry::ApplyOutcome& out) {
     if (out.status == registry::VersionStatus::kBreaking) dispatcher.Notify();
   };
+  // The scheduler's own store handle: the server owns the other one.
+  std::unique_ptr<storage::LocalStore> promote_store;
+  std::unique_ptr<promotion::PromotionScheduler> scheduler;
+  if (promote_every) {
+    auto opened = storage::LocalStore::Open(global.home);
+    if (!opened.ok()) {
+      fmt::print(stderr, "latebind serve: {}\n", opened.status().message());
+      return ExitCodeFor(opened.status());
+    }
+    promote_store = std::move(*opened);
+    promotion::PromoteOptions options;
+    options.lock_dir = global.home + "/locks";
+    scheduler = std::make_unique<promotion::PromotionScheduler>(
+        promote_store.get(), registry->get(), options, *promote_every);
+  }
   auto server = ingest::HttpServer::Start(std::move(*store), args.server);
   if (!server.ok()) {
     fmt::print(stderr, "latebind serve: {}\n", server.status().message());
     return ExitCodeFor(server.status());
   }
+  if (scheduler) scheduler->Start();
   (*server)->Run();
+  if (scheduler) scheduler->Stop();
   dispatcher.Stop();
   return kExitOk;
 }
@@ -129,6 +187,9 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
   cmd->add_option("--auth-tokens", args->auth_tokens,
                   "JSON file of hashed bearer tokens and the sources each may post to: "
                   "{\"tokens\":[{\"name\",\"sha256\",\"sources\":[...]}]}");
+  cmd->add_option("--promote-every", args->promote_every,
+                  "Promote every source on this schedule (e.g. 30s, 5m, 1h; default off); "
+                  "a source being promoted by `latebind promote` is skipped that round");
   cmd->add_option("--alert-webhook", args->alert_webhooks,
                   "URL that BREAKING schema versions are posted to (repeatable); "
                   "http:// or https://");

@@ -142,6 +142,16 @@ void HandleMetrics(ServerState& s, const http::request<http::string_body>& req, 
                       key.first, key.second, n);
     }
   }
+  if (auto blocked = s.options.registry->BlockedCounts(); blocked.ok()) {
+    res.body() +=
+        "# HELP latebind_promotion_blocked_total Promotions skipped because of a BREAKING "
+        "version, by source.\n"
+        "# TYPE latebind_promotion_blocked_total counter\n";
+    for (const auto& [source, n] : *blocked) {
+      res.body() +=
+          fmt::format("latebind_promotion_blocked_total{{source=\"{}\"}} {}\n", source, n);
+    }
+  }
   if (auto pending = s.options.registry->PendingAlerts(); pending.ok()) {
     res.body() += fmt::format(
         "# HELP latebind_alerts_pending Alert deliveries not yet acknowledged by their sink.\n"

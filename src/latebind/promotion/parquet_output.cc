@@ -1,10 +1,72 @@
 #include "latebind/promotion/parquet_output.h"
 
 #include <arrow/io/file.h>
+#include <arrow/util/byte_size.h>
 #include <parquet/arrow/writer.h>
 #include <parquet/properties.h>
 
 namespace latebind::promotion {
+namespace {
+
+// Closing the stream is the caller's: a staged object is committed or discarded after the
+// footer is written, so Close only flushes.
+class KeepOpen : public arrow::io::OutputStream {
+ public:
+  explicit KeepOpen(std::shared_ptr<arrow::io::OutputStream> out) : out_(std::move(out)) {}
+  arrow::Status Close() override {
+    ARROW_RETURN_NOT_OK(out_->Flush());
+    closed_ = true;
+    return arrow::Status::OK();
+  }
+  bool closed() const override { return closed_; }
+  arrow::Result<int64_t> Tell() const override { return out_->Tell(); }
+  arrow::Status Write(const void* data, int64_t nbytes) override {
+    return out_->Write(data, nbytes);
+  }
+  arrow::Status Write(const std::shared_ptr<arrow::Buffer>& data) override {
+    return out_->Write(data);
+  }
+  arrow::Status Flush() override { return out_->Flush(); }
+
+ private:
+  std::shared_ptr<arrow::io::OutputStream> out_;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+arrow::Result<std::unique_ptr<ParquetSink>> ParquetSink::Open(
+    std::shared_ptr<arrow::io::OutputStream> out, const std::shared_ptr<arrow::Schema>& schema,
+    const ParquetOutputOptions& options) {
+  auto properties = parquet::WriterProperties::Builder()
+                        .compression(parquet::Compression::ZSTD)
+                        ->compression_level(options.zstd_level)
+                        ->max_row_group_length(INT64_MAX)
+                        ->build();
+  // Columns of a row group are encoded in parallel on Arrow's CPU pool.
+  auto arrow_properties =
+      parquet::ArrowWriterProperties::Builder().store_schema()->set_use_threads(true)->build();
+  ARROW_ASSIGN_OR_RAISE(
+      auto writer, parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(),
+                                                    std::make_shared<KeepOpen>(out), properties,
+                                                    arrow_properties));
+  return std::unique_ptr<ParquetSink>(
+      new ParquetSink(std::move(out), std::move(writer), options.row_group_bytes));
+}
+
+arrow::Status ParquetSink::Write(const arrow::RecordBatch& batch) {
+  if (batch.num_rows() == 0) return arrow::Status::OK();
+  if (group_bytes_ >= row_group_bytes_) {
+    ARROW_RETURN_NOT_OK(writer_->NewBufferedRowGroup());
+    group_bytes_ = 0;
+  }
+  ARROW_RETURN_NOT_OK(writer_->WriteRecordBatch(batch));
+  group_bytes_ += arrow::util::TotalBufferSize(batch);
+  rows_ += batch.num_rows();
+  return arrow::Status::OK();
+}
+
+arrow::Status ParquetSink::Finish() { return writer_->Close(); }
 
 arrow::Status WriteParquetFile(const arrow::Table& table, const std::string& path,
                                const ParquetOutputOptions& options) {

@@ -1,0 +1,506 @@
+#include "latebind/promotion/record_binder.h"
+
+#include <arrow/builder.h>
+#include <arrow/type.h>
+#include <arrow/util/key_value_metadata.h>
+#include <arrow/util/value_parsing.h>
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+#include <vector>
+
+#include "latebind/common/status.h"
+#include "latebind/profiler/csv_tokenizer.h"
+#include "latebind/promotion/column_names.h"
+#include "latebind/registry/arrow_schema.h"
+
+namespace latebind::promotion {
+namespace {
+
+namespace dom = simdjson::dom;
+
+// How a column takes values.
+enum class Kind : uint8_t {
+  kBool,
+  kInt,
+  kDouble,
+  kString,  // strings; numbers and booleans as their JSON text
+  kText,    // anything, as JSON text (an object or array never seen with members, or null)
+  kDate,
+  kTimestamp,
+  kStruct,
+  kList,
+};
+
+// One column, struct member or list element, with the builder its values go to.
+struct Node {
+  Kind kind = Kind::kString;
+  arrow::ArrayBuilder* builder = nullptr;
+  std::vector<Node> children;  // struct members; a list's element
+  // Names records use for the children (a renamed field answers to its old and new name),
+  // with the child each one binds to; `hint[i]` is the entry matched by the i-th key of
+  // the last object, since records mostly repeat their key order.
+  std::vector<std::pair<std::string, uint32_t>> names;
+  std::unordered_map<std::string_view, uint32_t> by_name;  // into `names`
+  std::vector<uint32_t> hint;
+  uint64_t stamp = 0;  // the object that last set this node (a child of a struct or the root)
+
+  // The child for `key` at position `pos` of the object, or -1.
+  int Find(std::string_view key, size_t pos) {
+    if (pos < hint.size() && hint[pos] < names.size() && names[hint[pos]].first == key) {
+      return static_cast<int>(names[hint[pos]].second);
+    }
+    const auto it = by_name.find(key);
+    if (it == by_name.end()) return -1;
+    if (pos >= hint.size()) hint.resize(pos + 1, UINT32_MAX);
+    hint[pos] = it->second;
+    return static_cast<int>(names[it->second].second);
+  }
+};
+
+// Where a value sits in its record, built into a path string only when it is rescued.
+struct Frame {
+  const Frame* parent = nullptr;
+  std::string_view key;  // a member's key, or empty for a list element
+  int64_t index = -1;    // a list element's index
+};
+
+void AppendPath(const Frame* f, std::string* out) {
+  if (f == nullptr) return;
+  AppendPath(f->parent, out);
+  if (f->index >= 0) {
+    fmt::format_to(std::back_inserter(*out), "[{}]", f->index);
+  } else {
+    if (!out->empty()) out->push_back('.');
+    out->append(f->key);
+  }
+}
+
+Kind KindOf(const arrow::DataType& type, FieldType registry_type) {
+  switch (type.id()) {
+    case arrow::Type::BOOL:
+      return Kind::kBool;
+    case arrow::Type::INT64:
+      return Kind::kInt;
+    case arrow::Type::DOUBLE:
+      return Kind::kDouble;
+    case arrow::Type::DATE32:
+      return Kind::kDate;
+    case arrow::Type::TIMESTAMP:
+      return Kind::kTimestamp;
+    case arrow::Type::STRUCT:
+      return Kind::kStruct;
+    case arrow::Type::LIST:
+      return Kind::kList;
+    default:
+      return registry_type == FieldType::kString ? Kind::kString : Kind::kText;
+  }
+}
+
+std::string RegistryPath(const arrow::Field& field, const std::string& fallback) {
+  if (field.metadata() != nullptr) {
+    const auto path = field.metadata()->Get(registry::kArrowPathKey);
+    if (path.ok()) return *path;
+  }
+  return fallback;
+}
+
+// The last segment of a registry path ("b" for "a.b", "a[]" → "a[]" is never a member).
+std::string_view LastSegment(std::string_view path) {
+  const size_t dot = path.rfind('.');
+  return dot == std::string_view::npos ? path : path.substr(dot + 1);
+}
+
+class Binder final : public RecordBinder {
+ public:
+  Binder(std::shared_ptr<arrow::Schema> schema, const registry::SchemaVersion& version)
+      : schema_(std::move(schema)), version_(version) {}
+
+  arrow::Status Init(const arrow::Schema& bound, const arrow::Schema& named) {
+    const int n = named.num_fields();
+    for (int i = 0; i < n; ++i) {
+      std::unique_ptr<arrow::ArrayBuilder> b;
+      ARROW_RETURN_NOT_OK(
+          arrow::MakeBuilder(arrow::default_memory_pool(), named.field(i)->type(), &b));
+      columns_.push_back(std::move(b));
+    }
+    root_.kind = Kind::kStruct;
+    root_.children.resize(n);
+    for (int i = 0; i < n; ++i) {
+      const auto& field = *bound.field(i);
+      Build(field, RegistryPath(field, field.name()), columns_[i].get(), &root_.children[i]);
+      AddNames(root_, field, i);
+    }
+    Index(root_);
+    return arrow::Status::OK();
+  }
+
+  const std::shared_ptr<arrow::Schema>& schema() const override { return schema_; }
+  int64_t rows() const override { return rows_; }
+  int64_t rescued_rows() const override { return rescued_rows_; }
+
+  arrow::Status BindJson(std::string_view data, const Lineage& lineage) override {
+    dom::document_stream stream;
+    const size_t batch = std::max<size_t>(data.size(), 1 << 20);
+    auto err = parser_.parse_many(reinterpret_cast<const uint8_t*>(data.data()), data.size(), batch)
+                   .get(stream);
+    if (err) return JsonError(lineage, 0, err);
+    size_t parsed = 0;  // the end of the last record parsed
+    for (auto it = stream.begin(); it != stream.end(); ++it) {
+      dom::element doc;
+      err = (*it).get(doc);
+      if (err) {
+        // Only whitespace after the last record ends the stream with an error whose code
+        // differs between simdjson builds (EMPTY): judge the bytes, not the code.
+        const size_t at = std::min(it.current_index(), data.size());
+        if (data.find_first_not_of(" \t\r\n", at) == std::string_view::npos) break;
+        return JsonError(lineage, at, err);
+      }
+      parsed = it.current_index() + it.source().size();
+      if (doc.type() == dom::element_type::ARRAY) {
+        for (dom::element record : dom::array(doc)) BindRecord(record, lineage);
+      } else {
+        BindRecord(doc, lineage);
+      }
+    }
+    // simdjson stops silently before a record cut short at the end.
+    if (data.find_first_not_of(" \t\r\n", std::min(parsed, data.size())) !=
+        std::string_view::npos) {
+      return MakeError(ErrorKind::kBadInput,
+                       fmt::format("{} (byte {}): JSON does not parse: a record is cut short",
+                                   lineage.source_object, parsed));
+    }
+    return arrow::Status::OK();
+  }
+
+  arrow::Status BindCsv(std::string_view data, const profiler::CsvDialect& dialect,
+                        bool skip_header, const Lineage& lineage) override {
+    std::vector<int> column_of;  // CSV column → index in root_.children, or -1
+    for (const std::string& name : dialect.columns) {
+      const auto it = root_.by_name.find(name);
+      column_of.push_back(
+          it == root_.by_name.end() ? -1 : static_cast<int>(root_.names[it->second].second));
+    }
+    profiler::CsvTokenizer tokenizer(dialect);
+    bool header = skip_header;
+    tokenizer.Tokenize(data.data(), data.size(), [&](const profiler::CsvRow& row) {
+      if (header) {
+        header = false;
+        return true;
+      }
+      const uint64_t stamp = ++stamp_;
+      for (size_t i = 0; i < row.cells.size(); ++i) {
+        const std::string_view cell = row.cells[i];
+        const int c = i < column_of.size() ? column_of[i] : -1;
+        if (c < 0 || root_.children[c].stamp == stamp) {
+          if (!cell.empty()) {
+            RescueText(i < dialect.columns.size() ? dialect.columns[i] : fmt::format("column{}", i),
+                       cell);
+          }
+          continue;
+        }
+        Node& node = root_.children[c];
+        node.stamp = stamp;
+        if (cell.empty()) {
+          Check(node.builder->AppendNull());
+        } else if (!BindText(node, cell)) {
+          Check(node.builder->AppendNull());
+          RescueText(dialect.columns[i], cell);
+        }
+      }
+      for (Node& child : root_.children) {
+        if (child.stamp != stamp) Check(child.builder->AppendNull());
+      }
+      EndRow(lineage);
+      return true;
+    });
+    return status_;
+  }
+
+  arrow::Result<std::shared_ptr<arrow::RecordBatch>> Flush() override {
+    ARROW_RETURN_NOT_OK(status_);
+    std::vector<std::shared_ptr<arrow::Array>> arrays;
+    for (auto& b : columns_) {
+      std::shared_ptr<arrow::Array> a;
+      ARROW_RETURN_NOT_OK(b->Finish(&a));
+      arrays.push_back(std::move(a));
+    }
+    for (arrow::ArrayBuilder* b : {static_cast<arrow::ArrayBuilder*>(&rescued_),
+                                   static_cast<arrow::ArrayBuilder*>(&source_object_),
+                                   static_cast<arrow::ArrayBuilder*>(&ingested_at_)}) {
+      std::shared_ptr<arrow::Array> a;
+      ARROW_RETURN_NOT_OK(b->Finish(&a));
+      arrays.push_back(std::move(a));
+    }
+    auto batch = arrow::RecordBatch::Make(schema_, rows_, std::move(arrays));
+    rows_ = 0;
+    rescued_rows_ = 0;
+    return batch;
+  }
+
+ private:
+  void Build(const arrow::Field& field, const std::string& registry_path,
+             arrow::ArrayBuilder* builder, Node* node) {
+    const registry::FieldSchema* f = version_.Find(registry_path);
+    node->kind = KindOf(*field.type(), f != nullptr ? f->type : FieldType::kNull);
+    node->builder = builder;
+    if (node->kind == Kind::kStruct) {
+      const int n = field.type()->num_fields();
+      node->children.resize(n);
+      for (int i = 0; i < n; ++i) {
+        const auto& member = *field.type()->field(i);
+        Build(member, RegistryPath(member, registry_path + "." + member.name()),
+              builder->child_builder(i).get(), &node->children[i]);
+        AddNames(*node, member, i);
+      }
+    } else if (node->kind == Kind::kList) {
+      node->children.resize(1);
+      Build(*field.type()->field(0), registry_path + "[]",
+            static_cast<arrow::ListBuilder*>(builder)->value_builder(), &node->children[0]);
+    }
+  }
+
+  // A member answers to its bound name and, when a confirmed rename moved it there, to
+  // the name it is typed from (the new name records now carry).
+  static void AddNames(Node& parent, const arrow::Field& member, int index) {
+    parent.names.emplace_back(member.name(), index);
+    const std::string from(LastSegment(RegistryPath(member, member.name())));
+    if (from != member.name()) parent.names.emplace_back(from, index);
+  }
+
+  static void Index(Node& node) {
+    for (uint32_t i = 0; i < node.names.size(); ++i) node.by_name.emplace(node.names[i].first, i);
+    for (Node& child : node.children) Index(child);
+  }
+
+  void Check(const arrow::Status& st) {
+    if (!st.ok() && status_.ok()) status_ = st;
+  }
+
+  arrow::Status JsonError(const Lineage& lineage, size_t offset, simdjson::error_code err) {
+    return MakeError(ErrorKind::kBadInput,
+                     fmt::format("{} (byte {}): JSON does not parse: {}", lineage.source_object,
+                                 offset, simdjson::error_message(err)));
+  }
+
+  void BindRecord(dom::element record, const Lineage& lineage) {
+    if (record.type() == dom::element_type::OBJECT) {
+      BindMembers(root_, dom::object(record), nullptr);
+    } else {
+      for (Node& child : root_.children) Check(child.builder->AppendNull());
+      const Frame root{nullptr, "$", -1};
+      Rescue(&root, record);
+    }
+    EndRow(lineage);
+  }
+
+  // Appends one value per child of `node` from `object`'s members.
+  void BindMembers(Node& node, dom::object object, const Frame* at) {
+    const uint64_t stamp = ++stamp_;
+    size_t pos = 0;
+    for (dom::key_value_pair member : object) {
+      const Frame here{at, member.key, -1};
+      const int c = node.Find(member.key, pos++);
+      if (c < 0 || node.children[c].stamp == stamp) {  // unknown, or a second value for it
+        Rescue(&here, member.value);
+        continue;
+      }
+      Node& child = node.children[c];
+      child.stamp = stamp;
+      BindValue(child, member.value, &here);
+    }
+    for (Node& child : node.children) {
+      if (child.stamp != stamp) Check(child.builder->AppendNull());
+    }
+  }
+
+  // Appends exactly one slot to node.builder: the value, or null (rescuing the value when
+  // it does not fit).
+  void BindValue(Node& node, dom::element v, const Frame* at) {
+    const dom::element_type t = v.type();
+    if (t == dom::element_type::NULL_VALUE) {
+      Check(node.builder->AppendNull());
+      return;
+    }
+    bool fits = true;
+    switch (node.kind) {
+      case Kind::kBool:
+        fits = t == dom::element_type::BOOL;
+        if (fits) Check(static_cast<arrow::BooleanBuilder*>(node.builder)->Append(bool(v)));
+        break;
+      case Kind::kInt:
+        fits = t == dom::element_type::INT64;
+        if (fits) Check(static_cast<arrow::Int64Builder*>(node.builder)->Append(int64_t(v)));
+        break;
+      case Kind::kDouble:
+        fits = t == dom::element_type::INT64 || t == dom::element_type::UINT64 ||
+               t == dom::element_type::DOUBLE;
+        if (fits) {
+          const double d = t == dom::element_type::INT64    ? static_cast<double>(int64_t(v))
+                           : t == dom::element_type::UINT64 ? static_cast<double>(uint64_t(v))
+                                                            : double(v);
+          Check(static_cast<arrow::DoubleBuilder*>(node.builder)->Append(d));
+        }
+        break;
+      case Kind::kString:
+      case Kind::kText: {
+        auto* b = static_cast<arrow::StringBuilder*>(node.builder);
+        if (t == dom::element_type::STRING) {
+          Check(b->Append(std::string_view(v)));
+        } else if (node.kind == Kind::kText ||
+                   (t != dom::element_type::OBJECT && t != dom::element_type::ARRAY)) {
+          Check(b->Append(simdjson::minify(v)));
+        } else {
+          fits = false;
+        }
+        break;
+      }
+      case Kind::kDate:
+      case Kind::kTimestamp:
+        fits = t == dom::element_type::STRING && BindText(node, std::string_view(v));
+        break;
+      case Kind::kStruct:
+        fits = t == dom::element_type::OBJECT;
+        if (fits) {
+          Check(static_cast<arrow::StructBuilder*>(node.builder)->Append());
+          BindMembers(node, dom::object(v), at);
+        }
+        break;
+      case Kind::kList:
+        fits = t == dom::element_type::ARRAY;
+        if (fits) {
+          Check(static_cast<arrow::ListBuilder*>(node.builder)->Append());
+          int64_t i = 0;
+          for (dom::element e : dom::array(v)) {
+            const Frame here{at, {}, i++};
+            BindValue(node.children[0], e, &here);
+          }
+        }
+        break;
+    }
+    if (!fits) {
+      Check(node.builder->AppendNull());
+      Rescue(at, v);
+    }
+  }
+
+  // Text (a CSV cell, a JSON string) cast to a scalar column by Arrow's parsers; false,
+  // appending nothing, when it does not fit.
+  bool BindText(Node& node, std::string_view s) {
+    namespace ai = arrow::internal;
+    switch (node.kind) {
+      case Kind::kBool: {
+        bool b = false;
+        if (!ai::ParseValue<arrow::BooleanType>(s.data(), s.size(), &b)) return false;
+        Check(static_cast<arrow::BooleanBuilder*>(node.builder)->Append(b));
+        return true;
+      }
+      case Kind::kInt: {
+        int64_t i = 0;
+        if (!ai::ParseValue<arrow::Int64Type>(s.data(), s.size(), &i)) return false;
+        Check(static_cast<arrow::Int64Builder*>(node.builder)->Append(i));
+        return true;
+      }
+      case Kind::kDouble: {
+        double d = 0;
+        if (!ai::ParseValue<arrow::DoubleType>(s.data(), s.size(), &d)) return false;
+        Check(static_cast<arrow::DoubleBuilder*>(node.builder)->Append(d));
+        return true;
+      }
+      case Kind::kDate: {
+        int32_t days = 0;
+        if (s.size() != 10 || !ai::ParseValue<arrow::Date32Type>(s.data(), s.size(), &days)) {
+          return false;
+        }
+        Check(static_cast<arrow::Date32Builder*>(node.builder)->Append(days));
+        return true;
+      }
+      case Kind::kTimestamp: {
+        static const arrow::TimestampType kMicros(arrow::TimeUnit::MICRO, "UTC");
+        int64_t us = 0;
+        if (!ai::ParseValue<arrow::TimestampType>(kMicros, s.data(), s.size(), &us)) return false;
+        Check(static_cast<arrow::TimestampBuilder*>(node.builder)->Append(us));
+        return true;
+      }
+      case Kind::kString:
+      case Kind::kText:
+        Check(static_cast<arrow::StringBuilder*>(node.builder)->Append(s));
+        return true;
+      case Kind::kStruct:
+      case Kind::kList:
+        return false;
+    }
+    return false;
+  }
+
+  void OpenRescue(std::string_view path) {
+    rescue_.push_back(rescue_.empty() ? '{' : ',');
+    rescue_ += nlohmann::json(std::string(path)).dump();
+    rescue_.push_back(':');
+  }
+
+  void Rescue(const Frame* at, dom::element v) {
+    std::string path;
+    AppendPath(at, &path);
+    OpenRescue(path);
+    rescue_ += simdjson::minify(v);
+  }
+
+  void RescueText(std::string_view path, std::string_view text) {
+    OpenRescue(path);
+    rescue_ += nlohmann::json(std::string(text))
+                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+
+  void EndRow(const Lineage& lineage) {
+    if (rescue_.empty()) {
+      Check(rescued_.AppendNull());
+    } else {
+      rescue_.push_back('}');
+      Check(rescued_.Append(rescue_));
+      rescue_.clear();
+      ++rescued_rows_;
+    }
+    Check(source_object_.Append(lineage.source_object));
+    Check(ingested_at_.Append(lineage.ingested_at_us));
+    ++rows_;
+  }
+
+  std::shared_ptr<arrow::Schema> schema_;
+  const registry::SchemaVersion& version_;
+  std::vector<std::unique_ptr<arrow::ArrayBuilder>> columns_;
+  Node root_;
+  arrow::StringBuilder rescued_;
+  arrow::StringBuilder source_object_;
+  arrow::TimestampBuilder ingested_at_{arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"),
+                                       arrow::default_memory_pool()};
+  dom::parser parser_;
+  std::string rescue_;  // the current row's _rescued_data, while it is built
+  uint64_t stamp_ = 0;
+  int64_t rows_ = 0;
+  int64_t rescued_rows_ = 0;
+  arrow::Status status_;  // the first builder failure (out of memory), reported by Flush
+};
+
+}  // namespace
+
+arrow::Result<std::unique_ptr<RecordBinder>> RecordBinder::Make(
+    std::shared_ptr<arrow::Schema> bound, std::shared_ptr<arrow::Schema> named,
+    const registry::SchemaVersion& version) {
+  if (bound->num_fields() != named->num_fields()) {
+    return MakeError(ErrorKind::kInternal, "bound and named schemas differ in columns");
+  }
+  arrow::FieldVector fields = named->fields();
+  fields.push_back(arrow::field(kRescuedColumn, arrow::utf8()));
+  fields.push_back(arrow::field(kSourceObjectColumn, arrow::utf8()));
+  fields.push_back(
+      arrow::field(kIngestedAtColumn, arrow::timestamp(arrow::TimeUnit::MICRO, "UTC")));
+  auto binder =
+      std::make_unique<Binder>(arrow::schema(std::move(fields), named->metadata()), version);
+  ARROW_RETURN_NOT_OK(binder->Init(*bound, *named));
+  return binder;
+}
+
+}  // namespace latebind::promotion

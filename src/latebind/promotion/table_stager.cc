@@ -1,0 +1,395 @@
+#include "latebind/promotion/table_stager.h"
+
+#include <arrow/util/value_parsing.h>
+#include <fmt/format.h>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
+
+#include "latebind/common/status.h"
+#include "latebind/profiler/csv_sniffer.h"
+#include "latebind/profiler/format_detector.h"
+#include "latebind/profiler/record_splitter.h"
+#include "latebind/promotion/record_binder.h"
+
+namespace latebind::promotion {
+namespace {
+
+constexpr size_t kItemBytes = 8 << 20;  // a work item: large enough to amortise a batch
+constexpr size_t kReadBytes = 4 << 20;
+constexpr size_t kPadding = 64;  // simdjson reads this far past a document
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+// A run of one object's complete records inside an item's buffer.
+struct Segment {
+  size_t begin = 0;
+  size_t end = 0;
+  profiler::Format format = profiler::Format::kNdjson;
+  std::shared_ptr<const profiler::CsvDialect> dialect;  // CSV only
+  bool skip_header = false;
+  size_t object = 0;  // index into the run's objects
+};
+
+struct Item {
+  uint64_t seq = 0;
+  std::string date;
+  std::string buffer;  // segments, then kPadding bytes
+  std::vector<Segment> segments;
+  uint64_t raw_bytes = 0;  // of the objects finished in this item, for progress
+};
+
+struct Bound {
+  uint64_t seq = 0;
+  std::string date;
+  std::shared_ptr<arrow::RecordBatch> batch;
+  int64_t rescued_rows = 0;
+  std::vector<size_t> objects;  // in order, without repeats
+  uint64_t raw_bytes = 0;
+  arrow::Status status;
+};
+
+// A queue with a capacity, closed by the producer when done or by anyone on failure.
+template <typename T>
+class Channel {
+ public:
+  explicit Channel(size_t capacity) : capacity_(capacity) {}
+  bool Push(T value) {
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+    if (closed_) return false;
+    items_.push_back(std::move(value));
+    not_empty_.notify_one();
+    return true;
+  }
+  std::optional<T> Pop() {
+    std::unique_lock lock(mu_);
+    not_empty_.wait(lock, [&] { return closed_ || !items_.empty(); });
+    if (items_.empty()) return std::nullopt;
+    T value = std::move(items_.front());
+    items_.pop_front();
+    not_full_.notify_one();
+    return value;
+  }
+  void Close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    not_empty_.notify_all();
+    not_full_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<T> items_;
+  size_t capacity_;
+  bool closed_ = false;
+};
+
+// "2026-11-23" from "raw/source=s/date=2026-11-23/<id>.ndjson".
+std::string DateOf(const std::string& key) {
+  const size_t at = key.find("/date=");
+  return at == std::string::npos ? "unknown" : key.substr(at + 6, 10);
+}
+
+// The object's received_at from its .meta.json, in microseconds.
+arrow::Result<int64_t> IngestedAt(storage::ObjectStore* store, const std::string& key) {
+  const size_t slash = key.rfind('/');
+  const size_t dot = key.find('.', slash);
+  const std::string meta_key = key.substr(0, dot) + ".meta.json";
+  ARROW_ASSIGN_OR_RAISE(std::string meta, store->Get(meta_key));
+  const auto j = nlohmann::json::parse(meta, nullptr, /*allow_exceptions=*/false);
+  const std::string at = j.is_object() ? j.value("received_at", "") : "";
+  int64_t us = 0;
+  static const arrow::TimestampType kMicros(arrow::TimeUnit::MICRO, "UTC");
+  if (!arrow::internal::ParseValue<arrow::TimestampType>(kMicros, at.data(), at.size(), &us)) {
+    return MakeError(ErrorKind::kBadInput,
+                     fmt::format("{}: no valid received_at in {}", key, meta_key));
+  }
+  return us;
+}
+
+class Stager {
+ public:
+  Stager(storage::ObjectStore* store, const std::vector<storage::ObjectInfo>& objects,
+         const StageOptions& options)
+      : store_(store),
+        objects_(objects),
+        options_(options),
+        lineages_(objects.size()),
+        threads_(options.threads > 0 ? options.threads
+                                     : std::max(1u, std::thread::hardware_concurrency())),
+        items_(2 * threads_),
+        bound_(2 * threads_) {}
+
+  arrow::Result<StagedTable> Run() {
+    for (const auto& o : objects_) total_bytes_ += o.size;
+    std::thread reader([this] { Read(); });
+    std::vector<std::thread> workers;
+    for (int i = 0; i < threads_; ++i) workers.emplace_back([this] { Bind(); });
+    std::thread closer([&] {
+      for (auto& w : workers) w.join();
+      bound_.Close();
+    });
+    arrow::Status st = Write();
+    if (!st.ok()) Fail(st);
+    reader.join();
+    closer.join();
+    {
+      std::lock_guard lock(mu_);
+      if (!failure_.ok()) return failure_;
+    }
+    ARROW_RETURN_NOT_OK(FinishAll());
+    return std::move(result_);
+  }
+
+ private:
+  void Fail(const arrow::Status& st) {
+    {
+      std::lock_guard lock(mu_);
+      if (failure_.ok()) failure_ = st;
+    }
+    items_.Close();
+    bound_.Close();
+  }
+
+  // The reader thread: objects → items.
+  void Read() {
+    arrow::Status st = ReadAll();
+    if (!st.ok()) Fail(st);
+    items_.Close();
+  }
+
+  arrow::Status ReadAll() {
+    Item item;
+    for (size_t i = 0; i < objects_.size(); ++i) {
+      const std::string& key = objects_[i].key;
+      ARROW_ASSIGN_OR_RAISE(lineages_[i].ingested_at_us, IngestedAt(store_, key));
+      lineages_[i].source_object = key;
+      const std::string date = DateOf(key);
+      if (item.date != date) {
+        if (!item.segments.empty() && !Push(&item)) return arrow::Status::OK();
+        item.date = date;
+      }
+      ARROW_RETURN_NOT_OK(ReadObject(i, &item));
+      item.raw_bytes += objects_[i].size;
+    }
+    if (!item.segments.empty()) Push(&item);
+    return arrow::Status::OK();
+  }
+
+  // Appends object `index` to `item` as segments of complete records, pushing full items.
+  arrow::Status ReadObject(size_t index, Item* item) {
+    ARROW_ASSIGN_OR_RAISE(auto source, store_->OpenDecoded(objects_[index].key));
+    Segment seg;
+    seg.object = index;
+    seg.begin = item->buffer.size();
+    bool eof = false;
+    bool first = true;
+    std::unique_ptr<profiler::RecordSplitter> splitter;
+    while (!eof) {
+      const size_t size = item->buffer.size();
+      item->buffer.resize(size + kReadBytes);
+      ARROW_ASSIGN_OR_RAISE(
+          size_t n,
+          source->Read(reinterpret_cast<uint8_t*>(item->buffer.data() + size), kReadBytes));
+      item->buffer.resize(size + n);
+      eof = n == 0;
+      if (first) {
+        // Decide the format from the first bytes, as the profiler did.
+        if (!eof && item->buffer.size() - seg.begin < kReadBytes) continue;
+        first = false;
+        std::string_view head(item->buffer.data() + seg.begin, item->buffer.size() - seg.begin);
+        if (head.starts_with(kUtf8Bom)) {
+          seg.begin += kUtf8Bom.size();
+          head.remove_prefix(kUtf8Bom.size());
+        }
+        seg.format = profiler::DetectFormat(head, eof);
+        if (seg.format == profiler::Format::kCsv) {
+          auto dialect = std::make_shared<profiler::CsvDialect>(profiler::SniffCsv(head));
+          seg.skip_header = dialect->header;
+          if (dialect->quote != '\0') {
+            splitter = std::make_unique<profiler::CsvSplitter>(dialect->quote, dialect->escape);
+          } else {
+            splitter = std::make_unique<profiler::LineSplitter>();
+          }
+          seg.dialect = std::move(dialect);
+        } else if (seg.format == profiler::Format::kNdjson) {
+          splitter = std::make_unique<profiler::LineSplitter>();
+        }
+      }
+      // JSON that is not one record per line is bound whole.
+      if (!eof && (splitter == nullptr || item->buffer.size() < kItemBytes)) continue;
+      const size_t pending = item->buffer.size() - seg.begin;
+      size_t cut = pending;
+      if (splitter != nullptr) {
+        uint64_t newlines = 0;
+        cut = splitter->Cut(item->buffer.data() + seg.begin, pending, eof, nullptr, &newlines);
+      }
+      if (!eof && cut == 0) continue;  // a record longer than what is read so far
+      seg.end = seg.begin + cut;
+      std::string rest = item->buffer.substr(seg.end);
+      item->buffer.resize(seg.end);
+      item->segments.push_back(seg);
+      seg.skip_header = false;
+      if (eof) break;
+      if (!Push(item)) return arrow::Status::OK();
+      item->buffer = std::move(rest);
+      seg.begin = 0;
+    }
+    return arrow::Status::OK();
+  }
+
+  bool Push(Item* item) {
+    if (item->segments.empty()) return true;
+    item->seq = next_seq_++;
+    item->buffer.append(kPadding, '\n');
+    Item next;
+    next.date = item->date;
+    const bool ok = items_.Push(std::move(*item));
+    *item = std::move(next);
+    return ok;
+  }
+
+  // A binder thread: items → batches.
+  void Bind() {
+    auto made = RecordBinder::Make(options_.bound, options_.named, *options_.version);
+    if (!made.ok()) {
+      Fail(made.status());
+      return;
+    }
+    RecordBinder& binder = **made;
+    while (auto item = items_.Pop()) {
+      Bound out;
+      out.seq = item->seq;
+      out.date = item->date;
+      out.raw_bytes = item->raw_bytes;
+      for (const Segment& seg : item->segments) {
+        if (out.objects.empty() || out.objects.back() != seg.object)
+          out.objects.push_back(seg.object);
+        const std::string_view data(item->buffer.data() + seg.begin, seg.end - seg.begin);
+        const Lineage& lineage = lineages_[seg.object];
+        out.status = seg.format == profiler::Format::kCsv
+                         ? binder.BindCsv(data, *seg.dialect, seg.skip_header, lineage)
+                         : binder.BindJson(data, lineage);
+        if (!out.status.ok()) break;
+      }
+      out.rescued_rows = binder.rescued_rows();
+      if (out.status.ok()) {
+        auto batch = binder.Flush();
+        if (batch.ok()) {
+          out.batch = std::move(*batch);
+        } else {
+          out.status = batch.status();
+        }
+      }
+      if (!out.status.ok()) {
+        Fail(out.status);
+        return;
+      }
+      if (!bound_.Push(std::move(out))) return;
+    }
+  }
+
+  // The calling thread: batches, in item order, → one open file per date.
+  arrow::Status Write() {
+    std::map<uint64_t, Bound> early;
+    uint64_t next = 0;
+    uint64_t done_bytes = 0;
+    while (auto b = bound_.Pop()) {
+      early.emplace(b->seq, std::move(*b));
+      for (auto it = early.find(next); it != early.end(); it = early.find(next)) {
+        ARROW_RETURN_NOT_OK(WriteBatch(it->second));
+        done_bytes += it->second.raw_bytes;
+        if (options_.progress) options_.progress(done_bytes, total_bytes_);
+        early.erase(it);
+        ++next;
+      }
+    }
+    return arrow::Status::OK();
+  }
+
+  struct OpenFile {
+    std::shared_ptr<storage::ObjectWriter> out;
+    std::unique_ptr<ParquetSink> sink;
+    registry::CuratedFile meta;
+  };
+
+  arrow::Status WriteBatch(const Bound& b) {
+    OpenFile& f = files_[b.date];
+    if (f.sink == nullptr) {
+      const std::string name = fmt::format("part-{}-{}.parquet", options_.run_id, file_count_++);
+      const std::string path = fmt::format("{}/ingest_date={}/{}", options_.table, b.date, name);
+      f.meta.key = "curated/" + path;
+      f.meta.staging_key = StagingPrefix(options_.run_id) + path;
+      f.meta.ingest_date = b.date;
+      f.meta.run_id = options_.run_id;
+      f.meta.version = options_.version->version;
+      ARROW_ASSIGN_OR_RAISE(auto out, store_->OpenWriter(f.meta.staging_key));
+      f.out = std::move(out);
+      ARROW_ASSIGN_OR_RAISE(f.sink, ParquetSink::Open(f.out, b.batch->schema(), options_.parquet));
+    }
+    ARROW_RETURN_NOT_OK(f.sink->Write(*b.batch));
+    for (size_t o : b.objects) {
+      const std::string& key = objects_[o].key;
+      if (f.meta.objects.empty() || f.meta.objects.back() != key) f.meta.objects.push_back(key);
+    }
+    result_.rows += b.batch->num_rows();
+    result_.rescued_rows += b.rescued_rows;
+    ARROW_ASSIGN_OR_RAISE(const int64_t bytes, f.sink->bytes());
+    if (bytes >= options_.file_bytes) {
+      ARROW_RETURN_NOT_OK(Finish(&f));
+      files_.erase(b.date);
+    }
+    return arrow::Status::OK();
+  }
+
+  arrow::Status Finish(OpenFile* f) {
+    ARROW_RETURN_NOT_OK(f->sink->Finish());
+    ARROW_ASSIGN_OR_RAISE(f->meta.bytes, f->sink->bytes());
+    f->meta.rows = f->sink->rows();
+    ARROW_RETURN_NOT_OK(f->out->Commit());
+    result_.files.push_back(std::move(f->meta));
+    return arrow::Status::OK();
+  }
+
+  arrow::Status FinishAll() {
+    for (auto& [date, f] : files_) ARROW_RETURN_NOT_OK(Finish(&f));
+    files_.clear();
+    std::sort(result_.files.begin(), result_.files.end(),
+              [](const auto& a, const auto& b) { return a.key < b.key; });
+    return arrow::Status::OK();
+  }
+
+  storage::ObjectStore* store_;
+  const std::vector<storage::ObjectInfo>& objects_;
+  const StageOptions& options_;
+  std::vector<Lineage> lineages_;  // set by the reader before an item naming it is queued
+  const int threads_;
+  Channel<Item> items_;
+  Channel<Bound> bound_;
+  uint64_t next_seq_ = 0;  // reader thread
+  uint64_t total_bytes_ = 0;
+  std::mutex mu_;
+  arrow::Status failure_;                  // guarded by mu_
+  std::map<std::string, OpenFile> files_;  // by date; writer thread
+  int file_count_ = 0;
+  StagedTable result_;
+};
+
+}  // namespace
+
+std::string StagingPrefix(const std::string& run_id) { return "staging/" + run_id + "/"; }
+
+arrow::Result<StagedTable> StageTable(storage::ObjectStore* store,
+                                      const std::vector<storage::ObjectInfo>& objects,
+                                      const StageOptions& options) {
+  Stager stager(store, objects, options);
+  return stager.Run();
+}
+
+}  // namespace latebind::promotion
