@@ -232,16 +232,31 @@ class Stager {
       }
       if (!eof && cut == 0) continue;  // a record longer than what is read so far
       seg.end = seg.begin + cut;
-      std::string rest = item->buffer.substr(seg.end);
-      item->buffer.resize(seg.end);
       item->segments.push_back(seg);
       seg.skip_header = false;
       if (eof) break;
+      // The records cut short move on to the next item.
+      std::string rest(item->buffer, seg.end);
+      item->buffer.resize(seg.end);
       if (!Push(item)) return arrow::Status::OK();
-      item->buffer = std::move(rest);
+      item->buffer.append(rest);
       seg.begin = 0;
     }
     return arrow::Status::OK();
+  }
+
+  // Item buffers are recycled: a fresh 8 MiB buffer costs its page faults every time.
+  std::string TakeBuffer() {
+    std::lock_guard lock(buffers_mu_);
+    if (buffers_.empty()) return {};
+    std::string b = std::move(buffers_.back());
+    buffers_.pop_back();
+    return b;
+  }
+  void ReturnBuffer(std::string b) {
+    b.clear();
+    std::lock_guard lock(buffers_mu_);
+    buffers_.push_back(std::move(b));
   }
 
   bool Push(Item* item) {
@@ -249,6 +264,7 @@ class Stager {
     item->seq = next_seq_++;
     item->buffer.append(kPadding, '\n');
     Item next;
+    next.buffer = TakeBuffer();
     next.date = item->date;
     const bool ok = items_.Push(std::move(*item));
     *item = std::move(next);
@@ -287,6 +303,7 @@ class Stager {
           out.status = batch.status();
         }
       }
+      ReturnBuffer(std::move(item->buffer));
       if (!out.status.ok()) {
         Fail(out.status);
         return;
@@ -373,6 +390,8 @@ class Stager {
   Channel<Item> items_;
   Channel<Bound> bound_;
   uint64_t next_seq_ = 0;  // reader thread
+  std::mutex buffers_mu_;
+  std::vector<std::string> buffers_;  // guarded by buffers_mu_
   uint64_t total_bytes_ = 0;
   std::mutex mu_;
   arrow::Status failure_;                  // guarded by mu_
