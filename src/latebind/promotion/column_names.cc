@@ -68,6 +68,8 @@ std::string NormaliseName(std::string_view name) {
   std::string out;
   out.reserve(name.size() + 1);
   for (const char c : name) {
+    // One '_' per character: a UTF-8 continuation byte adds nothing.
+    if ((static_cast<unsigned char>(c) & 0xC0) == 0x80) continue;
     if (c >= 'A' && c <= 'Z') {
       out.push_back(static_cast<char>(c - 'A' + 'a'));
     } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') {

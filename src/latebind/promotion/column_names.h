@@ -18,7 +18,7 @@ inline constexpr char kRescuedColumn[] = "_rescued_data";
 inline constexpr char kSourceObjectColumn[] = "_source_object";
 inline constexpr char kIngestedAtColumn[] = "_ingested_at";
 
-// Lowercase; every byte outside [a-z0-9_] becomes '_'; "" becomes "_"; a leading digit
+// Lowercase; every character (UTF-8) outside [a-z0-9_] becomes '_'; "" becomes "_"; a leading digit
 // gets a '_' prefix.
 std::string NormaliseName(std::string_view name);
 
