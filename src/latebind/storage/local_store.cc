@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -76,6 +78,20 @@ std::string TempPathFor(const std::string& target) {
   return (p.parent_path() / fmt::format("{}{}-{}-{}", kTempPrefix, p.filename().string(),
                                         ::getpid(), counter.fetch_add(1)))
       .string();
+}
+
+// Whether the process that made temporary `name` (".tmp-<file>-<pid>-<n>") still runs:
+// another process sharing the store (serve while the CLI promotes) is mid-write there.
+bool WriterAlive(const std::string& name) {
+  const size_t last = name.rfind('-');
+  const size_t before =
+      last == std::string::npos || last == 0 ? std::string::npos : name.rfind('-', last - 1);
+  if (before == std::string::npos) return false;
+  pid_t pid = 0;
+  const char* begin = name.data() + before + 1;
+  const char* end = name.data() + last;
+  if (std::from_chars(begin, end, pid).ptr != end || pid <= 0 || pid == ::getpid()) return false;
+  return ::kill(pid, 0) == 0 || errno == EPERM;
 }
 
 void RemoveTemps(std::vector<Pending>* pending) {
@@ -207,11 +223,13 @@ arrow::Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& r
   // A root created here is a new name in its parent: sync it, or a power cut can take the
   // whole store with it although every object in it was flushed (found by ADR-022's test).
   for (const std::string& dir : dirty) ARROW_RETURN_NOT_OK(FsyncPath(dir, true));
-  // Temporaries are only ever left by a crash mid-Put; none of them was acknowledged.
+  // Temporaries of a process that died are left by a crash mid-write; none of them was
+  // acknowledged. Those of a live process (another command on the same home) are its work.
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
-    if (it->is_regular_file(ec) && it->path().filename().string().starts_with(kTempPrefix)) {
+    const std::string name = it->path().filename().string();
+    if (it->is_regular_file(ec) && name.starts_with(kTempPrefix) && !WriterAlive(name)) {
       fs::remove(it->path(), ec);
     }
   }
