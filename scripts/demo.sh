@@ -43,7 +43,7 @@ echo "exit code: $rc (2 = bad input)"
 step "latebind serve: payloads over HTTP, 202 only once durable"
 HOME_DIR="$DEMO/home"
 rm -rf "$HOME_DIR"
-rm -f "$DEMO/webhook.port"
+rm -f "$DEMO/webhook.port" "$DEMO/serve.log"  # never read a port from an earlier run
 .venv/bin/python scripts/demo_webhook.py "$DEMO/webhook.port" &
 WEBHOOK=$!
 trap 'kill $WEBHOOK 2>/dev/null || true' EXIT
@@ -115,6 +115,12 @@ step "latebind schema history orders: v2 added a field (ACTIVE), v3 renamed one 
 step "latebind schema diff orders 2 3"
 "$BIN" --home "$HOME_DIR" schema diff orders 2 3
 
+step "latebind promote: bank and bank-csv become Parquet tables; orders is blocked by its BREAKING v3"
+set +e
+"$BIN" --home "$HOME_DIR" promote
+echo "  (exit code $?: 3 means some source was blocked)"
+set -e
+
 step "A person confirms the rename: the curated column keeps its name and stays filled"
 "$BIN" --home "$HOME_DIR" schema resolve orders --version 3 --status ACTIVE \
   --note "txn_date is transaction_date renamed by the producer" --map txn_date=transaction_date
@@ -122,3 +128,23 @@ step "A person confirms the rename: the curated column keeps its name and stays 
 
 step "The schema other engines bind late (Spark StructType JSON)"
 "$BIN" --home "$HOME_DIR" schema export orders --format spark
+
+step "latebind promote: orders now binds v3, txn_date values land in transaction_date"
+"$BIN" --home "$HOME_DIR" promote
+"$BIN" --home "$HOME_DIR" tables
+
+step "DuckDB reads the curated table: every row has its transaction_date, old name or new"
+.venv/bin/python - "$HOME_DIR" <<'PY'
+import sys, duckdb
+home = sys.argv[1]
+sql = (f"SELECT count(*) AS rows, count(transaction_date) AS with_transaction_date, "
+       f"count(DISTINCT _source_object) AS raw_objects, round(sum(amount), 2) AS amount "
+       f"FROM read_parquet('{home}/curated/orders/**/*.parquet', hive_partitioning = true, "
+       f"union_by_name = true)")
+print("  " + sql)
+con = duckdb.connect()
+cur = con.execute(sql)
+names = [d[0] for d in cur.description]
+for row in cur.fetchall():
+    print("  " + ", ".join(f"{n}={v}" for n, v in zip(names, row)))
+PY

@@ -142,6 +142,7 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
     promote_store = std::move(*opened);
     promotion::PromoteOptions options;
     options.lock_dir = global.home + "/locks";
+    options.log = true;
     scheduler = std::make_unique<promotion::PromotionScheduler>(
         promote_store.get(), registry->get(), options, *promote_every);
   }

@@ -123,7 +123,8 @@ SourcePromotion Promoter::PromoteSource(const std::string& source_id,
   if (!st.ok()) {
     out.status = PromoteStatus::kFailed;
     out.error = st.message();
-    Log("error", "promotion failed", {{"source", source_id}, {"error", out.error}});
+    if (options.log)
+      Log("error", "promotion failed", {{"source", source_id}, {"error", out.error}});
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
@@ -165,8 +166,9 @@ arrow::Status Promoter::Promote(const std::string& source_id, const PromoteOptio
   }
   if (!out->breaking_versions.empty() && !options.override_breaking) {
     out->status = PromoteStatus::kBlocked;
-    Log("warn", "promotion blocked by a BREAKING version",
-        {{"source", source_id}, {"versions", out->breaking_versions}});
+    if (options.log)
+      Log("warn", "promotion blocked by a BREAKING version",
+          {{"source", source_id}, {"versions", out->breaking_versions}});
     return registry_->RecordBlocked(source_id, out->breaking_versions);
   }
   const registry::SchemaVersion* version = BoundVersion(versions);
@@ -239,14 +241,15 @@ arrow::Status Promoter::Promote(const std::string& source_id, const PromoteOptio
   out->rescued_rows = staged->rescued_rows;
   for (const auto& f : run.files) out->files.push_back(f.key);
   out->retired_files = retired;
-  Log("info", "promoted",
-      {{"source", source_id},
-       {"run_id", run_id},
-       {"version", version->version},
-       {"objects", out->objects},
-       {"rows", out->rows},
-       {"rescued_rows", out->rescued_rows},
-       {"files", out->files.size()}});
+  if (options.log)
+    Log("info", "promoted",
+        {{"source", source_id},
+         {"run_id", run_id},
+         {"version", version->version},
+         {"objects", out->objects},
+         {"rows", out->rows},
+         {"rescued_rows", out->rescued_rows},
+         {"files", out->files.size()}});
   return arrow::Status::OK();
 }
 

@@ -28,6 +28,9 @@ struct PromoteOptions {
   int threads = 0;  // binder threads; 0: one per hardware thread
   // Where the per-source lock files live (<home>/locks); empty: no cross-process locking.
   std::string lock_dir;
+  // Structured log lines (json_log.h) for each outcome: on in serve, off for the CLI, which
+  // prints its own report.
+  bool log = false;
   // Progress of the source being promoted: raw bytes bound so far, and in all.
   std::function<void(const std::string& source, uint64_t done, uint64_t total)> progress;
 };
