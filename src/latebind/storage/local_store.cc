@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "latebind/common/durability.h"
@@ -80,8 +81,9 @@ std::string TempPathFor(const std::string& target) {
       .string();
 }
 
-// Whether the process that made temporary `name` (".tmp-<file>-<pid>-<n>") still runs:
-// another process sharing the store (serve while the CLI promotes) is mid-write there.
+// Whether the latebind process that made temporary `name` (".tmp-<file>-<pid>-<n>") still
+// runs: another command sharing the store (serve while the CLI promotes) is mid-write there.
+// A pid now taken by another program (pids are reused) does not count.
 bool WriterAlive(const std::string& name) {
   const size_t last = name.rfind('-');
   const size_t before =
@@ -91,7 +93,9 @@ bool WriterAlive(const std::string& name) {
   const char* begin = name.data() + before + 1;
   const char* end = name.data() + last;
   if (std::from_chars(begin, end, pid).ptr != end || pid <= 0 || pid == ::getpid()) return false;
-  return ::kill(pid, 0) == 0 || errno == EPERM;
+  std::ifstream comm(fmt::format("/proc/{}/comm", pid));
+  std::string command;
+  return std::getline(comm, command) && command.starts_with("latebind");
 }
 
 void RemoveTemps(std::vector<Pending>* pending) {
