@@ -760,3 +760,20 @@ def test_widened_table_reads_with_pyarrow_dataset_and_no_options(home):
     assert duckdb_count(entry["sql"]) == 3
     rows = ds.dataset(entry["path"], format="parquet").to_table(columns=["id", "qty"]).to_pylist()
     assert sorted((r["id"], r["qty"]) for r in rows) == [(1, 2.0), (2, 3.0), (3, 2.5)]
+
+
+def test_duplicate_keys_and_extra_csv_cells_are_rescued(home):
+    """A second value for a field already filled in the same record (a duplicate key) is
+    rescued under its path, the first one is the column's; a CSV cell beyond the header's
+    columns is rescued as column<N> (its 0-based position), as a JSON string."""
+    home.ingest("dup", "d.ndjson", '{"a": 1, "b": "x"}\n{"a": 2, "a": 3, "b": "y"}\n')
+    home.ingest("wide-csv", "w.csv", "a,b\n1,x\n2,y,extra\n3,z\n")
+    _, out = home.promote()
+    assert out["dup"]["rescued_rows"] == 1 and out["wide-csv"]["rescued_rows"] == 1
+    rows = [r for k in home.tables()["dup"]["file_keys"] for r in pq.read_table(home.root / k).to_pylist()]
+    assert [(r["a"], r["b"], r["_rescued_data"] and json.loads(r["_rescued_data"])) for r in rows] == [
+        (1, "x", None), (2, "y", {"a": 3})]
+    rows = [r for k in home.tables()["wide-csv"]["file_keys"]
+            for r in pq.read_table(home.root / k).to_pylist()]
+    assert [(r["a"], r["b"], r["_rescued_data"] and json.loads(r["_rescued_data"])) for r in rows] == [
+        (1, "x", None), (2, "y", {"column2": "extra"}), (3, "z", None)]
