@@ -5,6 +5,8 @@
 #include <parquet/arrow/writer.h>
 #include <parquet/properties.h>
 
+#include <algorithm>
+
 namespace latebind::promotion {
 namespace {
 
@@ -55,14 +57,26 @@ arrow::Result<std::unique_ptr<ParquetSink>> ParquetSink::Open(
 }
 
 arrow::Status ParquetSink::Write(const arrow::RecordBatch& batch) {
-  if (batch.num_rows() == 0) return arrow::Status::OK();
-  if (group_bytes_ >= row_group_bytes_) {
-    ARROW_RETURN_NOT_OK(writer_->NewBufferedRowGroup());
-    group_bytes_ = 0;
+  const int64_t rows = batch.num_rows();
+  if (rows == 0) return arrow::Status::OK();
+  // A batch larger than what the open group has room for is cut, at the average row size,
+  // so that row groups follow row_group_bytes however large the batches are.
+  const int64_t batch_bytes = std::max<int64_t>(arrow::util::TotalBufferSize(batch), 1);
+  const double row_bytes = static_cast<double>(batch_bytes) / static_cast<double>(rows);
+  int64_t offset = 0;
+  while (offset < rows) {
+    if (group_bytes_ >= row_group_bytes_) {
+      ARROW_RETURN_NOT_OK(writer_->NewBufferedRowGroup());
+      group_bytes_ = 0;
+    }
+    const double room = static_cast<double>(row_group_bytes_ - group_bytes_);
+    const int64_t n = std::clamp<int64_t>(static_cast<int64_t>(room / row_bytes), 1, rows - offset);
+    ARROW_RETURN_NOT_OK(writer_->WriteRecordBatch(*batch.Slice(offset, n)));
+    group_bytes_ += static_cast<int64_t>(static_cast<double>(n) * row_bytes);
+    if (n < rows - offset) group_bytes_ = row_group_bytes_;  // full: the next slice starts one
+    offset += n;
   }
-  ARROW_RETURN_NOT_OK(writer_->WriteRecordBatch(batch));
-  group_bytes_ += arrow::util::TotalBufferSize(batch);
-  rows_ += batch.num_rows();
+  rows_ += rows;
   return arrow::Status::OK();
 }
 

@@ -142,13 +142,24 @@ arrow::Status Promoter::Promote(const std::string& source_id, const PromoteOptio
   // What to promote: new objects, and with --repromote those a newer schema rebinds.
   ARROW_ASSIGN_OR_RAISE(auto pending, registry_->Unpromoted(source_id));
   std::vector<std::string> retired;
-  if (options.repromote_since_version > 0) {
-    ARROW_ASSIGN_OR_RAISE(auto again,
-                          registry_->PromotedSince(source_id, options.repromote_since_version));
+  bool repromotion = false;
+  // Adds what was promoted under version `since` or later, retiring its files.
+  auto promote_again = [&](int64_t since) -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(auto again, registry_->PromotedSince(source_id, since));
     pending.insert(pending.end(), again.objects.begin(), again.objects.end());
     std::sort(pending.begin(), pending.end(),
               [](const auto& a, const auto& b) { return a.object < b.object; });
-    retired = std::move(again.files);
+    pending.erase(std::unique(pending.begin(), pending.end(),
+                              [](const auto& a, const auto& b) { return a.object == b.object; }),
+                  pending.end());
+    retired.insert(retired.end(), again.files.begin(), again.files.end());
+    std::sort(retired.begin(), retired.end());
+    retired.erase(std::unique(retired.begin(), retired.end()), retired.end());
+    repromotion = true;
+    return arrow::Status::OK();
+  };
+  if (options.repromote_since_version > 0) {
+    ARROW_RETURN_NOT_OK(promote_again(options.repromote_since_version));
   }
   if (pending.empty()) {
     out->status = PromoteStatus::kUpToDate;
@@ -180,6 +191,18 @@ arrow::Status Promoter::Promote(const std::string& source_id, const PromoteOptio
   ARROW_ASSIGN_OR_RAISE(auto bound, registry::ToArrowSchema(*version));
   ARROW_ASSIGN_OR_RAISE(auto known, registry_->ColumnNames(out->table));
   NamedSchema named = NameColumns(*bound, known);
+
+  // Every file of a table has the same columns, so that readers need no options (no
+  // union_by_name, no mergeSchema, no first-file guess): when the bound schema's columns
+  // changed since the table's files were written, they are all rewritten in this run.
+  ARROW_ASSIGN_OR_RAISE(bool drifted, ColumnsChanged(out->table, versions, *named.schema, known));
+  if (drifted && !repromotion) {
+    if (options.log) {
+      Log("info", "the bound schema changed: rewriting the table",
+          {{"source", source_id}, {"version", version->version}});
+    }
+    ARROW_RETURN_NOT_OK(promote_again(1));
+  }
 
   // Sizes for progress; an object the registry lists but the store lost is an error.
   ARROW_ASSIGN_OR_RAISE(auto listed, store_->List("raw/source=" + source_id + "/"));
@@ -225,7 +248,7 @@ arrow::Status Promoter::Promote(const std::string& source_id, const PromoteOptio
   run.files = std::move(staged->files);
   run.retired = retired;
   run.new_columns = std::move(named.assigned);
-  arrow::Status committed = registry_->CommitPromotion(run, options.repromote_since_version > 0);
+  arrow::Status committed = registry_->CommitPromotion(run, repromotion);
   if (!committed.ok()) {
     (void)store_->DeletePrefix(StagingPrefix(run_id));
     return committed;
@@ -253,9 +276,29 @@ arrow::Status Promoter::Promote(const std::string& source_id, const PromoteOptio
   return arrow::Status::OK();
 }
 
+arrow::Result<bool> Promoter::ColumnsChanged(const std::string& table,
+                                             const std::vector<registry::SchemaVersion>& versions,
+                                             const arrow::Schema& named,
+                                             const std::map<std::string, std::string>& known) {
+  ARROW_ASSIGN_OR_RAISE(auto tables, registry_->Tables());
+  std::set<int64_t> written;
+  for (const auto& t : tables) {
+    if (t.table != table) continue;
+    for (const auto& f : t.files) written.insert(f.version);
+  }
+  for (const auto& v : versions) {
+    if (!written.count(v.version)) continue;
+    ARROW_ASSIGN_OR_RAISE(auto bound, registry::ToArrowSchema(v));
+    if (!NameColumns(*bound, known).schema->Equals(named, /*check_metadata=*/false)) return true;
+  }
+  return false;
+}
+
 arrow::Status Promoter::Publish(const registry::PromotionRun& run) {
-  for (const auto& f : run.files) ARROW_RETURN_NOT_OK(store_->Move(f.staging_key, f.key));
+  // Retired files go first: a folder reader in between misses rows for a moment, but never
+  // sees a row twice.
   for (const auto& key : run.retired) ARROW_RETURN_NOT_OK(store_->Delete(key));
+  for (const auto& f : run.files) ARROW_RETURN_NOT_OK(store_->Move(f.staging_key, f.key));
   ARROW_RETURN_NOT_OK(registry_->MarkPublished(run.run_id));
   return store_->DeletePrefix(StagingPrefix(run.run_id));
 }

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,11 @@ class Promoter {
   // its runs that never committed. Called with the source's lock held.
   arrow::Status Recover(const std::string& source_id);
   arrow::Status Publish(const registry::PromotionRun& run);
+  // Whether any file of `table` was written under columns other than `named`.
+  arrow::Result<bool> ColumnsChanged(const std::string& table,
+                                     const std::vector<registry::SchemaVersion>& versions,
+                                     const arrow::Schema& named,
+                                     const std::map<std::string, std::string>& known);
 
   storage::ObjectStore* store_;
   registry::Registry* registry_;

@@ -1,5 +1,7 @@
 #include "latebind/promotion/table_stager.h"
 
+#include <arrow/array.h>
+#include <arrow/util/byte_size.h>
 #include <arrow/util/value_parsing.h>
 #include <fmt/format.h>
 
@@ -15,6 +17,7 @@
 #include "latebind/profiler/csv_sniffer.h"
 #include "latebind/profiler/format_detector.h"
 #include "latebind/profiler/record_splitter.h"
+#include "latebind/promotion/column_names.h"
 #include "latebind/promotion/record_binder.h"
 
 namespace latebind::promotion {
@@ -48,7 +51,6 @@ struct Bound {
   std::string date;
   std::shared_ptr<arrow::RecordBatch> batch;
   int64_t rescued_rows = 0;
-  std::vector<size_t> objects;  // in order, without repeats
   uint64_t raw_bytes = 0;
   arrow::Status status;
 };
@@ -285,8 +287,6 @@ class Stager {
       out.date = item->date;
       out.raw_bytes = item->raw_bytes;
       for (const Segment& seg : item->segments) {
-        if (out.objects.empty() || out.objects.back() != seg.object)
-          out.objects.push_back(seg.object);
         const std::string_view data(item->buffer.data() + seg.begin, seg.end - seg.begin);
         const Lineage& lineage = lineages_[seg.object];
         out.status = seg.format == profiler::Format::kCsv
@@ -336,31 +336,51 @@ class Stager {
     registry::CuratedFile meta;
   };
 
+  // A batch goes out in pieces of about a row group, so that a file is closed near
+  // file_bytes however large the batches are.
   arrow::Status WriteBatch(const Bound& b) {
-    OpenFile& f = files_[b.date];
+    const arrow::RecordBatch& batch = *b.batch;
+    const int64_t rows = batch.num_rows();
+    const int64_t bytes = std::max<int64_t>(arrow::util::TotalBufferSize(batch), 1);
+    const int64_t piece = std::clamp<int64_t>(
+        static_cast<int64_t>(static_cast<double>(rows) *
+                             static_cast<double>(options_.parquet.row_group_bytes) /
+                             static_cast<double>(bytes)),
+        1, std::max<int64_t>(rows, 1));
+    for (int64_t offset = 0; offset < rows; offset += piece) {
+      ARROW_RETURN_NOT_OK(WritePiece(b.date, *batch.Slice(offset, std::min(piece, rows - offset))));
+    }
+    result_.rescued_rows += b.rescued_rows;
+    return arrow::Status::OK();
+  }
+
+  arrow::Status WritePiece(const std::string& date, const arrow::RecordBatch& piece) {
+    OpenFile& f = files_[date];
     if (f.sink == nullptr) {
       const std::string name = fmt::format("part-{}-{}.parquet", options_.run_id, file_count_++);
-      const std::string path = fmt::format("{}/ingest_date={}/{}", options_.table, b.date, name);
+      const std::string path = fmt::format("{}/ingest_date={}/{}", options_.table, date, name);
       f.meta.key = "curated/" + path;
       f.meta.staging_key = StagingPrefix(options_.run_id) + path;
-      f.meta.ingest_date = b.date;
+      f.meta.ingest_date = date;
       f.meta.run_id = options_.run_id;
       f.meta.version = options_.version->version;
       ARROW_ASSIGN_OR_RAISE(auto out, store_->OpenWriter(f.meta.staging_key));
       f.out = std::move(out);
-      ARROW_ASSIGN_OR_RAISE(f.sink, ParquetSink::Open(f.out, b.batch->schema(), options_.parquet));
+      ARROW_ASSIGN_OR_RAISE(f.sink, ParquetSink::Open(f.out, piece.schema(), options_.parquet));
     }
-    ARROW_RETURN_NOT_OK(f.sink->Write(*b.batch));
-    for (size_t o : b.objects) {
-      const std::string& key = objects_[o].key;
-      if (f.meta.objects.empty() || f.meta.objects.back() != key) f.meta.objects.push_back(key);
+    ARROW_RETURN_NOT_OK(f.sink->Write(piece));
+    // The raw objects the file holds rows of, in order, from the lineage column.
+    const auto& objects =
+        static_cast<const arrow::StringArray&>(*piece.GetColumnByName(kSourceObjectColumn));
+    for (int64_t i = 0; i < objects.length(); ++i) {
+      const std::string_view key = objects.GetView(i);
+      if (f.meta.objects.empty() || f.meta.objects.back() != key) f.meta.objects.emplace_back(key);
     }
-    result_.rows += b.batch->num_rows();
-    result_.rescued_rows += b.rescued_rows;
+    result_.rows += piece.num_rows();
     ARROW_ASSIGN_OR_RAISE(const int64_t bytes, f.sink->bytes());
     if (bytes >= options_.file_bytes) {
       ARROW_RETURN_NOT_OK(Finish(&f));
-      files_.erase(b.date);
+      files_.erase(date);
     }
     return arrow::Status::OK();
   }
