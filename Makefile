@@ -18,7 +18,7 @@ unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 e2e: build
-	$(PY) -m pytest -q tests/e2e bench/test_gen_bank.py
+	$(PY) -m pytest -q tests/e2e bench/test_gen_bank.py bench/test_gen_promote.py
 
 # Style is checked, not negotiated: clang-format (Google base, 100 columns, .clang-format).
 format-check: bootstrap
@@ -33,6 +33,8 @@ bench: build
 	$(PY) bench/profile_bench.py --latebind $(BUILD)/latebind \
 	  --baseline $(BUILD)/bench/simdjson_parse_baseline --data-dir $(BUILD)/bench-data \
 	  --mb 200 --runs 5 --threads 2
+	$(PY) bench/promote_bench.py --latebind $(BUILD)/latebind --data-dir $(BUILD)/bench-data \
+	  --mb 200 --runs 3 --threads 2
 	$(PY) bench/ingest_bench.py --latebind $(BUILD)/latebind --duration 20 --connections 64
 	$(PY) bench/registry_bench.py --latebind $(BUILD)/latebind --duration 20 --rate 1000 --wal
 

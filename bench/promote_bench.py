@@ -30,6 +30,9 @@ Python child includes its interpreter and imports, ~60-150 MiB), pinned with
   pyarrow   pa.set_cpu_count(T), pa.set_io_thread_count(T); pyarrow.json.read_json (or
             pyarrow.csv.read_csv, newlines_in_values) per part, concat_tables(permissive),
             pq.write_table(compression="zstd"); timed inside the process like DuckDB.
+CPU s is user + system time of the conversion (latebind: the whole process; DuckDB and
+pyarrow: getrusage around the timed part); the ratios of CPU time per input byte are
+shown as well (not judged), being less sensitive to a shared machine than wall time.
 Each tool gets one warm-up run (page cache; its output is checked: row count, sum of
 amount, and for NDJSON the total number of tags and line items must match the generator's
 checksums) and then --runs timed runs, interleaved; medians are reported, and the row
@@ -53,6 +56,7 @@ import datetime as _dt
 import glob
 import json
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -98,8 +102,15 @@ def vm_rss_kib() -> int | None:
     return None
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process, all threads."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def child_main(tool: str, fmt: str, threads: int, out: str, parts: list[str]) -> int:
-    """One conversion in this process; prints {"seconds", "rss_before_kib", "version"}."""
+    """One conversion in this process; prints {"seconds", "cpu_s", "rss_before_kib",
+    "version"}: wall and CPU seconds of the conversion alone, RSS before it."""
     if tool == "duckdb":
         import duckdb
         con = duckdb.connect()
@@ -110,9 +121,11 @@ def child_main(tool: str, fmt: str, threads: int, out: str, parts: list[str]) ->
         q = (f"COPY (SELECT * FROM {fn}({lst})) TO '{out.replace(chr(39), chr(39) * 2)}' "
              f"(FORMAT PARQUET, COMPRESSION ZSTD)")
         rss = vm_rss_kib()
+        c0 = cpu_seconds()
         t0 = time.perf_counter()
         con.execute(q)
         dt = time.perf_counter() - t0
+        cpu = cpu_seconds() - c0
         con.close()
         version = duckdb.__version__
     else:
@@ -123,6 +136,7 @@ def child_main(tool: str, fmt: str, threads: int, out: str, parts: list[str]) ->
         pa.set_cpu_count(threads)
         pa.set_io_thread_count(threads)
         rss = vm_rss_kib()
+        c0 = cpu_seconds()
         t0 = time.perf_counter()
         if fmt == "ndjson":
             tables = [pjson.read_json(p) for p in parts]
@@ -133,8 +147,9 @@ def child_main(tool: str, fmt: str, threads: int, out: str, parts: list[str]) ->
         del tables
         pq.write_table(table, out, compression="zstd")
         dt = time.perf_counter() - t0
+        cpu = cpu_seconds() - c0
         version = pa.__version__
-    print(json.dumps({"seconds": dt, "rss_before_kib": rss, "version": version}))
+    print(json.dumps({"seconds": dt, "cpu_s": cpu, "rss_before_kib": rss, "version": version}))
     return 0
 
 
@@ -226,7 +241,7 @@ def run_measured(name: str, cmd: list[str], timeout: float, scratch: str,
     err_path = os.path.join(scratch, "stderr")
     rss_path = os.path.join(scratch, "maxrss")
     use_time = os.access(GNU_TIME, os.X_OK)
-    full = ([GNU_TIME, "-f", "%M", "-o", rss_path] if use_time else []) + cmd
+    full = ([GNU_TIME, "-f", "%M %U %S", "-o", rss_path] if use_time else []) + cmd
     with open(out_path, "wb") as fo, open(err_path, "wb") as fe:
         t0 = time.perf_counter()
         try:
@@ -259,14 +274,15 @@ def run_measured(name: str, cmd: list[str], timeout: float, scratch: str,
     if p.returncode != 0:
         raise ToolFailed(f"{name}: exit status {p.returncode}: {' '.join(cmd)}\n"
                          f"--- stdout ---\n{stdout[-5000:]}\n--- stderr ---\n{tail(err_path)}")
-    maxrss = ru.ru_maxrss
+    maxrss, cpu = ru.ru_maxrss, ru.ru_utime + ru.ru_stime
     if use_time:
         try:
             with open(rss_path) as f:
-                maxrss = int(f.read().split()[-1])
+                m, u, sy = f.read().splitlines()[-1].split()
+            maxrss, cpu = int(m), float(u) + float(sy)
         except (OSError, ValueError, IndexError):
             raise ToolFailed(f"{name}: no peak RSS from {GNU_TIME} in {rss_path}")
-    return {"wall_s": wall, "maxrss_kib": maxrss, "stdout": stdout}
+    return {"wall_s": wall, "maxrss_kib": maxrss, "cpu_s": cpu, "stdout": stdout}
 
 
 def parquet_files(root: str) -> list[str]:
@@ -347,7 +363,7 @@ class Latebind:
                                  f"{src.get('rows')} rows (expected promoted, {meta['rows']}): "
                                  f"{json.dumps(src)[:3000]}")
             files = parquet_files(os.path.join(home, "curated"))
-            res = {"seconds": r["wall_s"], "wall_s": r["wall_s"],
+            res = {"seconds": r["wall_s"], "wall_s": r["wall_s"], "cpu_s": r["cpu_s"],
                    "maxrss_kib": r["maxrss_kib"], "out_bytes": sum(map(os.path.getsize, files)),
                    "files": len(files), "ingest_s": ing["wall_s"],
                    "inproc_s": src.get("seconds"), "rescued_rows": src.get("rescued_rows"),
@@ -396,7 +412,7 @@ class PyTool:
                 rep = json.loads(r["stdout"].strip().splitlines()[-1])
             except (ValueError, IndexError):
                 raise ToolFailed(f"{self.name}: unexpected output {r['stdout'][-2000:]!r}")
-            res = {"seconds": rep["seconds"], "wall_s": r["wall_s"],
+            res = {"seconds": rep["seconds"], "wall_s": r["wall_s"], "cpu_s": rep.get("cpu_s"),
                    "maxrss_kib": r["maxrss_kib"], "rss_before_kib": rep.get("rss_before_kib"),
                    "out_bytes": os.path.getsize(out), "files": 1, "version": rep["version"]}
             res.update(check_output(self.name, [out], fmt, meta, full))
@@ -545,7 +561,7 @@ def main(argv=None) -> int:
                 r["peak_rss_mib"] = round(statistics.median(x["maxrss_kib"] for x in runs)
                                           / 1024, 1)
                 r["peak_rss_mib_max"] = round(max(x["maxrss_kib"] for x in runs) / 1024, 1)
-                for k in ("ingest_s", "inproc_s"):
+                for k in ("ingest_s", "inproc_s", "cpu_s"):
                     vals = [x[k] for x in runs if x.get(k) is not None]
                     if vals:
                         r[k + "_median"] = round(statistics.median(vals), 4)
@@ -572,6 +588,15 @@ def main(argv=None) -> int:
                          result=("PASS" if v is not None and v >= THROUGHPUT_TARGET else
                                  "MISS" if v is not None and v >= THROUGHPUT_FLOOR else "FAIL"))
             targets.append(t)
+        # CPU seconds per input byte, theirs / latebind's: what the ratio would be with
+        # every tool keeping all T cores busy (less sensitive to a shared machine).
+        for den in dds + (["pyarrow"] if "pyarrow" in tl else []):
+            if lb.get("cpu_s_median") and tl[den].get("cpu_s_median"):
+                v = ((tl[den]["cpu_s_median"] / tl[den]["bytes"])
+                     / (lb["cpu_s_median"] / lb["bytes"]))
+                targets.append({"name": f"{fmt}_cpu_per_byte_{den}_vs_latebind", "format": fmt,
+                                "what": f"CPU s per MB {den} / latebind", "value": v,
+                                "unit": "x"})
         if dds:
             den = min(dds, key=lambda d: tl[d]["out_bytes"])
             v = lb["out_bytes"] / tl[den]["out_bytes"]
@@ -599,7 +624,7 @@ def main(argv=None) -> int:
                f"threads={a.threads} ({pin_s}{tf}), runs={a.runs} (median after 1 warm-up), "
                f"MB = 1e6 bytes")
     out.append(f"{'format':<7} {'in MB':>8}  {'tool':<36} {'median s':>9} {'MB/s in':>8} "
-               f"{'out MB':>8} {'peak RSS MiB':>13} {'min s':>8} {'max s':>8}")
+               f"{'out MB':>8} {'peak RSS MiB':>13} {'min s':>8} {'max s':>8} {'CPU s':>7}")
     for fmt, res in results.items():
         first = True
         for tname, r in res["tools"].items():
@@ -611,7 +636,7 @@ def main(argv=None) -> int:
             out.append(f"{(fmt if first else ''):<7} {mb:>8}  {label:<36} {r['median_s']:>9.3f} "
                        f"{r['mb_per_s']:>8.1f} {r['out_bytes'] / 1e6:>8.2f} "
                        f"{r['peak_rss_mib']:>13.0f} {min(r['samples_s']):>8.3f} "
-                       f"{max(r['samples_s']):>8.3f}")
+                       f"{max(r['samples_s']):>8.3f} {r.get('cpu_s_median') or 0:>7.2f}")
             first = False
         if "latebind" in res["tools"]:
             lb = res["tools"]["latebind"]
