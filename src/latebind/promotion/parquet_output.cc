@@ -40,11 +40,12 @@ class KeepOpen : public arrow::io::OutputStream {
 arrow::Result<std::unique_ptr<ParquetSink>> ParquetSink::Open(
     std::shared_ptr<arrow::io::OutputStream> out, const std::shared_ptr<arrow::Schema>& schema,
     const ParquetOutputOptions& options) {
-  auto properties = parquet::WriterProperties::Builder()
-                        .compression(parquet::Compression::ZSTD)
-                        ->compression_level(options.zstd_level)
-                        ->max_row_group_length(INT64_MAX)
-                        ->build();
+  parquet::WriterProperties::Builder builder;
+  builder.compression(parquet::Compression::ZSTD)
+      ->compression_level(options.zstd_level)
+      ->max_row_group_length(INT64_MAX);
+  for (const std::string& path : options.plain_columns) builder.disable_dictionary(path);
+  auto properties = builder.build();
   // Columns of a row group are encoded in parallel on Arrow's CPU pool.
   auto arrow_properties =
       parquet::ArrowWriterProperties::Builder().store_schema()->set_use_threads(true)->build();

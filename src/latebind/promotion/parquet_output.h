@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace latebind::promotion {
 
@@ -20,6 +21,9 @@ struct ParquetOutputOptions {
   int64_t max_row_group_rows = 1 << 20;
   // ParquetSink: a new row group once the current one holds this much Arrow data.
   int64_t row_group_bytes = 128ll << 20;
+  // Leaf column paths ("amount", "merchant.name") written without a dictionary: for
+  // near-unique values a dictionary only costs hashing before Parquet falls back to PLAIN.
+  std::vector<std::string> plain_columns;
 };
 
 // A Parquet file written batch by batch to a stream (a staged object), with row groups of

@@ -1,5 +1,7 @@
 #include "latebind/promotion/promoter.h"
 
+#include <arrow/type.h>
+#include <arrow/util/key_value_metadata.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
@@ -71,6 +73,30 @@ std::pair<std::string, std::string> RunAndTableOf(const std::string& key) {
   const size_t c = key.find('/', b + 1);
   if (a == std::string::npos || b == std::string::npos || c == std::string::npos) return {};
   return {key.substr(a + 1, b - a - 1), key.substr(b + 1, c - b - 1)};
+}
+
+// Leaf columns whose values the registry saw as near-unique within a payload (ids, amounts,
+// timestamps): written PLAIN, as DuckDB does, since a dictionary of them only costs hashing.
+void PlainColumns(const arrow::FieldVector& fields, const std::string& prefix,
+                  const registry::SchemaVersion& version, std::vector<std::string>* out) {
+  for (const auto& field : fields) {
+    const std::string path = prefix.empty() ? field->name() : prefix + "." + field->name();
+    const arrow::Type::type id = field->type()->id();
+    if (id == arrow::Type::STRUCT) {
+      PlainColumns(field->type()->fields(), path, version, out);
+      continue;
+    }
+    if (id == arrow::Type::LIST || id == arrow::Type::BOOL || field->metadata() == nullptr)
+      continue;
+    const auto registry_path = field->metadata()->Get(registry::kArrowPathKey);
+    const registry::FieldSchema* f = registry_path.ok() ? version.Find(*registry_path) : nullptr;
+    if (f == nullptr || version.payloads == 0) continue;
+    const double per_payload = static_cast<double>(f->stats.present - f->stats.nulls) /
+                               static_cast<double>(version.payloads);
+    if (per_payload >= 64 && static_cast<double>(f->stats.distinct_approx) >= 0.9 * per_payload) {
+      out->push_back(path);
+    }
+  }
 }
 
 }  // namespace
@@ -227,6 +253,7 @@ arrow::Status Promoter::Promote(const std::string& source_id, const PromoteOptio
   stage.named = named.schema;
   stage.version = version;
   stage.parquet = options.parquet;
+  PlainColumns(named.schema->fields(), "", *version, &stage.parquet.plain_columns);
   stage.file_bytes = options.file_bytes;
   stage.threads = options.threads;
   if (options.progress) {
