@@ -25,6 +25,7 @@ from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from test_promotions_http import InFlight, registry_write_lock
 from test_serve import RawConn, request
 
 REPO = Path(__file__).resolve().parents[2]
@@ -337,6 +338,28 @@ def test_every_route_and_answer_without_auth(serve, contract):
     detail = c.call(port, "GET", "/v1/sources/orders/versions/2", expect=200)
     assert [h["to"] for h in detail["status_history"]] == ["BREAKING", "ACTIVE"]
 
+    # Promotions: bad bodies, unknown sources, one at a time (the first held at its registry
+    # commit by the test's write lock), then every source.
+    promotions = "/v1/promotions"
+    for body in (b"not json", b"[]", b'{"nope": 1}', b'{"sources": []}', b'{"sources": ["BAD"]}',
+                 b'{"sources": [1]}', b'{"override_breaking": 1}', b'{"repromote_since_version": 0}'):
+        c.call(port, "POST", promotions, body, json_ct, expect=400)
+    c.call(port, "POST", promotions, b'{"sources": ["nope"]}', json_ct, expect=404)
+    c.call(port, "POST", promotions, b'{"sources": ["broken"]}', json_ct, expect=404)
+    wanted = {"sources": ["orders"], "override_breaking": False}
+    _validator("/components/schemas/PromotionRequest").validate(wanted)  # what we send is documented
+    with registry_write_lock(srv.home):
+        first = InFlight(srv, wanted)
+        first.started()
+        c.call(port, "POST", promotions, b"", json_ct, expect=429)
+    status, hdrs, doc = first.join()
+    assert c.check("POST", promotions, status, hdrs, json.dumps(doc).encode(), expect=200) == doc
+    assert [(e["source"], e["status"]) for e in doc["sources"]] == [("orders", "promoted")]
+    report = c.call(port, "POST", promotions, b"", json_ct, expect=200)
+    statuses = {e["source"]: e["status"] for e in report["sources"]}
+    assert statuses["orders"] == "up_to_date" and statuses["csvs"] == "promoted", statuses
+    assert "broken" not in statuses
+
     # Every route: framing and size limits, other methods, and no 404 for its own method.
     concrete = {
         "/v1/sources/{id}/payloads": "/v1/sources/orders/payloads",
@@ -344,6 +367,7 @@ def test_every_route_and_answer_without_auth(serve, contract):
         "/v1/sources/{id}/versions": "/v1/sources/orders/versions",
         "/v1/sources/{id}/versions/{n}": "/v1/sources/orders/versions/1",
         "/v1/sources/{id}/versions/{n}/status": "/v1/sources/orders/versions/1/status",
+        "/v1/promotions": "/v1/promotions",
         "/healthz": "/healthz",
         "/metrics": "/metrics",
     }
@@ -357,11 +381,11 @@ def test_every_route_and_answer_without_auth(serve, contract):
             if m not in documented:
                 c.call(port, m.upper(), path, b"{}" if m != "get" else None, expect=405)
 
-    # Paths the document does not have answer 404 (POST /v1/promotions is in DESIGN.md §7
-    # but not implemented: document it when it is).
+    # Paths the document does not have answer 404.
     for method, path in (("GET", "/"), ("GET", "/v1"), ("GET", "/v1/sources/"), ("GET", "/v1/sources/orders"),
                          ("GET", "/v1/sources/orders/versions/"), ("GET", "/v1/sources/orders/versions/1/"),
-                         ("POST", "/v1/sources/orders/versions/1/status/x"), ("POST", "/v1/promotions"),
+                         ("POST", "/v1/sources/orders/versions/1/status/x"), ("POST", "/v1/promotions/x"),
+                         ("POST", "/v1/promotions/"), ("POST", "/v1/promotion"),
                          ("GET", "/v2/sources"), ("GET", "/healthz/x"), ("GET", "/metrics/"),
                          ("GET", "/v1/sources/orders/schema")):
         assert route_of(path) is None, path
@@ -408,6 +432,7 @@ def test_every_route_and_answer_with_auth(serve, contract, tokens_file):
         ("GET", "/v1/sources/orders/versions", None),
         ("GET", "/v1/sources/orders/versions/2", None),
         ("POST", "/v1/sources/orders/versions/2/status", body),
+        ("POST", "/v1/promotions", b""),
     ]
     for method, path, data in calls:
         for headers in ({}, wrong, {"Authorization": "Basic abc"}):
@@ -417,6 +442,7 @@ def test_every_route_and_answer_with_auth(serve, contract, tokens_file):
     c.call(port, "GET", "/v1/sources/cards/versions", None, producer, expect=403)
     c.call(port, "GET", "/v1/sources/cards/versions/1", None, producer, expect=403)
     c.call(port, "POST", "/v1/sources/orders/versions/2/status", body, {**producer, **json_ct}, expect=403)
+    c.call(port, "POST", "/v1/promotions", b"", {**producer, **json_ct}, expect=403)
     # Granted.
     c.call(port, "GET", "/v1/sources", None, producer, expect=200)
     c.call(port, "GET", "/v1/sources/orders/versions", None, producer, expect=200)
@@ -424,6 +450,9 @@ def test_every_route_and_answer_with_auth(serve, contract, tokens_file):
     assert resolved["status"] == "ACTIVE"
     detail = c.call(port, "GET", "/v1/sources/orders/versions/2", None, operator, expect=200)
     assert detail["status_history"][-1]["who"] == "oncall"
+    promoted = c.call(port, "POST", "/v1/promotions", b'{"sources": ["orders"]}', {**operator, **json_ct},
+                      expect=200)
+    assert promoted["sources"][0]["status"] == "promoted"
     # Probes stay open.
     c.call(port, "GET", "/healthz", expect=200)
     c.call(port, "GET", "/metrics", expect=200)

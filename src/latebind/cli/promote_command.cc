@@ -13,6 +13,7 @@
 #include "latebind/cli/text_table.h"
 #include "latebind/common/status.h"
 #include "latebind/promotion/promoter.h"
+#include "latebind/promotion/promotion_json.h"
 #include "latebind/storage/local_store.h"
 
 namespace latebind::cli {
@@ -30,23 +31,6 @@ struct PromoteArgs {
   int threads = 0;
   bool json = false;
 };
-
-json ResultToJson(const promotion::SourcePromotion& r) {
-  json j = {{"source", r.source},
-            {"table", r.table},
-            {"status", promotion::PromoteStatusName(r.status)},
-            {"version", r.version},
-            {"objects", r.objects},
-            {"rows", r.rows},
-            {"rescued_rows", r.rescued_rows},
-            {"run_id", r.run_id},
-            {"files", r.files},
-            {"retired_files", r.retired_files},
-            {"breaking_versions", r.breaking_versions},
-            {"seconds", r.seconds}};
-  if (!r.error.empty()) j["error"] = r.error;
-  return j;
-}
 
 std::string Describe(const promotion::SourcePromotion& r) {
   switch (r.status) {
@@ -120,9 +104,7 @@ int RunPromote(const GlobalOptions& global, const PromoteArgs& args) {
     }
   }
   if (args.json) {
-    json out = {{"sources", json::array()}};
-    for (const auto& r : *results) out["sources"].push_back(ResultToJson(r));
-    std::cout << out.dump(2) << "\n";
+    std::cout << promotion::PromotionsToJson(*results).dump(2) << "\n";
     return code;
   }
   if (results->empty()) fmt::print("no sources to promote\n");

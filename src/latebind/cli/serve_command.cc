@@ -9,6 +9,7 @@
 #include "latebind/cli/exit_codes.h"
 #include "latebind/common/status.h"
 #include "latebind/ingest/http_server.h"
+#include "latebind/promotion/promoter.h"
 #include "latebind/promotion/scheduler.h"
 #include "latebind/registry/registry.h"
 #include "latebind/storage/local_store.h"
@@ -130,21 +131,26 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   args.server.on_new_version = [&dispatcher](const registry::ApplyOutcome& out) {
     if (out.status == registry::VersionStatus::kBreaking) dispatcher.Notify();
   };
-  // The scheduler's own store handle: the server owns the other one.
-  std::unique_ptr<storage::LocalStore> promote_store;
+  // Promotion's own store handle, for POST /v1/promotions and the scheduler: the server
+  // owns the other one. Declared before the server, so it outlives the server's promoter.
+  auto opened = storage::LocalStore::Open(global.home);
+  if (!opened.ok()) {
+    fmt::print(stderr, "latebind serve: {}\n", opened.status().message());
+    return ExitCodeFor(opened.status());
+  }
+  std::unique_ptr<storage::LocalStore> promote_store = std::move(*opened);
+  // The lock directory `latebind promote` uses: a source being promoted by one is `busy`
+  // for the others (the scheduler, the endpoint, the CLI).
+  promotion::PromoteOptions promote_options;
+  promote_options.lock_dir = global.home + "/locks";
+  promote_options.log = true;
+  args.server.promoter =
+      std::make_shared<promotion::Promoter>(promote_store.get(), registry->get());
+  args.server.promote_options = promote_options;
   std::unique_ptr<promotion::PromotionScheduler> scheduler;
   if (promote_every) {
-    auto opened = storage::LocalStore::Open(global.home);
-    if (!opened.ok()) {
-      fmt::print(stderr, "latebind serve: {}\n", opened.status().message());
-      return ExitCodeFor(opened.status());
-    }
-    promote_store = std::move(*opened);
-    promotion::PromoteOptions options;
-    options.lock_dir = global.home + "/locks";
-    options.log = true;
     scheduler = std::make_unique<promotion::PromotionScheduler>(
-        promote_store.get(), registry->get(), options, *promote_every);
+        promote_store.get(), registry->get(), promote_options, *promote_every);
   }
   auto server = ingest::HttpServer::Start(std::move(*store), args.server);
   if (!server.ok()) {
@@ -172,6 +178,11 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
       "GET  /v1/sources/{id}/versions/{n}         one version with its status history\n"
       "POST /v1/sources/{id}/versions/{n}/status  {\"status\",\"note\",\"mappings\"}; an\n"
       "                                 operator token when auth is on\n"
+      "POST /v1/promotions              {\"sources\",\"override_breaking\",\n"
+      "                                 \"repromote_since_version\"}, each optional (empty body:\n"
+      "                                 every source) -> 200 with `promote --json`'s report once\n"
+      "                                 done; 429 while another is running; an operator token\n"
+      "                                 when auth is on\n"
       "GET  /healthz, GET /metrics      liveness, Prometheus metrics\n\n"
       "Payloads land in <home>/raw/ and are profiled off the request path; what cannot be\n"
       "parsed moves to <home>/dead-letter/ with its reason. Every payload that parses updates\n"
@@ -181,7 +192,8 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
       "answer the requests in flight, exit. Logs: JSON lines on stderr.\n\n"
       "With --auth-tokens, producers send 'Authorization: Bearer <token>'; tokens are stored\n"
       "as SHA-256 hashes (printf %s \"$TOKEN\" | sha256sum). 401 without a valid token, 403\n"
-      "for a source the token may not post to. /healthz and /metrics stay open.");
+      "for a source the token may not post to, or for status changes and promotions without\n"
+      "\"operator\": true. /healthz and /metrics stay open.");
   cmd->add_option("--listen", args->listen,
                   "HOST:PORT to listen on; a non-loopback address needs --auth-tokens")
       ->capture_default_str();

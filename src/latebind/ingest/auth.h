@@ -14,7 +14,7 @@ namespace latebind::ingest {
 // File format (JSON):
 //   {"tokens": [{"name": "bank-producer", "sha256": "<hex of sha256(token)>",
 //                "sources": ["bank", "cards"], "operator": false}]}
-// "operator": true lets a token change version status (and later run promotions).
+// "operator": true lets a token change version status and run promotions.
 // Hash a token with: printf %s "$TOKEN" | sha256sum
 // Immutable after Load; thread-safe.
 class TokenAuthenticator {

@@ -6,10 +6,12 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <cctype>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "latebind/common/ids.h"
@@ -20,6 +22,8 @@
 #include "latebind/ingest/http_errors.h"
 #include "latebind/ingest/lander.h"
 #include "latebind/ingest/metrics.h"
+#include "latebind/ingest/promotion_worker.h"
+#include "latebind/promotion/promotion_json.h"
 #include "latebind/registry/schema_json.h"
 
 namespace latebind::ingest {
@@ -56,6 +60,7 @@ struct ServerState {
   std::unique_ptr<Lander> lander;
   std::unique_ptr<ArrivalProcessor> processor;
   std::unique_ptr<ArrivalWorkers> workers;
+  std::unique_ptr<PromotionWorker> promotions;  // null without options.promoter
   std::atomic<bool> draining{false};
 };
 
@@ -71,6 +76,7 @@ struct Route {
     kListVersions,
     kGetVersion,
     kSetStatus,
+    kPromote,
     kNotFound,
     kBadMethod
   };
@@ -93,6 +99,7 @@ Route RouteOf(http::verb method, std::string_view target) {
   if (path == "/healthz") return want(http::verb::get, Route::Kind::kHealth);
   if (path == "/metrics") return want(http::verb::get, Route::Kind::kMetrics);
   if (path == "/v1/sources") return want(http::verb::get, Route::Kind::kListSources);
+  if (path == "/v1/promotions") return want(http::verb::post, Route::Kind::kPromote);
   constexpr std::string_view kPrefix = "/v1/sources/";
   constexpr std::string_view kSuffix = "/payloads";
   if (!path.starts_with(kPrefix)) return r;
@@ -259,6 +266,100 @@ void HandleSetStatus(ServerState& s, const Route& route, const std::string& who,
   respond(JsonResponse(req.version(), 200, registry::VersionToJson(*v).dump() + "\n"));
 }
 
+// What a POST /v1/promotions body cannot be: an answer's code and message.
+struct BadPromoteRequest {
+  std::string code;
+  std::string message;
+};
+
+// Body: empty (every source), or {"sources": [...], "override_breaking": bool,
+// "repromote_since_version": n}, each member optional; sets those members of *options.
+std::optional<BadPromoteRequest> ParsePromoteRequest(const std::string& text,
+                                                     promotion::PromoteOptions* options) {
+  if (std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c); })) {
+    return std::nullopt;
+  }
+  const json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto bad = [](std::string why) { return BadPromoteRequest{"bad_request", std::move(why)}; };
+  if (!body.is_object()) {
+    return bad(
+        "body must be empty or a JSON object {\"sources\", \"override_breaking\", "
+        "\"repromote_since_version\"}");
+  }
+  for (const auto& [key, value] : body.items()) {
+    if (key == "sources") {
+      if (!value.is_array() || value.empty()) {
+        return bad(
+            "\"sources\" must be a non-empty array of source ids (leave it out to promote "
+            "every source)");
+      }
+      for (const json& id : value) {
+        if (!id.is_string()) return bad("\"sources\" must hold source ids (strings)");
+        const std::string source = id.get<std::string>();
+        if (auto st = ValidateSourceId(source); !st.ok()) {
+          return BadPromoteRequest{"bad_source_id",
+                                   fmt::format("\"sources\": '{}': {}", source, st.message())};
+        }
+        // Named twice, promoted once: the answer has one entry per source.
+        if (std::find(options->sources.begin(), options->sources.end(), source) ==
+            options->sources.end()) {
+          options->sources.push_back(source);
+        }
+      }
+    } else if (key == "override_breaking") {
+      if (!value.is_boolean()) return bad("\"override_breaking\" must be true or false");
+      options->override_breaking = value.get<bool>();
+    } else if (key == "repromote_since_version") {
+      if (!value.is_number_integer() || value.get<int64_t>() <= 0) {
+        return bad("\"repromote_since_version\" must be a positive integer");
+      }
+      options->repromote_since_version = value.get<int64_t>();
+    } else {
+      return bad(
+          fmt::format("unknown member \"{}\": expected \"sources\", \"override_breaking\" or "
+                      "\"repromote_since_version\"",
+                      key));
+    }
+  }
+  return std::nullopt;
+}
+
+// Runs the promotion on the promotion thread and answers with `promote --json`'s document.
+void HandlePromote(ServerState& s, const std::string& who,
+                   const http::request<http::string_body>& req, Respond respond) {
+  if (!s.promotions) {
+    return respond(
+        ErrorResponse(req.version(), 404, "not_found", "this server does not run promotions"));
+  }
+  promotion::PromoteOptions options = s.options.promote_options;
+  if (auto bad = ParsePromoteRequest(req.body(), &options)) {
+    return respond(ErrorResponse(req.version(), 400, bad->code, bad->message));
+  }
+  const unsigned version = req.version();
+  const json fields = {{"who", who},
+                       {"sources", options.sources},
+                       {"override_breaking", options.override_breaking},
+                       {"repromote_since_version", options.repromote_since_version}};
+  promotion::Promoter* promoter = s.options.promoter.get();
+  const bool accepted = s.promotions->TrySubmit([promoter, options, fields, version, respond] {
+    Log("info", "promotion requested", fields);
+    auto results = promoter->Run(options);
+    // Error texts of failed sources may hold any bytes (paths): never throw on them.
+    Response res = results.ok() ? JsonResponse(version, 200,
+                                               promotion::PromotionsToJson(*results).dump(
+                                                   -1, ' ', false, json::error_handler_t::replace) +
+                                                   "\n")
+                                : StatusResponse(version, results.status());
+    return PromotionWorker::Answer(
+        [respond, res = std::move(res)]() mutable { respond(std::move(res)); });
+  });
+  if (!accepted) {
+    respond(ErrorResponse(version, 429, "promotion_running",
+                          "another promotion requested over HTTP is still running: retry once "
+                          "it has answered"));
+  }
+}
+
 void HandlePostPayload(ServerState& s, const std::string& source,
                        http::request<http::string_body>&& req, Respond respond) {
   Arrival a;
@@ -360,8 +461,10 @@ class Session : public std::enable_shared_from_this<Session> {
         route_.kind != Route::Kind::kMetrics && route_.kind != Route::Kind::kNotFound &&
         route_.kind != Route::Kind::kBadMethod) {
       // Before the body is read: an unauthenticated client gets nothing stored. Status
-      // changes are an operator's decision; reading a source's schema needs its grant.
-      const bool operator_only = route_.kind == Route::Kind::kSetStatus;
+      // changes and promotions are an operator's decision; reading a source's schema needs
+      // its grant.
+      const bool operator_only =
+          route_.kind == Route::Kind::kSetStatus || route_.kind == Route::Kind::kPromote;
       const auto decision =
           operator_only
               ? state_->options.auth->CheckOperator(req[http::field::authorization], &who_)
@@ -375,12 +478,15 @@ class Session : public std::enable_shared_from_this<Session> {
           res.set(http::field::www_authenticate, "Bearer");
           return Reply(std::move(res), false);
         }
-        case TokenAuthenticator::Decision::kForbidden:
-          return Reply(
-              ErrorResponse(req.version(), 403, "forbidden",
-                            operator_only ? "changing a version's status needs an operator token"
-                                          : "this token is not granted source " + route_.source),
-              false);
+        case TokenAuthenticator::Decision::kForbidden: {
+          std::string why = "this token is not granted source " + route_.source;
+          if (route_.kind == Route::Kind::kSetStatus) {
+            why = "changing a version's status needs an operator token";
+          } else if (route_.kind == Route::Kind::kPromote) {
+            why = "running a promotion needs an operator token";
+          }
+          return Reply(ErrorResponse(req.version(), 403, "forbidden", why), false);
+        }
       }
     }
     if (route_.kind == Route::Kind::kPostPayload) {
@@ -455,6 +561,8 @@ class Session : public std::enable_shared_from_this<Session> {
         return HandleGetVersion(*state_, route_, req, respond);
       case Route::Kind::kSetStatus:
         return HandleSetStatus(*state_, route_, who_, req, respond);
+      case Route::Kind::kPromote:
+        return HandlePromote(*state_, who_, req, respond);
       case Route::Kind::kBadMethod:
         return respond(
             ErrorResponse(req.version(), 405, "method_not_allowed", "method not allowed"));
@@ -581,6 +689,7 @@ arrow::Result<std::unique_ptr<HttpServer>> HttpServer::Start(
     if (!replayed.empty())
       Log("info", "replayed the write-ahead log", {{"payloads", replayed.size()}});
   }
+  if (options.promoter) s.promotions = std::make_unique<PromotionWorker>();
   s.lander = std::make_unique<Lander>(store, LanderOptions{}, std::move(wal));
   s.lander->OnCommit([&s](size_t n, double seconds) { s.metrics.ObserveCommit(n, seconds); });
   s.lander->OnStored([&s](const std::string& key) { s.workers->Enqueue(key); });
@@ -640,6 +749,7 @@ void HttpServer::Run() {
   // The lander first: its materializer hands stored payloads to the workers.
   impl.state.lander.reset();
   impl.state.workers.reset();
+  impl.state.promotions.reset();  // idle: every promotion request was answered
   Log("info", "stopped");
 }
 

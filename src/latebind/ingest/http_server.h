@@ -10,6 +10,7 @@
 #include <string>
 
 #include "latebind/ingest/auth.h"
+#include "latebind/promotion/promoter.h"
 #include "latebind/registry/registry.h"
 #include "latebind/storage/object_store.h"
 
@@ -28,8 +29,9 @@ struct ServerOptions {
   std::chrono::seconds header_timeout{10};
   std::chrono::seconds body_timeout{60};
   // Bearer tokens; null: no authentication (only allowed on loopback, which the CLI
-  // enforces). With it, payload posts need a token allowed the source (else 401/403) and
-  // /v1/sources any valid token; /healthz and /metrics stay open for probes and scrapers.
+  // enforces). With it, payload posts need a token allowed the source (else 401/403),
+  // /v1/sources any valid token, status changes and promotions an operator token;
+  // /healthz and /metrics stay open for probes and scrapers.
   std::shared_ptr<const TokenAuthenticator> auth;
   // Directory of the write-ahead log (ADR-021); "" acknowledges only after the raw zone
   // write is durable (slower: the file creation is on the request path).
@@ -42,6 +44,13 @@ struct ServerOptions {
   // Called (on a profiling thread) after a payload created a new schema version: serve
   // wakes the alert dispatcher with it.
   std::function<void(const registry::ApplyOutcome&)> on_new_version;
+  // POST /v1/promotions runs this promoter with `promote_options` (lock_dir, log, sizes)
+  // and the request's sources, override_breaking and repromote_since_version, on the
+  // server's one promotion thread, one request at a time (ADR-030). It must use the same
+  // lock_dir as `latebind promote` so that each reports the other's source as busy; its
+  // store and registry must outlive the server. Null (default): the route answers 404.
+  std::shared_ptr<promotion::Promoter> promoter;
+  promotion::PromoteOptions promote_options;
   int io_threads = 2;  // threads serving connections
   // Threads profiling landed payloads and applying them to the registry. Default 2: one
   // profiles while another waits on the registry's flush (measured by
