@@ -166,11 +166,11 @@ class Binder final : public RecordBinder {
       }
     }
     // simdjson stops silently before a record cut short at the end.
-    if (data.find_first_not_of(" \t\r\n", std::min(parsed, data.size())) !=
-        std::string_view::npos) {
+    const size_t rest = data.find_first_not_of(" \t\r\n", std::min(parsed, data.size()));
+    if (rest != std::string_view::npos) {
       return MakeError(ErrorKind::kBadInput,
                        fmt::format("{} (byte {}): JSON does not parse: a record is cut short",
-                                   lineage.source_object, parsed));
+                                   lineage.source_object, lineage.offset + rest));
     }
     return arrow::Status::OK();
   }
@@ -282,7 +282,7 @@ class Binder final : public RecordBinder {
   arrow::Status JsonError(const Lineage& lineage, size_t offset, simdjson::error_code err) {
     return MakeError(ErrorKind::kBadInput,
                      fmt::format("{} (byte {}): JSON does not parse: {}", lineage.source_object,
-                                 offset, simdjson::error_message(err)));
+                                 lineage.offset + offset, simdjson::error_message(err)));
   }
 
   void BindRecord(dom::element record, const Lineage& lineage) {

@@ -21,6 +21,7 @@ namespace latebind::promotion {
 struct Lineage {
   std::string source_object;   // the raw object's key
   int64_t ingested_at_us = 0;  // its received_at, microseconds since the epoch (UTC)
+  uint64_t offset = 0;         // where the bound bytes start in the (decoded) object, for errors
 };
 
 // One thread's binder: appends rows to Arrow builders until Flush. Not thread-safe; each

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <semaphore>
 #include <thread>
 
 #include "latebind/common/status.h"
@@ -35,7 +36,8 @@ struct Segment {
   profiler::Format format = profiler::Format::kNdjson;
   std::shared_ptr<const profiler::CsvDialect> dialect;  // CSV only
   bool skip_header = false;
-  size_t object = 0;  // index into the run's objects
+  size_t object = 0;           // index into the run's objects
+  uint64_t object_offset = 0;  // of the segment's first byte in the decoded object
 };
 
 struct Item {
@@ -126,7 +128,9 @@ class Stager {
         threads_(options.threads > 0 ? options.threads
                                      : std::max(1u, std::thread::hardware_concurrency())),
         items_(2 * threads_),
-        bound_(2 * threads_) {}
+        bound_(2 * threads_) {
+    in_flight_.release(4 * threads_);
+  }
 
   arrow::Result<StagedTable> Run() {
     for (const auto& o : objects_) total_bytes_ += o.size;
@@ -139,6 +143,7 @@ class Stager {
     });
     arrow::Status st = Write();
     if (!st.ok()) Fail(st);
+    in_flight_.release(kMaxInFlight);  // a reader waiting for room after a failure
     reader.join();
     closer.join();
     {
@@ -208,6 +213,7 @@ class Stager {
         std::string_view head(item->buffer.data() + seg.begin, item->buffer.size() - seg.begin);
         if (head.starts_with(kUtf8Bom)) {
           seg.begin += kUtf8Bom.size();
+          seg.object_offset = kUtf8Bom.size();
           head.remove_prefix(kUtf8Bom.size());
         }
         seg.format = profiler::DetectFormat(head, eof);
@@ -236,6 +242,7 @@ class Stager {
       seg.end = seg.begin + cut;
       item->segments.push_back(seg);
       seg.skip_header = false;
+      seg.object_offset += cut;
       if (eof) break;
       // The records cut short move on to the next item.
       std::string rest(item->buffer, seg.end);
@@ -268,6 +275,7 @@ class Stager {
     Item next;
     next.buffer = TakeBuffer();
     next.date = item->date;
+    in_flight_.acquire();
     const bool ok = items_.Push(std::move(*item));
     *item = std::move(next);
     return ok;
@@ -288,7 +296,8 @@ class Stager {
       out.raw_bytes = item->raw_bytes;
       for (const Segment& seg : item->segments) {
         const std::string_view data(item->buffer.data() + seg.begin, seg.end - seg.begin);
-        const Lineage& lineage = lineages_[seg.object];
+        Lineage lineage = lineages_[seg.object];
+        lineage.offset = seg.object_offset;
         out.status = seg.format == profiler::Format::kCsv
                          ? binder.BindCsv(data, *seg.dialect, seg.skip_header, lineage)
                          : binder.BindJson(data, lineage);
@@ -322,6 +331,7 @@ class Stager {
       for (auto it = early.find(next); it != early.end(); it = early.find(next)) {
         ARROW_RETURN_NOT_OK(WriteBatch(it->second));
         done_bytes += it->second.raw_bytes;
+        in_flight_.release();
         if (options_.progress) options_.progress(done_bytes, total_bytes_);
         early.erase(it);
         ++next;
@@ -410,6 +420,10 @@ class Stager {
   Channel<Item> items_;
   Channel<Bound> bound_;
   uint64_t next_seq_ = 0;  // reader thread
+  // Items read but not yet written. The queues alone do not bound them: while the writer
+  // waits for a slow item, the batches bound after it pile up in its reorder map.
+  static constexpr ptrdiff_t kMaxInFlight = 1 << 16;
+  std::counting_semaphore<kMaxInFlight> in_flight_{0};
   std::mutex buffers_mu_;
   std::vector<std::string> buffers_;  // guarded by buffers_mu_
   uint64_t total_bytes_ = 0;
