@@ -166,9 +166,18 @@ def build_pools(rng: random.Random):
     return accounts, merchants, counterparties, tag_lists, memos
 
 
-def generate(out_dir: str, seed: int, target_bytes: int | None, target_rows: int | None):
-    rng = random.Random(seed)
-    accounts, merchants, counterparties, tag_lists, memos = build_pools(rng)
+def rows(rng: random.Random, pools, on_card=None):
+    """The transactions, one tuple of formatted fields per row, forever, in time order.
+
+    `pools` is build_pools(rng)'s result. `on_card(channel)` is called for card and ATM
+    payments right after their merchant, date and amount are drawn (it may draw from `rng`
+    too: gen_promote.py adds line items there) and its result is the row's `extra`. Yields
+    (tid, acc_j, acc_c, cents, amount, currency, fx_j, fx_c, tdate, booked, mer_j, mer_c,
+    tag_index, memo_j, memo_c, channel, status, intl_s, bal_j, bal_c, cp_j, cp_c, extra):
+    *_j the JSON text of a value (fx_j and memo_j whole members, empty when absent), *_c
+    its CSV cell(s), tag_index an index into pools' tag lists.
+    """
+    accounts, merchants, counterparties, tag_lists, memos = pools
     balances = [a[3] for a in accounts]
     n_acc, n_mer, n_cp, n_tag, n_memo = (len(accounts), len(merchants), len(counterparties),
                                          len(tag_lists), len(memos))
@@ -186,18 +195,91 @@ def generate(out_dir: str, seed: int, target_bytes: int | None, target_rows: int
             day_cache[d] = s
         return s
 
+    rand, randrange, getrandbits = rng.random, rng.randrange, rng.getrandbits
+    t = 0  # seconds since epoch
+    while True:
+        t += randrange(0, 180)
+        day, sod = divmod(t, 86400)
+        ms = randrange(1000)
+        booked_day = day_str(day)
+        booked = f"{booked_day}T{hms[sod]}{msec[ms]}"
+        # ULID-like id: 48-bit ms timestamp (10 chars) + 80 random bits (16 chars)
+        ts = epoch_ms + t * 1000 + ms
+        rb = getrandbits(80)
+        tid = (PAIRS[(ts >> 40) & 1023] + PAIRS[(ts >> 30) & 1023] + PAIRS[(ts >> 20) & 1023]
+               + PAIRS[(ts >> 10) & 1023] + PAIRS[ts & 1023]
+               + PAIRS[(rb >> 70) & 1023] + PAIRS[(rb >> 60) & 1023]
+               + PAIRS[(rb >> 50) & 1023] + PAIRS[(rb >> 40) & 1023]
+               + PAIRS[(rb >> 30) & 1023] + PAIRS[(rb >> 20) & 1023]
+               + PAIRS[(rb >> 10) & 1023] + PAIRS[rb & 1023])
+
+        ai = randrange(n_acc)
+        acc_j, acc_c, _, _ = accounts[ai]
+        channel = CHANNELS[randrange(len(CHANNELS))]
+        r = rand()
+        extra = None
+        if channel == "card" or channel == "atm":
+            mer_j, mer_c = merchants[randrange(n_mer)]
+            cp_j, cp_c = "null", ","
+            cents = -(int(rand() ** 3 * 40000) + 50)
+            if r < 0.03:
+                cents = -cents  # refund
+            tdate = day_str(day - randrange(0, 3)) if r > 0.9 else booked_day
+            if on_card is not None:
+                extra = on_card(channel)
+        else:
+            mer_j, mer_c = "null", ",,"
+            cp_j, cp_c = counterparties[randrange(n_cp)]
+            if r < 0.25:
+                cents = randrange(150000, 600000)  # incoming transfer / salary
+            else:
+                cents = -randrange(500, 250000)
+            tdate = booked_day
+        currency = CURRENCIES[randrange(len(CURRENCIES))]
+        if currency == "EUR":
+            fx_j, fx_c = "", ""
+            intl = rand() < 0.06
+        else:
+            fx = f"{FX[currency] * (0.97 + rand() * 0.06):.6f}"
+            fx_j, fx_c = f'"fx_rate":{fx},', fx
+            intl = True
+        amount = f"{cents / 100:.2f}"
+        r2 = rand()
+        status = "booked" if r2 < 0.9 else ("pending" if r2 < 0.98 else "reversed")
+        if status == "pending":
+            bal_j, bal_c = "null", ""
+        else:
+            balances[ai] += cents
+            bal_j = bal_c = f"{balances[ai] / 100:.2f}"
+        tag_index = randrange(n_tag)
+        r3 = rand()
+        if r3 < 0.40:
+            memo_j, memo_c = "", ""  # field absent
+        elif r3 < 0.48:
+            memo_j, memo_c = '"memo":null,', ""
+        else:
+            memo_j, memo_c = memos[randrange(n_memo)]
+        intl_s = "true" if intl else "false"
+        yield (tid, acc_j, acc_c, cents, amount, currency, fx_j, fx_c, tdate, booked, mer_j,
+               mer_c, tag_index, memo_j, memo_c, channel, status, intl_s, bal_j, bal_c, cp_j,
+               cp_c, extra)
+
+
+def generate(out_dir: str, seed: int, target_bytes: int | None, target_rows: int | None):
+    rng = random.Random(seed)
+    pools = build_pools(rng)
+    tag_lists = pools[3]
+    source = rows(rng, pools)
+
     os.makedirs(out_dir, exist_ok=True)
     nd_path = os.path.join(out_dir, "bank.ndjson")
     csv_path = os.path.join(out_dir, "bank.csv")
     meta_path = os.path.join(out_dir, "bank.meta.json")
-    for p in (meta_path,):
-        if os.path.exists(p):
-            os.unlink(p)
+    if os.path.exists(meta_path):
+        os.unlink(meta_path)
     nd_tmp, csv_tmp = nd_path + ".tmp", csv_path + ".tmp"
 
-    rand, randrange, getrandbits = rng.random, rng.randrange, rng.getrandbits
-    t = 0  # seconds since epoch
-    rows = 0
+    n_rows = 0
     nd_bytes = 0
     csv_bytes = 0
     done = False
@@ -210,72 +292,16 @@ def generate(out_dir: str, seed: int, target_bytes: int | None, target_rows: int
             csv_batch = []
             for _ in range(8192):
                 if target_rows is not None:
-                    if rows >= target_rows:
+                    if n_rows >= target_rows:
                         done = True
                         break
                 elif nd_bytes >= target_bytes:
                     done = True
                     break
-                t += randrange(0, 180)
-                day, sod = divmod(t, 86400)
-                ms = randrange(1000)
-                booked_day = day_str(day)
-                booked = f"{booked_day}T{hms[sod]}{msec[ms]}"
-                # ULID-like id: 48-bit ms timestamp (10 chars) + 80 random bits (16 chars)
-                ts = epoch_ms + t * 1000 + ms
-                rb = getrandbits(80)
-                tid = (PAIRS[(ts >> 40) & 1023] + PAIRS[(ts >> 30) & 1023] + PAIRS[(ts >> 20) & 1023]
-                       + PAIRS[(ts >> 10) & 1023] + PAIRS[ts & 1023]
-                       + PAIRS[(rb >> 70) & 1023] + PAIRS[(rb >> 60) & 1023]
-                       + PAIRS[(rb >> 50) & 1023] + PAIRS[(rb >> 40) & 1023]
-                       + PAIRS[(rb >> 30) & 1023] + PAIRS[(rb >> 20) & 1023]
-                       + PAIRS[(rb >> 10) & 1023] + PAIRS[rb & 1023])
-
-                ai = randrange(n_acc)
-                acc_j, acc_c, acc_country, _ = accounts[ai]
-                channel = CHANNELS[randrange(len(CHANNELS))]
-                r = rand()
-                if channel == "card" or channel == "atm":
-                    mer_j, mer_c = merchants[randrange(n_mer)]
-                    cp_j, cp_c = "null", ","
-                    cents = -(int(rand() ** 3 * 40000) + 50)
-                    if r < 0.03:
-                        cents = -cents  # refund
-                    tdate = day_str(day - randrange(0, 3)) if r > 0.9 else booked_day
-                else:
-                    mer_j, mer_c = "null", ",,"
-                    cp_j, cp_c = counterparties[randrange(n_cp)]
-                    if r < 0.25:
-                        cents = randrange(150000, 600000)  # incoming transfer / salary
-                    else:
-                        cents = -randrange(500, 250000)
-                    tdate = booked_day
-                currency = CURRENCIES[randrange(len(CURRENCIES))]
-                if currency == "EUR":
-                    fx_j, fx_c = "", ""
-                    intl = rand() < 0.06
-                else:
-                    fx = f"{FX[currency] * (0.97 + rand() * 0.06):.6f}"
-                    fx_j, fx_c = f'"fx_rate":{fx},', fx
-                    intl = True
-                amount = f"{cents / 100:.2f}"
-                r2 = rand()
-                status = "booked" if r2 < 0.9 else ("pending" if r2 < 0.98 else "reversed")
-                if status == "pending":
-                    bal_j, bal_c = "null", ""
-                else:
-                    balances[ai] += cents
-                    bal_j = bal_c = f"{balances[ai] / 100:.2f}"
-                tag_j, tag_c = tag_lists[randrange(n_tag)]
-                r3 = rand()
-                if r3 < 0.40:
-                    memo_j, memo_c = "", ""  # field absent
-                elif r3 < 0.48:
-                    memo_j, memo_c = '"memo":null,', ""
-                else:
-                    memo_j, memo_c = memos[randrange(n_memo)]
-                intl_s = "true" if intl else "false"
-
+                (tid, acc_j, acc_c, _, amount, currency, fx_j, fx_c, tdate, booked, mer_j, mer_c,
+                 ti, memo_j, memo_c, channel, status, intl_s, bal_j, bal_c, cp_j, cp_c,
+                 _) = next(source)
+                tag_j, tag_c = tag_lists[ti]
                 line = (f'{{"transaction_id":"{tid}","account":{acc_j},"amount":{amount},'
                         f'"currency":"{currency}",{fx_j}"transaction_date":"{tdate}",'
                         f'"booked_at":"{booked}","merchant":{mer_j},"tags":{tag_j},{memo_j}'
@@ -286,14 +312,14 @@ def generate(out_dir: str, seed: int, target_bytes: int | None, target_rows: int
                 csv_batch.append(
                     f"{tid},{acc_c},{amount},{currency},{fx_c},{tdate},{booked},{mer_c},{tag_c},"
                     f"{memo_c},{channel},{status},{intl_s},{bal_c},{cp_c}\n")
-                rows += 1
+                n_rows += 1
             fnd.write(b"".join(nd_batch))
             cb = "".join(csv_batch).encode()
             fcsv.write(cb)
             csv_bytes += len(cb)
     os.replace(nd_tmp, nd_path)
     os.replace(csv_tmp, csv_path)
-    return nd_path, csv_path, meta_path, rows, nd_bytes, csv_bytes
+    return nd_path, csv_path, meta_path, n_rows, nd_bytes, csv_bytes
 
 
 def main(argv=None) -> int:

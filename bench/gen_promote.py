@@ -39,7 +39,6 @@ the sum of amount in cents, and the total number of tags and of line items.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import os
 import random
@@ -49,7 +48,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import gen_bank  # noqa: E402
-from gen_bank import CHANNELS, CURRENCIES, FX, PAIRS, csv_field, jstr  # noqa: E402
+from gen_bank import csv_field, jstr  # noqa: E402
 
 GENERATOR_VERSION = 1
 META = "promote.meta.json"
@@ -85,27 +84,26 @@ def build_products(rng: random.Random):
 def generate(out_dir: str, seed: int, target_bytes: int | None, target_rows: int | None,
              n_files: int) -> dict:
     rng = random.Random(seed)
-    accounts, merchants, counterparties, tag_lists, memos = gen_bank.build_pools(rng)
+    pools = gen_bank.build_pools(rng)
     products = build_products(rng)
-    balances = [a[3] for a in accounts]
-    n_acc, n_mer, n_cp, n_tag, n_memo, n_prod = (len(accounts), len(merchants),
-                                                 len(counterparties), len(tag_lists),
-                                                 len(memos), len(products))
+    n_prod = len(products)
     # tags as a CSV cell holding the JSON array, and the number of tags
-    tag_lists = [(j, csv_field(j), j.count('"') // 2) for j, _ in tag_lists]
+    tag_lists = [(j, csv_field(j), j.count('"') // 2) for j, _ in pools[3]]
+    rand, randrange = rng.random, rng.randrange
 
-    hms = [f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)]
-    msec = [f".{i:03d}Z" for i in range(1000)]
-    epoch = _dt.date(2024, 1, 1)
-    epoch_ms = int(_dt.datetime(2024, 1, 1, tzinfo=_dt.timezone.utc).timestamp() * 1000)
-    day_cache: dict[int, str] = {}
+    def line_items(channel: str) -> list[str]:
+        """1-5 line items for ~40% of card payments, as JSON objects."""
+        if channel != "card" or rand() >= 0.4:
+            return []
+        items = []
+        for _ in range(1 + int(rand() ** 2 * 5)):
+            pj, pc = products[randrange(n_prod)]
+            refunded = "true" if rand() < 0.02 else "false"
+            items.append(f'{pj}{1 + int(rand() ** 3 * 6)},"unit_price":{pc / 100:.2f},'
+                         f'"refunded":{refunded}}}')
+        return items
 
-    def day_str(d: int) -> str:
-        s = day_cache.get(d)
-        if s is None:
-            s = (epoch + _dt.timedelta(days=d)).isoformat()
-            day_cache[d] = s
-        return s
+    source = gen_bank.rows(rng, pools, on_card=line_items)
 
     os.makedirs(out_dir, exist_ok=True)
     meta_path = os.path.join(out_dir, META)
@@ -118,8 +116,6 @@ def generate(out_dir: str, seed: int, target_bytes: int | None, target_rows: int
     per_file_bytes = target_bytes / n_files if target_bytes is not None else None
     per_file_rows = -(-target_rows // n_files) if target_rows is not None else None
     header = (",".join(CSV_COLUMNS) + "\n").encode()
-    rand, randrange, getrandbits = rng.random, rng.randrange, rng.getrandbits
-    t = 0
     seq = 0
     amount_cents = n_tags = n_items = 0
     files = []
@@ -144,78 +140,14 @@ def generate(out_dir: str, seed: int, target_bytes: int | None, target_rows: int
                         done = True
                         break
                     seq += 1
-                    t += randrange(0, 180)
-                    day, sod = divmod(t, 86400)
-                    ms = randrange(1000)
-                    booked_day = day_str(day)
-                    booked = f"{booked_day}T{hms[sod]}{msec[ms]}"
-                    ts = epoch_ms + t * 1000 + ms
-                    rb = getrandbits(80)
-                    tid = (PAIRS[(ts >> 40) & 1023] + PAIRS[(ts >> 30) & 1023]
-                           + PAIRS[(ts >> 20) & 1023] + PAIRS[(ts >> 10) & 1023]
-                           + PAIRS[ts & 1023]
-                           + PAIRS[(rb >> 70) & 1023] + PAIRS[(rb >> 60) & 1023]
-                           + PAIRS[(rb >> 50) & 1023] + PAIRS[(rb >> 40) & 1023]
-                           + PAIRS[(rb >> 30) & 1023] + PAIRS[(rb >> 20) & 1023]
-                           + PAIRS[(rb >> 10) & 1023] + PAIRS[rb & 1023])
-
-                    ai = randrange(n_acc)
-                    acc_j, acc_c, _, _ = accounts[ai]
-                    channel = CHANNELS[randrange(len(CHANNELS))]
-                    r = rand()
-                    items_j = "[]"
-                    if channel == "card" or channel == "atm":
-                        mer_j, mer_c = merchants[randrange(n_mer)]
-                        cp_j, cp_c = "null", ","
-                        cents = -(int(rand() ** 3 * 40000) + 50)
-                        if r < 0.03:
-                            cents = -cents  # refund
-                        tdate = day_str(day - randrange(0, 3)) if r > 0.9 else booked_day
-                        if channel == "card" and rand() < 0.4:
-                            parts = []
-                            for _ in range(1 + int(rand() ** 2 * 5)):
-                                pj, pc = products[randrange(n_prod)]
-                                refunded = "true" if rand() < 0.02 else "false"
-                                parts.append(f'{pj}{1 + int(rand() ** 3 * 6)},'
-                                             f'"unit_price":{pc / 100:.2f},'
-                                             f'"refunded":{refunded}}}')
-                            n_items += len(parts)
-                            items_j = "[" + ",".join(parts) + "]"
-                    else:
-                        mer_j, mer_c = "null", ",,"
-                        cp_j, cp_c = counterparties[randrange(n_cp)]
-                        if r < 0.25:
-                            cents = randrange(150000, 600000)
-                        else:
-                            cents = -randrange(500, 250000)
-                        tdate = booked_day
+                    (tid, acc_j, acc_c, cents, amount, currency, fx_j, fx_c, tdate, booked, mer_j,
+                     mer_c, ti, memo_j, memo_c, channel, status, intl_s, bal_j, bal_c, cp_j, cp_c,
+                     items) = next(source)
                     amount_cents += cents
-                    currency = CURRENCIES[randrange(len(CURRENCIES))]
-                    if currency == "EUR":
-                        fx_j, fx_c = "", ""
-                        intl = rand() < 0.06
-                    else:
-                        fx = f"{FX[currency] * (0.97 + rand() * 0.06):.6f}"
-                        fx_j, fx_c = f'"fx_rate":{fx},', fx
-                        intl = True
-                    amount = f"{cents / 100:.2f}"
-                    r2 = rand()
-                    status = "booked" if r2 < 0.9 else ("pending" if r2 < 0.98 else "reversed")
-                    if status == "pending":
-                        bal_j, bal_c = "null", ""
-                    else:
-                        balances[ai] += cents
-                        bal_j = bal_c = f"{balances[ai] / 100:.2f}"
-                    tag_j, tag_c, tag_n = tag_lists[randrange(n_tag)]
+                    tag_j, tag_c, tag_n = tag_lists[ti]
                     n_tags += tag_n
-                    r3 = rand()
-                    if r3 < 0.40:
-                        memo_j, memo_c = "", ""  # field absent
-                    elif r3 < 0.48:
-                        memo_j, memo_c = '"memo":null,', ""
-                    else:
-                        memo_j, memo_c = memos[randrange(n_memo)]
-                    intl_s = "true" if intl else "false"
+                    n_items += len(items or ())
+                    items_j = "[" + ",".join(items or ()) + "]"
                     items_c = csv_field(items_j)
 
                     line = (f'{{"transaction_id":"{tid}","seq":{seq},"account":{acc_j},'
