@@ -1,6 +1,7 @@
 """What machine a benchmark ran on, for the recorded figures (shared by the bench scripts)."""
 import os
 import platform
+import subprocess
 
 
 def machine_info() -> dict:
@@ -27,3 +28,18 @@ def machine_info() -> dict:
     except (OSError, ValueError, IndexError):
         pass
     return info
+
+
+def git_rev() -> str | None:
+    """The short commit of this checkout, "-dirty" when tracked files changed; None outside git."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        rev = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+        if rev.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+        return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None

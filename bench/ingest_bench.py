@@ -64,7 +64,7 @@ import time
 import urllib.error
 import urllib.request
 
-from bench_machine import machine_info
+from bench_machine import git_rev, machine_info
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LUA = os.path.join(HERE, "wrk_post.lua")
@@ -423,19 +423,6 @@ def tool_version(cmd: list[str]) -> str | None:
     except (OSError, subprocess.SubprocessError, IndexError):
         return None
 
-
-def git_rev() -> str | None:
-    try:
-        rev = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=10)
-        if rev.returncode != 0:
-            return None
-        dirty = subprocess.run(["git", "-C", HERE, "status", "--porcelain",
-                                "--untracked-files=no"], capture_output=True, text=True,
-                               timeout=10)
-        return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 def main(argv=None) -> int:

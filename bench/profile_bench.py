@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 
-from bench_machine import machine_info
+from bench_machine import git_rev, machine_info
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(HERE, "gen_bank.py")
@@ -233,18 +233,6 @@ class Simdjson:
 
 # ---------------------------------------------------------------------------- report
 
-
-def git_rev() -> str | None:
-    try:
-        rev = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=10)
-        if rev.returncode != 0:
-            return None
-        dirty = subprocess.run(["git", "-C", HERE, "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10)
-        return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 def main(argv=None) -> int:

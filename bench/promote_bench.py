@@ -66,7 +66,7 @@ import tempfile
 import threading
 import time
 
-from bench_machine import machine_info
+from bench_machine import git_rev, machine_info
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(HERE, "gen_promote.py")
@@ -422,18 +422,6 @@ class PyTool:
 
 
 # ---------------------------------------------------------------------------- report
-
-def git_rev() -> str | None:
-    try:
-        rev = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=10)
-        if rev.returncode != 0:
-            return None
-        dirty = subprocess.run(["git", "-C", HERE, "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10)
-        return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 def main(argv=None) -> int:
