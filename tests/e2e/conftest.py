@@ -6,6 +6,7 @@ the process died from a signal (a crash), so individual tests only check behavio
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -165,6 +166,20 @@ def write(tmp_path: Path):
 # ---------------------------------------------------------------------------------------------
 # `latebind serve`: a server process per test, on 127.0.0.1 and a kernel-chosen port.
 # ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def operator_tokens(tmp_path: Path) -> Path:
+    """An --auth-tokens file: "producer-secret" may post to source `orders` only;
+    "operator-secret" (token name `oncall-alice`) is an operator allowed every source."""
+    path = tmp_path / "tokens.json"
+    path.write_text(json.dumps({"tokens": [
+        {"name": "orders-producer", "sha256": hashlib.sha256(b"producer-secret").hexdigest(),
+         "sources": ["orders"]},
+        {"name": "oncall-alice", "sha256": hashlib.sha256(b"operator-secret").hexdigest(),
+         "sources": ["*"], "operator": True},
+    ]}))
+    return path
+
+
 import signal as _signal
 import threading as _threading
 import time as _time

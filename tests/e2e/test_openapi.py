@@ -13,7 +13,6 @@ list must answer 404.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import re
 import time
@@ -397,20 +396,8 @@ def test_every_route_and_answer_without_auth(serve, contract):
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def tokens_file(tmp_path):
-    path = tmp_path / "tokens.json"
-    path.write_text(json.dumps({"tokens": [
-        {"name": "orders-producer", "sha256": hashlib.sha256(b"producer-secret").hexdigest(),
-         "sources": ["orders"]},
-        {"name": "oncall", "sha256": hashlib.sha256(b"operator-secret").hexdigest(),
-         "sources": ["*"], "operator": True},
-    ]}))
-    return path
-
-
-def test_every_route_and_answer_with_auth(serve, contract, tokens_file):
-    srv = serve("--auth-tokens", tokens_file)
+def test_every_route_and_answer_with_auth(serve, contract, operator_tokens):
+    srv = serve("--auth-tokens", operator_tokens)
     port = srv.port
     c = contract
     producer = {"Authorization": "Bearer producer-secret"}
@@ -449,7 +436,7 @@ def test_every_route_and_answer_with_auth(serve, contract, tokens_file):
     resolved = c.call(port, "POST", "/v1/sources/orders/versions/2/status", body, {**operator, **json_ct}, expect=200)
     assert resolved["status"] == "ACTIVE"
     detail = c.call(port, "GET", "/v1/sources/orders/versions/2", None, operator, expect=200)
-    assert detail["status_history"][-1]["who"] == "oncall"
+    assert detail["status_history"][-1]["who"] == "oncall-alice"
     promoted = c.call(port, "POST", "/v1/promotions", b'{"sources": ["orders"]}', {**operator, **json_ct},
                       expect=200)
     assert promoted["sources"][0]["status"] == "promoted"

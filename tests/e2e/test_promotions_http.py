@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import signal
 import sqlite3
@@ -379,15 +378,8 @@ def test_source_locked_by_the_cli_is_busy(serve):
     assert out["orders"]["status"] == "promoted" and out["cards"]["status"] == "up_to_date"
 
 
-def test_promotions_need_an_operator_token(serve, tmp_path):
-    tokens = tmp_path / "tokens.json"
-    tokens.write_text(json.dumps({"tokens": [
-        {"name": "orders-producer", "sha256": hashlib.sha256(b"producer-secret").hexdigest(),
-         "sources": ["orders"]},
-        {"name": "oncall-alice", "sha256": hashlib.sha256(b"operator-secret").hexdigest(),
-         "sources": ["*"], "operator": True},
-    ]}))
-    srv = serve("--auth-tokens", tokens)
+def test_promotions_need_an_operator_token(serve, operator_tokens):
+    srv = serve("--auth-tokens", operator_tokens)
     port = srv.port
     producer = {"Authorization": "Bearer producer-secret"}
     operator = {"Authorization": "Bearer operator-secret"}

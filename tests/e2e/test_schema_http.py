@@ -9,7 +9,6 @@ exactly once: the durability tests count distinct keys and successful (2xx) deli
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import signal
@@ -394,15 +393,8 @@ def test_versions_oldest_first_and_errors(serve):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_status_change_needs_an_operator_token(serve, tmp_path):
-    tokens = tmp_path / "tokens.json"
-    tokens.write_text(json.dumps({"tokens": [
-        {"name": "orders-producer", "sha256": hashlib.sha256(b"producer-secret").hexdigest(),
-         "sources": ["orders"]},
-        {"name": "oncall-alice", "sha256": hashlib.sha256(b"operator-secret").hexdigest(),
-         "sources": ["*"], "operator": True},
-    ]}))
-    srv = serve("--auth-tokens", tokens)
+def test_status_change_needs_an_operator_token(serve, operator_tokens):
+    srv = serve("--auth-tokens", operator_tokens)
     port = srv.port
     producer = {"Authorization": "Bearer producer-secret"}
     operator = {"Authorization": "Bearer operator-secret"}
