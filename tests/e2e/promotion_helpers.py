@@ -19,6 +19,8 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
+from test_serve import meta_key
+
 LINEAGE = ["_rescued_data", "_source_object", "_ingested_at"]
 TS = pa.timestamp("us", tz="UTC")
 UTC = dt.timezone.utc
@@ -93,16 +95,6 @@ class Home:
 
     def meta(self, raw_key: str) -> dict:
         return json.loads((self.root / meta_key(raw_key)).read_text())
-
-
-def stem_of(key: str) -> str:
-    """raw/source=a/date=d/ULID.ndjson.gz -> raw/source=a/date=d/ULID"""
-    d, _, name = key.rpartition("/")
-    return f"{d}/{name.split('.', 1)[0]}"
-
-
-def meta_key(key: str) -> str:
-    return stem_of(key) + ".meta.json"
 
 
 def raw_date(key: str) -> str:
