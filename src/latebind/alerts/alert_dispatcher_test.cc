@@ -174,6 +174,9 @@ class FakeRegistry : public registry::Registry {
   arrow::Result<std::vector<registry::CuratedTable>> Tables() override {
     return std::vector<registry::CuratedTable>{};
   }
+  arrow::Result<std::optional<registry::CuratedTable>> Table(const std::string&) override {
+    return std::nullopt;
+  }
 
  private:
   Row* Find(int64_t alert_id, const std::string& sink) {

@@ -307,11 +307,10 @@ arrow::Result<bool> Promoter::ColumnsChanged(const std::string& table,
                                              const std::vector<registry::SchemaVersion>& versions,
                                              const arrow::Schema& named,
                                              const std::map<std::string, std::string>& known) {
-  ARROW_ASSIGN_OR_RAISE(auto tables, registry_->Tables());
+  ARROW_ASSIGN_OR_RAISE(auto curated, registry_->Table(table));
   std::set<int64_t> written;
-  for (const auto& t : tables) {
-    if (t.table != table) continue;
-    for (const auto& f : t.files) written.insert(f.version);
+  if (curated) {
+    for (const auto& f : curated->files) written.insert(f.version);
   }
   for (const auto& v : versions) {
     if (!written.count(v.version)) continue;

@@ -158,6 +158,8 @@ class Registry {
 
   // Every curated table with its live files, by table name.
   virtual arrow::Result<std::vector<CuratedTable>> Tables() = 0;
+  // One curated table with its live files; nullopt when promotion never wrote it.
+  virtual arrow::Result<std::optional<CuratedTable>> Table(const std::string& table) = 0;
 };
 
 // The embedded default: `<home>/registry.db`, created and migrated on first use.

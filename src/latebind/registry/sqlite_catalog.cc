@@ -494,35 +494,47 @@ arrow::Result<std::map<std::string, int64_t>> SqliteRegistry::BlockedCounts() {
 
 arrow::Result<std::vector<CuratedTable>> SqliteRegistry::Tables() {
   std::lock_guard lock(mu_);
-  return InReadTransaction(db_.get(), [&]() -> arrow::Result<std::vector<CuratedTable>> {
-    ARROW_ASSIGN_OR_RAISE(auto tables,
-                          db_->Prepare("SELECT table_name, source_id, version, created_at, "
-                                       "updated_at FROM curated_tables ORDER BY table_name"));
-    ARROW_ASSIGN_OR_RAISE(
-        auto files, db_->Prepare(fmt::format("SELECT {} FROM curated_files WHERE table_name = ?1 "
-                                             "AND state = 'live' ORDER BY file_key",
-                                             kFileColumns)));
-    std::vector<CuratedTable> out;
-    while (true) {
-      ARROW_ASSIGN_OR_RAISE(bool row, tables.Step());
-      if (!row) break;
-      CuratedTable t;
-      t.table = tables.Text(0);
-      t.source_id = tables.Text(1);
-      t.version = tables.Int(2);
-      t.created_at = tables.Text(3);
-      t.updated_at = tables.Text(4);
-      files.Reset();
-      files.Bind(1, t.table);
-      ARROW_ASSIGN_OR_RAISE(t.files, ReadFiles(files));
-      for (const CuratedFile& f : t.files) {
-        t.rows += f.rows;
-        t.bytes += f.bytes;
-      }
-      out.push_back(std::move(t));
+  return InReadTransaction(db_.get(), [&]() { return ReadTables(""); });
+}
+
+arrow::Result<std::optional<CuratedTable>> SqliteRegistry::Table(const std::string& table) {
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(auto tables,
+                        InReadTransaction(db_.get(), [&]() { return ReadTables(table); }));
+  if (tables.empty()) return std::nullopt;
+  return std::move(tables.front());
+}
+
+arrow::Result<std::vector<CuratedTable>> SqliteRegistry::ReadTables(const std::string& only) {
+  ARROW_ASSIGN_OR_RAISE(
+      auto tables, db_->Prepare("SELECT table_name, source_id, version, created_at, updated_at "
+                                "FROM curated_tables WHERE ?1 = '' OR table_name = ?1 "
+                                "ORDER BY table_name"));
+  tables.Bind(1, only);
+  ARROW_ASSIGN_OR_RAISE(
+      auto files, db_->Prepare(fmt::format("SELECT {} FROM curated_files WHERE table_name = ?1 "
+                                           "AND state = 'live' ORDER BY file_key",
+                                           kFileColumns)));
+  std::vector<CuratedTable> out;
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(bool row, tables.Step());
+    if (!row) break;
+    CuratedTable t;
+    t.table = tables.Text(0);
+    t.source_id = tables.Text(1);
+    t.version = tables.Int(2);
+    t.created_at = tables.Text(3);
+    t.updated_at = tables.Text(4);
+    files.Reset();
+    files.Bind(1, t.table);
+    ARROW_ASSIGN_OR_RAISE(t.files, ReadFiles(files));
+    for (const CuratedFile& f : t.files) {
+      t.rows += f.rows;
+      t.bytes += f.bytes;
     }
-    return out;
-  });
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 }  // namespace latebind::registry

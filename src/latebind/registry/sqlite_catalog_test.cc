@@ -395,6 +395,16 @@ TEST_F(SqliteCatalogTest, TablesListLiveFilesByKeyWithTotals) {
   EXPECT_EQ(tables[1].table, "shop");
   EXPECT_EQ(tables[1].rows, 7);
 
+  // One table by name: the same record; an unknown name is none.
+  auto one = registry_->Table("shop");
+  ASSERT_TRUE(one.ok() && one->has_value()) << one.status().ToString();
+  EXPECT_EQ((*one)->rows, 7);
+  ASSERT_EQ((*one)->files.size(), 1u);
+  ExpectSameFile((*one)->files[0], File("s1", 0, {"raw/shop/x"}, 7, 70));
+  auto none = registry_->Table("nope");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+
   // A table of one source cannot take another's files.
   PromotionRun stray = MakeRun("s2", 1, {File("s2", 0, {})});
   stray.table = "shop";

@@ -52,6 +52,7 @@ class SqliteRegistry final : public Registry {
                               const std::vector<int64_t>& breaking_versions) override;
   arrow::Result<std::map<std::string, int64_t>> BlockedCounts() override;
   arrow::Result<std::vector<CuratedTable>> Tables() override;
+  arrow::Result<std::optional<CuratedTable>> Table(const std::string& table) override;
 
   // The highest migration applied (for tests and `--version` style diagnostics).
   static int LatestMigration();
@@ -59,6 +60,9 @@ class SqliteRegistry final : public Registry {
  private:
   explicit SqliteRegistry(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   arrow::Status Migrate();
+  // The curated tables (all when `only` is empty) with their live files; mu_ held, inside a
+  // transaction.
+  arrow::Result<std::vector<CuratedTable>> ReadTables(const std::string& only);
   arrow::Result<std::optional<SchemaVersion>> LoadVersion(const std::string& source_id,
                                                           int64_t version);
   arrow::Status InsertVersion(const SchemaVersion& v, const ApplyOptions& options);
