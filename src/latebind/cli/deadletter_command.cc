@@ -10,6 +10,7 @@
 #include "latebind/ingest/lander.h"
 #include "latebind/registry/registry.h"
 #include "latebind/storage/local_store.h"
+#include "latebind/storage/zone_keys.h"
 
 namespace latebind::cli {
 namespace {
@@ -44,7 +45,7 @@ int RunList(const GlobalOptions& global, const DeadLetterArgs& args) {
   for (const auto& o : *listed) {
     if (!IsPayload(o.key)) continue;
     json entry = {{"object", o.key}, {"bytes", o.size}};
-    if (auto meta = (*store)->Get(ingest::Lander::MetaKey(o.key)); meta.ok()) {
+    if (auto meta = (*store)->Get(storage::MetaKeyOf(o.key)); meta.ok()) {
       const json m = json::parse(*meta, nullptr, false);
       if (m.is_object()) {
         for (const char* k : {"source", "received_at", "dead_lettered_at", "errors", "reason"}) {

@@ -9,6 +9,7 @@
 #include "latebind/common/ids.h"
 #include "latebind/common/status.h"
 #include "latebind/ingest/lander.h"
+#include "latebind/storage/zone_keys.h"
 
 namespace latebind::ingest {
 namespace {
@@ -35,13 +36,6 @@ std::string Dump(const nlohmann::ordered_json& j) {
 }
 
 }  // namespace
-
-std::string SourceOfKey(std::string_view key) {
-  const size_t at = key.find("/source=");
-  if (at == std::string_view::npos) return "";
-  const size_t begin = at + 8;
-  return std::string(key.substr(begin, key.find('/', begin) - begin));
-}
 
 ArrivalProcessor::ArrivalProcessor(std::shared_ptr<storage::ObjectStore> store,
                                    std::shared_ptr<registry::Registry> registry,
@@ -75,7 +69,8 @@ std::vector<arrow::Result<ArrivalOutcome>> ArrivalProcessor::ProcessBatch(
   if (parsed.empty()) return results;
   // One transaction for the batch; its commit is what marks these payloads profiled.
   std::vector<registry::ProfiledPayload> batch;
-  for (size_t i : parsed) batch.push_back({SourceOfKey(keys[i]), keys[i], &results[i]->profile});
+  for (size_t i : parsed)
+    batch.push_back({storage::SourceOfKey(keys[i]), keys[i], &results[i]->profile});
   registry::ApplyOptions apply = apply_;
   apply.now = std::chrono::system_clock::now();
   auto applied = registry_->Apply(batch, apply);
@@ -108,7 +103,7 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::DeadLetter(const std::string& ke
   const std::string dl_key = "dead-letter/" + key.substr(key.find('/') + 1);
   ARROW_ASSIGN_OR_RAISE(std::string payload, store_->Get(key));
   nlohmann::ordered_json meta = nlohmann::ordered_json::object();
-  if (auto raw_meta = store_->Get(Lander::MetaKey(key)); raw_meta.ok()) {
+  if (auto raw_meta = store_->Get(storage::MetaKeyOf(key)); raw_meta.ok()) {
     meta = nlohmann::ordered_json::parse(*raw_meta, nullptr, /*allow_exceptions=*/false);
     if (meta.is_discarded()) meta = nlohmann::ordered_json::object();
   }
@@ -127,12 +122,14 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::DeadLetter(const std::string& ke
   const std::string meta_text = Dump(meta);
   // Recorded before the move: a crash in between repeats both, and the record is keyed by
   // the dead-letter object, so it is not counted twice.
-  ARROW_RETURN_NOT_OK(registry_->RecordDeadLetter(SourceOfKey(key), dl_key, Dump(meta["reason"])));
-  ARROW_RETURN_NOT_OK(store_->PutBatch({{dl_key, payload}, {Lander::MetaKey(dl_key), meta_text}}));
+  ARROW_RETURN_NOT_OK(
+      registry_->RecordDeadLetter(storage::SourceOfKey(key), dl_key, Dump(meta["reason"])));
+  ARROW_RETURN_NOT_OK(
+      store_->PutBatch({{dl_key, payload}, {storage::MetaKeyOf(dl_key), meta_text}}));
   // Only now that the dead-letter copy is durable may the raw one go; payload first, so
   // a crash in between leaves a meta that Pending() recognises and removes.
   ARROW_RETURN_NOT_OK(store_->Delete(key));
-  ARROW_RETURN_NOT_OK(store_->Delete(Lander::MetaKey(key)));
+  ARROW_RETURN_NOT_OK(store_->Delete(storage::MetaKeyOf(key)));
   out.object = dl_key;
   out.dead_lettered = true;
   return out;
@@ -160,7 +157,7 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::Replay(const std::string& dl_key
             (out.profile.gzip ? ".gz" : "");
   ARROW_ASSIGN_OR_RAISE(std::string payload, store_->Get(dl_key));
   nlohmann::ordered_json meta = nlohmann::ordered_json::object();
-  if (auto dl_meta = store_->Get(Lander::MetaKey(dl_key)); dl_meta.ok()) {
+  if (auto dl_meta = store_->Get(storage::MetaKeyOf(dl_key)); dl_meta.ok()) {
     meta = nlohmann::ordered_json::parse(*dl_meta, nullptr, /*allow_exceptions=*/false);
     if (meta.is_discarded()) meta = nlohmann::ordered_json::object();
   }
@@ -173,15 +170,16 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::Replay(const std::string& dl_key
   // Payload and meta, then the registry (which marks it profiled), then the dead-letter copy
   // goes: a crash at any point leaves a state that repeating the replay completes.
   ARROW_RETURN_NOT_OK(
-      store_->PutBatch({{raw_key, payload}, {Lander::MetaKey(raw_key), meta_text}}));
+      store_->PutBatch({{raw_key, payload}, {storage::MetaKeyOf(raw_key), meta_text}}));
   ARROW_RETURN_NOT_OK(registry_->ClearDeadLetter(dl_key));
   registry::ApplyOptions apply = apply_;
   apply.now = std::chrono::system_clock::now();
-  ARROW_ASSIGN_OR_RAISE(auto applied,
-                        registry_->Apply({{SourceOfKey(raw_key), raw_key, &out.profile}}, apply));
+  ARROW_ASSIGN_OR_RAISE(
+      auto applied,
+      registry_->Apply({{storage::SourceOfKey(raw_key), raw_key, &out.profile}}, apply));
   out.schema = applied[0];
   ARROW_RETURN_NOT_OK(store_->Delete(dl_key));
-  ARROW_RETURN_NOT_OK(store_->Delete(Lander::MetaKey(dl_key)));
+  ARROW_RETURN_NOT_OK(store_->Delete(storage::MetaKeyOf(dl_key)));
   out.object = raw_key;
   out.dead_lettered = false;
   return out;

@@ -22,9 +22,6 @@ struct ArrivalOutcome {
   std::optional<registry::ApplyOutcome> schema;
 };
 
-// The source id in a raw/ or dead-letter/ key ("raw/source=<id>/date=.../..."), or "".
-std::string SourceOfKey(std::string_view key);
-
 // The raw zone is the arrival queue and the registry its record of what is done (ADR-026):
 // a raw payload with no record in the registry has not been profiled yet. Processing
 // applies a payload that parses to its source's schema (Registry::Apply, durable, keyed by

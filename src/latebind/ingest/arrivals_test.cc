@@ -12,6 +12,7 @@
 #include "latebind/registry/sqlite_registry.h"
 #include "latebind/storage/faulty_store.h"
 #include "latebind/storage/memory_store.h"
+#include "latebind/storage/zone_keys.h"
 
 namespace latebind::ingest {
 namespace {
@@ -76,7 +77,7 @@ TEST_F(ArrivalProcessorTest, MalformedPayloadMovesToDeadLetterWithReason) {
   EXPECT_TRUE(out->dead_lettered);
   EXPECT_TRUE(out->object.starts_with("dead-letter/source=bank/date=")) << out->object;
   EXPECT_EQ(*store->Get(out->object), body);  // unmodified
-  const auto meta = nlohmann::json::parse(*store->Get(Lander::MetaKey(out->object)));
+  const auto meta = nlohmann::json::parse(*store->Get(storage::MetaKeyOf(out->object)));
   EXPECT_EQ(meta["reason"]["line"], 2);
   EXPECT_EQ(meta["reason"]["column"], 8);
   EXPECT_EQ(meta["reason"]["byte"], 15);
@@ -115,7 +116,7 @@ TEST_F(ArrivalProcessorTest, OrphanMetaOfADeadLetteredPayloadIsCleaned) {
   const std::string key = LandOne(lander, "[1,2]\n");
   ASSERT_TRUE(arrivals.Process(key)->dead_lettered);
   // Simulate the crash window: the raw meta survived its payload's deletion.
-  ASSERT_TRUE(store->Put(Lander::MetaKey(key), "{}").ok());
+  ASSERT_TRUE(store->Put(storage::MetaKeyOf(key), "{}").ok());
   EXPECT_TRUE(arrivals.Pending()->empty());
   EXPECT_TRUE(store->List("raw/")->empty());
 }
@@ -143,7 +144,7 @@ TEST_F(ArrivalProcessorTest, ReplayReturnsWhatNowParses) {
   EXPECT_TRUE(back->object.starts_with("raw/source=bank/"));
   EXPECT_TRUE(back->object.ends_with(".json")) << back->object;  // named as it parsed
   EXPECT_EQ(*store->Get(back->object), body);
-  const auto meta = nlohmann::json::parse(*store->Get(Lander::MetaKey(back->object)));
+  const auto meta = nlohmann::json::parse(*store->Get(storage::MetaKeyOf(back->object)));
   EXPECT_TRUE(meta.contains("replayed_at"));
   EXPECT_FALSE(meta.contains("reason"));
   ASSERT_TRUE(back->schema.has_value());
@@ -174,7 +175,7 @@ TEST_F(ArrivalProcessorTest, GzipBombIsDeadLetteredInBoundedMemory) {
   auto out = arrivals.Process(key);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_TRUE(out->dead_lettered);
-  const auto meta = nlohmann::json::parse(*store->Get(Lander::MetaKey(out->object)));
+  const auto meta = nlohmann::json::parse(*store->Get(storage::MetaKeyOf(out->object)));
   EXPECT_NE(meta["reason"]["message"].get<std::string>().find("decompresses to more than 1048576"),
             std::string::npos)
       << meta.dump();

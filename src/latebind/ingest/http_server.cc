@@ -25,6 +25,7 @@
 #include "latebind/ingest/promotion_worker.h"
 #include "latebind/promotion/promotion_json.h"
 #include "latebind/registry/schema_json.h"
+#include "latebind/storage/zone_keys.h"
 
 namespace latebind::ingest {
 namespace {
@@ -656,7 +657,7 @@ arrow::Result<std::unique_ptr<HttpServer>> HttpServer::Start(
   s.workers = std::make_unique<ArrivalWorkers>(
       s.processor.get(), options.profile_workers,
       [&s](const std::string& key, const arrow::Result<ArrivalOutcome>& out) {
-        const std::string source = SourceOfKey(key);
+        const std::string source = storage::SourceOfKey(key);
         if (!out.ok()) {
           Log("error", "profiling failed", {{"object", key}, {"error", out.status().message()}});
           return;

@@ -8,6 +8,7 @@
 
 #include "latebind/common/status.h"
 #include "latebind/profiler/format_detector.h"
+#include "latebind/storage/zone_keys.h"
 
 namespace latebind::ingest {
 namespace {
@@ -61,12 +62,6 @@ std::string Lander::RawKey(const Arrival& arrival, const std::string& object_id,
                            const std::string& date) {
   return fmt::format("raw/source={}/date={}/{}.{}{}", arrival.source, date, object_id,
                      ExtensionFor(arrival), arrival.gzip ? ".gz" : "");
-}
-
-std::string Lander::MetaKey(const std::string& object_key) {
-  const size_t slash = object_key.rfind('/');
-  const size_t dot = object_key.find('.', slash == std::string::npos ? 0 : slash);
-  return object_key.substr(0, dot) + ".meta.json";
 }
 
 Lander::Lander(std::shared_ptr<storage::ObjectStore> store, LanderOptions options,
@@ -225,7 +220,7 @@ void Lander::Commit(std::vector<Pending>* batch) {
     items.push_back({receipts[i].object, (*batch)[i].arrival.body});
   }
   for (size_t i = 0; i < batch->size(); ++i) {
-    items.push_back({MetaKey(receipts[i].object), metas[i]});
+    items.push_back({storage::MetaKeyOf(receipts[i].object), metas[i]});
   }
   // Receipts of keyed arrivals last: present only if the payload and meta are.
   std::vector<std::string> records(batch->size());

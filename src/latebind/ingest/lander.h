@@ -93,8 +93,6 @@ class Lander {
   // The raw-zone key of a payload: raw/source=<id>/date=<YYYY-MM-DD>/<ulid>.<ext>[.gz]
   static std::string RawKey(const Arrival& arrival, const std::string& object_id,
                             const std::string& date);
-  // The key of an object's metadata: <key without .ext[.gz]>.meta.json
-  static std::string MetaKey(const std::string& object_key);
   // Where the receipt of (source, idempotency key) is kept.
   static std::string IdempotencyKey(const std::string& source, const std::string& key);
 

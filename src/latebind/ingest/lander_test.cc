@@ -13,6 +13,7 @@
 #include "latebind/common/status.h"
 #include "latebind/storage/faulty_store.h"
 #include "latebind/storage/memory_store.h"
+#include "latebind/storage/zone_keys.h"
 
 namespace latebind::ingest {
 namespace {
@@ -53,7 +54,7 @@ TEST(LanderTest, LandsPayloadAndMetaDurablyWithReceipt) {
   EXPECT_EQ(r->sha256, Sha256Hex("{\"a\":1}\n"));
   EXPECT_EQ(r->sha256.size(), 64u);
   EXPECT_EQ(*store->Get(r->object), "{\"a\":1}\n");
-  const auto meta = nlohmann::json::parse(*store->Get(Lander::MetaKey(r->object)));
+  const auto meta = nlohmann::json::parse(*store->Get(storage::MetaKeyOf(r->object)));
   EXPECT_EQ(meta["sha256"], r->sha256);
   EXPECT_EQ(meta["bytes"], 8);
   EXPECT_EQ(meta["source"], "bank");
@@ -84,7 +85,7 @@ TEST(LanderTest, ExtensionFromContentTypeOrContent) {
   Arrival g = MakeArrival("s", gz);
   g.gzip = true;
   EXPECT_EQ(ext_of(g), ".ndjson.gz");
-  EXPECT_EQ(Lander::MetaKey("raw/source=s/date=2026-11-23/01ABC.ndjson.gz"),
+  EXPECT_EQ(storage::MetaKeyOf("raw/source=s/date=2026-11-23/01ABC.ndjson.gz"),
             "raw/source=s/date=2026-11-23/01ABC.meta.json");
 }
 

@@ -9,6 +9,7 @@
 #include "latebind/ingest/lander.h"
 #include "latebind/storage/faulty_store.h"
 #include "latebind/storage/memory_store.h"
+#include "latebind/storage/zone_keys.h"
 
 namespace latebind::ingest {
 namespace {
@@ -94,7 +95,7 @@ TEST_F(WalTest, LanderAcknowledgesFromTheLogAndStoresInTheBackground) {
     EXPECT_EQ(lander.Land(a).get()->object, first.object);
   }  // the destructor stores what the log holds
   EXPECT_EQ(*store->Get(first.object), "{\"a\":1}\n");
-  EXPECT_TRUE(store->Get(Lander::MetaKey(first.object)).ok());
+  EXPECT_TRUE(store->Get(storage::MetaKeyOf(first.object)).ok());
   EXPECT_EQ(stored, std::vector<std::string>{first.object});
   EXPECT_EQ(store->List("raw/")->size(), 2u);
 }
@@ -124,7 +125,7 @@ TEST_F(WalTest, AcknowledgedPayloadsSurviveAStoreThatFailsUntilReplay) {
   EXPECT_EQ(replayed->size(), 5u);
   for (const Receipt& r : acked) {
     EXPECT_EQ(Sha256Hex(*inner->Get(r.object)), r.sha256);
-    EXPECT_TRUE(inner->Get(Lander::MetaKey(r.object)).ok());
+    EXPECT_TRUE(inner->Get(storage::MetaKeyOf(r.object)).ok());
   }
 }
 

@@ -20,6 +20,7 @@
 #include "latebind/profiler/record_splitter.h"
 #include "latebind/promotion/column_names.h"
 #include "latebind/promotion/record_binder.h"
+#include "latebind/storage/zone_keys.h"
 
 namespace latebind::promotion {
 namespace {
@@ -94,17 +95,9 @@ class Channel {
   bool closed_ = false;
 };
 
-// "2026-11-23" from "raw/source=s/date=2026-11-23/<id>.ndjson".
-std::string DateOf(const std::string& key) {
-  const size_t at = key.find("/date=");
-  return at == std::string::npos ? "unknown" : key.substr(at + 6, 10);
-}
-
 // The object's received_at from its .meta.json, in microseconds.
 arrow::Result<int64_t> IngestedAt(storage::ObjectStore* store, const std::string& key) {
-  const size_t slash = key.rfind('/');
-  const size_t dot = key.find('.', slash);
-  const std::string meta_key = key.substr(0, dot) + ".meta.json";
+  const std::string meta_key = storage::MetaKeyOf(key);
   ARROW_ASSIGN_OR_RAISE(std::string meta, store->Get(meta_key));
   const auto j = nlohmann::json::parse(meta, nullptr, /*allow_exceptions=*/false);
   const std::string at = j.is_object() ? j.value("received_at", "") : "";
@@ -177,7 +170,7 @@ class Stager {
       const std::string& key = objects_[i].key;
       ARROW_ASSIGN_OR_RAISE(lineages_[i].ingested_at_us, IngestedAt(store_, key));
       lineages_[i].source_object = key;
-      const std::string date = DateOf(key);
+      const std::string date = storage::DateOfKey(key);
       if (item.date != date) {
         if (!item.segments.empty() && !Push(&item)) return arrow::Status::OK();
         item.date = date;

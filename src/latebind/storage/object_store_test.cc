@@ -16,6 +16,7 @@
 #include "latebind/storage/faulty_store.h"
 #include "latebind/storage/local_store.h"
 #include "latebind/storage/memory_store.h"
+#include "latebind/storage/zone_keys.h"
 
 namespace latebind::storage {
 namespace {
@@ -560,6 +561,23 @@ TEST(FaultyStoreTest, FailedMoveAndDeletePrefixChangeNothing) {
   ASSERT_TRUE(store.DeletePrefix("staging/").ok());
   EXPECT_EQ(KeysOf(*inner->List("")), (std::vector<std::string>{"curated/part-0"}));
   EXPECT_EQ(store.failures(), 2);
+}
+
+}  // namespace
+}  // namespace latebind::storage
+
+namespace latebind::storage {
+namespace {
+
+TEST(ZoneKeysTest, ReadsSourceDateAndMetaKeyFromAZoneKey) {
+  const std::string raw = "raw/source=bank-eu/date=2026-11-23/01ABC.ndjson.gz";
+  EXPECT_EQ(SourceOfKey(raw), "bank-eu");
+  EXPECT_EQ(DateOfKey(raw), "2026-11-23");
+  EXPECT_EQ(MetaKeyOf(raw), "raw/source=bank-eu/date=2026-11-23/01ABC.meta.json");
+  EXPECT_EQ(MetaKeyOf("dead-letter/source=s/date=2026-01-02/01X.csv"),
+            "dead-letter/source=s/date=2026-01-02/01X.meta.json");
+  EXPECT_EQ(SourceOfKey("staging/run/t/x.parquet"), "");
+  EXPECT_EQ(DateOfKey("staging/run/t/x.parquet"), "");
 }
 
 }  // namespace
