@@ -115,10 +115,10 @@ std::string_view LastSegment(std::string_view path) {
 
 class Binder final : public RecordBinder {
  public:
-  Binder(std::shared_ptr<arrow::Schema> schema, const registry::SchemaVersion& version)
-      : schema_(std::move(schema)), version_(version) {}
+  explicit Binder(std::shared_ptr<arrow::Schema> schema) : schema_(std::move(schema)) {}
 
-  arrow::Status Init(const arrow::Schema& bound, const arrow::Schema& named) {
+  arrow::Status Init(const arrow::Schema& bound, const arrow::Schema& named,
+                     const registry::SchemaVersion& version) {
     const int n = named.num_fields();
     for (int i = 0; i < n; ++i) {
       std::unique_ptr<arrow::ArrayBuilder> b;
@@ -130,7 +130,8 @@ class Binder final : public RecordBinder {
     root_.children.resize(n);
     for (int i = 0; i < n; ++i) {
       const auto& field = *bound.field(i);
-      Build(field, RegistryPath(field, field.name()), columns_[i].get(), &root_.children[i]);
+      Build(version, field, RegistryPath(field, field.name()), columns_[i].get(),
+            &root_.children[i]);
       AddNames(root_, field, i);
     }
     Index(root_);
@@ -241,9 +242,9 @@ class Binder final : public RecordBinder {
   }
 
  private:
-  void Build(const arrow::Field& field, const std::string& registry_path,
-             arrow::ArrayBuilder* builder, Node* node) {
-    const registry::FieldSchema* f = version_.Find(registry_path);
+  void Build(const registry::SchemaVersion& version, const arrow::Field& field,
+             const std::string& registry_path, arrow::ArrayBuilder* builder, Node* node) {
+    const registry::FieldSchema* f = version.Find(registry_path);
     node->kind = KindOf(*field.type(), f != nullptr ? f->type : FieldType::kNull);
     node->builder = builder;
     if (node->kind == Kind::kStruct) {
@@ -251,13 +252,13 @@ class Binder final : public RecordBinder {
       node->children.resize(n);
       for (int i = 0; i < n; ++i) {
         const auto& member = *field.type()->field(i);
-        Build(member, RegistryPath(member, registry_path + "." + member.name()),
+        Build(version, member, RegistryPath(member, registry_path + "." + member.name()),
               builder->child_builder(i).get(), &node->children[i]);
         AddNames(*node, member, i);
       }
     } else if (node->kind == Kind::kList) {
       node->children.resize(1);
-      Build(*field.type()->field(0), registry_path + "[]",
+      Build(version, *field.type()->field(0), registry_path + "[]",
             static_cast<arrow::ListBuilder*>(builder)->value_builder(), &node->children[0]);
     }
   }
@@ -469,7 +470,6 @@ class Binder final : public RecordBinder {
   }
 
   std::shared_ptr<arrow::Schema> schema_;
-  const registry::SchemaVersion& version_;
   std::vector<std::unique_ptr<arrow::ArrayBuilder>> columns_;
   Node root_;
   arrow::StringBuilder rescued_;
@@ -497,9 +497,8 @@ arrow::Result<std::unique_ptr<RecordBinder>> RecordBinder::Make(
   fields.push_back(arrow::field(kSourceObjectColumn, arrow::utf8()));
   fields.push_back(
       arrow::field(kIngestedAtColumn, arrow::timestamp(arrow::TimeUnit::MICRO, "UTC")));
-  auto binder =
-      std::make_unique<Binder>(arrow::schema(std::move(fields), named->metadata()), version);
-  ARROW_RETURN_NOT_OK(binder->Init(*bound, *named));
+  auto binder = std::make_unique<Binder>(arrow::schema(std::move(fields), named->metadata()));
+  ARROW_RETURN_NOT_OK(binder->Init(*bound, *named, version));
   return binder;
 }
 
