@@ -1,5 +1,6 @@
 // latebind promote : raw objects → typed Parquet in the curated zone (docs/promotion.md).
 // latebind tables  : the curated tables, with the SQL that opens each in DuckDB.
+#include <arrow/util/thread_pool.h>
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -76,6 +77,13 @@ int RunPromote(const GlobalOptions& global, const PromoteArgs& args) {
   options.parquet.row_group_bytes = args.row_group_mib << 20;
   options.file_bytes = args.file_mib << 20;
   options.threads = args.threads;
+  if (args.threads > 0) {
+    // Parquet encodes a row group's columns on Arrow's CPU pool: the same bound holds there.
+    if (arrow::Status st = arrow::SetCpuThreadPoolCapacity(args.threads); !st.ok()) {
+      fmt::print(stderr, "latebind promote: {}\n", st.message());
+      return ExitCodeFor(st);
+    }
+  }
   options.lock_dir = global.home + "/locks";
   std::unique_ptr<ProgressBar> bar;
   std::string bar_source;
@@ -207,7 +215,8 @@ void RegisterPromoteCommand(CLI::App& app, const GlobalOptions& global, int* exi
   cmd->add_option("--file-mib", args->file_mib, "Start a new file past this many MiB")
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
-  cmd->add_option("--threads", args->threads, "Binder threads (default: one per core)")
+  cmd->add_option("--threads", args->threads,
+                  "Threads for binding records and for encoding Parquet (default: one per core)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", args->json, "Print the outcome per source as JSON");
   cmd->callback([args, &global, exit_code] { *exit_code = RunPromote(global, *args); });

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include "latebind/promotion/memory_pool.h"
+
 namespace latebind::promotion {
 namespace {
 
@@ -43,14 +45,15 @@ arrow::Result<std::unique_ptr<ParquetSink>> ParquetSink::Open(
   parquet::WriterProperties::Builder builder;
   builder.compression(parquet::Compression::ZSTD)
       ->compression_level(options.zstd_level)
-      ->max_row_group_length(INT64_MAX);
+      ->max_row_group_length(INT64_MAX)
+      ->memory_pool(PromotionMemoryPool());
   for (const std::string& path : options.plain_columns) builder.disable_dictionary(path);
   auto properties = builder.build();
   // Columns of a row group are encoded in parallel on Arrow's CPU pool.
   auto arrow_properties =
       parquet::ArrowWriterProperties::Builder().store_schema()->set_use_threads(true)->build();
   ARROW_ASSIGN_OR_RAISE(
-      auto writer, parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(),
+      auto writer, parquet::arrow::FileWriter::Open(*schema, PromotionMemoryPool(),
                                                     std::make_shared<KeepOpen>(out), properties,
                                                     arrow_properties));
   return std::unique_ptr<ParquetSink>(

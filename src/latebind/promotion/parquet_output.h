@@ -15,8 +15,9 @@
 namespace latebind::promotion {
 
 struct ParquetOutputOptions {
-  // zstd level 3: DuckDB's and Spark's default trade of size against CPU.
-  int zstd_level = 3;
+  // zstd level 1, Arrow's own default (ADR-034): ~13 % less CPU per promoted byte than
+  // level 3 (DuckDB's and Spark's) for ~4 % larger files, still no larger than DuckDB's.
+  int zstd_level = 1;
   // Rows per row group for WriteParquetFile; ParquetSink cuts groups by bytes instead.
   int64_t max_row_group_rows = 1 << 20;
   // ParquetSink: a new row group once the current one holds this much Arrow data.

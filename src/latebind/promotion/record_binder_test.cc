@@ -2,6 +2,8 @@
 #include "latebind/promotion/record_binder.h"
 
 #include <arrow/api.h>
+#include <dlfcn.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -166,6 +168,40 @@ TEST(RecordBinderTest, InvalidJsonNamesTheObjectAndOffset) {
                                       Lineage{"raw/x.ndjson", 0});
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("raw/x.ndjson"), std::string::npos) << st.message();
+}
+
+// simdjson parses 1 MiB at a time: a longer record, among short ones, is bound all the same,
+// and a bad record past the first MiB is reported at its own byte.
+TEST(RecordBinderTest, RecordsLongerThanTheParseBatch) {
+  Bound b(Version({F("id", FieldType::kInt64), F("blob", FieldType::kString)}));
+  std::string text;
+  for (int i = 0; i < 20'000; ++i) text += fmt::format("{{\"id\":{},\"blob\":\"x\"}}\n", i);
+  const std::string blob(3 << 20, 'b');
+  text += "{\"id\":-1,\"blob\":\"" + blob + "\"}\n";
+  for (int i = 0; i < 20'000; ++i) text += fmt::format("{{\"id\":{}}}\n", i);
+  auto batch = b.Json(text);
+  ASSERT_EQ(batch->num_rows(), 40'001);
+  EXPECT_EQ(Cell(*batch, "id", 20'000), "-1");
+  EXPECT_EQ(Cell(*batch, "blob", 20'000).size(), blob.size());
+  EXPECT_EQ(Cell(*batch, "id", 40'000), "19999");
+
+  const size_t bad_at = text.size();
+  text += "{\"id\":\n";
+  text.append(64, ' ');
+  const auto st = b.binder().BindJson(std::string_view(text).substr(0, text.size() - 64),
+                                      Lineage{"raw/x.ndjson", 0});
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find(fmt::format("byte {}", bad_at)), std::string::npos) << st.message();
+}
+
+// simdjson's symbols must bind to Debian's library, the one its headers describe, and not to
+// the other simdjson libparquet exports (ADR-035): with that one, large documents crashed.
+TEST(RecordBinderTest, SimdjsonIsDebians) {
+  void* symbol = dlsym(RTLD_DEFAULT, "_ZN8simdjson25get_active_implementationEv");
+  ASSERT_NE(symbol, nullptr);
+  Dl_info info{};
+  ASSERT_NE(dladdr(symbol, &info), 0);
+  EXPECT_NE(std::string(info.dli_fname).find("libsimdjson"), std::string::npos) << info.dli_fname;
 }
 
 TEST(ColumnNamesTest, NormalisesAndResolvesCollisionsDeterministically) {
