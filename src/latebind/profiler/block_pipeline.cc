@@ -87,19 +87,25 @@ PipelineResult RunBlockPipeline(ByteSource* source, std::string_view prefix,
     free_blocks.Push(pool.back().get());
   }
   std::mutex newlines_mu;
+  auto consume = [&](BlockConsumer* consumer, Block* b) {
+    const uint64_t n = consumer->Consume(*b);
+    {
+      std::lock_guard lock(newlines_mu);
+      if (result.block_newlines.size() <= b->index) result.block_newlines.resize(b->index + 1);
+      result.block_newlines[b->index] = n;
+    }
+    free_blocks.Push(b);
+  };
+  // One consumer runs on the calling thread: for a small payload, starting a thread cost
+  // more than profiling it.
+  const bool inline_consumer = consumers.size() == 1;
   std::vector<std::thread> threads;
-  for (BlockConsumer* consumer : consumers) {
-    threads.emplace_back([&, consumer] {
-      while (Block* b = work.Pop()) {
-        const uint64_t n = consumer->Consume(*b);
-        {
-          std::lock_guard lock(newlines_mu);
-          if (result.block_newlines.size() <= b->index) result.block_newlines.resize(b->index + 1);
-          result.block_newlines[b->index] = n;
-        }
-        free_blocks.Push(b);
-      }
-    });
+  if (!inline_consumer) {
+    for (BlockConsumer* consumer : consumers) {
+      threads.emplace_back([&, consumer] {
+        while (Block* b = work.Pop()) consume(consumer, b);
+      });
+    }
   }
 
   Block* prev = nullptr;
@@ -168,7 +174,11 @@ PipelineResult RunBlockPipeline(ByteSource* source, std::string_view prefix,
     carry_begin = cut;
     carry_len = fill - cut;
     prev = b;
-    work.Push(b);
+    if (inline_consumer) {
+      consume(consumers.front(), b);
+    } else {
+      work.Push(b);
+    }
   }
   work.Close();
   for (auto& t : threads) t.join();

@@ -41,9 +41,16 @@ struct Head {
 
 Head ReadHead(ByteSource* source, size_t max_bytes) {
   Head head;
-  head.bytes.resize(max_bytes);
+  // The buffer grows with what arrives: a 1 KiB payload must not pay for zeroing (and
+  // faulting in) a whole megabyte, which was 9 % of serve's CPU at 6k payloads/s.
+  const uint64_t known = source->gzip() ? 0 : source->raw_size();
+  head.bytes.resize(std::min<uint64_t>(max_bytes, known > 0 ? known + 1 : 64 << 10));
   size_t n = 0;
-  while (n < head.bytes.size()) {
+  for (;;) {
+    if (n == head.bytes.size()) {
+      if (n >= max_bytes) break;
+      head.bytes.resize(std::min(max_bytes, n * 4));
+    }
     auto r = source->Read(reinterpret_cast<uint8_t*>(head.bytes.data() + n), head.bytes.size() - n);
     if (!r.ok()) {
       head.error = r.status();
@@ -145,8 +152,14 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
     profile.csv->bom = bom > 0;
   }
 
+  // A stream of one block cannot be shared between threads: it gets one consumer, run on
+  // this thread (a payload arriving over HTTP is mostly that small).
+  const bool one_block = head.complete || (!source->gzip() && source->raw_size() > 0 &&
+                                           source->raw_size() <= options.block_bytes);
   const int threads =
-      options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+      one_block ? 1
+                : (options.threads > 0 ? options.threads
+                                       : std::max(1u, std::thread::hardware_concurrency()));
   RecordConsumerOptions consumer_options;
   consumer_options.max_fields = options.max_fields;
   consumer_options.max_problems = options.max_problems;
