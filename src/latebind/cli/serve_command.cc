@@ -25,6 +25,7 @@ struct ServeArgs {
   int header_timeout_s = 10;
   int body_timeout_s = 60;
   bool wal = false;
+  uint64_t wal_segment_mib = 64;
   std::string promote_every;  // "" (off), or a duration: 500ms, 30s, 5m, 1h
 };
 
@@ -91,6 +92,7 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   args.server.header_timeout = std::chrono::seconds(args.header_timeout_s);
   args.server.body_timeout = std::chrono::seconds(args.body_timeout_s);
   if (args.wal) args.server.wal_dir = global.home + "/wal";
+  args.server.wal_segment_bytes = args.wal_segment_mib << 20;
   for (const std::string& url : args.alert_webhooks) {
     // Refused at startup, not at the first alert: a typo must not silently drop alerts.
     if (auto parsed = alerts::ParseWebhookUrl(url); !parsed.ok()) {
@@ -219,6 +221,11 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
                 "Acknowledge once a write-ahead log under <home>/wal holds the payload (one "
                 "fdatasync per batch); it reaches raw/ moments later, and after a crash before "
                 "serving. Default: acknowledge once the raw file itself is durable (slower)");
+  cmd->add_option("--wal-segment-mib", args->wal_segment_mib,
+                  "With --wal: MiB per log segment. The raw files a segment holds are synced "
+                  "(one syncfs) before it is deleted")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   cmd->add_option("--io-threads", args->server.io_threads, "Threads serving connections")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();

@@ -685,7 +685,7 @@ arrow::Result<std::unique_ptr<HttpServer>> HttpServer::Start(
   // anything is served.
   std::unique_ptr<WriteAheadLog> wal;
   if (!options.wal_dir.empty()) {
-    ARROW_ASSIGN_OR_RAISE(wal, WriteAheadLog::Open(options.wal_dir));
+    ARROW_ASSIGN_OR_RAISE(wal, WriteAheadLog::Open(options.wal_dir, options.wal_segment_bytes));
     ARROW_ASSIGN_OR_RAISE(std::vector<std::string> replayed, ReplayWal(wal.get(), store.get()));
     if (!replayed.empty())
       Log("info", "replayed the write-ahead log", {{"payloads", replayed.size()}});

@@ -36,6 +36,9 @@ struct ServerOptions {
   // Directory of the write-ahead log (ADR-021); "" acknowledges only after the raw zone
   // write is durable (slower: the file creation is on the request path).
   std::string wal_dir;
+  // Bytes per log segment; a segment is deleted, after a sync of the store, once all its
+  // records are in the store (ADR-037).
+  uint64_t wal_segment_bytes = 64ull << 20;
   // Every payload that parses updates its source's schema here; /v1/sources and the
   // versions endpoints read it. Required.
   std::shared_ptr<registry::Registry> registry;

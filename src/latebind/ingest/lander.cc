@@ -289,7 +289,11 @@ void Lander::Materialize() {
     {
       std::unique_lock lock(mu_);
       materialize_cv_.wait(lock, [&] { return !to_store_.empty() || committers_done_; });
-      if (to_store_.empty()) return;  // committers stopped and everything is stored
+      if (to_store_.empty()) {  // committers stopped and everything is stored
+        lock.unlock();
+        RetireLogSegments();
+        return;
+      }
       // Everything logged so far, up to a bound: one flush per PutBatch is the cost, so the
       // further behind the materializer is, the more each flush must carry to catch up
       // (16 jobs at a time fell seconds behind at 1,000 payloads/s, bench/README.md).
@@ -305,11 +309,12 @@ void Lander::Materialize() {
     for (const auto& job : jobs) {
       for (const auto& item : job.items) items.push_back({item.key, item.bytes});
     }
-    // The log holds these durably: on a storage failure, wait and try again; if the
-    // process dies meanwhile, the next start replays them.
+    // The log holds these durably, so they are written without syncs (ADR-037): the store
+    // is synced once per log segment, before the segment is deleted. On a storage failure,
+    // wait and try again; if the process dies meanwhile, the next start replays them.
     bool stored = false;
     for (int attempt = 0;; ++attempt) {
-      if (store_->PutBatch(items).ok()) {
+      if (store_->PutBatchDeferred(items).ok()) {
         stored = true;
         break;
       }
@@ -329,6 +334,7 @@ void Lander::Materialize() {
       }
     }
     for (const auto& job : jobs) wal_->Done(job.segment);
+    RetireLogSegments();
     if (on_stored_) {
       for (const auto& job : jobs) {
         for (const auto& key : job.payload_keys) on_stored_(key);
@@ -337,29 +343,40 @@ void Lander::Materialize() {
   }
 }
 
+void Lander::RetireLogSegments() {
+  const std::vector<uint64_t> segments = wal_->Retirable();
+  if (segments.empty()) return;
+  // One syncfs makes every object written so far durable, those of these segments
+  // included; if it fails, the segments stay for a later try (or the next start's replay).
+  if (store_->Sync().ok()) wal_->Retire(segments);
+}
+
 arrow::Result<std::vector<std::string>> ReplayWal(WriteAheadLog* wal, storage::ObjectStore* store) {
   ARROW_ASSIGN_OR_RAISE(auto records, wal->Replay());
-  // Most records of a segment usually reached the store before the crash: objects are
-  // published whole (PutBatch is atomic per object), so one that exists is complete and
-  // is not written again. One listing per directory instead of a write and flush per
-  // object keeps a restart after a crash under load quick.
-  std::map<std::string, std::set<std::string>> listed;  // directory prefix → keys in it
-  auto stored = [&](const std::string& key) -> arrow::Result<bool> {
-    const std::string dir = key.substr(0, key.rfind('/') + 1);
+  // Most records of a segment usually reached the store before the crash, but were written
+  // without syncs (ADR-037): after a power loss one may be there empty or in part. An object
+  // is written again unless it holds exactly the logged bytes — one listing per directory
+  // and a read of each object listed at the logged size keep a restart quick.
+  std::map<std::string, std::map<std::string, uint64_t>> listed;  // directory → key → size
+  auto stored = [&](const WalItem& item) -> arrow::Result<bool> {
+    const std::string dir = item.key.substr(0, item.key.rfind('/') + 1);
     auto it = listed.find(dir);
     if (it == listed.end()) {
       ARROW_ASSIGN_OR_RAISE(auto objects, store->List(dir));
-      std::set<std::string> keys;
-      for (auto& o : objects) keys.insert(std::move(o.key));
-      it = listed.emplace(dir, std::move(keys)).first;
+      std::map<std::string, uint64_t> sizes;
+      for (auto& o : objects) sizes.emplace(std::move(o.key), o.size);
+      it = listed.emplace(dir, std::move(sizes)).first;
     }
-    return it->second.count(key) > 0;
+    const auto found = it->second.find(item.key);
+    if (found == it->second.end() || found->second != item.bytes.size()) return false;
+    auto bytes = store->Get(item.key);
+    return bytes.ok() && *bytes == item.bytes;
   };
   std::vector<std::string> payloads;
   for (const auto& [segment, items] : records) {
     std::vector<storage::PutItem> puts;
     for (const auto& item : items) {
-      ARROW_ASSIGN_OR_RAISE(bool done, stored(item.key));
+      ARROW_ASSIGN_OR_RAISE(bool done, stored(item));
       if (!done) puts.push_back({item.key, item.bytes});
       if (item.key.starts_with("raw/") && !item.key.ends_with(".meta.json")) {
         payloads.push_back(item.key);
@@ -367,6 +384,9 @@ arrow::Result<std::vector<std::string>> ReplayWal(WriteAheadLog* wal, storage::O
     }
     if (!puts.empty()) ARROW_RETURN_NOT_OK(store->PutBatch(puts));
   }
+  // The objects found complete may still be only in the page cache (a crash of the process
+  // before their segment was synced): sync before the log lets go of them.
+  ARROW_RETURN_NOT_OK(store->Sync());
   wal->ReleaseReplayed();
   return payloads;
 }

@@ -111,6 +111,8 @@ class Lander {
   void Run();
   void Commit(std::vector<Pending>* batch);
   void Materialize();
+  // Syncs the store and deletes the log segments whose records it now holds (ADR-037).
+  void RetireLogSegments();
   // Ends the commit of idempotency record `record`; returns the arrivals waiting on it.
   std::vector<Callback> Settle(const std::string& record);
 

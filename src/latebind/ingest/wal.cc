@@ -78,9 +78,8 @@ arrow::Result<std::unique_ptr<WriteAheadLog>> WriteAheadLog::Open(const std::str
 }
 
 arrow::Status WriteAheadLog::Rotate() {
-  // The segment left behind goes now if all its records are stored; otherwise Done()
-  // deletes it when the last one is.
-  if (fd_.get() >= 0 && !unstored_.count(seq_)) ::unlink(SegmentPath(seq_).c_str());
+  // The segment left behind is retired once its records are stored and synced.
+  if (fd_.get() >= 0 && !unstored_.count(seq_)) stored_.push_back(seq_);
   ++seq_;
   const std::string path = SegmentPath(seq_);
   fd_ = UniqueFd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644));
@@ -183,8 +182,21 @@ void WriteAheadLog::Done(uint64_t seq) {
   auto it = unstored_.find(seq);
   if (it == unstored_.end() || --it->second > 0) return;
   unstored_.erase(it);
-  // Best effort: a segment left behind is replayed (idempotently) at the next start.
-  if (seq != seq_) ::unlink(SegmentPath(seq).c_str());
+  if (seq != seq_) stored_.push_back(seq);
+}
+
+std::vector<uint64_t> WriteAheadLog::Retirable() {
+  std::lock_guard lock(mu_);
+  return stored_;
+}
+
+void WriteAheadLog::Retire(const std::vector<uint64_t>& segments) {
+  std::lock_guard lock(mu_);
+  for (uint64_t seq : segments) {
+    // Best effort: a segment left behind is replayed (idempotently) at the next start.
+    ::unlink(SegmentPath(seq).c_str());
+    std::erase(stored_, seq);
+  }
 }
 
 void WriteAheadLog::ReleaseReplayed() {

@@ -44,9 +44,14 @@ class WriteAheadLog {
   // bytes are never lost, at worst landed once without a 202).
   arrow::Result<uint64_t> Append(const std::vector<storage::PutItem>& items);
 
-  // One record appended to segment `seq` is now in the store. A segment whose records are
-  // all stored is deleted once it is no longer the one being appended to.
+  // One record appended to segment `seq` is now in the store (not necessarily durably).
   void Done(uint64_t seq);
+
+  // Segments whose records are all in the store and that are no longer appended to: once
+  // the store is synced they may go (Retire). ADR-037.
+  std::vector<uint64_t> Retirable();
+  // Deletes those segments (the store holds their records durably now).
+  void Retire(const std::vector<uint64_t>& segments);
 
   // After Replay's records are in the store: deletes the segments found at Open.
   void ReleaseReplayed();
@@ -65,6 +70,7 @@ class WriteAheadLog {
   UniqueFd fd_;
   std::vector<uint64_t> replayable_;       // segments found at Open
   std::map<uint64_t, uint64_t> unstored_;  // segment → appended records not yet stored
+  std::vector<uint64_t> stored_;           // segments whose records are all stored
 };
 
 }  // namespace latebind::ingest

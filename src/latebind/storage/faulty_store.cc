@@ -67,6 +67,16 @@ arrow::Status FaultyStore::PutBatch(const std::vector<PutItem>& items) {
   return inner_->PutBatch(items);
 }
 
+arrow::Status FaultyStore::PutBatchDeferred(const std::vector<PutItem>& items) {
+  ARROW_RETURN_NOT_OK(Check(Op::kPut));
+  return inner_->PutBatchDeferred(items);
+}
+
+arrow::Status FaultyStore::Sync() {
+  ARROW_RETURN_NOT_OK(Check(Op::kSync));
+  return inner_->Sync();
+}
+
 arrow::Result<std::string> FaultyStore::Get(std::string_view key) {
   ARROW_RETURN_NOT_OK(Check(Op::kGet));
   return inner_->Get(key);

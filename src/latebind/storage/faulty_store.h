@@ -15,12 +15,22 @@ namespace latebind::storage {
 class FaultyStore : public ObjectStore {
  public:
   // kWriterWrite fails an ObjectWriter's Write (ENOSPC mid-stream); kWriterCommit its Commit.
-  enum class Op { kPut, kGet, kList, kDelete, kOpenWriter, kWriterWrite, kWriterCommit, kMove };
+  enum class Op {
+    kPut,
+    kGet,
+    kList,
+    kDelete,
+    kOpenWriter,
+    kWriterWrite,
+    kWriterCommit,
+    kMove,
+    kSync
+  };
 
   explicit FaultyStore(std::shared_ptr<ObjectStore> inner) : inner_(std::move(inner)) {}
 
-  // The next `count` calls of `op` fail with `status` (PutBatch counts as kPut, OpenDecoded
-  // as kGet, DeletePrefix as kDelete).
+  // The next `count` calls of `op` fail with `status` (PutBatch and PutBatchDeferred count
+  // as kPut, OpenDecoded as kGet, DeletePrefix as kDelete).
   void FailNext(Op op, int count, arrow::Status status);
   // Every call of `op` fails with `status` until Heal().
   void FailAlways(Op op, arrow::Status status) { FailNext(op, INT32_MAX, std::move(status)); }
@@ -29,6 +39,8 @@ class FaultyStore : public ObjectStore {
 
   arrow::Status Put(std::string_view key, std::string_view bytes) override;
   arrow::Status PutBatch(const std::vector<PutItem>& items) override;
+  arrow::Status PutBatchDeferred(const std::vector<PutItem>& items) override;
+  arrow::Status Sync() override;
   arrow::Result<std::string> Get(std::string_view key) override;
   arrow::Result<std::unique_ptr<ByteSource>> OpenDecoded(std::string_view key,
                                                          ByteSourceOptions options) override;
@@ -40,7 +52,7 @@ class FaultyStore : public ObjectStore {
 
  private:
   class Writer;
-  static constexpr int kOpCount = static_cast<int>(Op::kMove) + 1;
+  static constexpr int kOpCount = static_cast<int>(Op::kSync) + 1;
 
   arrow::Status Check(Op op);
 

@@ -274,6 +274,22 @@ arrow::Status LocalStore::Put(std::string_view key, std::string_view bytes) {
 }
 
 arrow::Status LocalStore::PutBatch(const std::vector<PutItem>& items) {
+  return PutObjects(items, /*durable=*/true);
+}
+
+arrow::Status LocalStore::PutBatchDeferred(const std::vector<PutItem>& items) {
+  return PutObjects(items, /*durable=*/false);
+}
+
+arrow::Status LocalStore::Sync() {
+  UniqueFd root(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (root.get() < 0 || SyncFilesystem(root.get()) != 0) {
+    return IoError("cannot syncfs", root_, errno);
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Status LocalStore::PutObjects(const std::vector<PutItem>& items, bool durable) {
   for (const PutItem& item : items) ARROW_RETURN_NOT_OK(ValidateKey(item.key));
   std::set<std::string> dirty_dirs;
   std::vector<Pending> pending;
@@ -302,11 +318,12 @@ arrow::Status LocalStore::PutBatch(const std::vector<PutItem>& items) {
     dirty_dirs.insert(dir);
   }
   // 2. The bytes to stable storage before any name points at them: a crash after the
-  //    rename must not leave a final name over a hole.
-  if (pending.size() > kSyncfsThreshold) {
+  //    rename must not leave a final name over a hole. (Deferred: a later Sync does it,
+  //    and until then the caller holds the bytes.)
+  if (durable && pending.size() > kSyncfsThreshold) {
     if (SyncFilesystem(pending.front().fd.get()) != 0)
       return fail(IoError("cannot syncfs", root_, errno));
-  } else {
+  } else if (durable) {
     for (Pending& p : pending) {
       if (SyncData(p.fd.get()) != 0) return fail(IoError("cannot fdatasync", p.target, errno));
     }
@@ -323,6 +340,7 @@ arrow::Status LocalStore::PutBatch(const std::vector<PutItem>& items) {
   }
   // 4. The names themselves: sync each directory that gained an entry. Without this a
   //    crash can lose the new name although the bytes survived.
+  if (!durable) return arrow::Status::OK();
   if (dirty_dirs.size() > kSyncfsThreshold) {
     UniqueFd root(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (root.get() < 0 || SyncFilesystem(root.get()) != 0)

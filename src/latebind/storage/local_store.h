@@ -15,7 +15,8 @@ namespace latebind::storage {
 // fsync it, rename it over the target, fsync the directory — the rename is atomic, and the
 // two fsyncs make the bytes and the name survive a crash. PutBatch shares the syncs: all
 // temporaries are written, then flushed with one syncfs(2) (or fsyncs when there are few),
-// renamed, and the touched directories flushed once each. A directory on a key's path is
+// renamed, and the touched directories flushed once each; PutBatchDeferred skips those
+// flushes, which Sync (one syncfs(2)) makes up for later. A directory on a key's path is
 // created, and its parent flushed, before any object goes into it — also when another
 // thread created it a moment earlier, or an earlier process did — so a flushed name is never
 // lost with its directory. Temporaries left by a crash are removed by Open. An ObjectWriter
@@ -31,6 +32,8 @@ class LocalStore : public ObjectStore {
 
   arrow::Status Put(std::string_view key, std::string_view bytes) override;
   arrow::Status PutBatch(const std::vector<PutItem>& items) override;
+  arrow::Status PutBatchDeferred(const std::vector<PutItem>& items) override;
+  arrow::Status Sync() override;
   arrow::Result<std::string> Get(std::string_view key) override;
   arrow::Result<std::unique_ptr<ByteSource>> OpenDecoded(std::string_view key,
                                                          ByteSourceOptions options) override;
@@ -45,6 +48,8 @@ class LocalStore : public ObjectStore {
  private:
   explicit LocalStore(std::string root) : root_(std::move(root)), durable_dirs_{root_} {}
   std::string PathOf(std::string_view key) const;
+  // PutBatch, with (durable) or without its syncs.
+  arrow::Status PutObjects(const std::vector<PutItem>& items, bool durable);
   // Creates `dir` and its missing ancestors below the root, and flushes the parent of each
   // one this process has not flushed yet; threads wait here for each other.
   arrow::Status EnsureDurableDir(const std::string& dir);

@@ -71,6 +71,18 @@ class ObjectStore {
   // holds its old object or the new one, never a part — and repeating the batch is safe.
   virtual arrow::Status PutBatch(const std::vector<PutItem>& items) = 0;
 
+  // PutBatch without the syncs: each object is published whole (a reader, also after a
+  // crash of the process, sees the old object or the whole new one), but it survives a
+  // power loss only once a later Sync() returns OK; until then the caller must hold the
+  // bytes durably elsewhere (the ingest log, ADR-037). Stores whose writes are durable
+  // anyway keep the default, PutBatch.
+  virtual arrow::Status PutBatchDeferred(const std::vector<PutItem>& items) {
+    return PutBatch(items);
+  }
+
+  // Makes every object written so far durable, PutBatchDeferred's included.
+  virtual arrow::Status Sync() { return arrow::Status::OK(); }
+
   // The whole object. Errors: kNotFound, kBadInput (invalid key), kUnavailable.
   virtual arrow::Result<std::string> Get(std::string_view key) = 0;
 

@@ -112,6 +112,25 @@ TEST_P(ObjectStoreTest, BatchStoresEveryItem) {
   EXPECT_EQ(store_->List("raw/")->size(), 40u);
 }
 
+// Deferred: the same publication without the flushes (their durability is Sync's, which
+// the power-cut test checks); every object is there whole at once, replaced whole, and no
+// temporary is left under any name.
+TEST_P(ObjectStoreTest, DeferredBatchPublishesWholeObjectsAndSyncs) {
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 20; ++i) bodies.emplace_back(100 + i, static_cast<char>('a' + i));
+  std::vector<PutItem> items;
+  for (int i = 0; i < 20; ++i) {
+    items.push_back({"raw/source=s" + std::to_string(i % 3) + "/o" + std::to_string(i), bodies[i]});
+  }
+  ASSERT_TRUE(store_->PutBatchDeferred(items).ok());
+  items[0].bytes = "replaced";
+  ASSERT_TRUE(store_->PutBatchDeferred({items[0]}).ok());
+  ASSERT_TRUE(store_->Sync().ok());
+  for (const PutItem& item : items) EXPECT_EQ(*store_->Get(item.key), item.bytes);
+  EXPECT_EQ(store_->List("raw/")->size(), 20u);
+  EXPECT_EQ(KindOf(store_->PutBatchDeferred({{"../x", "y"}})), ErrorKind::kBadInput);
+}
+
 TEST_P(ObjectStoreTest, OpenDecodedReadsGzipDecoded) {
   const std::string text = "{\"a\":1}\n";
   const std::string gz = GzipForTests(text);
