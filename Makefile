@@ -35,7 +35,7 @@ bench: build
 	  --mb 200 --runs 5 --threads 2
 	$(PY) bench/promote_bench.py --latebind $(BUILD)/latebind --data-dir $(BUILD)/bench-data \
 	  --mb 200 --runs 3 --threads 2
-	$(PY) bench/ingest_bench.py --latebind $(BUILD)/latebind --duration 20 --connections 64
+	$(PY) bench/ingest_bench.py --latebind $(BUILD)/latebind --duration 20 --connections 64 --wal
 	$(PY) bench/registry_bench.py --latebind $(BUILD)/latebind --duration 20 --rate 1000 --wal
 
 # libFuzzer needs clang: a separate build tree, run for a minute per target.

@@ -578,6 +578,12 @@ def main(argv=None) -> int:
           "latebind/this is the ratio of req/s and of MB/s alike")
     print("disk files/s: in the system's temp dir just before it started, 1 KiB files "
           "created per second without sync / with an fdatasync each (one thread)")
+    probes = [v["disk_creates_per_s"] for v in summary.values() if v.get("disk_creates_per_s")]
+    if len(probes) > 1 and min(probes) < 0.5 * max(probes):
+        print("WARNING: the systems' temp dirs created files at very different rates; on ext4 "
+              "without a journal that is inode groups full of recently deleted files "
+              "(bench/README.md): the ratios say more about the disk than the servers. "
+              "Re-run with --tmp-dir on a fresh directory at the filesystem's root.")
     if "latebind" in summary:
         lb = summary["latebind"]
         for d in lb["durability"]:
