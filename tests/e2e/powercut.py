@@ -10,7 +10,8 @@ the test checks that every payload acknowledged before the cut is still there (A
 
 The model — ext4-like, conservative but fair: it keeps nothing a POSIX filesystem does not
 promise to keep, and everything it does promise.
-  * Directory entries (create, rename, link, unlink, mkdir, rmdir) in a directory survive only
+  * Directory entries (create, rename, link — also linkat of an O_TMPFILE file —, unlink, mkdir,
+    rmdir) in a directory survive only
     if a flush of that directory — fsync(2) on it, or syncfs(2) — *began* after the change
     and *completed* before the cut. Then every change in that directory journaled before the
     flush began survives, in order; none after it does. A rename is two changes: the name
@@ -147,6 +148,20 @@ class Journal:
                     continue  # O_CREAT on a file that already existed
                 fid = new_id()
                 by_inode[devino] = fid
+                add(seq, path, ("f", fid))
+            elif op == "TMPFILE":  # a file with no name yet; LINKINO names it
+                devino, directory = f[2], f[3]
+                if self._inside(directory):
+                    by_inode[devino] = new_id()
+                else:
+                    by_inode.pop(devino, None)
+            elif op == "LINKINO":
+                devino, path = f[2], f[3]
+                if not self._inside(path):
+                    continue
+                fid = by_inode.get(devino)
+                if fid is None:
+                    raise UnsupportedJournal(f"{path}: linked from an inode unknown to the journal")
                 add(seq, path, ("f", fid))
             elif op == "WRITE":
                 devino, off, length, data_off, path = f[2], int(f[3]), int(f[4]), int(f[5]), f[6]

@@ -8,6 +8,8 @@
  * Line format: SEQ<TAB>OP<TAB>fields..., fields tab-separated, paths last and absolute (the
  * parent resolved with realpath, so they match /proc/self/fd names). SEQ counts from 1.
  *   CREATE      dev:ino  path           open/openat/creat with O_CREAT returned a regular file
+ *   TMPFILE     dev:ino  dir            an O_TMPFILE open: a file with no name yet, in dir's fs
+ *   LINKINO     dev:ino  path           linkat gave that (O_TMPFILE) inode the name path
  *   WRITE       dev:ino  offset  length  data_offset  path     bytes now at data_offset in .data
  *   TRUNCATE    dev:ino  length  path           ftruncate, truncate, or an O_TRUNC open (0)
  *   SYNC_BEGIN  kind  file|dir  dev:ino  size  path   kind: fsync, fdatasync or syncfs
@@ -56,6 +58,7 @@ typedef int (*path2_fn)(const char*, const char*);
 typedef int (*renameat_fn)(int, const char*, int, const char*);
 typedef int (*renameat2_fn)(int, const char*, int, const char*, unsigned int);
 typedef int (*unlinkat_fn)(int, const char*, int);
+typedef int (*linkat_fn)(int, const char*, int, const char*, int);
 typedef int (*mkdir_fn)(const char*, mode_t);
 typedef int (*mkdirat_fn)(int, const char*, mode_t);
 typedef int (*truncate_fn)(const char*, off_t);
@@ -71,6 +74,7 @@ static struct {
   creat_fn creat;
   fd_fn fsync, fdatasync, syncfs;
   path2_fn rename, link;
+  linkat_fn linkat;
   renameat_fn renameat;
   renameat2_fn renameat2;
   path_fn unlink, remove, rmdir;
@@ -104,6 +108,7 @@ static void init(void) {
   real.syncfs = (fd_fn)dlsym(RTLD_NEXT, "syncfs");
   real.rename = (path2_fn)dlsym(RTLD_NEXT, "rename");
   real.link = (path2_fn)dlsym(RTLD_NEXT, "link");
+  real.linkat = (linkat_fn)dlsym(RTLD_NEXT, "linkat");
   real.renameat = (renameat_fn)dlsym(RTLD_NEXT, "renameat");
   real.renameat2 = (renameat2_fn)dlsym(RTLD_NEXT, "renameat2");
   real.unlink = (path_fn)dlsym(RTLD_NEXT, "unlink");
@@ -269,7 +274,8 @@ ssize_t pwrite64(int fd, const void* buf, size_t count, off_t offset) {
 /* ---- opens that create ------------------------------------------------------------------ */
 
 static int journaled_open(int dirfd, const char* path, int flags, mode_t mode) {
-  const int tracked = enabled() && (flags & (O_CREAT | O_TRUNC)) != 0;
+  const int tmpfile = (flags & O_TMPFILE) == O_TMPFILE;
+  const int tracked = enabled() && (tmpfile || (flags & (O_CREAT | O_TRUNC)) != 0);
   if (tracked) pthread_mutex_lock(&mu);
   const int fd = real.openat(dirfd, path, flags, mode);
   const int err = errno;
@@ -278,6 +284,11 @@ static int journaled_open(int dirfd, const char* path, int flags, mode_t mode) {
     char p[PATH_MAX];
     fd_path(fd, p, sizeof p);
     const unsigned long dev = (unsigned long)st.st_dev, ino = (unsigned long)st.st_ino;
+    if (tmpfile) {
+      char dir[PATH_MAX];
+      abs_path(dirfd, path, dir, sizeof dir);
+      journal("TMPFILE\t%lu:%lu\t%s", dev, ino, dir);
+    }
     if (flags & O_CREAT) journal("CREATE\t%lu:%lu\t%s", dev, ino, p);
     if (flags & O_TRUNC) journal("TRUNCATE\t%lu:%lu\t0\t%s", dev, ino, p);
   }
@@ -428,6 +439,38 @@ int link(const char* from, const char* to) {
   struct ns_op op;
   if (!ns_begin(&op, AT_FDCWD, from, AT_FDCWD, to)) return real.link(from, to);
   return ns_end(&op, "LINK", real.link(from, to));
+}
+
+/* linkat naming a descriptor's inode — "/proc/self/fd/N" with AT_SYMLINK_FOLLOW, or "" with
+ * AT_EMPTY_PATH, as an O_TMPFILE file is published — is LINKINO; from one path to another, LINK. */
+int linkat(int fromfd, const char* from, int tofd, const char* to, int flags) {
+  if (!enabled()) return real.linkat(fromfd, from, tofd, to, flags);
+  int src = -1;
+  if ((flags & AT_EMPTY_PATH) && from[0] == '\0') {
+    src = fromfd;
+  } else if (!(flags & AT_SYMLINK_FOLLOW) || sscanf(from, "/proc/self/fd/%d", &src) != 1) {
+    src = -1;
+  }
+  if (src < 0) {
+    struct ns_op op;
+    ns_begin(&op, fromfd, from, tofd, to);
+    return ns_end(&op, "LINK", real.linkat(fromfd, from, tofd, to, flags));
+  }
+  pthread_mutex_lock(&mu);
+  char dst[PATH_MAX];
+  abs_path(tofd, to, dst, sizeof dst);
+  struct stat st;
+  const int regular = regular_stat(src, &st);
+  const int rc = real.linkat(fromfd, from, tofd, to, flags);
+  const int err = errno;
+  if (rc == 0 && regular) {
+    journal("LINKINO\t%lu:%lu\t%s", (unsigned long)st.st_dev, (unsigned long)st.st_ino, dst);
+  } else if (rc == 0) {
+    journal("UNSUPPORTED\tlinkat(non-regular)\t%s", dst);
+  }
+  pthread_mutex_unlock(&mu);
+  errno = err;
+  return rc;
 }
 
 int unlink(const char* path) {

@@ -66,7 +66,8 @@ arrow::Status MakeDirs(const std::string& dir, std::set<std::string>* dirty) {
   return arrow::Status::OK();
 }
 
-// One object of a batch on its way to its final name.
+// One object of a batch on its way to its final name: a named temporary, or (temp empty)
+// an unnamed O_TMPFILE file.
 struct Pending {
   std::string temp;
   std::string target;
@@ -79,6 +80,40 @@ std::string TempPathFor(const std::string& target) {
   return (p.parent_path() / fmt::format("{}{}-{}-{}", kTempPrefix, p.filename().string(),
                                         ::getpid(), counter.fetch_add(1)))
       .string();
+}
+
+// Whether objects are written as unnamed O_TMPFILE files, linked to their name when whole
+// (ADR-038): false once the filesystem refused one, or without /proc to link through.
+std::atomic<bool> unnamed_files{::access("/proc/self/fd", X_OK) == 0};
+
+// An unnamed file in `dir`, or -1 with errno set. A filesystem without O_TMPFILE turns
+// unnamed files off (and answers -1 with errno EOPNOTSUPP) for the named-temporary path.
+int OpenUnnamed(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    unnamed_files = false;
+    errno = EOPNOTSUPP;
+  }
+  return fd;
+}
+
+// Gives the unnamed file `fd` the name `target`. linkat does not replace a name, so an
+// existing object is replaced through a temporary name and rename(2).
+int LinkUnnamed(int fd, const std::string& target) {
+  const std::string self = fmt::format("/proc/self/fd/{}", fd);
+  if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+    return 0;
+  }
+  if (errno != EEXIST) return -1;
+  const std::string temp = TempPathFor(target);
+  if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, temp.c_str(), AT_SYMLINK_FOLLOW) != 0) return -1;
+  if (::rename(temp.c_str(), target.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    errno = err;
+    return -1;
+  }
+  return 0;
 }
 
 // Whether the latebind process that made temporary `name` (".tmp-<file>-<pid>-<n>") still
@@ -298,14 +333,24 @@ arrow::Status LocalStore::PutObjects(const std::vector<PutItem>& items, bool dur
     RemoveTemps(&pending);
     return st;
   };
-  // 1. Every object into a temporary file beside its target.
+  // 1. Every object into a temporary beside its target — deferred, an unnamed file in its
+  //    target's directory (ADR-038): only a later syncfs, not a file's own flush before its
+  //    link, is sure to write the link count and orphan-list change that linkat makes.
   for (const PutItem& item : items) {
     Pending p;
     p.target = PathOf(item.key);
     const std::string dir = fs::path(p.target).parent_path().string();
     if (auto st = EnsureDurableDir(dir); !st.ok()) return fail(st);
-    p.temp = TempPathFor(p.target);
-    p.fd = UniqueFd(::open(p.temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!durable && unnamed_files) {
+      p.fd = UniqueFd(OpenUnnamed(dir));
+      if (p.fd.get() < 0 && errno != EOPNOTSUPP) {
+        return fail(IoError("cannot create", p.target, errno));
+      }
+    }
+    if (p.fd.get() < 0) {
+      p.temp = TempPathFor(p.target);
+      p.fd = UniqueFd(::open(p.temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    }
     if (p.fd.get() < 0) {
       const int err = errno;
       p.temp.clear();
@@ -328,11 +373,17 @@ arrow::Status LocalStore::PutObjects(const std::vector<PutItem>& items, bool dur
       if (SyncData(p.fd.get()) != 0) return fail(IoError("cannot fdatasync", p.target, errno));
     }
   }
+  // 3. Atomic switch to the final names: a link of the whole unnamed file, or a rename of
+  //    the temporary.
   for (Pending& p : pending) {
+    if (p.temp.empty()) {
+      if (LinkUnnamed(p.fd.get(), p.target) != 0) {
+        return fail(IoError("cannot link into", p.target, errno));
+      }
+      if (p.fd.Close() != 0) return fail(IoError("cannot close", p.target, errno));
+      continue;
+    }
     if (p.fd.Close() != 0) return fail(IoError("cannot close", p.target, errno));
-  }
-  // 3. Atomic switch to the final names.
-  for (Pending& p : pending) {
     if (::rename(p.temp.c_str(), p.target.c_str()) != 0) {
       return fail(IoError("cannot rename into", p.target, errno));
     }
