@@ -34,9 +34,24 @@ std::vector<std::vector<std::string>> Rows(std::string_view sample, const CsvDia
   return rows;
 }
 
+// The cell count of each row Rows would return, without copying a cell: scoring the ~20
+// candidate dialects needs only that (copying every cell was 12 % of a CSV promotion).
+std::vector<size_t> RowWidths(std::string_view sample, const CsvDialect& d, size_t max_rows,
+                              bool complete) {
+  std::vector<size_t> widths;
+  CsvTokenizer tokenizer(d);
+  tokenizer.Tokenize(sample.data(), sample.size(), [&](const CsvRow& row) {
+    widths.push_back(row.cells.size());
+    return widths.size() < max_rows + 1;
+  });
+  if (!complete && widths.size() > 1) widths.pop_back();
+  if (widths.size() > max_rows) widths.resize(max_rows);
+  return widths;
+}
+
 void ScoreDialect(std::string_view sample, size_t max_rows, bool complete, Candidate* c) {
   std::map<size_t, size_t> counts;
-  for (const auto& row : Rows(sample, c->dialect, max_rows, complete)) ++counts[row.size()];
+  for (size_t width : RowWidths(sample, c->dialect, max_rows, complete)) ++counts[width];
   for (const auto& [columns, n] : counts) {
     if (n > c->consistent_rows || (n == c->consistent_rows && columns > c->columns)) {
       c->consistent_rows = n;

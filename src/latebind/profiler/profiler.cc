@@ -16,8 +16,6 @@
 namespace latebind::profiler {
 namespace {
 
-// Bytes read before anything is decided: format detection and the CSV sniffer look at it.
-constexpr size_t kHeadBytes = 1 << 20;
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 // Stands in for a source that already failed: it must not be read again.

@@ -17,6 +17,11 @@
 
 namespace latebind::profiler {
 
+// Bytes of a payload read before anything is decided: format detection and the CSV sniffer
+// look at this head (less a UTF-8 BOM), here and when promotion binds the payload, so both
+// decide alike.
+inline constexpr size_t kHeadBytes = 1 << 20;
+
 struct ProfileOptions {
   // Format to assume; nullopt detects it from content (format_detector.h).
   std::optional<Format> format;

@@ -17,6 +17,7 @@
 #include "latebind/common/status.h"
 #include "latebind/profiler/csv_sniffer.h"
 #include "latebind/profiler/format_detector.h"
+#include "latebind/profiler/profiler.h"
 #include "latebind/profiler/record_splitter.h"
 #include "latebind/promotion/column_names.h"
 #include "latebind/promotion/record_binder.h"
@@ -203,13 +204,17 @@ class Stager {
         // Decide the format from the first bytes, as the profiler did.
         if (!eof && item->buffer.size() - seg.begin < kReadBytes) continue;
         first = false;
-        std::string_view head(item->buffer.data() + seg.begin, item->buffer.size() - seg.begin);
+        // The head the profiler decided from: its first kHeadBytes, whole only if shorter.
+        const size_t read = item->buffer.size() - seg.begin;
+        std::string_view head(item->buffer.data() + seg.begin,
+                              std::min(read, profiler::kHeadBytes));
+        const bool whole = eof && read < profiler::kHeadBytes;
         if (head.starts_with(kUtf8Bom)) {
           seg.begin += kUtf8Bom.size();
           seg.object_offset = kUtf8Bom.size();
           head.remove_prefix(kUtf8Bom.size());
         }
-        seg.format = profiler::DetectFormat(head, eof);
+        seg.format = profiler::DetectFormat(head, whole);
         if (seg.format == profiler::Format::kCsv) {
           auto dialect = std::make_shared<profiler::CsvDialect>(profiler::SniffCsv(head));
           seg.skip_header = dialect->header;
