@@ -15,8 +15,9 @@ namespace latebind::storage {
 // fsync it, rename it over the target, fsync the directory — the rename is atomic, and the
 // two fsyncs make the bytes and the name survive a crash. PutBatch shares the syncs: all
 // temporaries are written, then flushed with one syncfs(2) (or fsyncs when there are few),
-// renamed, and the touched directories flushed once each; PutBatchDeferred skips those
-// flushes, which Sync (one syncfs(2)) makes up for later. A directory on a key's path is
+// renamed, and the touched directories flushed once each. PutBatchDeferred skips those
+// flushes, which Sync (one syncfs(2)) makes up for later, and writes unnamed O_TMPFILE files
+// that linkat(2) names once whole (ADR-038). A directory on a key's path is
 // created, and its parent flushed, before any object goes into it — also when another
 // thread created it a moment earlier, or an earlier process did — so a flushed name is never
 // lost with its directory. Temporaries left by a crash are removed by Open. An ObjectWriter
