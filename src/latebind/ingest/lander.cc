@@ -4,7 +4,6 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "latebind/common/status.h"
 #include "latebind/profiler/format_detector.h"
