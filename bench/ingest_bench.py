@@ -64,7 +64,7 @@ import time
 import urllib.error
 import urllib.request
 
-from bench_machine import git_rev, machine_info
+from bench_machine import git_rev, machine_info, tail
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LUA = os.path.join(HERE, "wrk_post.lua")
@@ -115,16 +115,6 @@ def port_open(port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def tail(path: str, n: int = 4000) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - n))
-            return f.read().decode(errors="replace")
-    except OSError:
-        return ""
 
 
 def stop_process(p: subprocess.Popen, sig: int, name: str) -> int:

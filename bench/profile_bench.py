@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 
-from bench_machine import git_rev, machine_info
+from bench_machine import ensure_generated, git_rev, machine_info
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(HERE, "gen_bank.py")
@@ -65,14 +65,6 @@ def log(msg: str) -> None:
 # ---------------------------------------------------------------------------- data
 
 def ensure_data(data_dir: str, mb: float, seed: int) -> dict:
-    meta_path = os.path.join(data_dir, "bank.meta.json")
-    meta = None
-    try:
-        with open(meta_path) as f:
-            meta = json.load(f)
-    except (OSError, ValueError):
-        pass
-
     def fresh(m) -> bool:
         if not m or m.get("generator_version") != GENERATOR_VERSION:
             return False
@@ -84,21 +76,10 @@ def ensure_data(data_dir: str, mb: float, seed: int) -> dict:
                 return False
         return True
 
-    if not fresh(meta):
-        log(f"generating {mb:g} MB of bank data (seed {seed}) in {data_dir} ...")
-        p = subprocess.run([sys.executable, GEN, "--out-dir", data_dir, "--mb", str(mb),
-                            "--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
-        if p.returncode != 0:
-            log(f"error: gen_bank.py failed (exit {p.returncode}):\n{p.stderr}")
-            sys.exit(1)
-        log(p.stdout.rstrip())
-        with open(meta_path) as f:
-            meta = json.load(f)
-        if not fresh(meta):
-            log(f"error: {meta_path} does not describe the data just generated")
-            sys.exit(1)
-    return meta
+    return ensure_generated(
+        os.path.join(data_dir, "bank.meta.json"), fresh,
+        [sys.executable, GEN, "--out-dir", data_dir, "--mb", str(mb), "--seed", str(seed)],
+        f"{mb:g} MB of bank data (seed {seed}) in {data_dir}")
 
 
 # ---------------------------------------------------------------------------- tools

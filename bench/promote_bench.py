@@ -66,7 +66,7 @@ import tempfile
 import threading
 import time
 
-from bench_machine import git_rev, machine_info
+from bench_machine import ensure_generated, git_rev, machine_info, tail
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(HERE, "gen_promote.py")
@@ -156,14 +156,6 @@ def child_main(tool: str, fmt: str, threads: int, out: str, parts: list[str]) ->
 # ---------------------------------------------------------------------------- data
 
 def ensure_data(data_dir: str, mb: float, seed: int, n_files: int) -> dict:
-    meta_path = os.path.join(data_dir, META)
-    meta = None
-    try:
-        with open(meta_path) as f:
-            meta = json.load(f)
-    except (OSError, ValueError):
-        pass
-
     def fresh(m) -> bool:
         if not m or m.get("generator_version") != GENERATOR_VERSION:
             return False
@@ -176,22 +168,11 @@ def ensure_data(data_dir: str, mb: float, seed: int, n_files: int) -> dict:
                     return False
         return len(m.get("files", [])) == n_files
 
-    if not fresh(meta):
-        log(f"generating {mb:g} MB of nested bank data in {n_files} parts (seed {seed}) "
-            f"in {data_dir} ...")
-        p = subprocess.run([sys.executable, GEN, "--out-dir", data_dir, "--mb", str(mb),
-                            "--files", str(n_files), "--seed", str(seed)],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        if p.returncode != 0:
-            log(f"error: gen_promote.py failed (exit {p.returncode}):\n{p.stderr}")
-            sys.exit(1)
-        log(p.stdout.rstrip())
-        with open(meta_path) as f:
-            meta = json.load(f)
-        if not fresh(meta):
-            log(f"error: {meta_path} does not describe the data just generated")
-            sys.exit(1)
-    return meta
+    return ensure_generated(
+        os.path.join(data_dir, META), fresh,
+        [sys.executable, GEN, "--out-dir", data_dir, "--mb", str(mb), "--files", str(n_files),
+         "--seed", str(seed)],
+        f"{mb:g} MB of nested bank data in {n_files} parts (seed {seed}) in {data_dir}")
 
 
 def ensure_concat(data_dir: str, meta: dict, fmt: str) -> tuple[str, int]:
@@ -215,16 +196,6 @@ def ensure_concat(data_dir: str, meta: dict, fmt: str) -> tuple[str, int]:
 
 
 # ---------------------------------------------------------------------------- processes
-
-def tail(path: str, n: int = 20000) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - n))
-            return f.read().decode(errors="replace")
-    except OSError:
-        return ""
-
 
 GNU_TIME = "/usr/bin/time"
 
@@ -270,10 +241,10 @@ def run_measured(name: str, cmd: list[str], timeout: float, scratch: str,
         stdout = f.read().decode(errors="replace")
     if killed.is_set():
         raise ToolFailed(f"{name}: timed out after {timeout:g} s: {' '.join(cmd)}\n"
-                         f"--- stderr ---\n{tail(err_path)}")
+                         f"--- stderr ---\n{tail(err_path, 20000)}")
     if p.returncode != 0:
         raise ToolFailed(f"{name}: exit status {p.returncode}: {' '.join(cmd)}\n"
-                         f"--- stdout ---\n{stdout[-5000:]}\n--- stderr ---\n{tail(err_path)}")
+                         f"--- stdout ---\n{stdout[-5000:]}\n--- stderr ---\n{tail(err_path, 20000)}")
     maxrss, cpu = ru.ru_maxrss, ru.ru_utime + ru.ru_stime
     if use_time:
         try:

@@ -22,11 +22,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+import test_schema_http as schema_http
+from test_schema_http import poll
 from test_serve import metrics, request
 
-NDJSON = {"Content-Type": "application/x-ndjson"}
 JSON = {"Content-Type": "application/json"}
-POLL_S = 0.02
 ENTRY_KEYS = ["source", "table", "status", "version", "objects", "rows", "rescued_rows", "run_id",
               "files", "retired_files", "breaking_versions", "seconds"]
 
@@ -51,26 +51,8 @@ CARDS = [{"card": "4111", "limit": 500}]
 # ---------------------------------------------------------------------------------------------
 
 
-def ndjson(records: list[dict]) -> bytes:
-    return "".join(json.dumps(r) + "\n" for r in records).encode()
-
-
 def post_records(port: int, source: str, records: list[dict], headers=None) -> dict:
-    status, _, data = request(port, "POST", f"/v1/sources/{source}/payloads", body=ndjson(records),
-                              headers={**NDJSON, **(headers or {})})
-    assert status == 202, (status, data)
-    return json.loads(data)
-
-
-def poll(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while True:
-        last = predicate()
-        if last:
-            return last
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(POLL_S)
+    return schema_http.post_records(port, source, records, headers)[0]
 
 
 def wait_applied(port: int, source: str, payloads: int, versions: int = 1, headers=None,
