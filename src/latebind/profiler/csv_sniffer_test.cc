@@ -71,6 +71,42 @@ TEST(CsvTokenizerTest, CellsLinesAndOffsets) {
   EXPECT_EQ(lines, (std::vector<uint64_t>{0, 2, 4}));
 }
 
+// Quoted cells longer than the 16-byte steps of the scan, with newlines and quotes on
+// both sides of a step boundary: the cells and the line numbers match the byte-wise rule.
+TEST(CsvTokenizerTest, LongQuotedCellsAcrossScanSteps) {
+  const std::string body = "0123456789abc\nef0123456789\n\"\"x0123456789012345\n";
+  const std::string text = "a,\"" + body + "\",b\nc,\"" + std::string(40, 'q') + "\"\nnext\n";
+  CsvDialect d;
+  CsvTokenizer t(d);
+  std::vector<std::vector<std::string>> rows;
+  std::vector<uint64_t> lines;
+  const uint64_t newlines = t.Tokenize(text.data(), text.size(), [&](const CsvRow& row) {
+    rows.emplace_back(row.cells.begin(), row.cells.end());
+    lines.push_back(row.line);
+    return true;
+  });
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{
+                         "a", "0123456789abc\nef0123456789\n\"x0123456789012345\n", "b"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"c", std::string(40, 'q')}));
+  EXPECT_EQ(lines, (std::vector<uint64_t>{0, 4, 5}));
+  EXPECT_EQ(newlines, 6u);
+
+  CsvDialect backslash;
+  backslash.escape = '\\';
+  CsvTokenizer b(backslash);
+  const std::string escaped =
+      "\"" + std::string(20, 'x') + "\\\"" + std::string(20, 'y') + "\n\",z\n";
+  rows.clear();
+  b.Tokenize(escaped.data(), escaped.size(), [&](const CsvRow& row) {
+    rows.emplace_back(row.cells.begin(), row.cells.end());
+    return true;
+  });
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{
+                         std::string(20, 'x') + "\"" + std::string(20, 'y') + "\n", "z"}));
+}
+
 TEST(CsvTokenizerTest, UnterminatedQuote) {
   CsvDialect d;
   CsvTokenizer t(d);

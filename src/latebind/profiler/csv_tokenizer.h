@@ -36,7 +36,10 @@ class CsvTokenizer {
       : delim_(dialect.delimiter), quote_(dialect.quote), escape_(dialect.escape) {}
 
   // Calls on_row(const CsvRow&) for each record of data[0, size); blank lines are
-  // skipped. on_row returns false to stop early. Returns the number of '\n' bytes seen.
+  // skipped. on_row returns false to stop early. Returns the number of '\n' bytes seen:
+  // of all the data, or of the records read when stopped early (the sniffer stops after
+  // a sample of rows, and counting the rest of its 1 MiB head for each of its ~20
+  // candidate dialects was most of a CSV object's sniffing).
   template <typename OnRow>
   uint64_t Tokenize(const char* data, size_t size, OnRow&& on_row);
 
@@ -62,6 +65,30 @@ class CsvTokenizer {
     }
 #endif
     while (i < size && data[i] != delim_ && data[i] != '\n' && (data[i] != quote_ || !quote_)) ++i;
+    return i;
+  }
+  // The first index ≥ i of a quote or escape char, or `size`; adds the '\n' bytes before
+  // it to *line. Quoted cells are scanned 16 bytes a step too: byte by byte, the scan and
+  // its newline count were ~7 % of a CSV promotion.
+  size_t FindQuoteOrEscape(const char* data, size_t size, size_t i, uint64_t* line) const {
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8(quote_);
+    const __m128i escape = _mm_set1_epi8(escape_);
+    const __m128i nl = _mm_set1_epi8('\n');
+    for (; i + 16 <= size; i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i));
+      const unsigned newlines = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)));
+      const unsigned stop = static_cast<unsigned>(
+          _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, escape))));
+      if (stop != 0) {
+        const int at = __builtin_ctz(stop);
+        *line += static_cast<uint64_t>(__builtin_popcount(newlines & ((1u << at) - 1)));
+        return i + static_cast<size_t>(at);
+      }
+      *line += static_cast<uint64_t>(__builtin_popcount(newlines));
+    }
+#endif
+    for (; i < size && data[i] != quote_ && data[i] != escape_; ++i) *line += data[i] == '\n';
     return i;
   }
   // Appends a quoted run starting after its opening quote at *i to scratch_; leaves *i
@@ -96,9 +123,8 @@ inline bool CsvTokenizer::QuotedRun(const char* data, size_t size, size_t* pos, 
       }
     } else {
       // Copy a run of plain bytes at once.
-      size_t j = i + 1;
-      while (j < size && data[j] != quote_ && data[j] != escape_) ++j;
-      for (size_t k = i; k < j; ++k) *line += data[k] == '\n';
+      *line += c == '\n';
+      const size_t j = FindQuoteOrEscape(data, size, i + 1, line);
       scratch_.append(data + i, j - i);
       i = j;
     }
@@ -177,11 +203,7 @@ uint64_t CsvTokenizer::Tokenize(const char* data, size_t size, OnRow&& on_row) {
     row_.offset = row_begin;
     row_.unterminated = unterminated;
     row_.stray_quote = stray_quote;
-    if (!on_row(row_)) {
-      // Stopping early: count the remaining newlines so line numbers stay right.
-      for (; i < size; ++i) line += data[i] == '\n';
-      break;
-    }
+    if (!on_row(row_)) break;
   }
   return line;
 }

@@ -46,23 +46,23 @@ struct Node {
   arrow::ArrayBuilder* builder = nullptr;
   std::vector<Node> children;  // struct members; a list's element
   // Names records use for the children (a renamed field answers to its old and new name),
-  // with the child each one binds to; `hint[i]` is the entry matched by the i-th key of
-  // the last object, since records mostly repeat their key order.
+  // with the child each one binds to. Records mostly repeat their key order, so
+  // `follows[i]` is the entry whose key came after entry i's in the last object
+  // (`follows[names.size()]`: its first key); an absent optional member costs one miss.
   std::vector<std::pair<std::string, uint32_t>> names;
   std::unordered_map<std::string_view, uint32_t> by_name;  // into `names`
-  std::vector<uint32_t> hint;
+  std::vector<uint32_t> follows;
   uint64_t stamp = 0;  // the object that last set this node (a child of a struct or the root)
 
-  // The child for `key` at position `pos` of the object, or -1.
-  int Find(std::string_view key, size_t pos) {
-    if (pos < hint.size() && hint[pos] < names.size() && names[hint[pos]].first == key) {
-      return static_cast<int>(names[hint[pos]].second);
-    }
+  // The entry of `names` for `key`, which came after entry `prev` (names.size() for the
+  // first key), or -1.
+  int64_t Find(std::string_view key, size_t prev) {
+    const uint32_t guess = follows[prev];
+    if (guess < names.size() && names[guess].first == key) return guess;
     const auto it = by_name.find(key);
     if (it == by_name.end()) return -1;
-    if (pos >= hint.size()) hint.resize(pos + 1, UINT32_MAX);
-    hint[pos] = it->second;
-    return static_cast<int>(names[it->second].second);
+    follows[prev] = it->second;
+    return it->second;
   }
 };
 
@@ -278,11 +278,33 @@ class Binder final : public RecordBinder {
 
   static void Index(Node& node) {
     for (uint32_t i = 0; i < node.names.size(); ++i) node.by_name.emplace(node.names[i].first, i);
+    node.follows.assign(node.names.size() + 1, UINT32_MAX);
     for (Node& child : node.children) Index(child);
   }
 
   void Check(const arrow::Status& st) {
     if (!st.ok() && status_.ok()) status_ = st;
+  }
+
+  // Appends to a scalar builder, skipping Arrow's per-value Reserve (an out-of-line call
+  // with a virtual length()) while the capacity reserved at Flush lasts. The qualified
+  // length() is not virtual: these builders keep it in ArrayBuilder.
+  template <typename Builder, typename T>
+  void Append(Builder* b, T value) {
+    if (b->arrow::ArrayBuilder::length() < b->capacity()) {
+      b->UnsafeAppend(value);
+    } else {
+      Check(b->Append(value));
+    }
+  }
+
+  void AppendString(arrow::StringBuilder* b, std::string_view s) {
+    if (b->arrow::ArrayBuilder::length() < b->capacity() &&
+        b->value_data_length() + static_cast<int64_t>(s.size()) <= b->value_data_capacity()) {
+      b->UnsafeAppend(s);
+    } else {
+      Check(b->Append(s));
+    }
   }
 
   // Binds the documents of `data` (starting at byte `start` of the caller's data), parsed
@@ -340,10 +362,12 @@ class Binder final : public RecordBinder {
   // Appends one value per child of `node` from `object`'s members.
   void BindMembers(Node& node, dom::object object, const Frame* at) {
     const uint64_t stamp = ++stamp_;
-    size_t pos = 0;
+    size_t prev = node.names.size();
     for (dom::key_value_pair member : object) {
       const Frame here{at, member.key, -1};
-      const int c = node.Find(member.key, pos++);
+      const int64_t entry = node.Find(member.key, prev);
+      if (entry >= 0) prev = static_cast<size_t>(entry);
+      const int64_t c = entry < 0 ? int64_t{-1} : int64_t{node.names[entry].second};
       if (c < 0 || node.children[c].stamp == stamp) {  // unknown, or a second value for it
         Rescue(&here, member.value);
         continue;
@@ -369,11 +393,11 @@ class Binder final : public RecordBinder {
     switch (node.kind) {
       case Kind::kBool:
         fits = t == dom::element_type::BOOL;
-        if (fits) Check(static_cast<arrow::BooleanBuilder*>(node.builder)->Append(bool(v)));
+        if (fits) Append(static_cast<arrow::BooleanBuilder*>(node.builder), bool(v));
         break;
       case Kind::kInt:
         fits = t == dom::element_type::INT64;
-        if (fits) Check(static_cast<arrow::Int64Builder*>(node.builder)->Append(int64_t(v)));
+        if (fits) Append(static_cast<arrow::Int64Builder*>(node.builder), int64_t(v));
         break;
       case Kind::kDouble:
         fits = t == dom::element_type::INT64 || t == dom::element_type::UINT64 ||
@@ -382,14 +406,14 @@ class Binder final : public RecordBinder {
           const double d = t == dom::element_type::INT64    ? static_cast<double>(int64_t(v))
                            : t == dom::element_type::UINT64 ? static_cast<double>(uint64_t(v))
                                                             : double(v);
-          Check(static_cast<arrow::DoubleBuilder*>(node.builder)->Append(d));
+          Append(static_cast<arrow::DoubleBuilder*>(node.builder), d);
         }
         break;
       case Kind::kString:
       case Kind::kText: {
         auto* b = static_cast<arrow::StringBuilder*>(node.builder);
         if (t == dom::element_type::STRING) {
-          Check(b->Append(std::string_view(v)));
+          AppendString(b, std::string_view(v));
         } else if (node.kind == Kind::kText ||
                    (t != dom::element_type::OBJECT && t != dom::element_type::ARRAY)) {
           Check(b->Append(simdjson::minify(v)));
@@ -435,19 +459,19 @@ class Binder final : public RecordBinder {
       case Kind::kBool: {
         bool b = false;
         if (!ai::ParseValue<arrow::BooleanType>(s.data(), s.size(), &b)) return false;
-        Check(static_cast<arrow::BooleanBuilder*>(node.builder)->Append(b));
+        Append(static_cast<arrow::BooleanBuilder*>(node.builder), b);
         return true;
       }
       case Kind::kInt: {
         int64_t i = 0;
         if (!ai::ParseValue<arrow::Int64Type>(s.data(), s.size(), &i)) return false;
-        Check(static_cast<arrow::Int64Builder*>(node.builder)->Append(i));
+        Append(static_cast<arrow::Int64Builder*>(node.builder), i);
         return true;
       }
       case Kind::kDouble: {
         double d = 0;
         if (!ai::ParseValue<arrow::DoubleType>(s.data(), s.size(), &d)) return false;
-        Check(static_cast<arrow::DoubleBuilder*>(node.builder)->Append(d));
+        Append(static_cast<arrow::DoubleBuilder*>(node.builder), d);
         return true;
       }
       case Kind::kDate: {
@@ -455,19 +479,19 @@ class Binder final : public RecordBinder {
         if (s.size() != 10 || !ai::ParseValue<arrow::Date32Type>(s.data(), s.size(), &days)) {
           return false;
         }
-        Check(static_cast<arrow::Date32Builder*>(node.builder)->Append(days));
+        Append(static_cast<arrow::Date32Builder*>(node.builder), days);
         return true;
       }
       case Kind::kTimestamp: {
         static const arrow::TimestampType kMicros(arrow::TimeUnit::MICRO, "UTC");
         int64_t us = 0;
         if (!ai::ParseValue<arrow::TimestampType>(kMicros, s.data(), s.size(), &us)) return false;
-        Check(static_cast<arrow::TimestampBuilder*>(node.builder)->Append(us));
+        Append(static_cast<arrow::TimestampBuilder*>(node.builder), us);
         return true;
       }
       case Kind::kString:
       case Kind::kText:
-        Check(static_cast<arrow::StringBuilder*>(node.builder)->Append(s));
+        AppendString(static_cast<arrow::StringBuilder*>(node.builder), s);
         return true;
       case Kind::kStruct:
       case Kind::kList:
@@ -504,8 +528,8 @@ class Binder final : public RecordBinder {
       rescue_.clear();
       ++rescued_rows_;
     }
-    Check(source_object_.Append(lineage.source_object));
-    Check(ingested_at_.Append(lineage.ingested_at_us));
+    AppendString(&source_object_, lineage.source_object);
+    Append(&ingested_at_, lineage.ingested_at_us);
     ++rows_;
   }
 

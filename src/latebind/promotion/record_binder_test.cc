@@ -70,6 +70,30 @@ nlohmann::json Rescued(const arrow::RecordBatch& b, int row) {
   return nlohmann::json::parse(col->GetView(row));
 }
 
+// Members are found by the key that followed the previous one last time: records that
+// reorder, skip or repeat keys, or add unknown ones, still bind each value to its column.
+TEST(RecordBinderTest, KeyOrderMayChangeFromRecordToRecord) {
+  Bound b(
+      Version({F("a", FieldType::kInt64), F("b", FieldType::kInt64), F("c", FieldType::kInt64)}));
+  auto batch = b.Json(R"({"a":1,"b":2,"c":3}
+{"a":4,"c":6}
+{"c":9,"b":8,"a":7}
+{"a":10,"x":0,"b":11,"b":12,"c":13}
+{"b":15}
+{"a":16,"b":17,"c":18})");
+  ASSERT_EQ(batch->num_rows(), 6);
+  const std::vector<std::string> a{"1", "4", "7", "10", "null", "16"};
+  const std::vector<std::string> bs{"2", "null", "8", "11", "15", "17"};
+  const std::vector<std::string> c{"3", "6", "9", "13", "null", "18"};
+  for (int row = 0; row < 6; ++row) {
+    EXPECT_EQ(Cell(*batch, "a", row), a[row]) << row;
+    EXPECT_EQ(Cell(*batch, "b", row), bs[row]) << row;
+    EXPECT_EQ(Cell(*batch, "c", row), c[row]) << row;
+  }
+  EXPECT_EQ(Rescued(*batch, 3), (nlohmann::json{{"x", 0}, {"b", 12}}));
+  EXPECT_EQ(Rescued(*batch, 0), nullptr);
+}
+
 TEST(RecordBinderTest, CastsEachValueAndRescuesWhatDoesNotFit) {
   Bound b(Version({F("id", FieldType::kInt64), F("price", FieldType::kFloat64),
                    F("name", FieldType::kString), F("when", FieldType::kTimestamp),
