@@ -31,6 +31,9 @@ namespace {
 constexpr size_t kItemBytes = 8 << 20;  // a work item: large enough to amortise a batch
 constexpr size_t kReadBytes = 4 << 20;
 constexpr size_t kPadding = 64;  // simdjson reads this far past a document
+// What an item's buffer holds at most unless a record is longer: a full item, one read
+// more, the padding.
+constexpr size_t kItemCapacity = kItemBytes + kReadBytes + kPadding;
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 // Bytes read from raw objects. Unlike std::string it grows without zeroing what a read
@@ -43,7 +46,9 @@ class ReadBuffer {
   // Grows by `n` uninitialised bytes; returns where they start.
   char* Extend(size_t n) {
     if (size_ + n > capacity_) {
-      const size_t capacity = std::max(size_ + n, 2 * capacity_);
+      // A whole item at once: doubling from the first read would leave every recycled
+      // buffer with a third of its pages unused but faulted in.
+      const size_t capacity = std::max({size_ + n, 2 * capacity_, kItemCapacity});
       auto grown = std::make_unique_for_overwrite<char[]>(capacity);
       std::copy_n(data_.get(), size_, grown.get());
       data_ = std::move(grown);

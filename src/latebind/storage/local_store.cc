@@ -158,6 +158,11 @@ arrow::Result<bool> IsObjectFile(const std::string& path) {
 
 // Parquet issues many small writes; one write(2) per MiB keeps the syscalls off the profile.
 constexpr size_t kWriterBufferBytes = 1 << 20;
+// A writer asks the kernel to start writing its bytes back every this many bytes, so that
+// the fdatasync at Commit finds most of a large object already on disk instead of all of
+// it: for promotion's Parquet files, written in one burst when a row group closes, that
+// was ~30 ms of waiting after the last byte.
+constexpr int64_t kWritebackBytes = 4 << 20;
 
 // An ObjectWriter into a temporary file beside the target (see LocalStore).
 class LocalWriter : public ObjectWriter {
@@ -175,6 +180,7 @@ class LocalWriter : public ObjectWriter {
     if (buffer_.size() + bytes.size() > kWriterBufferBytes) ARROW_RETURN_NOT_OK(FlushBuffer());
     if (bytes.size() >= kWriterBufferBytes) {
       ARROW_RETURN_NOT_OK(Sticky(WriteAll(fd_.get(), bytes, target_)));
+      Written(bytes.size());
     } else {
       buffer_.append(bytes);
     }
@@ -217,8 +223,20 @@ class LocalWriter : public ObjectWriter {
   arrow::Status FlushBuffer() {
     if (buffer_.empty()) return arrow::Status::OK();
     ARROW_RETURN_NOT_OK(Sticky(WriteAll(fd_.get(), buffer_, target_)));
+    Written(buffer_.size());
     buffer_.clear();
     return arrow::Status::OK();
+  }
+
+  // Starts, without waiting for it, the writeback of what was written since the last
+  // start. Only an early start: durability still comes from Publish's fdatasync, and a
+  // failure here shows there.
+  void Written(size_t n) {
+    in_file_ += static_cast<int64_t>(n);
+    if (in_file_ - writeback_from_ < kWritebackBytes) return;
+    ::sync_file_range(fd_.get(), writeback_from_, in_file_ - writeback_from_,
+                      SYNC_FILE_RANGE_WRITE);
+    writeback_from_ = in_file_;
   }
 
   // A failed write leaves an unknown part of the bytes in the file: never publish it.
@@ -250,6 +268,8 @@ class LocalWriter : public ObjectWriter {
   UniqueFd fd_;
   std::string buffer_;
   int64_t position_ = 0;
+  int64_t in_file_ = 0;         // bytes written to fd_
+  int64_t writeback_from_ = 0;  // where the writeback not yet started begins
   bool closed_ = false;
   arrow::Status failed_;
 };
