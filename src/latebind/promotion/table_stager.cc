@@ -28,7 +28,8 @@
 namespace latebind::promotion {
 namespace {
 
-constexpr size_t kItemBytes = 8 << 20;  // a work item: large enough to amortise a batch
+// A work item: large enough to amortise a batch; 8 MiB was no faster and held 50 MiB more.
+constexpr size_t kItemBytes = 4 << 20;
 constexpr size_t kReadBytes = 4 << 20;
 constexpr size_t kPadding = 64;  // simdjson reads this far past a document
 // What an item's buffer holds at most unless a record is longer: a full item, one read
