@@ -52,17 +52,25 @@ TEST(CsvSnifferTest, CrlfAndOneColumn) {
   EXPECT_EQ(one.columns.size(), 1u);
 }
 
-TEST(CsvTokenizerTest, CellsLinesAndOffsets) {
-  CsvDialect d;
-  CsvTokenizer t(d);
-  const std::string text = "a,\"b\"\"c\",\r\n\n\"multi\nline\",x\r\nlast";
+// Every row of `text` under `dialect`: its cells and the line it starts on.
+struct Tokenized {
   std::vector<std::vector<std::string>> rows;
   std::vector<uint64_t> lines;
-  const uint64_t newlines = t.Tokenize(text.data(), text.size(), [&](const CsvRow& row) {
-    rows.emplace_back(row.cells.begin(), row.cells.end());
-    lines.push_back(row.line);
+  uint64_t newlines = 0;
+};
+Tokenized TokenizeAll(const std::string& text, const CsvDialect& dialect = {}) {
+  CsvTokenizer t(dialect);
+  Tokenized out;
+  out.newlines = t.Tokenize(text.data(), text.size(), [&](const CsvRow& row) {
+    out.rows.emplace_back(row.cells.begin(), row.cells.end());
+    out.lines.push_back(row.line);
     return true;
   });
+  return out;
+}
+
+TEST(CsvTokenizerTest, CellsLinesAndOffsets) {
+  const auto [rows, lines, newlines] = TokenizeAll("a,\"b\"\"c\",\r\n\n\"multi\nline\",x\r\nlast");
   EXPECT_EQ(newlines, 4u);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0], (std::vector<std::string>{"a", "b\"c", ""}));
@@ -76,15 +84,7 @@ TEST(CsvTokenizerTest, CellsLinesAndOffsets) {
 TEST(CsvTokenizerTest, LongQuotedCellsAcrossScanSteps) {
   const std::string body = "0123456789abc\nef0123456789\n\"\"x0123456789012345\n";
   const std::string text = "a,\"" + body + "\",b\nc,\"" + std::string(40, 'q') + "\"\nnext\n";
-  CsvDialect d;
-  CsvTokenizer t(d);
-  std::vector<std::vector<std::string>> rows;
-  std::vector<uint64_t> lines;
-  const uint64_t newlines = t.Tokenize(text.data(), text.size(), [&](const CsvRow& row) {
-    rows.emplace_back(row.cells.begin(), row.cells.end());
-    lines.push_back(row.line);
-    return true;
-  });
+  const auto [rows, lines, newlines] = TokenizeAll(text);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0], (std::vector<std::string>{
                          "a", "0123456789abc\nef0123456789\n\"x0123456789012345\n", "b"}));
@@ -94,17 +94,11 @@ TEST(CsvTokenizerTest, LongQuotedCellsAcrossScanSteps) {
 
   CsvDialect backslash;
   backslash.escape = '\\';
-  CsvTokenizer b(backslash);
-  const std::string escaped =
-      "\"" + std::string(20, 'x') + "\\\"" + std::string(20, 'y') + "\n\",z\n";
-  rows.clear();
-  b.Tokenize(escaped.data(), escaped.size(), [&](const CsvRow& row) {
-    rows.emplace_back(row.cells.begin(), row.cells.end());
-    return true;
-  });
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0], (std::vector<std::string>{
-                         std::string(20, 'x') + "\"" + std::string(20, 'y') + "\n", "z"}));
+  const auto escaped = TokenizeAll(
+      "\"" + std::string(20, 'x') + "\\\"" + std::string(20, 'y') + "\n\",z\n", backslash);
+  ASSERT_EQ(escaped.rows.size(), 1u);
+  EXPECT_EQ(escaped.rows[0], (std::vector<std::string>{
+                                 std::string(20, 'x') + "\"" + std::string(20, 'y') + "\n", "z"}));
 }
 
 TEST(CsvTokenizerTest, UnterminatedQuote) {
