@@ -37,9 +37,8 @@ class CsvTokenizer {
 
   // Calls on_row(const CsvRow&) for each record of data[0, size); blank lines are
   // skipped. on_row returns false to stop early. Returns the number of '\n' bytes seen:
-  // of all the data, or of the records read when stopped early (the sniffer stops after
-  // a sample of rows, and counting the rest of its 1 MiB head for each of its ~20
-  // candidate dialects was most of a CSV object's sniffing).
+  // in all the data, or, when on_row stopped it, in the records read (the sniffer stops
+  // after a sample of rows and need not scan the rest of its head for each candidate).
   template <typename OnRow>
   uint64_t Tokenize(const char* data, size_t size, OnRow&& on_row);
 
