@@ -47,8 +47,8 @@ class ReadBuffer {
   // Grows by `n` uninitialised bytes; returns where they start.
   char* Extend(size_t n) {
     if (size_ + n > capacity_) {
-      // A whole item at once: doubling from the first read would leave every recycled
-      // buffer with a third of its pages unused but faulted in.
+      // A whole item at once: doubling from the first read overshoots it, and every
+      // recycled buffer would keep the pages it never uses.
       const size_t capacity = std::max({size_ + n, 2 * capacity_, kItemCapacity});
       auto grown = std::make_unique_for_overwrite<char[]>(capacity);
       std::copy_n(data_.get(), size_, grown.get());
@@ -289,7 +289,7 @@ class Stager {
     return arrow::Status::OK();
   }
 
-  // Item buffers are recycled: a fresh 8 MiB buffer costs its page faults every time.
+  // Item buffers are recycled: a fresh one costs its page faults every time.
   ReadBuffer TakeBuffer() {
     std::lock_guard lock(buffers_mu_);
     if (buffers_.empty()) return {};
