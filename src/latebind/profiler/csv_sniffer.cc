@@ -36,14 +36,6 @@ auto SampleRows(std::string_view sample, const CsvDialect& d, size_t max_rows, b
   return rows;
 }
 
-// The rows' cells, copied (header detection reads them).
-std::vector<std::vector<std::string>> Rows(std::string_view sample, const CsvDialect& d,
-                                           size_t max_rows, bool complete) {
-  return SampleRows(sample, d, max_rows, complete, [](const CsvRow& row) {
-    return std::vector<std::string>(row.cells.begin(), row.cells.end());
-  });
-}
-
 // The rows' cell counts, without copying a cell: scoring the ~20 candidate dialects needs
 // only that (copying every cell was 12 % of a CSV promotion).
 std::vector<size_t> RowWidths(std::string_view sample, const CsvDialect& d, size_t max_rows,
@@ -73,27 +65,56 @@ bool Better(const Candidate& a, const Candidate& b) {
   return a.rank < b.rank;
 }
 
-bool DetectHeader(const std::vector<std::vector<std::string>>& rows) {
-  if (rows.empty()) return false;
-  const auto& first = rows[0];
-  for (const std::string& cell : first) {
-    if (cell.empty() || ClassifyCell(cell).type != FieldType::kString) return false;
-  }
-  if (rows.size() == 1) return true;  // one row of text only: a header with no data
+struct FirstRow {
+  std::vector<std::string> cells;  // empty when the sample has no row
+  bool header = false;
+};
+
+// The sample's first row, and whether it is a header: all its cells are non-empty text and
+// either a cell below it holds a typed value (a number, a date...) or none of its values
+// recurs in its column below it. The rows below are the ones SampleRows keeps: at most
+// max_rows in all, the last one dropped when the sample is cut short. Reading stops at
+// the first typed cell, and no cell is copied but the first row's.
+FirstRow SniffFirstRow(std::string_view sample, const CsvDialect& d, size_t max_rows,
+                       bool complete) {
+  FirstRow first;
+  bool text_only = true;  // the first row's cells
+  size_t rows = 0;        // tokenized so far
   bool typed_below = false;
   bool value_recurs = false;
-  for (size_t col = 0; col < first.size(); ++col) {
-    bool all_text = true;
-    for (size_t r = 1; r < rows.size(); ++r) {
-      if (col >= rows[r].size()) continue;
-      const std::string& cell = rows[r][col];
-      const FieldType t = ClassifyCell(cell).type;
-      if (t != FieldType::kString && t != FieldType::kNull) all_text = false;
-      if (cell == first[col]) value_recurs = true;
+  // The latest row's findings count once the next row shows it was not cut short.
+  bool pending = false, pending_typed = false, pending_recurs = false;
+  auto settle = [&] {
+    typed_below = typed_below || (pending && pending_typed);
+    value_recurs = value_recurs || (pending && pending_recurs);
+    pending = false;
+  };
+  CsvTokenizer tokenizer(d);
+  tokenizer.Tokenize(sample.data(), sample.size(), [&](const CsvRow& row) {
+    settle();
+    if (typed_below || rows == max_rows) return false;
+    if (rows++ == 0) {
+      first.cells.assign(row.cells.begin(), row.cells.end());
+      for (const std::string& cell : first.cells) {
+        if (cell.empty() || ClassifyCell(cell).type != FieldType::kString) text_only = false;
+      }
+      return text_only;  // a row of not only text is no header, whatever follows
     }
-    if (!all_text) typed_below = true;
-  }
-  return typed_below || !value_recurs;
+    pending = true;
+    pending_typed = pending_recurs = false;
+    const size_t n = std::min(row.cells.size(), first.cells.size());
+    for (size_t col = 0; col < n && !pending_typed; ++col) {
+      const std::string_view cell = row.cells[col];
+      const FieldType t = ClassifyCell(cell).type;
+      pending_typed = t != FieldType::kString && t != FieldType::kNull;
+      pending_recurs = pending_recurs || cell == first.cells[col];
+    }
+    return true;
+  });
+  if (complete) settle();
+  // One row of text only is a header with no data: nothing below it recurs.
+  first.header = rows > 0 && text_only && (typed_below || !value_recurs);
+  return first;
 }
 
 std::vector<std::string> ColumnNames(const std::vector<std::string>* header, size_t columns) {
@@ -152,10 +173,11 @@ CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
   CsvDialect dialect = best.dialect;
   const size_t nl = sample.find('\n');
   dialect.crlf = nl != std::string_view::npos && nl > 0 && sample[nl - 1] == '\r';
-  const auto rows = Rows(sample, dialect, options.sample_rows, complete);
-  dialect.header = DetectHeader(rows);
-  const size_t columns = std::max<size_t>(best.columns, rows.empty() ? 0 : rows[0].size());
-  dialect.columns = ColumnNames(dialect.header ? &rows[0] : nullptr, std::max<size_t>(columns, 1));
+  const FirstRow first = SniffFirstRow(sample, dialect, options.sample_rows, complete);
+  dialect.header = first.header;
+  const size_t columns = std::max<size_t>(best.columns, first.cells.size());
+  dialect.columns =
+      ColumnNames(first.header ? &first.cells : nullptr, std::max<size_t>(columns, 1));
   return dialect;
 }
 

@@ -40,6 +40,22 @@ TEST(CsvSnifferTest, HeaderDetection) {
   EXPECT_EQ(none.columns, (std::vector<std::string>{"column0", "column1", "column2"}));
 }
 
+// Header detection judges the rows the dialect was scored on: at most sample_rows of them,
+// and not a last row that a sample cut short may have split.
+TEST(CsvSnifferTest, HeaderDetectionSkipsRowsOutsideTheSample) {
+  EXPECT_FALSE(SniffCsv("x,y\nx,y\n1,2").header);   // "1,2" may be cut short: x,y recurs
+  EXPECT_TRUE(SniffCsv("x,y\nx,y\n1,2\n").header);  // whole: a typed row below
+  EXPECT_TRUE(SniffCsv("city,country\nParis,France\n12").header);
+  EXPECT_TRUE(SniffCsv("word,other").header);  // one row of text, cut or not
+  SniffOptions two_rows;
+  two_rows.sample_rows = 2;
+  EXPECT_FALSE(SniffCsv("x,y\nx,y\n1,2\n", two_rows).header);
+  EXPECT_TRUE(SniffCsv("x,y\na,b\nx,y\n", two_rows).header);
+  EXPECT_FALSE(SniffCsv("x,y\na,b\nx,y\n").header);
+  // A typed cell past the first row's width does not count, nor does a short row.
+  EXPECT_FALSE(SniffCsv("x,y\nx,y,3\nx\n").header);
+}
+
 TEST(CsvSnifferTest, DuplicateAndEmptyHeaderNames) {
   const CsvDialect d = SniffCsv("a,a, a ,b\nx,1,2,3\n");
   EXPECT_EQ(d.columns, (std::vector<std::string>{"a", "a_1", "a_2", "b"}));
