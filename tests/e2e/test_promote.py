@@ -15,6 +15,7 @@ import io
 import json
 import random
 import re
+import sqlite3
 from pathlib import Path
 
 import pyarrow as pa
@@ -783,3 +784,33 @@ def test_duplicate_keys_and_extra_csv_cells_are_rescued(home):
             for r in pq.read_table(home.root / k).to_pylist()]
     assert [(r["a"], r["b"], r["_rescued_data"] and json.loads(r["_rescued_data"])) for r in rows] == [
         (1, "x", None), (2, "y", {"column2": "extra"}), (3, "z", None)]
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["recorded-layout", "registry-from-before"])
+def test_promotion_reads_each_payload_as_the_profiler_did(home, recorded):
+    """A payload is bound with the format and CSV dialect its profile recorded (ADR-044),
+    not re-decided from its content: a `.csv` object whose lines look like NDJSON was
+    profiled as one-column CSV (its header is `{"a":1}`), and promotion gives that one
+    row, not two NDJSON records. A registry from before layouts were recorded (the column
+    NULL) falls back to what the profiler did then: the key's extension, then content."""
+    entry = home.ingest("looks-like-json", "x.csv", '{"a":1}\n{"a":2}\n')
+    assert entry["records"] == 1
+    semi = home.ingest("semicolons", "s.csv", "id;memo\r\n1;'a; b'\r\n2;'c'\r\n")
+    assert semi["records"] == 2
+    with sqlite3.connect(home.root / "registry.db") as db:
+        layouts = dict(db.execute("SELECT object, layout FROM payloads"))
+        assert json.loads(layouts[entry["landed"]])["format"] == "csv"
+        assert json.loads(layouts[semi["landed"]])["csv"]["delimiter"] == ";"
+        if not recorded:
+            db.execute("UPDATE payloads SET layout = NULL")
+    db.close()
+
+    _, out = home.promote()
+    assert out["looks-like-json"]["rows"] == 1 and out["semicolons"]["rows"] == 2
+    [row] = [r for k in home.tables()["looks-like-json"]["file_keys"]
+             for r in pq.read_table(home.root / k).to_pylist()]
+    data = [v for k, v in row.items() if k not in LINEAGE]
+    assert data == ["{a:2}"] and row["_rescued_data"] is None, row
+    rows = [r for k in home.tables()["semicolons"]["file_keys"]
+            for r in pq.read_table(home.root / k).to_pylist()]
+    assert [(r["id"], r["memo"]) for r in rows] == [(1, "a; b"), (2, "c")]

@@ -9,6 +9,7 @@
 #include "latebind/common/ids.h"
 #include "latebind/common/status.h"
 #include "latebind/ingest/lander.h"
+#include "latebind/profiler/format_detector.h"
 #include "latebind/storage/zone_keys.h"
 
 namespace latebind::ingest {
@@ -20,15 +21,6 @@ constexpr std::string_view kMetaSuffix = ".meta.json";
 // never payloads (their payloads have no registry record yet and are profiled again).
 bool IsPayloadKey(std::string_view key) {
   return !key.ends_with(kMetaSuffix) && !key.ends_with(".profile.json");
-}
-
-std::optional<profiler::Format> FormatOfKey(std::string_view key) {
-  std::string_view name = key.substr(key.rfind('/') + 1);
-  if (name.ends_with(".gz")) name.remove_suffix(3);
-  if (name.ends_with(".ndjson")) return profiler::Format::kNdjson;
-  if (name.ends_with(".json")) return profiler::Format::kJson;
-  if (name.ends_with(".csv")) return profiler::Format::kCsv;
-  return std::nullopt;
 }
 
 std::string Dump(const nlohmann::ordered_json& j) {
@@ -91,7 +83,7 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::Profile(const std::string& key) 
   // The extension holds the format the source declared (or the lander sniffed): a
   // payload is judged as what it claims to be.
   profiler::ProfileOptions options = options_;
-  if (!options.format) options.format = FormatOfKey(key);
+  if (!options.format) options.format = profiler::FormatOfKey(key);
   ARROW_ASSIGN_OR_RAISE(out.profile, profiler::ProfileSource(source.get(), key, options));
   out.object = key;
   return out;
@@ -144,7 +136,7 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::Replay(const std::string& dl_key
   ARROW_ASSIGN_OR_RAISE(std::unique_ptr<ByteSource> source,
                         store_->OpenDecoded(dl_key, options_.source));
   profiler::ProfileOptions options = options_;
-  if (!options.format) options.format = FormatOfKey(dl_key);
+  if (!options.format) options.format = profiler::FormatOfKey(dl_key);
   ArrivalOutcome out;
   ARROW_ASSIGN_OR_RAISE(out.profile, profiler::ProfileSource(source.get(), dl_key, options));
   out.object = dl_key;

@@ -43,4 +43,13 @@ Format DetectFormat(std::string_view head, bool complete) {
   return Format::kJson;
 }
 
+std::optional<Format> FormatOfKey(std::string_view key) {
+  std::string_view name = key.substr(key.rfind('/') + 1);
+  if (name.ends_with(".gz")) name.remove_suffix(3);
+  if (name.ends_with(".ndjson")) return Format::kNdjson;
+  if (name.ends_with(".json")) return Format::kJson;
+  if (name.ends_with(".csv")) return Format::kCsv;
+  return std::nullopt;
+}
+
 }  // namespace latebind::profiler

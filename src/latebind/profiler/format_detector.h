@@ -1,6 +1,7 @@
 // Decides a payload's format from its first bytes (content, not the file name).
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "latebind/profiler/profile.h"
@@ -17,5 +18,10 @@ namespace latebind::profiler {
 //  - anything else → CSV.
 // Binary content is not judged here: the parsers report its bytes where they are.
 Format DetectFormat(std::string_view head, bool complete);
+
+// The format a raw object's key declares by its extension (.json, .ndjson, .csv, each
+// optionally .gz): what its source claimed, or the lander sniffed. nullopt for another
+// name, whose content decides (DetectFormat).
+std::optional<Format> FormatOfKey(std::string_view key);
 
 }  // namespace latebind::profiler

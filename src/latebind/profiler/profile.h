@@ -32,6 +32,13 @@ struct CsvDialect {
   std::vector<std::string> columns;  // names from the header, or column0, column1, ...
 };
 
+// How a payload's bytes were read: the format and, for CSV, the dialect the profiler
+// decided. Promotion binds with the same (ADR-044).
+struct PayloadLayout {
+  Format format = Format::kNdjson;
+  std::optional<CsvDialect> csv;  // CSV only
+};
+
 struct FieldProfile {
   std::string path;  // a.b.c, a[], a[].b
   FieldType type = FieldType::kNull;

@@ -2,7 +2,10 @@
 // ever added. The registry stores this shape.
 #pragma once
 
+#include <arrow/result.h>
+
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "latebind/profiler/profile.h"
 
@@ -12,5 +15,11 @@ inline constexpr int kProfileJsonVersion = 1;
 
 nlohmann::ordered_json ScalarToJson(const ScalarValue& value);
 nlohmann::ordered_json ProfileToJson(const PayloadProfile& profile);
+
+// {"format": ..., "csv": {...}}: the two members of a profile's JSON that say how its
+// bytes were read; "csv" only for CSV.
+nlohmann::ordered_json LayoutToJson(const PayloadLayout& layout);
+// The inverse; kBadInput naming what is missing or malformed.
+arrow::Result<PayloadLayout> LayoutFromJson(std::string_view text);
 
 }  // namespace latebind::profiler

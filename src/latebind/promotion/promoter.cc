@@ -234,7 +234,7 @@ arrow::Status Promoter::Promote(const std::string& source_id, const PromoteOptio
   ARROW_ASSIGN_OR_RAISE(auto listed, store_->List("raw/source=" + source_id + "/"));
   std::map<std::string, uint64_t> sizes;
   for (const auto& o : listed) sizes.emplace(o.key, o.size);
-  std::vector<storage::ObjectInfo> objects;
+  std::vector<RawObject> objects;
   for (const auto& p : pending) {
     const auto it = sizes.find(p.object);
     if (it == sizes.end()) {
@@ -242,7 +242,7 @@ arrow::Status Promoter::Promote(const std::string& source_id, const PromoteOptio
           ErrorKind::kNotFound,
           fmt::format("raw object {} is in the registry but not in the store", p.object));
     }
-    objects.push_back({p.object, it->second});
+    objects.push_back({p.object, it->second, p.layout});
   }
 
   const std::string run_id = UlidGenerator().Next();

@@ -151,7 +151,7 @@ arrow::Result<int64_t> IngestedAt(storage::ObjectStore* store, const std::string
 
 class Stager {
  public:
-  Stager(storage::ObjectStore* store, const std::vector<storage::ObjectInfo>& objects,
+  Stager(storage::ObjectStore* store, const std::vector<RawObject>& objects,
          const StageOptions& options)
       : store_(store),
         objects_(objects),
@@ -238,7 +238,7 @@ class Stager {
       item->buffer.Truncate(size + n);
       eof = n == 0;
       if (first) {
-        // Decide the format from the first bytes, as the profiler did.
+        // Read it as the profiler did.
         if (!eof && item->buffer.size() - seg.begin < kReadBytes) continue;
         first = false;
         // The head the profiler decided from: its first kHeadBytes, whole only if shorter.
@@ -251,9 +251,13 @@ class Stager {
           seg.object_offset = kUtf8Bom.size();
           head.remove_prefix(kUtf8Bom.size());
         }
-        seg.format = profiler::DetectFormat(head, whole);
+        const auto& layout = objects_[index].layout;
+        seg.format = layout ? layout->format
+                            : profiler::FormatOfKey(objects_[index].key)
+                                  .value_or(profiler::DetectFormat(head, whole));
         if (seg.format == profiler::Format::kCsv) {
-          auto dialect = std::make_shared<profiler::CsvDialect>(profiler::SniffCsv(head));
+          auto dialect = std::make_shared<profiler::CsvDialect>(
+              layout && layout->csv ? *layout->csv : profiler::SniffCsv(head));
           seg.skip_header = dialect->header;
           if (dialect->quote != '\0') {
             splitter = std::make_unique<profiler::CsvSplitter>(dialect->quote, dialect->escape);
@@ -448,7 +452,7 @@ class Stager {
   }
 
   storage::ObjectStore* store_;
-  const std::vector<storage::ObjectInfo>& objects_;
+  const std::vector<RawObject>& objects_;
   const StageOptions& options_;
   std::vector<Lineage> lineages_;  // set by the reader before an item naming it is queued
   const int threads_;
@@ -474,7 +478,7 @@ class Stager {
 std::string StagingPrefix(const std::string& run_id) { return "staging/" + run_id + "/"; }
 
 arrow::Result<StagedTable> StageTable(storage::ObjectStore* store,
-                                      const std::vector<storage::ObjectInfo>& objects,
+                                      const std::vector<RawObject>& objects,
                                       const StageOptions& options) {
   Stager stager(store, objects, options);
   return stager.Run();

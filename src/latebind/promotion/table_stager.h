@@ -10,15 +10,27 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "latebind/profiler/profile.h"
 #include "latebind/promotion/parquet_output.h"
 #include "latebind/registry/catalog.h"
 #include "latebind/registry/schema.h"
 #include "latebind/storage/object_store.h"
 
 namespace latebind::promotion {
+
+// A raw object to bind.
+struct RawObject {
+  std::string key;
+  uint64_t size = 0;  // for progress
+  // How the profiler read it (ADR-044). nullopt for a payload applied before the registry
+  // kept that: it is read as the profiler read it, by its key's extension (FormatOfKey),
+  // else by its content, with the dialect sniffed from the same head (ADR-039).
+  std::optional<profiler::PayloadLayout> layout;
+};
 
 struct StageOptions {
   std::string run_id;
@@ -48,7 +60,7 @@ struct StagedTable {
 // files committed to staging before it are left for the caller to delete with the run's staging
 // prefix.
 arrow::Result<StagedTable> StageTable(storage::ObjectStore* store,
-                                      const std::vector<storage::ObjectInfo>& objects,
+                                      const std::vector<RawObject>& objects,
                                       const StageOptions& options);
 
 // "staging/<run-id>/".

@@ -6,8 +6,11 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "latebind/profiler/profile.h"
 
 namespace latebind::registry {
 
@@ -17,6 +20,8 @@ struct PromotableObject {
   int64_t version = 0;  // the version it was applied under
   uint64_t records = 0;
   std::string applied_at;
+  // How the profiler read it; nullopt when applied before the registry kept that.
+  std::optional<profiler::PayloadLayout> layout;
 };
 
 // One Parquet file of a curated table.

@@ -9,6 +9,7 @@
 
 #include "latebind/common/ids.h"
 #include "latebind/common/status.h"
+#include "latebind/profiler/profile_json.h"
 #include "latebind/registry/schema_json.h"
 #include "latebind/registry/sqlite_registry.h"
 
@@ -307,6 +308,20 @@ arrow::Status WriteLedgerAndNames(SqliteDb* db, const PromotionRun& run, const s
   return promoted.Bind(1, now).Bind(2, run.source_id).Bind(3, run.version).Run();
 }
 
+// The layout column (migration 3) of `object`'s payload row; NULL before it.
+arrow::Result<std::optional<profiler::PayloadLayout>> LayoutOf(const SqliteStatement& q, int column,
+                                                               const std::string& object) {
+  const std::optional<std::string> text = q.OptionalText(column);
+  if (!text) return std::nullopt;
+  auto layout = profiler::LayoutFromJson(*text);
+  if (!layout.ok()) {
+    return MakeError(ErrorKind::kUnavailable,
+                     fmt::format("registry: the payload row of {} holds a {}", object,
+                                 layout.status().message()));
+  }
+  return std::move(*layout);
+}
+
 arrow::Result<PromotableObject> LoadPromotable(SqliteStatement& q, const std::string& object) {
   q.Reset();
   q.Bind(1, object);
@@ -317,6 +332,7 @@ arrow::Result<PromotableObject> LoadPromotable(SqliteStatement& q, const std::st
     p.version = q.Int(0);
     p.records = static_cast<uint64_t>(q.Int(1));
     p.applied_at = q.Text(2);
+    ARROW_ASSIGN_OR_RAISE(p.layout, LayoutOf(q, 3, object));
   }
   return p;
 }
@@ -329,7 +345,8 @@ arrow::Result<std::vector<PromotableObject>> SqliteRegistry::Unpromoted(
   // `version IS NOT NULL`: a dead letter cleared (outcome 'replayed') is not applied until
   // Apply records it anew, and may fail again.
   ARROW_ASSIGN_OR_RAISE(
-      auto q, db_->Prepare("SELECT p.object, p.version, p.records, p.applied_at FROM payloads p "
+      auto q, db_->Prepare("SELECT p.object, p.version, p.records, p.applied_at, p.layout FROM "
+                           "payloads p "
                            "WHERE p.source_id = ?1 AND p.outcome IN ('profiled', 'replayed') AND "
                            "p.version IS NOT NULL AND NOT EXISTS (SELECT 1 FROM promotion_ledger "
                            "l WHERE l.object = p.object) ORDER BY p.object"));
@@ -338,7 +355,10 @@ arrow::Result<std::vector<PromotableObject>> SqliteRegistry::Unpromoted(
   while (true) {
     ARROW_ASSIGN_OR_RAISE(bool row, q.Step());
     if (!row) break;
-    out.push_back({q.Text(0), q.Int(1), static_cast<uint64_t>(q.Int(2)), q.Text(3)});
+    std::string object = q.Text(0);
+    ARROW_ASSIGN_OR_RAISE(auto layout, LayoutOf(q, 4, object));
+    out.push_back({std::move(object), q.Int(1), static_cast<uint64_t>(q.Int(2)), q.Text(3),
+                   std::move(layout)});
   }
   return out;
 }
@@ -373,8 +393,8 @@ arrow::Result<RepromotionSet> SqliteRegistry::PromotedSince(const std::string& s
         }
       }
     }
-    ARROW_ASSIGN_OR_RAISE(auto detail, db_->Prepare("SELECT version, records, applied_at FROM "
-                                                    "payloads WHERE object = ?1"));
+    ARROW_ASSIGN_OR_RAISE(auto detail, db_->Prepare("SELECT version, records, applied_at, "
+                                                    "layout FROM payloads WHERE object = ?1"));
     RepromotionSet out;
     for (const std::string& o : objects) {
       ARROW_ASSIGN_OR_RAISE(PromotableObject p, LoadPromotable(detail, o));

@@ -184,6 +184,59 @@ TEST_F(SqliteCatalogTest, UnpromotedListsAppliedObjectsOnly) {
   EXPECT_EQ(Pending(), (Strings{"raw/bank/a", "raw/bank/b", "raw/bank/c"}));
 }
 
+TEST_F(SqliteCatalogTest, LayoutsReadBackAsTheProfilerRecordedThem) {
+  PayloadProfile csv = kV1;
+  csv.format = profiler::Format::kCsv;
+  csv.csv = profiler::CsvDialect{';', '\'', '\\', true, true, true, {"id", "amount"}};
+  ApplyObject("raw/bank/a.csv", csv);
+  PayloadProfile ndjson = kV1;
+  ndjson.format = profiler::Format::kNdjson;
+  ApplyObject("raw/bank/b.csv", ndjson);  // the extension is not what the profiler decided
+
+  auto pending = registry_->Unpromoted("bank");
+  ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+  ASSERT_EQ(pending->size(), 2u);
+  const auto& a = (*pending)[0].layout;
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->format, profiler::Format::kCsv);
+  ASSERT_TRUE(a->csv.has_value());
+  EXPECT_EQ(a->csv->delimiter, ';');
+  EXPECT_EQ(a->csv->quote, '\'');
+  EXPECT_EQ(a->csv->escape, '\\');
+  EXPECT_TRUE(a->csv->header && a->csv->bom && a->csv->crlf);
+  EXPECT_EQ(a->csv->columns, (Strings{"id", "amount"}));
+  const auto& b = (*pending)[1].layout;
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->format, profiler::Format::kNdjson);
+  EXPECT_FALSE(b->csv.has_value());
+
+  // Re-promotion reads the same.
+  Commit(MakeRun("r1", 1, {File("r1", 0, {"raw/bank/a.csv", "raw/bank/b.csv"})}));
+  const RepromotionSet since = Since(0);
+  ASSERT_EQ(since.objects.size(), 2u);
+  ASSERT_TRUE(since.objects[0].layout && since.objects[0].layout->csv);
+  EXPECT_EQ(since.objects[0].layout->csv->delimiter, ';');
+}
+
+TEST_F(SqliteCatalogTest, ACorruptLayoutIsAnErrorNotAGuess) {
+  ApplyObject("raw/bank/a", kV1);
+  registry_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir_.File("registry.db").c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, "UPDATE payloads SET layout = '{\"format\":\"xml\"}'", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  Reopen();
+  auto r = registry_->Unpromoted("bank");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("raw/bank/a"), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("unknown format"), std::string::npos)
+      << r.status().ToString();
+}
+
 TEST_F(SqliteCatalogTest, CommitRemovesItsObjectsFromUnpromoted) {
   ApplyObject("raw/bank/a", kV1);
   ApplyObject("raw/bank/b", kV1);
@@ -456,15 +509,20 @@ TEST_F(SqliteCatalogTest, MigratesARegistryFromBeforePromotion) {
       const std::string sql = fmt::format("DROP TABLE {}", table);
       EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql;
     }
+    EXPECT_EQ(
+        sqlite3_exec(db, "ALTER TABLE payloads DROP COLUMN layout", nullptr, nullptr, nullptr),
+        SQLITE_OK);
     EXPECT_EQ(sqlite3_exec(db, "DELETE FROM schema_migrations WHERE version > 1", nullptr, nullptr,
                            nullptr),
               SQLITE_OK);
     sqlite3_close(db);
   }
   Reopen();
-  EXPECT_EQ(SqliteRegistry::LatestMigration(), 2);
+  EXPECT_EQ(SqliteRegistry::LatestMigration(), 3);
   EXPECT_EQ(registry_->Version("bank", 1)->first_object, "raw/bank/a");
   EXPECT_EQ(Pending(), (Strings{"raw/bank/a"}));
+  // Applied before the registry kept layouts: promotion falls back to the key and content.
+  EXPECT_FALSE(registry_->Unpromoted("bank")->at(0).layout.has_value());
   Commit(MakeRun("r1", 1, {File("r1", 0, {"raw/bank/a"})}));
   EXPECT_TRUE(Pending().empty());
   EXPECT_EQ(AllTables().size(), 1u);

@@ -8,6 +8,7 @@
 
 #include "latebind/common/ids.h"
 #include "latebind/common/status.h"
+#include "latebind/profiler/profile_json.h"
 #include "latebind/registry/evolve.h"
 #include "latebind/registry/schema_json.h"
 
@@ -136,6 +137,12 @@ const std::vector<std::vector<std::string>>& Migrations() {
                at TEXT NOT NULL,
                versions TEXT NOT NULL))",
           "CREATE INDEX blocked_promotions_source ON blocked_promotions (source_id)",
+      },
+      // 3: how each applied payload was read (profiler::LayoutToJson: format, CSV
+      // dialect), so that promotion binds it the same way (ADR-044). NULL for payloads
+      // applied before, and for dead letters.
+      {
+          "ALTER TABLE payloads ADD COLUMN layout TEXT",
       },
   };
   return kMigrations;
@@ -441,11 +448,12 @@ arrow::Result<std::vector<ApplyOutcome>> SqliteRegistry::Apply(
   // dead letter before (ClearDeadLetter's contract is that Apply then records it anew).
   ARROW_ASSIGN_OR_RAISE(auto rec,
                         db_->Prepare("INSERT INTO payloads (object, source_id, version, records, "
-                                     "outcome, applied_at) VALUES (?1, ?2, ?3, ?4, 'profiled', ?5) "
-                                     "ON CONFLICT (object) DO UPDATE SET source_id = "
-                                     "excluded.source_id, version = excluded.version, records = "
-                                     "excluded.records, outcome = excluded.outcome, reason = NULL, "
-                                     "applied_at = excluded.applied_at"));
+                                     "outcome, applied_at, layout) VALUES (?1, ?2, ?3, ?4, "
+                                     "'profiled', ?5, ?6) ON CONFLICT (object) DO UPDATE SET "
+                                     "source_id = excluded.source_id, version = excluded.version, "
+                                     "records = excluded.records, outcome = excluded.outcome, "
+                                     "reason = NULL, applied_at = excluded.applied_at, layout = "
+                                     "excluded.layout"));
   ARROW_ASSIGN_OR_RAISE(auto count, db_->Prepare("UPDATE sources SET payloads = payloads + 1, "
                                                  "records = records + ?1, last_payload_at = ?2 "
                                                  "WHERE source_id = ?3"));
@@ -487,12 +495,15 @@ arrow::Result<std::vector<ApplyOutcome>> SqliteRegistry::Apply(
     l.version = std::move(ev.version);
 
     rec.Reset();
-    ARROW_RETURN_NOT_OK(rec.Bind(1, p.object)
-                            .Bind(2, p.source_id)
-                            .Bind(3, out.version)
-                            .Bind(4, static_cast<int64_t>(p.profile->records))
-                            .Bind(5, now)
-                            .Run());
+    ARROW_RETURN_NOT_OK(
+        rec.Bind(1, p.object)
+            .Bind(2, p.source_id)
+            .Bind(3, out.version)
+            .Bind(4, static_cast<int64_t>(p.profile->records))
+            .Bind(5, now)
+            .Bind(6, profiler::LayoutToJson({p.profile->format, p.profile->csv})
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+            .Run());
     if (dead_letter_source) {
       ARROW_ASSIGN_OR_RAISE(auto dl, db_->Prepare("UPDATE sources SET dead_letters = (SELECT "
                                                   "COUNT(*) FROM payloads WHERE source_id = ?1 "
