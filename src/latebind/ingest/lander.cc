@@ -78,6 +78,7 @@ Lander::~Lander() {
     stopping_ = true;
   }
   cv_.notify_all();
+  room_cv_.notify_all();
   for (auto& t : committers_) t.join();
   if (materializer_.joinable()) {
     {
@@ -242,13 +243,23 @@ void Lander::Commit(std::vector<Pending>* batch) {
   const auto start = std::chrono::steady_clock::now();
   arrow::Status st;
   if (wal_) {
+    // Backpressure: no more acknowledgements from the log while the store is far behind
+    // (while stopping, what is queued still goes to the log, which replay stores later).
+    {
+      std::unique_lock lock(mu_);
+      room_cv_.wait(lock,
+                    [&] { return unstored_bytes_ < options_.max_unstored_bytes || stopping_; });
+    }
     // One append and one fdatasync make the whole batch durable; the store write follows.
     arrow::Result<uint64_t> segment = wal_->Append(items);
     st = segment.status();
     if (st.ok()) {
       Materialization m;
       m.segment = *segment;
-      for (const auto& item : items) m.items.push_back({item.key, std::string(item.bytes)});
+      for (const auto& item : items) {
+        m.items.push_back({item.key, std::string(item.bytes)});
+        m.bytes += item.bytes.size();
+      }
       for (const Receipt& r : receipts) m.payload_keys.push_back(r.object);
       std::lock_guard lock(mu_);
       for (size_t i = 0; i < batch->size(); ++i) {
@@ -256,6 +267,7 @@ void Lander::Commit(std::vector<Pending>* batch) {
         logged_receipts_[records[i]] = receipts[i];
         m.records.push_back(records[i]);
       }
+      unstored_bytes_ += m.bytes;
       to_store_.push_back(std::move(m));
     }
   } else {
@@ -298,7 +310,7 @@ void Lander::Materialize() {
       // (16 jobs at a time fell seconds behind at 1,000 payloads/s, bench/README.md).
       size_t items = 0, bytes = 0;
       while (!to_store_.empty() && items < 2048 && bytes < (64u << 20)) {
-        for (const auto& item : to_store_.front().items) bytes += item.bytes.size();
+        bytes += to_store_.front().bytes;
         items += to_store_.front().items.size();
         jobs.push_back(std::move(to_store_.front()));
         to_store_.pop_front();
@@ -330,8 +342,10 @@ void Lander::Materialize() {
       std::lock_guard lock(mu_);
       for (const auto& job : jobs) {
         for (const auto& record : job.records) logged_receipts_.erase(record);
+        unstored_bytes_ -= job.bytes;
       }
     }
+    room_cv_.notify_all();
     for (const auto& job : jobs) wal_->Done(job.segment);
     RetireLogSegments();
     if (on_stored_) {

@@ -46,6 +46,11 @@ struct LanderOptions {
   // Committer threads (default 2): while one waits for its flush, the next batch is
   // already being written. Each batch is still durable before any of it is acknowledged.
   int committers = 2;
+  // With a log: the bytes acknowledged from it and not yet written to the store, at most
+  // (default 256 MiB). Past it a committer waits for the materializer before appending
+  // more, so a store slower than the arrivals slows the acknowledgements instead of
+  // growing memory without bound (ADR-045). One batch may pass it.
+  size_t max_unstored_bytes = size_t{256} << 20;
 };
 
 // Group commit: Land() queues an arrival; a committer thread takes everything queued,
@@ -105,6 +110,7 @@ class Lander {
   struct Materialization {
     uint64_t segment;
     std::vector<WalItem> items;
+    size_t bytes = 0;  // of items
     std::vector<std::string> payload_keys;
     std::vector<std::string> records;  // idempotency records it carries
   };
@@ -133,6 +139,8 @@ class Lander {
   std::function<void(const std::string&)> on_stored_;
   std::condition_variable materialize_cv_;
   std::deque<Materialization> to_store_;
+  size_t unstored_bytes_ = 0;                       // of to_store_ and the batch being stored
+  std::condition_variable room_cv_;                 // unstored_bytes_ fell, or stopping_
   std::map<uint64_t, int> outstanding_;             // segment → batches not yet stored
   std::map<std::string, Receipt> logged_receipts_;  // idempotency record → receipt, until stored
   bool committers_done_ = false;

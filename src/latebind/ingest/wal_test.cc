@@ -181,5 +181,28 @@ TEST_F(WalTest, AcknowledgedPayloadsSurviveAStoreThatFailsUntilReplay) {
   }
 }
 
+TEST_F(WalTest, AStoreFarBehindHoldsBackAcknowledgements) {
+  auto inner = std::make_shared<storage::MemoryStore>();
+  auto faulty = std::make_shared<storage::FaultyStore>(inner);
+  faulty->FailAlways(storage::FaultyStore::Op::kPut,
+                     MakeError(ErrorKind::kUnavailable, "Input/output error"));
+  LanderOptions options;
+  options.max_unstored_bytes = 1;  // one batch at a time past the store
+  Lander lander(faulty, options, *WriteAheadLog::Open(dir_.string()));
+  Arrival a;
+  a.source = "s";
+  a.body = "{\"a\":1}\n";
+  a.content_type = "application/x-ndjson";
+  const Receipt first = *lander.Land(a).get();  // room for one batch: acknowledged from the log
+  auto second = lander.Land(a);
+  EXPECT_EQ(second.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  EXPECT_GE(faulty->failures(), 1);  // the materializer is retrying the first
+  faulty->Heal();
+  const arrow::Result<Receipt> r = second.get();  // the first stored, so room again
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(inner->Get(first.object).ok());
+  EXPECT_NE(r->object, first.object);
+}
+
 }  // namespace
 }  // namespace latebind::ingest

@@ -380,6 +380,10 @@ arrow::Status LocalStore::PutObjects(const std::vector<PutItem>& items, bool dur
     if (auto st = WriteAll(pending.back().fd.get(), item.bytes, pending.back().target); !st.ok()) {
       return fail(st);
     }
+    // Deferred: start the file's writeback now, without waiting for it (ADR-045). Left to
+    // the later Sync, a whole log segment's files were written in one burst that stalled
+    // the log's own fdatasyncs for up to a second.
+    if (!durable) ::sync_file_range(pending.back().fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
     dirty_dirs.insert(dir);
   }
   // 2. The bytes to stable storage before any name points at them: a crash after the
