@@ -115,3 +115,78 @@ def test_fault_while_many_clients_write(faulty_server):
     assert set(statuses) <= {202, 503}, statuses
     assert statuses.count(202) == len(acknowledged) > 0
     check_store(home, acknowledged)
+
+
+def metric(port, name):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    conn.close()
+    return float(next(line.split()[1] for line in text.splitlines()
+                      if line.startswith(name + " ")))
+
+
+def test_raw_zone_down_past_the_wal_backlog_sheds_load_then_recovers(latebind_bin, tmp_path):
+    """serve --wal acknowledges from the log while the raw zone is failing, up to
+    --wal-backlog-mib; then, after --wal-backlog-wait, it answers 503 with Retry-After, at
+    once for the requests that follow, and logs none of them. When the raw zone heals, every
+    logged payload reaches it and 202s resume (ADR-046)."""
+    home, fault_file = tmp_path / "home", tmp_path / "fault"
+    server = ServerProcess(latebind_bin, home, "--wal", "--wal-backlog-mib", "1",
+                           "--wal-backlog-wait", "1s",
+                           env={"LD_PRELOAD": str(SHIM), "LATEBIND_FAULT_FILE": str(fault_file)})
+    try:
+        port = server.port
+        acknowledged = []
+        body = lambda tag, i: (f'{{"{tag}": {i}, "pad": "' + "x" * 100_000 + '"}\n').encode()
+        for i in range(3):
+            status, receipt = post(port, body("before", i))
+            assert status == 202
+            acknowledged.append((receipt, body("before", i)))
+
+        fault_file.write_text("EIO /raw/")  # the raw zone fails; the log does not
+        statuses, refusals = [], []
+        for i in range(40):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            started = time.monotonic()
+            conn.request("POST", "/v1/sources/s/payloads", body=body("during", i),
+                         headers={"Content-Type": "application/x-ndjson"})
+            res = conn.getresponse()
+            reply = json.loads(res.read())
+            conn.close()
+            statuses.append(res.status)
+            if res.status == 202:
+                assert not refusals, "a 202 after the log was refused"
+                acknowledged.append((reply, body("during", i)))
+            else:
+                assert res.status == 503, reply
+                assert reply["error"]["code"] == "storage_unavailable"
+                assert res.getheader("Retry-After") == "1"
+                refusals.append(time.monotonic() - started)
+        # ~1 MiB of 100 KB payloads was taken from the log, the rest refused; the first
+        # refusal waited for room, those after it did not.
+        assert 5 <= statuses.count(202) <= 15, statuses
+        assert len(refusals) >= 25
+        assert refusals[0] >= 1.0
+        assert max(refusals[1:]) < 0.5, refusals
+        assert metric(port, "latebind_unstored_bytes") >= 1 << 20
+
+        fault_file.unlink()
+        deadline = time.monotonic() + 20
+        while metric(port, "latebind_unstored_bytes") > 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert metric(port, "latebind_unstored_bytes") == 0
+        for i in range(3):
+            status, receipt = post(port, body("after", i))
+            assert status == 202
+            acknowledged.append((receipt, body("after", i)))
+        check_store(home, acknowledged)
+        # No refused payload was logged or stored anywhere.
+        refused = {f'"during": {i},'.encode() for i in range(40)} - {
+            f'"during": {i},'.encode() for i, s in enumerate(statuses) if s == 202}
+        for p in home.rglob("*"):
+            if p.is_file():
+                data = p.read_bytes()
+                assert not [r for r in refused if r in data], p
+    finally:
+        assert server.stop() == 0, server.log()

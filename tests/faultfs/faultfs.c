@@ -1,8 +1,10 @@
 /* An LD_PRELOAD shim that injects storage faults into a running latebind, for the e2e
  * fault tests. While the file named by $LATEBIND_FAULT_FILE exists, writes to regular files
  * fail with the errno written in it ("ENOSPC" or "EIO"; ENOSPC if empty), and so do
- * fsync, fdatasync and syncfs. Sockets, pipes and terminals are never touched. Remove the
- * file and the "disk" recovers. */
+ * fsync, fdatasync and syncfs. After the errno, a space and a path fragment ("EIO /raw/")
+ * narrow the fault to files whose path contains the fragment (one zone of the store, not
+ * the write-ahead log). Sockets, pipes and terminals are never touched. Remove the file
+ * and the "disk" recovers. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -14,15 +16,26 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static int fault_errno(void) {
-  const char* path = getenv("LATEBIND_FAULT_FILE");
-  if (path == NULL) return 0;
-  FILE* f = fopen(path, "r");
+/* The errno a call on `fd` fails with now, or 0. */
+static int fault_errno(int fd) {
+  const char* control = getenv("LATEBIND_FAULT_FILE");
+  if (control == NULL) return 0;
+  FILE* f = fopen(control, "r");
   if (f == NULL) return 0;
-  char buf[16] = {0};
+  char buf[256] = {0};
   size_t n = fread(buf, 1, sizeof buf - 1, f);
   fclose(f);
   buf[n] = 0;
+  buf[strcspn(buf, "\r\n")] = 0;
+  const char* fragment = strchr(buf, ' ');
+  if (fragment != NULL && fragment[1] != 0) {
+    char link[64], path[4096];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t len = readlink(link, path, sizeof path - 1);
+    if (len < 0) return 0;
+    path[len] = 0;
+    if (strstr(path, fragment + 1) == NULL) return 0;
+  }
   return strncmp(buf, "EIO", 3) == 0 ? EIO : ENOSPC;
 }
 
@@ -38,7 +51,7 @@ static int is_regular(int fd) {
 ssize_t write(int fd, const void* buf, size_t count) {
   REAL(write, ssize_t, int, const void*, size_t);
   int err;
-  if (is_regular(fd) && (err = fault_errno()) != 0) {
+  if (is_regular(fd) && (err = fault_errno(fd)) != 0) {
     errno = err;
     return -1;
   }
@@ -47,7 +60,7 @@ ssize_t write(int fd, const void* buf, size_t count) {
 
 int fsync(int fd) {
   REAL(fsync, int, int);
-  int err = fault_errno();
+  int err = fault_errno(fd);
   if (err != 0) {
     errno = err == ENOSPC ? EIO : err; /* a failed flush reports EIO */
     return -1;
@@ -57,7 +70,7 @@ int fsync(int fd) {
 
 int fdatasync(int fd) {
   REAL(fdatasync, int, int);
-  int err = fault_errno();
+  int err = fault_errno(fd);
   if (err != 0) {
     errno = err == ENOSPC ? EIO : err;
     return -1;
@@ -67,7 +80,7 @@ int fdatasync(int fd) {
 
 int syncfs(int fd) {
   REAL(syncfs, int, int);
-  int err = fault_errno();
+  int err = fault_errno(fd);
   if (err != 0) {
     errno = err == ENOSPC ? EIO : err;
     return -1;

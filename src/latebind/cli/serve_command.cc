@@ -26,6 +26,8 @@ struct ServeArgs {
   int body_timeout_s = 60;
   bool wal = false;
   uint64_t wal_segment_mib = 64;
+  uint64_t wal_backlog_mib = 256;
+  std::string wal_backlog_wait = "2s";
   std::string promote_every;  // "" (off), or a duration: 500ms, 30s, 5m, 1h
 };
 
@@ -93,6 +95,16 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   args.server.body_timeout = std::chrono::seconds(args.body_timeout_s);
   if (args.wal) args.server.wal_dir = global.home + "/wal";
   args.server.wal_segment_bytes = args.wal_segment_mib << 20;
+  args.server.lander.max_unstored_bytes = args.wal_backlog_mib << 20;
+  const auto backlog_wait = ParseDuration(args.wal_backlog_wait);
+  if (!backlog_wait) {
+    fmt::print(stderr,
+               "latebind serve: --wal-backlog-wait wants a duration such as 500ms or 2s, got "
+               "'{}'\n",
+               args.wal_backlog_wait);
+    return kExitBadInput;
+  }
+  args.server.lander.max_backlog_wait = *backlog_wait;
   for (const std::string& url : args.alert_webhooks) {
     // Refused at startup, not at the first alert: a typo must not silently drop alerts.
     if (auto parsed = alerts::ParseWebhookUrl(url); !parsed.ok()) {
@@ -225,6 +237,16 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
                   "With --wal: MiB per log segment. The raw files a segment holds are synced "
                   "(one syncfs) before it is deleted")
       ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  cmd->add_option("--wal-backlog-mib", args->wal_backlog_mib,
+                  "With --wal: MiB acknowledged from the log that may wait for the raw zone. "
+                  "Past it new payloads wait for the raw zone to catch up")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  cmd->add_option("--wal-backlog-wait", args->wal_backlog_wait,
+                  "With --wal: how long a payload waits for that room (e.g. 500ms, 2s); then it "
+                  "gets 503 with Retry-After, and so do the next ones until the raw zone "
+                  "catches up")
       ->capture_default_str();
   cmd->add_option("--io-threads", args->server.io_threads, "Threads serving connections")
       ->check(CLI::Range(1, 256))

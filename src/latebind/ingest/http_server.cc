@@ -137,7 +137,10 @@ void HandleHealth(ServerState&, const http::request<http::string_body>& req, Res
 void HandleMetrics(ServerState& s, const http::request<http::string_body>& req, Respond respond) {
   Response res{http::status::ok, req.version()};
   res.set(http::field::content_type, "text/plain; version=0.0.4");
-  res.body() = s.metrics.Render(s.lander->queued(), s.lander->materializing(), s.workers->queued());
+  res.body() = s.metrics.Render({.landing_queue = s.lander->queued(),
+                                 .materializing_queue = s.lander->materializing(),
+                                 .unstored_bytes = s.lander->unstored_bytes(),
+                                 .profiling_queue = s.workers->queued()});
   // Registry series are read at scrape time: the registry is their source of truth, also
   // for versions written by other processes (the CLI).
   if (auto counts = s.options.registry->VersionCounts(); counts.ok()) {
@@ -377,10 +380,12 @@ void HandlePostPayload(ServerState& s, const std::string& source,
       Log("error", "landing failed", {{"error", r.status().message()}});
       const HttpError e = HttpErrorFor(r.status());
       // Server-side details (paths, errno) stay in the log.
-      respond(ErrorResponse(version, e.status, e.code,
-                            e.status >= 500 ? "storage is unavailable: the payload was not "
-                                              "accepted; retry later"
-                                            : r.status().message()));
+      Response res = ErrorResponse(version, e.status, e.code,
+                                   e.status >= 500 ? "storage is unavailable: the payload was "
+                                                     "not accepted; retry later"
+                                                   : r.status().message());
+      if (e.status == 503) res.set(http::field::retry_after, "1");
+      respond(std::move(res));
       return;
     }
     respond(JsonResponse(version, 202,
@@ -691,7 +696,7 @@ arrow::Result<std::unique_ptr<HttpServer>> HttpServer::Start(
       Log("info", "replayed the write-ahead log", {{"payloads", replayed.size()}});
   }
   if (options.promoter) s.promotions = std::make_unique<PromotionWorker>();
-  s.lander = std::make_unique<Lander>(store, LanderOptions{}, std::move(wal));
+  s.lander = std::make_unique<Lander>(store, options.lander, std::move(wal));
   s.lander->OnCommit([&s](size_t n, double seconds) { s.metrics.ObserveCommit(n, seconds); });
   s.lander->OnStored([&s](const std::string& key) { s.workers->Enqueue(key); });
   // Arrivals a previous run landed but did not profile (a crash) come first.

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "latebind/ingest/auth.h"
+#include "latebind/ingest/lander.h"
 #include "latebind/promotion/promoter.h"
 #include "latebind/registry/registry.h"
 #include "latebind/storage/object_store.h"
@@ -39,6 +40,8 @@ struct ServerOptions {
   // Bytes per log segment; a segment is deleted, after a sync of the store, once all its
   // records are in the store (ADR-037).
   uint64_t wal_segment_bytes = 64ull << 20;
+  // Group commit, and with the log how far the raw zone may fall behind it (ADR-045/046).
+  LanderOptions lander;
   // Every payload that parses updates its source's schema here; /v1/sources and the
   // versions endpoints read it. Required.
   std::shared_ptr<registry::Registry> registry;

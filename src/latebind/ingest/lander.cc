@@ -172,6 +172,30 @@ size_t Lander::materializing() const {
   return to_store_.size();
 }
 
+size_t Lander::unstored_bytes() const {
+  std::lock_guard lock(mu_);
+  return unstored_bytes_;
+}
+
+arrow::Status Lander::WaitForRoom() {
+  std::unique_lock lock(mu_);
+  // While stopping, what is queued still goes to the log, which replay stores later.
+  const auto room = [&] { return unstored_bytes_ < options_.max_unstored_bytes || stopping_; };
+  if (room()) return arrow::Status::OK();
+  if (!backlog_stuck_ && room_cv_.wait_for(lock, options_.max_backlog_wait, room)) {
+    return arrow::Status::OK();
+  }
+  backlog_stuck_ = true;
+  return MakeError(
+      ErrorKind::kUnavailable,
+      fmt::format("the raw zone is {:.1f} MiB behind the write-ahead log (at most {:.1f} MiB), "
+                  "longer than {} ms; refusing new payloads until it catches up{}",
+                  static_cast<double>(unstored_bytes_) / (1 << 20),
+                  static_cast<double>(options_.max_unstored_bytes) / (1 << 20),
+                  options_.max_backlog_wait.count(),
+                  store_error_.empty() ? "" : "; the store fails: " + store_error_));
+}
+
 void Lander::Run() {
   std::vector<Pending> batch;
   for (;;) {
@@ -240,16 +264,13 @@ void Lander::Commit(std::vector<Pending>* batch) {
          r.received_at}}.dump());
     items.push_back({records[i], receipt_docs.back()});
   }
+  // Backpressure: no more acknowledgements from the log while the store is far behind.
+  arrow::Status st = wal_ ? WaitForRoom() : arrow::Status::OK();
+  const bool refused = !st.ok();
   const auto start = std::chrono::steady_clock::now();
-  arrow::Status st;
-  if (wal_) {
-    // Backpressure: no more acknowledgements from the log while the store is far behind
-    // (while stopping, what is queued still goes to the log, which replay stores later).
-    {
-      std::unique_lock lock(mu_);
-      room_cv_.wait(lock,
-                    [&] { return unstored_bytes_ < options_.max_unstored_bytes || stopping_; });
-    }
+  if (!wal_) {
+    st = store_->PutBatch(items);
+  } else if (!refused) {  // refused: nothing was written, and a retry lands the arrivals anew
     // One append and one fdatasync make the whole batch durable; the store write follows.
     arrow::Result<uint64_t> segment = wal_->Append(items);
     st = segment.status();
@@ -270,10 +291,8 @@ void Lander::Commit(std::vector<Pending>* batch) {
       unstored_bytes_ += m.bytes;
       to_store_.push_back(std::move(m));
     }
-  } else {
-    st = store_->PutBatch(items);
   }
-  if (on_commit_) {
+  if (on_commit_ && !refused) {
     on_commit_(batch->size(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
@@ -325,13 +344,15 @@ void Lander::Materialize() {
     // wait and try again; if the process dies meanwhile, the next start replays them.
     bool stored = false;
     for (int attempt = 0;; ++attempt) {
-      if (store_->PutBatchDeferred(items).ok()) {
+      const arrow::Status put = store_->PutBatchDeferred(items);
+      if (put.ok()) {
         stored = true;
         break;
       }
       {
         // Shutting down while the store fails: leave the batches to the log's replay.
         std::lock_guard lock(mu_);
+        store_error_ = put.message();
         if (committers_done_) break;
       }
       std::this_thread::sleep_for(
@@ -344,6 +365,8 @@ void Lander::Materialize() {
         for (const auto& record : job.records) logged_receipts_.erase(record);
         unstored_bytes_ -= job.bytes;
       }
+      store_error_.clear();
+      if (unstored_bytes_ < options_.max_unstored_bytes) backlog_stuck_ = false;
     }
     room_cv_.notify_all();
     for (const auto& job : jobs) wal_->Done(job.segment);

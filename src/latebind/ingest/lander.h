@@ -4,6 +4,7 @@
 
 #include <arrow/result.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -51,6 +52,11 @@ struct LanderOptions {
   // more, so a store slower than the arrivals slows the acknowledgements instead of
   // growing memory without bound (ADR-045). One batch may pass it.
   size_t max_unstored_bytes = size_t{256} << 20;
+  // How long a batch waits for that room (default 2 s). Then it fails with kUnavailable,
+  // nothing of it logged, and so does every batch after it until there is room again: a
+  // store that is down or far too slow sheds load with quick errors instead of holding
+  // every request until its client gives up (ADR-046).
+  std::chrono::milliseconds max_backlog_wait{2000};
 };
 
 // Group commit: Land() queues an arrival; a committer thread takes everything queued,
@@ -86,6 +92,8 @@ class Lander {
   size_t queued() const;
   // Logged batches not yet written into the store (with a write-ahead log; else 0).
   size_t materializing() const;
+  // Their bytes: what the store is behind the log (with a write-ahead log; else 0).
+  size_t unstored_bytes() const;
   // Called after each committed batch with its size and the seconds its flush took.
   // Set before the first Land.
   void OnCommit(std::function<void(size_t, double)> observer) { on_commit_ = std::move(observer); }
@@ -116,6 +124,10 @@ class Lander {
   };
   void Run();
   void Commit(std::vector<Pending>* batch);
+  // OK once the log may take another batch (LanderOptions::max_unstored_bytes), else
+  // kUnavailable after max_backlog_wait, or at once while an earlier batch timed out and
+  // the store has not caught up since.
+  arrow::Status WaitForRoom();
   void Materialize();
   // Syncs the store and deletes the log segments whose records it now holds (ADR-037).
   void RetireLogSegments();
@@ -139,9 +151,11 @@ class Lander {
   std::function<void(const std::string&)> on_stored_;
   std::condition_variable materialize_cv_;
   std::deque<Materialization> to_store_;
-  size_t unstored_bytes_ = 0;                       // of to_store_ and the batch being stored
-  std::condition_variable room_cv_;                 // unstored_bytes_ fell, or stopping_
-  std::map<uint64_t, int> outstanding_;             // segment → batches not yet stored
+  size_t unstored_bytes_ = 0;            // of to_store_ and the batch being stored
+  std::condition_variable room_cv_;      // unstored_bytes_ fell, or stopping_
+  bool backlog_stuck_ = false;           // a batch timed out waiting for room; cleared by room
+  std::string store_error_;              // the materializer's last failure; "" once it succeeds
+  std::map<uint64_t, int> outstanding_;  // segment → batches not yet stored
   std::map<std::string, Receipt> logged_receipts_;  // idempotency record → receipt, until stored
   bool committers_done_ = false;
   std::thread materializer_;

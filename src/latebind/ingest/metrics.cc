@@ -51,8 +51,7 @@ void Metrics::CountProfiled(const std::string& source, bool dead_lettered) {
   if (dead_lettered) ++profiling_failures_[source];
 }
 
-std::string Metrics::Render(size_t landing_queue, size_t materializing_queue,
-                            size_t profiling_queue) const {
+std::string Metrics::Render(const Backlog& backlog) const {
   std::string out;
   {
     std::lock_guard lock(mu_);
@@ -92,8 +91,12 @@ std::string Metrics::Render(size_t landing_queue, size_t materializing_queue,
       "# HELP latebind_queue_depth Work waiting, by stage.\n# TYPE latebind_queue_depth gauge\n"
       "latebind_queue_depth{{stage=\"landing\"}} {}\n"
       "latebind_queue_depth{{stage=\"materializing\"}} {}\n"
-      "latebind_queue_depth{{stage=\"profiling\"}} {}\n",
-      landing_queue, materializing_queue, profiling_queue);
+      "latebind_queue_depth{{stage=\"profiling\"}} {}\n"
+      "# HELP latebind_unstored_bytes Bytes acknowledged from the write-ahead log and not yet "
+      "in the raw zone (--wal).\n# TYPE latebind_unstored_bytes gauge\n"
+      "latebind_unstored_bytes {}\n",
+      backlog.landing_queue, backlog.materializing_queue, backlog.profiling_queue,
+      backlog.unstored_bytes);
   request_seconds_.Render("latebind_http_request_duration_seconds",
                           "Time from request header to response.", &out);
   commit_seconds_.Render("latebind_commit_duration_seconds",

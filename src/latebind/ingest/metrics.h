@@ -32,10 +32,15 @@ class Metrics {
   void ObserveCommit(size_t batch, double seconds);
   void CountProfiled(const std::string& source, bool dead_lettered);
 
-  // The whole exposition; `queue_depth` is the lander's and the profiler's backlog.
-  // `materializing_queue`: batches in the write-ahead log not yet in the raw zone (--wal).
-  std::string Render(size_t landing_queue, size_t materializing_queue,
-                     size_t profiling_queue) const;
+  // What is waiting when the exposition is rendered.
+  struct Backlog {
+    size_t landing_queue = 0;        // arrivals not yet committed
+    size_t materializing_queue = 0;  // batches in the write-ahead log not yet in raw/ (--wal)
+    size_t unstored_bytes = 0;       // their bytes
+    size_t profiling_queue = 0;      // landed payloads not yet profiled
+  };
+  // The whole exposition.
+  std::string Render(const Backlog& backlog) const;
 
  private:
   mutable std::mutex mu_;

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "latebind/common/status.h"
 #include "latebind/ingest/lander.h"
@@ -187,7 +190,8 @@ TEST_F(WalTest, AStoreFarBehindHoldsBackAcknowledgements) {
   faulty->FailAlways(storage::FaultyStore::Op::kPut,
                      MakeError(ErrorKind::kUnavailable, "Input/output error"));
   LanderOptions options;
-  options.max_unstored_bytes = 1;  // one batch at a time past the store
+  options.max_unstored_bytes = 1;                       // one batch at a time past the store
+  options.max_backlog_wait = std::chrono::seconds(60);  // waits, is not refused
   Lander lander(faulty, options, *WriteAheadLog::Open(dir_.string()));
   Arrival a;
   a.source = "s";
@@ -202,6 +206,64 @@ TEST_F(WalTest, AStoreFarBehindHoldsBackAcknowledgements) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(inner->Get(first.object).ok());
   EXPECT_NE(r->object, first.object);
+}
+
+TEST_F(WalTest, AStoreThatStaysBehindIsRefusedThenAcceptedAgain) {
+  using Clock = std::chrono::steady_clock;
+  auto inner = std::make_shared<storage::MemoryStore>();
+  auto faulty = std::make_shared<storage::FaultyStore>(inner);
+  faulty->FailAlways(storage::FaultyStore::Op::kPut,
+                     MakeError(ErrorKind::kUnavailable, "Input/output error"));
+  LanderOptions options;
+  options.max_unstored_bytes = 1;
+  options.max_backlog_wait = std::chrono::milliseconds(1500);
+  Lander lander(faulty, options, *WriteAheadLog::Open(dir_.string()));
+  Arrival a;
+  a.source = "s";
+  a.body = "{\"a\":1}\n";
+  a.content_type = "application/x-ndjson";
+  const Receipt first = *lander.Land(a).get();
+  EXPECT_GT(lander.unstored_bytes(), a.body.size());  // the payload and its meta
+
+  // The next waits its full time for room, then is refused with the store's error.
+  auto start = Clock::now();
+  arrow::Result<Receipt> refused = lander.Land(a).get();
+  EXPECT_GE(Clock::now() - start, options.max_backlog_wait);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(KindOf(refused.status()), ErrorKind::kUnavailable);
+  EXPECT_NE(refused.status().message().find("behind the write-ahead log"), std::string::npos);
+  EXPECT_NE(refused.status().message().find("Input/output error"), std::string::npos);
+  // Those after it are refused without waiting (the bound is generous: a loaded machine).
+  start = Clock::now();
+  Arrival keyed = a;
+  keyed.idempotency_key = "k1";
+  refused = lander.Land(keyed).get();
+  EXPECT_LT(Clock::now() - start, options.max_backlog_wait / 2);
+  EXPECT_EQ(KindOf(refused.status()), ErrorKind::kUnavailable);
+
+  faulty->Heal();
+  // Once the materializer's next try stores the first there is room again, and the refused
+  // keyed arrival lands anew.
+  for (int i = 0; i < 500 && lander.unstored_bytes() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(lander.unstored_bytes(), 0u);
+  const arrow::Result<Receipt> retried = lander.Land(keyed).get();
+  ASSERT_TRUE(retried.ok()) << retried.status().ToString();
+  const arrow::Result<Receipt> later = lander.Land(a).get();
+  ASSERT_TRUE(later.ok()) << later.status().ToString();
+  // Nothing refused was logged: the store ends with exactly the three acknowledged.
+  for (int i = 0; i < 500 && lander.unstored_bytes() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::vector<std::string> payloads;
+  for (const auto& o : *inner->List("raw/")) {
+    if (!o.key.ends_with(".meta.json")) payloads.push_back(o.key);
+  }
+  std::sort(payloads.begin(), payloads.end());
+  std::vector<std::string> expected = {first.object, retried->object, later->object};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(payloads, expected);
 }
 
 }  // namespace
