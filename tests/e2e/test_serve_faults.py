@@ -6,6 +6,7 @@ fault clears."""
 import hashlib
 import http.client
 import json
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -190,3 +191,17 @@ def test_raw_zone_down_past_the_wal_backlog_sheds_load_then_recovers(latebind_bi
                 assert not [r for r in refused if r in data], p
     finally:
         assert server.stop() == 0, server.log()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--wal-backlog-wait", "2x"], "--wal-backlog-wait wants a duration"),
+    (["--wal-backlog-wait", "0s"], "--wal-backlog-wait wants a duration"),
+    (["--wal-backlog-mib", "0"], "--wal-backlog-mib: Value 0 not in range"),
+])
+def test_bad_backlog_flags_are_usage_errors(latebind_bin, tmp_path, args, message):
+    home = tmp_path / "home"
+    res = subprocess.run([str(latebind_bin), "--home", str(home), "serve", "--wal", *args],
+                         capture_output=True, text=True, timeout=30)
+    assert res.returncode == 2, res.stderr
+    assert message in res.stderr
+    assert not home.exists(), "a usage error touched the home"
