@@ -226,11 +226,12 @@ def metrics(port) -> dict[str, float]:
 
 def snapshot(root: Path) -> list[str]:
     """Every entry (files and directories) under root, relative, less the schema registry
-    (registry.db and its -wal/-shm): serve opens it at startup, no request creates it."""
+    (registry.db and its -wal/-shm) and locks/ (the server's lock): serve opens them at
+    startup, no request creates them."""
     if not root.exists():
         return []
     return sorted(str(p.relative_to(root)) + ("/" if p.is_dir() else "") for p in root.rglob("*")
-                  if not p.relative_to(root).as_posix().startswith("registry.db"))
+                  if not p.relative_to(root).as_posix().startswith(("registry.db", "locks")))
 
 
 def files_under(root: Path) -> list[str]:
@@ -886,6 +887,38 @@ def test_restart_sweeps_temporaries_and_profiles_what_was_left(serve, tmp_path):
     assert any(e.get("msg") == "recovering unprofiled arrivals" and e.get("count") == 1 for e in srv.logs())
     assert srv.stop() == 0
     assert not [f for f in files_under(home) if ".tmp-" in f]
+
+
+@pytest.mark.parametrize("mode", [[], ["--wal"]], ids=["raw-file-commit", "write-ahead-log"])
+def test_a_second_server_on_the_same_home_is_refused_and_touches_nothing(serve, latebind_bin,
+                                                                         tmp_path, mode):
+    """A second server would profile the first one's arrivals again and, with --wal, replay
+    and delete the log segment the first appends to (acknowledged payloads then live only in
+    a deleted file). It must exit before touching anything; the first goes on serving."""
+    home = tmp_path / "home"
+    srv = serve(*mode, home=home)
+    first = post_ok(srv.port, "one", NDJSON)
+    before = {f: (home / f).read_bytes() for f in files_under(home)
+              if not f.startswith(("registry.db", "locks/"))}
+    second = subprocess.run([str(latebind_bin), "--home", str(home), "serve", "--listen",
+                             "127.0.0.1:0", *mode], capture_output=True, text=True, timeout=30)
+    assert second.returncode == 1, second.stderr
+    assert "another latebind serve is running" in second.stderr, second.stderr
+    assert f"pid {srv.proc.pid}" in second.stderr, second.stderr
+    after = {f: (home / f).read_bytes() for f in files_under(home)
+             if not f.startswith(("registry.db", "locks/"))}
+    for f, data in before.items():  # the log segment and the landed payload are all there
+        if f.startswith("wal/"):
+            assert after.get(f, b"").startswith(data), f
+        else:
+            assert after.get(f) == data, f
+    second_receipt = post_ok(srv.port, "one", NDJSON + b'{"id": 9}\n')
+    assert srv.stop() == 0
+    # The lock went with the first server: a new one starts and has every payload.
+    srv = serve(*mode, home=home)
+    for r in (first, second_receipt):
+        assert wait_profiled(home, r["object"])["records"] >= 3
+    assert srv.stop() == 0
 
 
 # ---------------------------------------------------------------------------------------------

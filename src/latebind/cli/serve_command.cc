@@ -1,5 +1,6 @@
 // latebind serve --listen HOST:PORT : the HTTP ingest API.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <optional>
 
@@ -7,6 +8,7 @@
 #include "latebind/alerts/webhook_client.h"
 #include "latebind/cli/commands.h"
 #include "latebind/cli/exit_codes.h"
+#include "latebind/common/file_lock.h"
 #include "latebind/common/status.h"
 #include "latebind/ingest/http_server.h"
 #include "latebind/promotion/promoter.h"
@@ -125,6 +127,27 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
       return kExitBadInput;
     }
   }
+  // One server per home: a second one would profile the first one's arrivals again, and
+  // with --wal replay (and delete) the log the first one appends to.
+  const std::string lock_path = global.home + "/locks/serve.lock";
+  auto lock = FileLock::TryAcquire(lock_path);
+  if (!lock.ok()) {
+    fmt::print(stderr, "latebind serve: {}\n", lock.status().message());
+    return ExitCodeFor(lock.status());
+  }
+  if (!*lock) {
+    fmt::print(stderr,
+               "latebind serve: another latebind serve is running on {} ({}); one server per "
+               "home: stop it first\n",
+               global.home, FileLock::HolderOf(lock_path));
+    return kExitFailure;
+  }
+  if (arrow::Status st =
+          (*lock)->Describe(fmt::format("pid {}, listening on {}", ::getpid(), args.listen));
+      !st.ok()) {
+    fmt::print(stderr, "latebind serve: {}: {}\n", lock_path, st.message());
+    return ExitCodeFor(st);
+  }
   auto store = storage::LocalStore::Open(global.home);
   if (!store.ok()) {
     fmt::print(stderr, "latebind serve: {}\n", store.status().message());
@@ -222,12 +245,15 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
                   "http:// or https://");
   cmd->add_option("--max-body-bytes", args->server.max_body_bytes,
                   "Largest payload accepted; larger gets 413")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
       ->capture_default_str();
   cmd->add_option("--header-timeout", args->header_timeout_s,
                   "Seconds a client has to send a request header")
+      ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   cmd->add_option("--body-timeout", args->body_timeout_s,
                   "Seconds a client has to send a request body")
+      ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   cmd->add_flag("--wal", args->wal,
                 "Acknowledge once a write-ahead log under <home>/wal holds the payload (one "

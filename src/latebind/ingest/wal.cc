@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "latebind/common/durability.h"
+#include "latebind/common/file_lock.h"
 #include "latebind/common/status.h"
 
 namespace latebind::ingest {
@@ -64,6 +65,15 @@ arrow::Result<std::unique_ptr<WriteAheadLog>> WriteAheadLog::Open(const std::str
   const fs::path parent = fs::path(dir).parent_path();
   ARROW_RETURN_NOT_OK(SyncDirectory(parent.empty() ? "." : parent.string()));
   auto wal = std::unique_ptr<WriteAheadLog>(new WriteAheadLog(dir, segment_bytes));
+  // A second process replaying this log would delete the segment the first appends to.
+  const std::string lock_path = dir + "/LOCK";
+  ARROW_ASSIGN_OR_RAISE(wal->lock_, FileLock::TryAcquire(lock_path));
+  if (!wal->lock_) {
+    return MakeError(ErrorKind::kUnavailable,
+                     fmt::format("the write-ahead log {} is in use by another process ({})", dir,
+                                 FileLock::HolderOf(lock_path)));
+  }
+  ARROW_RETURN_NOT_OK(wal->lock_->Describe(fmt::format("pid {}", ::getpid())));
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
     uint64_t seq = 0;

@@ -8,9 +8,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "latebind/common/file_lock.h"
 #include "latebind/common/unique_fd.h"
 #include "latebind/storage/object_store.h"
 
@@ -30,7 +32,9 @@ struct WalItem {
 // the replay. Thread-safe.
 class WriteAheadLog {
  public:
-  // Opens (creating) `dir`. Records already there are returned by Replay, once.
+  // Opens (creating) `dir`, locking it (`<dir>/LOCK`) for as long as the log lives.
+  // Records already there are returned by Replay, once. Errors: kUnavailable, also when
+  // another process has the log open.
   static arrow::Result<std::unique_ptr<WriteAheadLog>> Open(const std::string& dir,
                                                             uint64_t segment_bytes = 64 << 20);
 
@@ -68,6 +72,7 @@ class WriteAheadLog {
   uint64_t seq_ = 0;      // the segment being appended to
   uint64_t written_ = 0;  // its size
   UniqueFd fd_;
+  std::optional<FileLock> lock_;           // <dir>/LOCK: one process per log
   std::vector<uint64_t> replayable_;       // segments found at Open
   std::map<uint64_t, uint64_t> unstored_;  // segment → appended records not yet stored
   std::vector<uint64_t> stored_;           // segments whose records are all stored

@@ -30,7 +30,9 @@ class WalTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
   std::vector<fs::path> Segments() const {
     std::vector<fs::path> out;
-    for (const auto& e : fs::directory_iterator(dir_)) out.push_back(e.path());
+    for (const auto& e : fs::directory_iterator(dir_)) {
+      if (e.path().filename().string().starts_with("segment-")) out.push_back(e.path());
+    }
     std::sort(out.begin(), out.end());
     return out;
   }
@@ -51,6 +53,22 @@ TEST_F(WalTest, AppendedRecordsReplayAfterReopen) {
   EXPECT_EQ(records[1].second[0].bytes, std::string("\0\xff", 2));
   wal->ReleaseReplayed();
   EXPECT_EQ(Segments().size(), 1u);  // only the fresh segment remains
+}
+
+// A second opener would replay the segments and then delete them, the one the first
+// appends to included: it is refused while the first holds the log, and then only.
+TEST_F(WalTest, OnlyOneOpenerAtATime) {
+  auto first = *WriteAheadLog::Open(dir_.string());
+  ASSERT_TRUE(first->Append({{"raw/a", "1"}}).ok());
+  auto second = WriteAheadLog::Open(dir_.string());
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("in use by another process"), std::string::npos)
+      << second.status().message();
+  EXPECT_EQ(Segments().size(), 1u);  // untouched
+  first.reset();
+  auto reopened = WriteAheadLog::Open(dir_.string());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ((*reopened)->Replay()->size(), 1u);
 }
 
 TEST_F(WalTest, TornTailIsNotReplayed) {

@@ -2,57 +2,24 @@
 
 #include <arrow/type.h>
 #include <arrow/util/key_value_metadata.h>
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "latebind/common/file_lock.h"
 #include "latebind/common/ids.h"
 #include "latebind/common/json_log.h"
 #include "latebind/common/status.h"
-#include "latebind/common/unique_fd.h"
 #include "latebind/promotion/column_names.h"
 #include "latebind/promotion/table_stager.h"
 #include "latebind/registry/arrow_schema.h"
 
 namespace latebind::promotion {
 namespace {
-
-// One promotion per source at a time, across processes: an flock(2) on
-// <lock_dir>/promote-<source>.lock, released by the kernel when its holder dies, so a
-// crashed run never blocks the next one.
-class SourceLock {
- public:
-  // nullopt when another process holds it.
-  static arrow::Result<std::optional<SourceLock>> TryAcquire(const std::string& dir,
-                                                             const std::string& source_id) {
-    if (dir.empty()) return SourceLock(UniqueFd());
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    const std::string path = dir + "/promote-" + source_id + ".lock";
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-    if (fd.get() < 0) {
-      return MakeError(ErrorKind::kUnavailable,
-                       fmt::format("cannot open lock file {}: {}", path, std::strerror(errno)));
-    }
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-      if (errno == EWOULDBLOCK) return std::nullopt;
-      return MakeError(ErrorKind::kUnavailable,
-                       fmt::format("cannot lock {}: {}", path, std::strerror(errno)));
-    }
-    return SourceLock(std::move(fd));
-  }
-
- private:
-  explicit SourceLock(UniqueFd fd) : fd_(std::move(fd)) {}
-  UniqueFd fd_;  // closing it releases the lock
-};
 
 // The version promotion binds: the ACTIVE one; else the latest that is not BREAKING; else
 // the latest.
@@ -158,10 +125,16 @@ SourcePromotion Promoter::PromoteSource(const std::string& source_id,
 
 arrow::Status Promoter::Promote(const std::string& source_id, const PromoteOptions& options,
                                 SourcePromotion* out) {
-  ARROW_ASSIGN_OR_RAISE(auto lock, SourceLock::TryAcquire(options.lock_dir, source_id));
-  if (!lock) {
-    out->status = PromoteStatus::kBusy;
-    return arrow::Status::OK();
+  // One promotion per source at a time, across processes (the kernel drops the lock of a
+  // crashed run).
+  std::optional<FileLock> lock;
+  if (!options.lock_dir.empty()) {
+    ARROW_ASSIGN_OR_RAISE(
+        lock, FileLock::TryAcquire(options.lock_dir + "/promote-" + source_id + ".lock"));
+    if (!lock) {
+      out->status = PromoteStatus::kBusy;
+      return arrow::Status::OK();
+    }
   }
   ARROW_RETURN_NOT_OK(Recover(source_id));
 
