@@ -136,6 +136,16 @@ class Contract:
         item = DOC["paths"][template]
         m = method.lower()
         base = f"/paths/{_escape(template)}"
+        if m == "head":
+            # GET's answer (or the 405) without its body: the status and headers only.
+            assert body == b"", f"a HEAD answer with a body: {where}"
+            assert int(headers["content-length"]) > 0, where
+            if "get" in item:
+                assert str(status) in item["get"]["responses"], f"HEAD status not documented: {where}"
+            else:
+                assert status == 405 and headers.get("allow") == "POST", where
+            self.checked += 1
+            return None
         if m in item:
             responses = item[m]["responses"]
             assert str(status) in responses, f"status not documented for {m} {template}: {where}"
@@ -283,6 +293,14 @@ def test_every_route_and_answer_without_auth(serve, contract):
     c.call(port, "POST", "/v1/sources/a.b/payloads", b"{}", expect=400)
     c.raw(port, "POST", "/v1/sources/orders/payloads",
           b"POST /v1/sources/orders/payloads HTTP/1.1\r\nHost: x\r\n\r\n", expect=411)
+    for coding in ("br", "deflate", "gzip, identity"):
+        c.call(port, "POST", "/v1/sources/orders/payloads", b'{"a": 1}\n',
+               {"Content-Encoding": coding}, expect=415)
+    c.call(port, "POST", "/v1/sources/plain/payloads", b'{"a": 1}\n',
+           {"Content-Encoding": "identity"}, expect=202)
+    c.raw(port, "POST", "/v1/sources/orders/payloads",
+          b"POST /v1/sources/orders/payloads HTTP/1.1\r\nHost: x\r\n"
+          b"Transfer-Encoding: gzip, chunked\r\n\r\n9\r\n{\"a\": 1}\n\r\n0\r\n\r\n", expect=501)
 
     versions = wait_versions(port, "orders", 1)
     assert [v["version"] for v in versions] == [1]
@@ -376,9 +394,11 @@ def test_every_route_and_answer_without_auth(serve, contract):
         documented = [m for m in METHODS if m in item]
         for m in documented:
             framing_and_limit_errors(c, port, m, path)
-        for m in ("get", "post", "put", "delete", "patch"):
-            if m not in documented:
-                c.call(port, m.upper(), path, b"{}" if m != "get" else None, expect=405)
+        for m in ("get", "head", "post", "put", "delete", "patch"):
+            if m not in documented and not (m == "head" and "get" in documented):
+                c.call(port, m.upper(), path, b"{}" if m not in ("get", "head") else None, expect=405)
+        if "get" in documented and "{" not in template:
+            c.call(port, "HEAD", path, expect=200)
 
     # Paths the document does not have answer 404.
     for method, path in (("GET", "/"), ("GET", "/v1"), ("GET", "/v1/sources/"), ("GET", "/v1/sources/orders"),

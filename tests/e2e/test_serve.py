@@ -138,9 +138,10 @@ class RawConn:
                 return None
         raise AssertionError("unbounded read")  # pragma: no cover
 
-    def read_response(self, timeout: float = IO_TIMEOUT_S) -> RawResponse | None:
+    def read_response(self, timeout: float = IO_TIMEOUT_S, to_head: bool = False) -> RawResponse | None:
         """The next response (an interim 1xx too), or None when the connection was closed
-        (or reset) before a complete response arrived."""
+        (or reset) before a complete response arrived. `to_head`: the answer to a HEAD request,
+        whose Content-Length describes a body that is not sent."""
         deadline = time.monotonic() + timeout
         try:
             head = self._read_until(b"\r\n\r\n", deadline)
@@ -154,7 +155,7 @@ class RawConn:
             for line in lines[1:]:
                 name, _, value = line.partition(":")
                 headers[name.strip().lower()] = value.strip()
-            if 100 <= status < 200 or status in (204, 304):
+            if 100 <= status < 200 or status in (204, 304) or to_head:
                 return RawResponse(status, m.group(2), headers, b"")
             if headers.get("transfer-encoding", "").lower() == "chunked":
                 body = b""
@@ -577,6 +578,92 @@ def test_not_found_and_method_not_allowed(serve):
         assert status == want, (method, path, status, data)
         code = json.loads(data)["error"]["code"]
         assert code == ("not_found" if want == 404 else "method_not_allowed")
+    assert snapshot(srv.home) == []
+
+
+def test_head_answers_like_get_without_a_body_and_the_connection_stays_usable(serve):
+    srv = serve()
+    get_healthz = f"GET /healthz HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode()
+    with RawConn(srv.port) as c:
+        # Pipelined: a body after the HEAD answer would be read as the next status line.
+        c.send(f"HEAD /healthz HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode() + get_healthz
+               + f"HEAD /v1/sources/abc/payloads HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode()
+               + get_healthz)
+        head = c.read_response(to_head=True)
+        assert head is not None and head.status == 200, head
+        get = c.read_response()
+        assert get is not None and get.status == 200 and get.json() == {"status": "ok"}, get
+        assert int(head.headers["content-length"]) == len(get.body)
+        refused = c.read_response(to_head=True)
+        assert refused is not None and refused.status == 405, refused
+        assert refused.headers["allow"] == "POST"
+        again = c.read_response()
+        assert again is not None and again.status == 200 and again.json() == {"status": "ok"}, again
+    status, headers, _ = request(srv.port, "PUT", "/metrics", body=b"")
+    assert status == 405 and headers["allow"] == "GET, HEAD"
+
+
+def test_client_chosen_text_never_becomes_a_metric_label(serve):
+    """Only a validated source id is a label: a 404 or 405 under /v1/sources/{x}/... carries
+    whatever the client wrote (quotes, backslashes, 15 KB), and every label is a series the
+    server keeps for its lifetime."""
+    srv = serve()
+    for method, path in (("DELETE", '/v1/sources/A"B/payloads'), ("GET", "/v1/sources/Bad\\Id/zzz"),
+                         ("GET", "/v1/sources/" + "x" * 15000 + "/payloads"),
+                         ("GET", "/v1/sources/okid/versions/1/nope"), ("PUT", "/v1/sources/okid/payloads"),
+                         ("GET", "/v1/sources/unknown/versions")):
+        res = raw_request(srv.port, f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
+        assert res is not None and res.status in (404, 405, 431), (path[:60], res)
+    status, _, data = request(srv.port, "GET", "/metrics")
+    assert status == 200
+    sample = re.compile(r'^[a-z_]+(\{([a-z_]+="[A-Za-z0-9_.+-]*")(,[a-z_]+="[A-Za-z0-9_.+-]*")*\})? [0-9.e+-]+$')
+    for line in data.decode().splitlines():
+        assert line.startswith("#") or sample.match(line), line
+    assert 'source=""' in data.decode()
+    for fragment in ('A"B', "Bad", "xxxx", "okid", "unknown"):
+        assert fragment not in data.decode(), fragment
+
+
+@pytest.mark.parametrize("garbage", [
+    b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+    b"GET /healthz\r\n\r\n",
+    b"POST /v1/sources/abc/payloads HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n",
+    b"GET /healthz HTTP/1.1\r\nBad Header Line\r\n\r\n",
+], ids=["http2-preface", "no-version", "bad-chunk-size", "bad-header-line"])
+def test_a_request_that_does_not_parse_gets_400_and_stores_nothing(serve, garbage):
+    srv = serve()
+    with RawConn(srv.port) as c:
+        c.send(garbage)
+        res = c.read_response()
+        assert res is not None and res.status == 400, res
+        assert res.json()["error"]["code"] == "bad_request"
+        assert res.headers.get("connection", "").lower() == "close"
+        assert c.closed_by_peer()
+    assert snapshot(srv.home) == []
+
+
+@pytest.mark.parametrize("coding", ["br", "deflate", "gzip, gzip", "gzip, identity"])
+def test_an_unsupported_content_encoding_is_415_before_the_body(serve, coding):
+    """The raw zone keeps bytes as received and only gzip can be decoded for profiling: any
+    other coding would be stored under a wrong extension and dead-lettered as bad UTF-8."""
+    srv = serve()
+    with RawConn(srv.port) as c:
+        c.send(post_head("/v1/sources/enc/payloads",
+                         f"Content-Encoding: {coding}\r\nExpect: 100-continue\r\n", 10))
+        res = c.read_response()
+        assert res is not None and res.status == 415, res  # not 100: the body is not wanted
+        assert res.json()["error"]["code"] == "unsupported_encoding"
+        assert coding in res.json()["error"]["message"]
+    assert snapshot(srv.home) == []
+
+
+def test_a_transfer_coding_other_than_chunked_is_501(serve):
+    srv = serve()
+    body = b'{"a": 1}\n'
+    res = raw_request(srv.port, post_head("/v1/sources/te/payloads", "Transfer-Encoding: gzip, chunked\r\n")
+                      + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+    assert res is not None and res.status == 501, res
+    assert res.json()["error"]["code"] == "not_implemented"
     assert snapshot(srv.home) == []
 
 
@@ -1175,6 +1262,10 @@ def test_healthz_sources_and_metrics(serve):
                          ("latebind_http_request_duration_seconds", "histogram"),
                          ("latebind_commit_duration_seconds", "histogram")):
         assert f"# TYPE {family} {kind}\n" in text, family
+    # The worker counts a payload once it is done with it, which is just after the registry
+    # and the dead-letter zone show it.
+    wait_for(lambda: metrics(srv.port).get('latebind_profiling_failures_total{source="beta"}') == 1,
+             what="beta's profiling failure counted")
     m = metrics(srv.port)
     assert m['latebind_http_requests_total{source="alpha",code="202"}'] == 2
     assert m['latebind_http_requests_total{source="beta",code="202"}'] == 1

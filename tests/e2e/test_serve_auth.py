@@ -84,6 +84,41 @@ def test_listing_needs_a_token_probes_do_not(secured):
     assert get(port, "/metrics") == 200
 
 
+def test_the_bearer_scheme_is_case_insensitive(secured):
+    port, _ = secured
+    for scheme in ("bearer", "BEARER", "BeArEr"):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("POST", "/v1/sources/bank/payloads", body=b'{"a": 1}\n',
+                     headers={"Authorization": f"{scheme} bank-secret"})
+        res = conn.getresponse()
+        res.read()
+        conn.close()
+        assert res.status == 202, scheme
+    assert post(port, "bank", "BANK-SECRET")[0] == 401  # the token itself is not
+
+
+def test_a_token_lists_only_the_sources_it_is_granted(secured):
+    port, _ = secured
+    assert post(port, "bank", "bank-secret")[0] == 202
+    assert post(port, "cards", "ops-secret")[0] == 202
+    import time
+    deadline = time.monotonic() + 10
+
+    def listed(token):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/v1/sources", headers={"Authorization": f"Bearer {token}"})
+        res = conn.getresponse()
+        data = json.loads(res.read())
+        conn.close()
+        assert res.status == 200
+        return sorted(s["id"] for s in data["sources"])
+
+    while listed("ops-secret") != ["bank", "cards"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert listed("ops-secret") == ["bank", "cards"]  # "*" sees every source
+    assert listed("bank-secret") == ["bank"]
+
+
 def test_non_loopback_needs_tokens(latebind_bin, tmp_path):
     proc = subprocess.run([str(latebind_bin), "--home", str(tmp_path), "serve", "--listen",
                            "0.0.0.0:0"], capture_output=True, text=True, timeout=10)

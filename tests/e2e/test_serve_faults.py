@@ -197,6 +197,10 @@ def test_raw_zone_down_past_the_wal_backlog_sheds_load_then_recovers(latebind_bi
     (["--wal-backlog-wait", "2x"], "--wal-backlog-wait wants a duration"),
     (["--wal-backlog-wait", "0s"], "--wal-backlog-wait wants a duration"),
     (["--wal-backlog-mib", "0"], "--wal-backlog-mib: Value 0 not in range"),
+    # A zero or negative timeout cut every request before its answer.
+    (["--header-timeout", "-1"], "--header-timeout: Value -1 not in range"),
+    (["--body-timeout", "0"], "--body-timeout: Value 0 not in range"),
+    (["--max-body-bytes", "0"], "--max-body-bytes: Value 0 not in range"),
 ])
 def test_bad_backlog_flags_are_usage_errors(latebind_bin, tmp_path, args, message):
     home = tmp_path / "home"

@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -77,8 +78,12 @@ arrow::Result<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::Load(
 }
 
 const TokenAuthenticator::Token* TokenAuthenticator::Find(std::string_view authorization) const {
-  constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.size() <= kBearer.size() || !authorization.starts_with(kBearer)) {
+  // The scheme's name is case-insensitive (RFC 9110 §11.1).
+  constexpr std::string_view kBearer = "bearer ";
+  if (authorization.size() <= kBearer.size() ||
+      !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(), [](char a, char b) {
+        return a == std::tolower(static_cast<unsigned char>(b));
+      })) {
     return nullptr;
   }
   const std::string hash = Sha256(authorization.substr(kBearer.size()));

@@ -83,7 +83,8 @@ struct Route {
   };
   Kind kind = Kind::kNotFound;
   std::string source;
-  std::string version;  // as sent; validated by the handler
+  std::string version;     // as sent; validated by the handler
+  std::string_view allow;  // kBadMethod: the methods the path takes
   bool has_source() const {
     return kind == Kind::kPostPayload || kind == Kind::kListVersions || kind == Kind::kGetVersion ||
            kind == Kind::kSetStatus;
@@ -93,8 +94,18 @@ struct Route {
 Route RouteOf(http::verb method, std::string_view target) {
   const std::string_view path = target.substr(0, target.find('?'));
   Route r;
+  // A GET route answers HEAD too, with the same header and no body.
   auto want = [&](http::verb v, Route::Kind kind) {
-    r.kind = method == v ? kind : Route::Kind::kBadMethod;
+    const bool get = v == http::verb::get;
+    if (method == v || (get && method == http::verb::head)) {
+      r.kind = kind;
+    } else {
+      r.kind = Route::Kind::kBadMethod;
+      r.allow = get ? "GET, HEAD" : "POST";
+    }
+    // The id is the client's text until validated: only a route that takes one keeps it
+    // (it becomes a metric label).
+    if (!r.has_source()) r.source.clear();
     return r;
   };
   if (path == "/healthz") return want(http::verb::get, Route::Kind::kHealth);
@@ -104,6 +115,10 @@ Route RouteOf(http::verb method, std::string_view target) {
   constexpr std::string_view kPrefix = "/v1/sources/";
   constexpr std::string_view kSuffix = "/payloads";
   if (!path.starts_with(kPrefix)) return r;
+  const auto not_found = [&r] {
+    r.source.clear();
+    return r;
+  };
   if (path.ends_with(kSuffix) && path.size() >= kPrefix.size() + kSuffix.size()) {
     // The id as sent, undecoded: "%2e%2e" is refused as it stands, never decoded into "..".
     r.source =
@@ -113,18 +128,18 @@ Route RouteOf(http::verb method, std::string_view target) {
   // {id}/versions, {id}/versions/{n}, {id}/versions/{n}/status
   std::string_view rest = path.substr(kPrefix.size());
   const size_t slash = rest.find('/');
-  if (slash == std::string_view::npos) return r;
+  if (slash == std::string_view::npos) return not_found();
   r.source = std::string(rest.substr(0, slash));
   rest = rest.substr(slash);
   if (rest == "/versions") return want(http::verb::get, Route::Kind::kListVersions);
-  if (!rest.starts_with("/versions/")) return r;
+  if (!rest.starts_with("/versions/")) return not_found();
   rest = rest.substr(10);
   const size_t end = rest.find('/');
   r.version = std::string(rest.substr(0, end));
-  if (r.version.empty()) return r;
+  if (r.version.empty()) return not_found();
   if (end == std::string_view::npos) return want(http::verb::get, Route::Kind::kGetVersion);
   if (rest.substr(end) == "/status") return want(http::verb::post, Route::Kind::kSetStatus);
-  return r;
+  return not_found();
 }
 
 // One handler per endpoint. Each completes by calling `respond` exactly once.
@@ -183,8 +198,17 @@ void HandleListSources(ServerState& s, const http::request<http::string_body>& r
                        Respond respond) {
   auto sources = s.options.registry->Sources();
   if (!sources.ok()) return respond(StatusResponse(req.version(), sources.status()));
+  // A producer's token sees the sources it may post to; an operator's sees every one.
+  const TokenAuthenticator* auth = s.options.auth.get();
+  const std::string_view token = req[http::field::authorization];
+  std::string who;
+  const bool sees_all =
+      auth == nullptr || auth->CheckOperator(token, &who) == TokenAuthenticator::Decision::kAllowed;
   json list = json::array();
   for (const auto& src : *sources) {
+    if (!sees_all && auth->Check(token, src.source_id) != TokenAuthenticator::Decision::kAllowed) {
+      continue;
+    }
     json j = registry::SourceToJson(src);
     j["id"] = src.source_id;
     list.push_back(std::move(j));
@@ -398,6 +422,20 @@ void HandlePostPayload(ServerState& s, const std::string& source,
   });
 }
 
+// A request Beast could not parse (not a clean close or a message cut short by the client).
+bool IsMalformed(const beast::error_code& ec) {
+  static const auto& kHttpErrors = http::make_error_code(http::error::bad_method).category();
+  return ec.category() == kHttpErrors && ec != http::error::end_of_stream &&
+         ec != http::error::partial_message;
+}
+
+// What a POST's Content-Encoding cannot be: the stored bytes are the body as received, and
+// only gzip is decoded when profiling.
+bool IsSupportedEncoding(std::string_view encoding) {
+  return encoding.empty() || beast::iequals(encoding, "gzip") ||
+         beast::iequals(encoding, "x-gzip") || beast::iequals(encoding, "identity");
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, ServerState* state, std::function<void(Session*)> on_close)
@@ -447,9 +485,14 @@ class Session : public std::enable_shared_from_this<Session> {
                                  "conflicting or invalid Content-Length / Transfer-Encoding"),
                    false);
     }
+    if (IsMalformed(ec)) {
+      return Reply(ErrorResponse(11, 400, "bad_request", "malformed request: " + ec.message()),
+                   false);
+    }
     if (ec) return Close();  // end of stream, timeout, reset: nothing was acknowledged
     auto& req = parser_->get();
     route_ = RouteOf(req.method(), req.target());
+    head_ = req.method() == http::verb::head;
     // Both framings at once is how requests are smuggled past proxies: refuse.
     if (req.count(http::field::content_length) && req.count(http::field::transfer_encoding)) {
       return Reply(ErrorResponse(req.version(), 400, "bad_request",
@@ -461,6 +504,14 @@ class Session : public std::enable_shared_from_this<Session> {
         route_.source.clear();  // never a metric label: clients choose it
         return Reply(ErrorResponse(req.version(), 400, "bad_source_id", st.message()), false);
       }
+    }
+    if (req.count(http::field::transfer_encoding) &&
+        !beast::iequals(req[http::field::transfer_encoding], "chunked")) {
+      return Reply(ErrorResponse(req.version(), 501, "not_implemented",
+                                 fmt::format("Transfer-Encoding '{}' is not supported: send "
+                                             "Content-Length or chunked alone",
+                                             std::string(req[http::field::transfer_encoding]))),
+                   false);
     }
     who_ = "api";
     if (state_->options.auth && route_.kind != Route::Kind::kHealth &&
@@ -496,6 +547,14 @@ class Session : public std::enable_shared_from_this<Session> {
       }
     }
     if (route_.kind == Route::Kind::kPostPayload) {
+      if (const std::string_view encoding = req[http::field::content_encoding];
+          !IsSupportedEncoding(encoding)) {
+        return Reply(ErrorResponse(req.version(), 415, "unsupported_encoding",
+                                   fmt::format("Content-Encoding '{}' is not supported: send "
+                                               "the body as it is, or gzip",
+                                               std::string(encoding))),
+                     false);
+      }
       if (!parser_->content_length() && !parser_->chunked()) {
         return Reply(ErrorResponse(req.version(), 411, "length_required",
                                    "send Content-Length or a chunked body"),
@@ -538,6 +597,10 @@ class Session : public std::enable_shared_from_this<Session> {
                                              state_->options.max_body_bytes)),
                    false);
     }
+    if (IsMalformed(ec)) {
+      return Reply(ErrorResponse(11, 400, "bad_request", "malformed request: " + ec.message()),
+                   false);
+    }
     if (ec) return Close();   // the client went away or was too slow: nothing acknowledged
     stream_.expires_never();  // landing may take a while; the client is waiting, not us
     http::request<http::string_body> req = parser_->release();
@@ -569,9 +632,14 @@ class Session : public std::enable_shared_from_this<Session> {
         return HandleSetStatus(*state_, route_, who_, req, respond);
       case Route::Kind::kPromote:
         return HandlePromote(*state_, who_, req, respond);
-      case Route::Kind::kBadMethod:
-        return respond(
-            ErrorResponse(req.version(), 405, "method_not_allowed", "method not allowed"));
+      case Route::Kind::kBadMethod: {
+        Response res = ErrorResponse(
+            req.version(), 405, "method_not_allowed",
+            fmt::format("{} {} is not allowed: use {}", std::string(req.method_string()),
+                        std::string(req.target().substr(0, req.target().find('?'))), route_.allow));
+        res.set(http::field::allow, route_.allow);
+        return respond(std::move(res));
+      }
       case Route::Kind::kNotFound:
         return respond(ErrorResponse(req.version(), 404, "not_found",
                                      fmt::format("no route for {}", std::string(req.target()))));
@@ -581,9 +649,19 @@ class Session : public std::enable_shared_from_this<Session> {
   void Reply(Response res, bool keep_alive) {
     keep_alive = keep_alive && !state_->draining;
     res.keep_alive(keep_alive);
+    if (head_) {
+      // The header a GET would get, without its body (RFC 9110 §9.3.2).
+      const size_t length = res.body().size();
+      res.body().clear();
+      res.content_length(length);
+    }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    state_->metrics.CountRequest(route_.source, res.result_int(), body_bytes_, seconds);
+    // A client error is counted without its source: any client could make up ids, and
+    // each label is a series kept for the life of the process.
+    const unsigned code = res.result_int();
+    state_->metrics.CountRequest(code >= 400 && code < 500 ? std::string() : route_.source, code,
+                                 body_bytes_, seconds);
     auto shared = std::make_shared<Response>(std::move(res));
     stream_.expires_after(state_->options.body_timeout);
     http::async_write(
@@ -593,6 +671,7 @@ class Session : public std::enable_shared_from_this<Session> {
           if (ec || !keep_alive || self->state_->draining) return self->Close();
           self->body_bytes_ = 0;
           self->route_ = Route{};
+          self->head_ = false;
           self->ReadHeader();
         });
   }
@@ -610,6 +689,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Route route_;
   std::string who_;  // the caller, for the audit trail: the token's name, or "api"
   bool keep_alive_ = false;
+  bool head_ = false;  // a HEAD request: its answer goes without a body
   bool idle_ = true;
   uint64_t body_bytes_ = 0;
   std::chrono::steady_clock::time_point start_;
