@@ -285,6 +285,7 @@ def test_every_route_and_answer_without_auth(serve, contract):
     k1 = c.call(port, "POST", "/v1/sources/idem/payloads", b'{"a": 1}\n', {"Idempotency-Key": "k-1"}, expect=202)
     k2 = c.call(port, "POST", "/v1/sources/idem/payloads", b'{"a": 1}\n', {"Idempotency-Key": "k-1"}, expect=202)
     assert k1 == k2
+    c.call(port, "POST", "/v1/sources/idem/payloads", b'{"a": 2}\n', {"Idempotency-Key": "k-1"}, expect=409)
     c.raw(port, "POST", "/v1/sources/chunked/payloads",
           b"POST /v1/sources/chunked/payloads HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
           b"9\r\n{\"a\": 1}\n\r\n0\r\n\r\n", expect=202)

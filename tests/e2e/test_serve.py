@@ -423,6 +423,27 @@ def test_idempotency_key_retry_gets_the_same_receipt_also_after_a_crash(serve, t
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("mode", [[], ["--wal"]], ids=["raw-file-commit", "write-ahead-log"])
+def test_an_idempotency_key_reused_for_other_content_is_409(serve, tmp_path, mode):
+    """The first receipt answers a retry of the same bytes only: a 202 for other bytes under
+    the same key would tell the client they landed."""
+    home = tmp_path / "home"
+    srv = serve(*mode, home=home)
+    key = {"Idempotency-Key": "batch-7"}
+    first = post_ok(srv.port, "idem", NDJSON, headers=key)
+    status, _, data = post(srv.port, "idem", NDJSON + b'{"id": 3}\n', headers=key)
+    assert status == 409, data
+    message = json.loads(data)["error"]["message"]
+    assert "batch-7" in message and first["object"] in message
+    assert post_ok(srv.port, "idem", NDJSON, headers=key) == first  # the same bytes: a retry
+    assert srv.stop() == 0
+    srv = serve(*mode, home=home)
+    assert post(srv.port, "idem", b'{"x": 1}\n', headers=key)[0] == 409
+    wait_profiled(home, first["object"])
+    assert [k for k in files_under(home / "raw") if is_payload("raw/" + k)] == \
+        [first["object"][len("raw/"):]]
+
+
 @pytest.mark.parametrize(
     "source",
     ["../etc", "UPPER", "a/b", "a" * 80, "%2e%2e", "%00", "..", "-lead", "_lead", "a.b", ""],

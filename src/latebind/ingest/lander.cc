@@ -105,16 +105,31 @@ void Lander::Land(Arrival arrival, Callback done) {
   }
   if (!arrival.idempotency_key.empty()) {
     const std::string record = IdempotencyKey(arrival.source, arrival.idempotency_key);
+    // A retry gets the first answer, but only for the same bytes: a 202 for other content
+    // under a reused key would tell the client that bytes landed which never did.
+    auto as_retry = [&] {
+      return [done = std::move(done), sha256 = Sha256Hex(arrival.body),
+              key = arrival.idempotency_key](arrow::Result<Receipt> r) {
+        if (r.ok() && r->sha256 != sha256) {
+          return done(MakeError(
+              ErrorKind::kConflict,
+              fmt::format("Idempotency-Key '{}' was first used for other content ({}, sha256 "
+                          "{}): nothing was stored; send new content under a new key",
+                          key, r->object, r->sha256)));
+        }
+        done(std::move(r));
+      };
+    };
     {
       std::unique_lock lock(mu_);
       if (auto it = in_flight_.find(record); it != in_flight_.end()) {
-        it->second.push_back(std::move(done));  // a retry while the first is committing
+        it->second.push_back(as_retry());  // a retry while the first is committing
         return;
       }
       if (auto it = logged_receipts_.find(record); it != logged_receipts_.end()) {
         const Receipt r = it->second;  // durable in the log, not yet in the store
         lock.unlock();
-        done(r);
+        as_retry()(r);
         return;
       }
     }
@@ -127,7 +142,7 @@ void Lander::Land(Arrival arrival, Callback done) {
         r.bytes = j.value("bytes", uint64_t{0});
         r.sha256 = j.value("sha256", "");
         r.received_at = j.value("received_at", "");
-        done(std::move(r));
+        as_retry()(std::move(r));
         return;
       }
     } else if (KindOf(stored.status()) != ErrorKind::kNotFound) {
@@ -136,7 +151,7 @@ void Lander::Land(Arrival arrival, Callback done) {
     }
     std::lock_guard lock(mu_);
     if (auto it = in_flight_.find(record); it != in_flight_.end()) {
-      it->second.push_back(std::move(done));
+      it->second.push_back(as_retry());
       return;
     }
     in_flight_[record];  // the first: later ones wait on its outcome

@@ -198,6 +198,33 @@ TEST(LanderTest, ConcurrentRetriesShareTheFirstOutcome) {
   EXPECT_EQ(store->List("raw/")->size(), 2u);
 }
 
+// A key reused for other bytes is refused, not answered with the first receipt: that
+// 202 would say the new bytes landed. In flight, in the store, and after a restart alike.
+TEST(LanderTest, AKeyReusedForOtherContentIsAConflict) {
+  auto store = std::make_shared<MemoryStore>();
+  auto first = MakeArrival("s", "{\"a\":1}", "application/json");
+  first.idempotency_key = "order-42";
+  auto other = first;
+  other.body = "{\"a\":2}";
+  auto expect_conflict = [&](arrow::Result<Receipt> r) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(KindOf(r.status()), ErrorKind::kConflict);
+    EXPECT_NE(r.status().message().find("order-42"), std::string::npos) << r.status().message();
+  };
+  {
+    Lander lander(store);
+    auto a = lander.Land(first);
+    auto b = lander.Land(other);  // likely while the first is committing
+    ASSERT_TRUE(a.get().ok());
+    expect_conflict(b.get());
+    expect_conflict(lander.Land(other).get());  // answered from the stored receipt
+    EXPECT_TRUE(lander.Land(first).get().ok());
+  }
+  Lander restarted(store);
+  expect_conflict(restarted.Land(other).get());
+  EXPECT_EQ(store->List("raw/source=s/")->size(), 2u);  // only the first payload + its meta
+}
+
 TEST(LanderTest, FailedKeyedArrivalCanBeRetried) {
   auto inner = std::make_shared<MemoryStore>();
   auto faulty = std::make_shared<FaultyStore>(inner);
