@@ -1029,6 +1029,20 @@ def test_a_second_server_on_the_same_home_is_refused_and_touches_nothing(serve, 
     assert srv.stop() == 0
 
 
+def test_a_clean_stop_with_wal_leaves_no_log_to_replay(serve, tmp_path):
+    home = tmp_path / "home"
+    srv = serve("--wal", home=home)
+    receipts = [post_ok(srv.port, "clean", NDJSON + b'{"id": %d}\n' % i) for i in range(20)]
+    assert srv.stop() == 0
+    assert sorted(p.name for p in (home / "wal").iterdir()) == ["LOCK"]  # every segment retired
+    for r in receipts:
+        assert (home / r["object"]).read_bytes().startswith(NDJSON)
+    srv = serve("--wal", home=home)
+    assert post_ok(srv.port, "clean", NDJSON)
+    assert srv.stop() == 0
+    assert not [e for e in srv.logs() if e.get("msg") == "replayed the write-ahead log"]
+
+
 # ---------------------------------------------------------------------------------------------
 # 10: kill -9 under load, restart, repeat
 # ---------------------------------------------------------------------------------------------

@@ -336,6 +336,7 @@ void Lander::Materialize() {
       materialize_cv_.wait(lock, [&] { return !to_store_.empty() || committers_done_; });
       if (to_store_.empty()) {  // committers stopped and everything is stored
         lock.unlock();
+        wal_->Seal();  // a clean stop leaves nothing to replay
         RetireLogSegments();
         return;
       }

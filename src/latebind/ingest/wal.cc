@@ -116,7 +116,9 @@ arrow::Result<uint64_t> WriteAheadLog::Append(const std::vector<storage::PutItem
   record += body;
 
   std::lock_guard lock(mu_);
-  if (written_ > 0 && written_ + record.size() > segment_bytes_) ARROW_RETURN_NOT_OK(Rotate());
+  if (fd_.get() < 0 || (written_ > 0 && written_ + record.size() > segment_bytes_)) {
+    ARROW_RETURN_NOT_OK(Rotate());
+  }
   const uint64_t seq = seq_;
   size_t done = 0;
   while (done < record.size()) {
@@ -207,6 +209,13 @@ void WriteAheadLog::Retire(const std::vector<uint64_t>& segments) {
     ::unlink(SegmentPath(seq).c_str());
     std::erase(stored_, seq);
   }
+}
+
+void WriteAheadLog::Seal() {
+  std::lock_guard lock(mu_);
+  if (fd_.get() < 0 || unstored_.count(seq_)) return;
+  fd_.Close();
+  stored_.push_back(seq_);
 }
 
 void WriteAheadLog::ReleaseReplayed() {

@@ -57,6 +57,11 @@ class WriteAheadLog {
   // Deletes those segments (the store holds their records durably now).
   void Retire(const std::vector<uint64_t>& segments);
 
+  // At a clean shutdown, once every appended record is stored: the segment appended to
+  // becomes retirable too, so a clean restart has nothing to replay. No-op while any of its
+  // records is not stored. A later Append starts a new segment.
+  void Seal();
+
   // After Replay's records are in the store: deletes the segments found at Open.
   void ReleaseReplayed();
 

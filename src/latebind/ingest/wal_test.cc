@@ -71,6 +71,29 @@ TEST_F(WalTest, OnlyOneOpenerAtATime) {
   EXPECT_EQ((*reopened)->Replay()->size(), 1u);
 }
 
+// A clean stop: once everything is stored, the segment being appended to goes too, so the
+// next start replays nothing; a segment with a record not yet stored is never sealed.
+TEST_F(WalTest, ASealedLogLeavesNothingToReplay) {
+  {
+    auto wal = *WriteAheadLog::Open(dir_.string());
+    const uint64_t seg = *wal->Append({{"raw/a", "1"}});
+    wal->Seal();  // not stored yet: stays
+    EXPECT_TRUE(wal->Retirable().empty());
+    wal->Done(seg);
+    wal->Seal();
+    wal->Retire(wal->Retirable());
+    EXPECT_TRUE(Segments().empty());
+    // Appending after a seal starts a new segment.
+    const uint64_t next = *wal->Append({{"raw/b", "2"}});
+    EXPECT_GT(next, seg);
+    wal->Done(next);
+    wal->Seal();
+    wal->Retire(wal->Retirable());
+  }
+  auto wal = *WriteAheadLog::Open(dir_.string());
+  EXPECT_TRUE(wal->Replay()->empty());
+}
+
 TEST_F(WalTest, TornTailIsNotReplayed) {
   {
     auto wal = *WriteAheadLog::Open(dir_.string());
@@ -142,9 +165,9 @@ TEST_F(WalTest, SegmentsStayUntilTheStoreSyncs) {
   EXPECT_EQ(Segments().size(), 3u);            // one per record: none retired
   faulty->Heal();
   land();  // nobody replays here: this Lander only appends, stores and retires
-  // Its first two segments retired after a sync; its last is still the one appended to;
-  // the 3 from before wait for a replay.
-  EXPECT_EQ(Segments().size(), 4u);
+  // Its segments retired after a sync, the last one sealed at the clean stop; the 3 from
+  // before wait for a replay.
+  EXPECT_EQ(Segments().size(), 3u);
 }
 
 TEST_F(WalTest, LanderAcknowledgesFromTheLogAndStoresInTheBackground) {
