@@ -539,6 +539,28 @@ def test_too_large_by_content_length_answered_without_the_body(serve):
     assert [f for f in files_under(srv.home) if f.endswith(".csv")] == [receipt["object"]]
 
 
+def test_a_refused_body_sent_anyway_does_not_reset_the_connection(serve):
+    """A client that sends its body without waiting (no Expect) keeps writing after the 413.
+    The server reads and drops the rest before closing: closing with unread bytes would reset
+    the connection, and the reset can beat the answer to the client."""
+    srv = serve("--max-body-bytes", "1024")
+    body = b"x" * (4 << 20)
+    with RawConn(srv.port, timeout=10) as c:
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sent = threading.Event()
+        ok = []
+        def send():
+            ok.append(c.send(post_head("/v1/sources/abc/payloads", "", len(body)) + body))
+            sent.set()
+        threading.Thread(target=send, daemon=True).start()
+        assert sent.wait(10), "the server stopped reading: the client could not finish sending"
+        assert ok == [True], "the connection was reset while the client was sending"
+        res = c.read_response(5)
+        assert res is not None and res.status == 413, res
+        assert c.closed_by_peer(5)
+    assert snapshot(srv.home) == []
+
+
 def test_too_large_chunked(serve):
     srv = serve("--max-body-bytes", "1024")
     before = snapshot(srv.home)

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
@@ -676,13 +677,33 @@ class Session : public std::enable_shared_from_this<Session> {
         });
   }
 
+  // Ends the connection after the last answer. What the client still sends (the rest of a
+  // refused body) is read and dropped for a moment first: closing with unread bytes makes
+  // the kernel reset the connection, and a reset can reach the client before the answer.
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return;
+    idle_ = true;  // a drain (SIGTERM) closes it at once
+    drain_until_ = std::chrono::steady_clock::now() + kLinger;
+    Discard();
   }
+
+  void Discard() {
+    stream_.expires_at(drain_until_);
+    stream_.async_read_some(net::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (!ec)
+                                self->Discard();  // until the client closes, or the time is up
+                            });
+  }
+
+  static constexpr auto kLinger = std::chrono::seconds(2);
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::array<char, 16384> discard_;
+  std::chrono::steady_clock::time_point drain_until_;
   std::optional<http::request_parser<http::string_body>> parser_;
   ServerState* state_;
   std::function<void(Session*)> on_close_;
