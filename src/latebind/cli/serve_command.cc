@@ -127,8 +127,14 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
       return kExitBadInput;
     }
   }
+  auto store = storage::LocalStore::Open(global.home);
+  if (!store.ok()) {
+    fmt::print(stderr, "latebind serve: {}\n", store.status().message());
+    return ExitCodeFor(store.status());
+  }
   // One server per home: a second one would profile the first one's arrivals again, and
-  // with --wal replay (and delete) the log the first one appends to.
+  // with --wal replay (and delete) the log the first one appends to. Taken once the store
+  // has made the home durably (creating it here would leave its name unsynced).
   const std::string lock_path = global.home + "/locks/serve.lock";
   auto lock = FileLock::TryAcquire(lock_path);
   if (!lock.ok()) {
@@ -147,11 +153,6 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
       !st.ok()) {
     fmt::print(stderr, "latebind serve: {}: {}\n", lock_path, st.message());
     return ExitCodeFor(st);
-  }
-  auto store = storage::LocalStore::Open(global.home);
-  if (!store.ok()) {
-    fmt::print(stderr, "latebind serve: {}\n", store.status().message());
-    return ExitCodeFor(store.status());
   }
   auto registry = registry::OpenRegistry(global.home);
   if (!registry.ok()) {
