@@ -8,7 +8,9 @@ import hashlib
 import json
 import sqlite3
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -175,5 +177,115 @@ def test_deadletter_list_and_replay(latebind_bin, tmp_path):
 def test_deadletter_replay_usage_errors(latebind_bin, tmp_path):
     home = tmp_path / "home"
     assert run(latebind_bin, "deadletter", "replay", home=home).returncode == 2
+    home.mkdir()
     proc = run(latebind_bin, "deadletter", "replay", "raw/source=s/x.ndjson", home=home)
     assert proc.returncode == 2 and "not a dead-letter payload" in proc.stderr
+
+
+def unprivileged() -> list[str]:
+    """A prefix that runs a command as nobody: a chmod 000 file does not stop root."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("root without setpriv: a chmod 000 file stays readable")
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.fixture
+def shared_dir():
+    """A directory nobody may use too (tmp_path lies under a directory only its owner enters)."""
+    d = Path(tempfile.mkdtemp(prefix="latebind-e2e-"))
+    d.chmod(0o777)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_unreadable_file_exits_2_for_ingest_and_profile(latebind_bin, shared_dir):
+    """Audit bug 2: a file there but unreadable (permission denied) exited 1, a storage
+    failure; `ingest --help` and `profile --help` say 2 for a file that could not be read.
+    The other files still land, and the home's own failures stay 1."""
+    good = shared_dir / "good.json"
+    good.write_text('{"a":1}')
+    good.chmod(0o644)
+    locked = shared_dir / "locked.json"
+    locked.write_text('{"a":1}')
+    locked.chmod(0)
+    home = shared_dir / "home"
+    as_nobody = [*unprivileged(), str(latebind_bin), "--home", str(home)]
+    proc = subprocess.run([*as_nobody, "ingest", "--source", "s", "--json", str(good), str(locked)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert "locked.json: cannot open: Permission denied" in proc.stderr
+    landed, failed = json.loads(proc.stdout)
+    assert landed["file"] == str(good) and landed["records"] == 1 and "error" not in landed
+    assert failed["file"] == str(locked) and failed["error"]["code"] == "bad_input"
+    assert "Permission denied" in failed["error"]["message"]
+
+    proc = subprocess.run([*as_nobody, "profile", str(locked)], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2 and "Permission denied" in proc.stderr, proc.stderr
+
+    # A home that cannot be written is storage failing: still 1.
+    read_only = shared_dir / "read-only-home"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    proc = subprocess.run([*unprivileged(), str(latebind_bin), "--home", str(read_only), "ingest",
+                           "--source", "s", str(good)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+
+
+def test_json_has_an_entry_per_file_with_its_error(latebind_bin, tmp_path):
+    """Audit bug 6: `ingest --json` left out the files it could not read, so a script could
+    not tell which input failed. Every file has an entry, in order; a failed one an error."""
+    home = tmp_path / "home"
+    good = tmp_path / "good.json"
+    good.write_text('{"a":1}')
+    missing = tmp_path / "nope.json"
+    directory = tmp_path / "dir.json"
+    directory.mkdir()
+    proc = run(latebind_bin, "ingest", "--source", "s", "--json", good, missing, directory,
+               home=home)
+    assert proc.returncode == 2, proc.stderr
+    entries = json.loads(proc.stdout)
+    assert [e["file"] for e in entries] == [str(good), str(missing), str(directory)]
+    assert entries[0]["records"] == 1 and "error" not in entries[0]
+    assert entries[1]["error"]["code"] == "not_found"
+    assert str(missing) in entries[1]["error"]["message"]
+    assert entries[2]["error"] == {"code": "bad_input",
+                                   "message": f"{directory}: not a regular file"}
+    assert '"error": {"code", "message"}' in run(latebind_bin, "ingest", "--help", home=home).stdout
+
+
+# Audit bug 3: with a mistyped --home, `deadletter list` created it and listed nothing, and
+# `deadletter replay --source` created it and a registry, silently.
+@pytest.mark.parametrize("args", [
+    ["deadletter", "list"], ["deadletter", "list", "--json"], ["deadletter", "list", "--source", "s"],
+    ["deadletter", "replay", "--source", "s"],
+    ["deadletter", "replay", "dead-letter/source=s/date=2024-01-01/x.ndjson"],
+])
+def test_deadletter_refuses_a_missing_home_and_creates_nothing(latebind_bin, tmp_path, args):
+    home = tmp_path / "nonexist"
+    proc = run(latebind_bin, *args, home=home)
+    assert proc.returncode == 2, proc.stderr
+    assert f"no latebind home at {home}" in proc.stderr
+    assert not home.exists()
+
+
+def test_deadletter_replay_of_nothing_says_so(latebind_bin, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = run(latebind_bin, "deadletter", "replay", "--source", "s", home=home)
+    assert proc.returncode == 0 and "no dead-letter objects for s" in proc.stdout
+
+
+# Audit bug 4: `deadletter list --source ../raw` answered "no dead-letter objects for ../raw".
+@pytest.mark.parametrize("args", [
+    ["deadletter", "list", "--source", "../raw"], ["deadletter", "list", "--source", "UPPER"],
+    ["deadletter", "replay", "--source", "../raw"],
+])
+def test_deadletter_bad_source_ids_are_usage_errors(latebind_bin, tmp_path, args):
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = run(latebind_bin, *args, home=home)
+    assert proc.returncode == 2 and "invalid source id" in proc.stderr, proc.stderr
+    assert files_under(home) == []

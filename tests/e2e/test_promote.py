@@ -618,6 +618,7 @@ def test_tables_lists_sql_that_duckdb_runs(home):
     """`tables --json` gives each table's source, version, files, rows, bytes, folder and
     a DuckDB query that returns its row count; the human listing names every table with
     its row count and the same query; on an empty home it lists nothing."""
+    home.root.mkdir()  # a home that does not exist is refused (no home is created by a read)
     assert home.ok("tables", "--json").json() == {"tables": []}
     home.ingest("t1", "a.ndjson", ndjson([{"i": i} for i in range(7)]))
     home.ingest("t2", "b.csv", "a,b\n1,x\n2,y\n3,\n")

@@ -110,9 +110,26 @@ def test_sources_lists_counts_and_dead_letters(story):
     assert "\x1b[1;31m3 BREAKING\x1b[0m" in colored  # highlighted on a terminal
 
 
-def test_sources_on_an_empty_home_creates_nothing(home):
+def test_sources_on_an_empty_home_lists_nothing(home):
+    home.root.mkdir()
     assert home.json("sources", "--json") == []
     assert "no sources yet" in home.ok("sources").stdout
+    assert list(home.root.iterdir()) == []
+
+
+# Audit bug 3: a mistyped --home answered "no sources" (and `deadletter` created it): the
+# commands that only read a home refuse one that does not exist, naming it, and create nothing.
+@pytest.mark.parametrize("args", [
+    ["sources"], ["sources", "--json"], ["tables"], ["tables", "--json"],
+    ["schema", "history", "orders"], ["schema", "show", "orders"],
+    ["schema", "diff", "orders", "1", "2"], ["schema", "export", "orders", "--format", "arrow"],
+    ["schema", "resolve", "orders", "--version", "1", "--status", "ACTIVE", "--note", "x"],
+])
+def test_read_commands_refuse_a_missing_home_and_create_nothing(home, args):
+    res = home.run(*args)
+    assert res.returncode == 2, res.describe()
+    assert f"no latebind home at {home.root}" in res.stderr, res.stderr
+    assert res.stdout == ""
     assert not home.root.exists()
 
 
@@ -289,6 +306,15 @@ def test_resolve_json_and_deprecate(story):
     (["--status", "ACTIVE", "--note", "x", "--map", "txn_date=nope"],
      "nope is not a field of orders version 3"),
     (["--status", "ACTIVE", "--note", "x", "--map", "txn_date"], "want NEW=OLD"),
+    # Audit bug 1: a mapping onto a live column replaced it; two onto one column dropped one.
+    (["--status", "ACTIVE", "--note", "x", "--map", "txn_date=amount"],
+     "amount is a live field of orders version 3"),
+    (["--status", "ACTIVE", "--note", "x", "--map", "txn_date=transaction_date",
+      "--map", "channel=transaction_date"], "column transaction_date is already filled by"),
+    (["--status", "ACTIVE", "--note", "x", "--map", "amount=transaction_date"],
+     "amount is float64 and cannot fill transaction_date's date column"),
+    (["--status", "ACTIVE", "--note", "x", "--map", "txn_date=transaction_date",
+      "--map", "txn_date=customer_id"], "mapped twice"),
     (["--status", "ACTIVE", "--note", "x", "--map", "=transaction_date"], "want NEW=OLD"),
 ])
 def test_resolve_refuses_bad_input_and_changes_nothing(story, args, message):
@@ -315,6 +341,29 @@ def test_export_arrow_binds_the_confirmed_rename(story):
     after = story.ok("schema", "export", "orders", "--format", "arrow").stdout
     assert after == before  # the curated column keeps its name, typed from txn_date
     assert "txn_date" not in after
+
+
+def test_resolve_refuses_to_overwrite_a_live_column(home):
+    """Audit bug 1 as found: `--map txn_date=id` exited 0 and the export typed id as a date
+    (the int64 id column gone); `--map extra=transaction_date` beside the rename dropped
+    extra. Both are refused with exit 2, and the confirmed rename still works."""
+    home.ingest("orders", "a.ndjson", '{"id":1,"transaction_date":"2024-01-02","amount":1.5}\n')
+    home.ingest("orders", "b.ndjson",
+                '{"id":2,"transaction_date":"2024-01-03","amount":2.5,"extra":"x"}\n')
+    assert home.ingest("orders", "c.ndjson",
+                       '{"id":3,"txn_date":"2024-01-04","amount":3.5,"extra":"y"}\n'
+                       )["schema_status"] == "BREAKING"
+    resolve = ["schema", "resolve", "orders", "--version", "3", "--status", "ACTIVE", "--note", "ok"]
+    for maps in (["txn_date=id"], ["txn_date=transaction_date", "extra=transaction_date"]):
+        res = home.run(*resolve, *[a for m in maps for a in ("--map", m)])
+        assert res.returncode == 2, res.describe()
+        assert home.json("schema", "show", "orders", "--json")["status"] == "BREAKING"
+    home.ok(*resolve, "--map", "txn_date=transaction_date")
+    arrow = home.ok("schema", "export", "orders", "--format", "arrow").stdout
+    assert re.search(r"^id: int64$", arrow, re.M), arrow
+    assert re.search(r"^transaction_date: date32\[day\]$", arrow, re.M), arrow
+    assert re.search(r"^extra: string$", arrow, re.M), arrow
+    assert not re.search(r"^txn_date:", arrow, re.M), arrow
 
 
 def test_export_spark_struct_type(story):
@@ -422,10 +471,11 @@ def test_usage_errors_exit_2(story, args):
 
 
 def test_unknown_source_without_a_registry(home):
+    home.root.mkdir()
     res = home.run("schema", "show", "orders")
     assert res.returncode == 2
     assert "unknown source 'orders'" in res.stderr and "no registry" in res.stderr
-    assert not home.root.exists()
+    assert list(home.root.iterdir()) == []
 
 
 def test_a_source_with_only_dead_letters_has_no_schema(home):
@@ -447,3 +497,37 @@ def test_help_explains_with_an_example(latebind, sub):
 def test_sources_help(latebind):
     res = latebind.run("sources", "--help")
     assert res.returncode == 0 and "Example" in res.stdout
+
+
+# Audit bug 4: source ids are checked as ingest checks them, by every command that takes one.
+@pytest.mark.parametrize("args", [
+    ["schema", "history", "../raw"], ["schema", "show", "Orders"],
+    ["schema", "diff", "a/b", "1", "2"], ["schema", "export", "../x", "--format", "arrow"],
+    ["schema", "resolve", "..", "--version", "1", "--status", "ACTIVE", "--note", "x"],
+])
+def test_bad_source_ids_are_usage_errors(story, args):
+    res = story.run(*args)
+    assert res.returncode == 2, res.describe()
+    assert "invalid source id" in res.stderr, res.stderr
+
+
+# Audit bug 5: `latebind bogus` said only "A subcommand is required".
+@pytest.mark.parametrize("args, prefix, word, commands", [
+    (["bogus"], "latebind", "bogus", ["profile", "ingest", "serve", "sources", "schema"]),
+    (["schema", "bogus", "orders"], "latebind schema", "bogus",
+     ["history", "show", "diff", "resolve", "export"]),
+    (["deadletter", "bogus"], "latebind deadletter", "bogus", ["list", "replay"]),
+])
+def test_unknown_commands_are_named_with_the_valid_ones(latebind, args, prefix, word, commands):
+    res = latebind.run(*args)
+    assert res.returncode == 2, res.describe()
+    assert f"{prefix}: unknown command '{word}'" in res.stderr, res.stderr
+    assert all(c in res.stderr for c in commands), res.stderr
+    assert "A subcommand is required" not in res.stderr
+
+
+@pytest.mark.parametrize("args, prefix", [([], "latebind"), (["schema"], "latebind schema")])
+def test_a_missing_command_lists_the_valid_ones(latebind, args, prefix):
+    res = latebind.run(*args)
+    assert res.returncode == 2, res.describe()
+    assert f"{prefix}: a command is required; the commands are:" in res.stderr, res.stderr

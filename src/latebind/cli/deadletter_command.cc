@@ -6,6 +6,7 @@
 
 #include "latebind/cli/commands.h"
 #include "latebind/cli/exit_codes.h"
+#include "latebind/cli/registry_access.h"
 #include "latebind/ingest/arrivals.h"
 #include "latebind/ingest/lander.h"
 #include "latebind/registry/registry.h"
@@ -30,17 +31,19 @@ std::string Prefix(const std::string& source) {
   return source.empty() ? "dead-letter/" : "dead-letter/source=" + source + "/";
 }
 
+// Prints why `status` failed and gives its exit code.
+int Fail(const arrow::Status& status) {
+  fmt::print(stderr, "latebind deadletter: {}\n", status.message());
+  return ExitCodeFor(status);
+}
+
 int RunList(const GlobalOptions& global, const DeadLetterArgs& args) {
+  // Reading must not create a home: a mistyped --home would list nothing, as if it were one.
+  if (arrow::Status st = RequireHome(global.home); !st.ok()) return Fail(st);
   auto store = storage::LocalStore::Open(global.home);
-  if (!store.ok()) {
-    fmt::print(stderr, "latebind deadletter: {}\n", store.status().message());
-    return ExitCodeFor(store.status());
-  }
+  if (!store.ok()) return Fail(store.status());
   auto listed = (*store)->List(Prefix(args.source));
-  if (!listed.ok()) {
-    fmt::print(stderr, "latebind deadletter: {}\n", listed.status().message());
-    return ExitCodeFor(listed.status());
-  }
+  if (!listed.ok()) return Fail(listed.status());
   json out = json::array();
   for (const auto& o : *listed) {
     if (!IsPayload(o.key)) continue;
@@ -80,31 +83,26 @@ int RunReplay(const GlobalOptions& global, const DeadLetterArgs& args) {
     fmt::print(stderr, "latebind deadletter replay: give OBJECT... or --source ID (not both)\n");
     return kExitBadInput;
   }
+  // Only dead letters of an existing home can be replayed: a mistyped --home must not get a
+  // new home and registry.
+  if (arrow::Status st = RequireHome(global.home); !st.ok()) return Fail(st);
   auto opened = storage::LocalStore::Open(global.home);
-  if (!opened.ok()) {
-    fmt::print(stderr, "latebind deadletter: {}\n", opened.status().message());
-    return ExitCodeFor(opened.status());
-  }
+  if (!opened.ok()) return Fail(opened.status());
   std::shared_ptr<storage::ObjectStore> store = std::move(*opened);
   auto registry = registry::OpenRegistry(global.home);
-  if (!registry.ok()) {
-    fmt::print(stderr, "latebind deadletter: {}\n", registry.status().message());
-    return ExitCodeFor(registry.status());
-  }
+  if (!registry.ok()) return Fail(registry.status());
   profiler::ProfileOptions options;
   options.format = profiler::ParseFormat(args.format);  // "auto": detect
   ingest::ArrivalProcessor arrivals(store, *registry, options);
   std::vector<std::string> keys = args.objects;
   if (!args.source.empty()) {
     auto listed = store->List(Prefix(args.source));
-    if (!listed.ok()) {
-      fmt::print(stderr, "latebind deadletter: {}\n", listed.status().message());
-      return ExitCodeFor(listed.status());
-    }
+    if (!listed.ok()) return Fail(listed.status());
     for (const auto& o : *listed) {
       if (IsPayload(o.key)) keys.push_back(o.key);
     }
   }
+  if (keys.empty() && !args.json) fmt::print("no dead-letter objects for {}\n", args.source);
   int exit_code = kExitOk;
   json report = json::array();
   for (const std::string& key : keys) {
@@ -140,7 +138,7 @@ void RegisterDeadLetterCommand(CLI::App& app, const GlobalOptions& global, int* 
       app.add_subcommand("deadletter", "List or replay payloads that could not be parsed");
   cmd->require_subcommand(1);
   CLI::App* list = cmd->add_subcommand("list", "List dead-letter objects with their reasons");
-  list->add_option("--source", args->source, "Only this source");
+  list->add_option("--source", args->source, "Only this source")->check(SourceIdValidator());
   list->add_flag("--json", args->json, "Print as JSON");
   list->callback([args, &global, exit_code] { *exit_code = RunList(global, *args); });
 
@@ -151,7 +149,8 @@ void RegisterDeadLetterCommand(CLI::App& app, const GlobalOptions& global, int* 
       "source's schema in the registry; one that still does not stays in dead-letter/.\n"
       "Exit code 3 when some stayed.");
   replay->add_option("OBJECT", args->objects, "Dead-letter object keys (dead-letter/source=…)");
-  replay->add_option("--source", args->source, "Every dead-letter object of this source");
+  replay->add_option("--source", args->source, "Every dead-letter object of this source")
+      ->check(SourceIdValidator());
   replay->add_option("--format", args->format, "Read as auto, json, ndjson or csv")
       ->check(CLI::IsMember({"auto", "json", "ndjson", "csv"}))
       ->capture_default_str();

@@ -16,4 +16,9 @@ int ExitCodeFor(const arrow::Status& status) {
   }
 }
 
+arrow::Status AsInputFileError(const arrow::Status& status) {
+  if (KindOf(status) != ErrorKind::kUnavailable) return status;
+  return MakeError(ErrorKind::kBadInput, status.message());
+}
+
 }  // namespace latebind::cli

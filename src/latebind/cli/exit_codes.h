@@ -12,4 +12,11 @@ inline constexpr int kExitPartial = 3;   // some work skipped (e.g. a BREAKING s
 
 int ExitCodeFor(const arrow::Status& status);
 
+// `status`, a failure to open or read a file named on the command line (ingest, profile),
+// as the bad input it is for the command: a file that is there but cannot be read
+// (permission denied, an I/O error: kUnavailable from the reader) is kBadInput, exit 2 as
+// documented, like one that is missing, a directory or too large. Not for the home's own
+// files, whose storage failures stay kUnavailable, exit 1.
+arrow::Status AsInputFileError(const arrow::Status& status);
+
 }  // namespace latebind::cli

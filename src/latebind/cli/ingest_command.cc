@@ -14,6 +14,7 @@
 #include "latebind/cli/commands.h"
 #include "latebind/cli/exit_codes.h"
 #include "latebind/cli/progress.h"
+#include "latebind/cli/registry_access.h"
 #include "latebind/common/status.h"
 #include "latebind/ingest/arrivals.h"
 #include "latebind/ingest/lander.h"
@@ -83,11 +84,12 @@ arrow::Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes)
   return bytes;
 }
 
+// The entry of `ingest --json` for what failed: {"code", "message"} as HTTP errors are.
+nlohmann::ordered_json ErrorJson(const arrow::Status& status) {
+  return {{"code", ErrorKindName(KindOf(status))}, {"message", status.message()}};
+}
+
 int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
-  if (arrow::Status st = ingest::ValidateSourceId(args.source); !st.ok()) {
-    fmt::print(stderr, "latebind ingest: {}\n", st.message());
-    return kExitBadInput;
-  }
   auto opened = storage::LocalStore::Open(global.home);
   if (!opened.ok()) {
     fmt::print(stderr, "latebind ingest: {}\n", opened.status().message());
@@ -108,6 +110,7 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
     if (!out.ok()) {
       fmt::print(stderr, "latebind ingest: profiling {} failed: {}\n", key, out.status().message());
       exit_code = std::max(exit_code, ExitCodeFor(out.status()));
+      entry["error"] = ErrorJson(out.status());
       return entry;
     }
     entry["object"] = out->object;
@@ -157,8 +160,10 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
   for (const std::string& file : args.files) {
     auto bytes = ReadFile(file, args.max_bytes);
     if (!bytes.ok()) {
-      fmt::print(stderr, "latebind ingest: {}\n", bytes.status().message());
-      exit_code = std::max(exit_code, ExitCodeFor(bytes.status()));
+      const arrow::Status st = AsInputFileError(bytes.status());
+      fmt::print(stderr, "latebind ingest: {}\n", st.message());
+      exit_code = std::max(exit_code, ExitCodeFor(st));
+      report.push_back({{"file", file}, {"error", ErrorJson(st)}});
       continue;
     }
     ingest::Arrival arrival;
@@ -170,6 +175,7 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
     if (!receipt.ok()) {
       fmt::print(stderr, "latebind ingest: {}: not landed: {}\n", file, receipt.status().message());
       exit_code = std::max(exit_code, ExitCodeFor(receipt.status()));
+      report.push_back({{"file", file}, {"error", ErrorJson(receipt.status())}});
       continue;
     }
     report.push_back(process(receipt->object, {{"file", file},
@@ -198,9 +204,17 @@ void RegisterIngestCommand(CLI::App& app, const GlobalOptions& global, int* exit
       "HTTP arrivals, then profiled. A file that cannot be parsed is kept, with its reason,\n"
       "under <home>/dead-letter/. The format comes from the extension (.json, .ndjson, .jsonl,\n"
       ".csv, each optionally .gz), else from the content.\n\n"
-      "Exit code: 0 when every file landed and parsed, 2 when one could not be read or was\n"
-      "dead-lettered, 1 when storage failed.");
-  cmd->add_option("--source", args->source, "Source id, ^[a-z0-9][a-z0-9_-]{0,63}$")->required();
+      "Exit code: 0 when every file landed and parsed, 2 when one could not be read (missing,\n"
+      "permission denied, not a regular file, larger than --max-bytes) or was dead-lettered,\n"
+      "1 when storage of the home failed.\n\n"
+      "--json prints an array with one entry per file, in order (after entries for arrivals a\n"
+      "crash left unprofiled, marked \"recovered\"): file, landed, bytes, sha256, received_at,\n"
+      "object, records, dead_lettered, schema_version, new_version, schema_status; a file\n"
+      "that could not be read, landed or profiled has \"error\": {\"code\", \"message\"}, code\n"
+      "one of bad_input, not_found, too_large, unavailable, conflict, internal.");
+  cmd->add_option("--source", args->source, "Source id, ^[a-z0-9][a-z0-9_-]{0,63}$")
+      ->required()
+      ->check(SourceIdValidator());
   cmd->add_option("FILE", args->files, "Files to land")->required();
   cmd->add_flag("--json", args->json, "Print what happened to each file as JSON");
   cmd->add_option("--max-bytes", args->max_bytes, "Largest file accepted (bytes)")

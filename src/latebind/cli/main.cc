@@ -1,10 +1,49 @@
 // latebind: schema-on-read ingestion for data lakes. Git-style subcommands (CLI11).
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 
 #include "latebind/cli/commands.h"
 #include "latebind/cli/exit_codes.h"
+
+namespace {
+
+// The deepest command given that needs a subcommand and got none (`latebind`, `latebind
+// schema`), or nullptr.
+CLI::App* MissingSubcommand(CLI::App* app) {
+  const auto chosen = app->get_subcommands();
+  if (!chosen.empty()) return MissingSubcommand(chosen.front());
+  return app->get_require_subcommand_min() > 0 ? app : nullptr;
+}
+
+// For `latebind bogus` or `latebind schema` CLI11 says only "A subcommand is required":
+// says which word is not a command, and which the commands are. False (nothing printed)
+// when the parse failed for another reason.
+bool ReportMissingCommand(CLI::App& app, const CLI::ParseError& error) {
+  if (dynamic_cast<const CLI::RequiredError*>(&error) == nullptr &&
+      dynamic_cast<const CLI::ExtrasError*>(&error) == nullptr) {
+    return false;
+  }
+  CLI::App* parent = MissingSubcommand(&app);
+  const std::vector<std::string> words = app.remaining(/*recurse=*/true);
+  if (parent == nullptr || (!words.empty() && words.front().starts_with('-'))) return false;
+  std::string path = parent->get_name();
+  for (const CLI::App* p = parent->get_parent(); p != nullptr; p = p->get_parent()) {
+    path = p->get_name() + " " + path;
+  }
+  std::vector<std::string> names;
+  for (const CLI::App* sub : parent->get_subcommands({})) names.push_back(sub->get_name());
+  const std::string what =
+      words.empty() ? "a command is required" : fmt::format("unknown command '{}'", words.front());
+  fmt::print(stderr, "{}: {}; the commands are: {}\nRun '{} --help' for more information.\n", path,
+             what, fmt::join(names, ", "), path);
+  return true;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace latebind::cli;
@@ -37,6 +76,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (ReportMissingCommand(app, e)) return kExitBadInput;
     const int rc = app.exit(e);  // prints help, version or the usage error
     return rc == 0 ? kExitOk : kExitBadInput;
   }

@@ -40,7 +40,7 @@ int RunProfile(const ProfileArgs& args) {
     options.progress = nullptr;
     if (!result.ok()) {
       fmt::print(stderr, "latebind profile: {}\n", result.status().message());
-      exit_code = std::max(exit_code, ExitCodeFor(result.status()));
+      exit_code = std::max(exit_code, ExitCodeFor(AsInputFileError(result.status())));
       continue;
     }
     const profiler::PayloadProfile& profile = *result;

@@ -4,10 +4,27 @@
 #include <sys/stat.h>
 
 #include "latebind/common/status.h"
+#include "latebind/ingest/lander.h"
 
 namespace latebind::cli {
 
+arrow::Status RequireHome(const std::string& home) {
+  struct stat st;
+  if (::stat(home.c_str(), &st) != 0) {
+    return MakeError(ErrorKind::kBadInput,
+                     fmt::format("no latebind home at {}: nothing was ingested there yet (is "
+                                 "--home or $LATEBIND_HOME right?)",
+                                 home));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return MakeError(ErrorKind::kBadInput,
+                     fmt::format("no latebind home at {}: it is not a directory", home));
+  }
+  return arrow::Status::OK();
+}
+
 arrow::Result<std::shared_ptr<registry::Registry>> OpenExistingRegistry(const std::string& home) {
+  ARROW_RETURN_NOT_OK(RequireHome(home));
   const std::string path = home + "/registry.db";
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
@@ -16,6 +33,15 @@ arrow::Result<std::shared_ptr<registry::Registry>> OpenExistingRegistry(const st
         fmt::format("no registry at {}: nothing was ingested under --home {}", path, home));
   }
   return registry::OpenRegistry(home);
+}
+
+CLI::Validator SourceIdValidator() {
+  return CLI::Validator(
+      [](std::string& id) {
+        const arrow::Status st = ingest::ValidateSourceId(id);
+        return st.ok() ? std::string() : st.message();
+      },
+      "ID");
 }
 
 arrow::Result<std::vector<registry::SchemaVersion>> LoadVersions(registry::Registry& registry,

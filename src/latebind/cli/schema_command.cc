@@ -274,7 +274,9 @@ void RegisterSchemaCommand(CLI::App& app, const GlobalOptions& global, int* exit
       "created, payloads and records observed under it, what it changed (+added, -removed,\n"
       "~renamed, type changes) and its note; then every status change with who, when, why.\n\n"
       "Example:\n  latebind schema history orders\n  latebind schema history orders --json");
-  history->add_option("SOURCE", history_args->source, "Source id")->required();
+  history->add_option("SOURCE", history_args->source, "Source id")
+      ->check(SourceIdValidator())
+      ->required();
   history->add_flag("--json", history_args->json, "Print versions and status_history as JSON");
   AddColor(history, history_args.get());
   run(history, history_args, RunHistory);
@@ -287,7 +289,9 @@ void RegisterSchemaCommand(CLI::App& app, const GlobalOptions& global, int* exit
       "optional or removed, the version it appeared in, and its statistics.\n\n"
       "Example:\n  latebind schema show orders            # the latest version\n"
       "  latebind schema show orders --version 2 --json");
-  show->add_option("SOURCE", show_args->source, "Source id")->required();
+  show->add_option("SOURCE", show_args->source, "Source id")
+      ->check(SourceIdValidator())
+      ->required();
   show->add_option("--version", show_args->version, "Version number (default: the latest)")
       ->check(VersionNumber());
   show->add_flag("--json", show_args->json, "Print the version as JSON");
@@ -303,7 +307,9 @@ void RegisterSchemaCommand(CLI::App& app, const GlobalOptions& global, int* exit
       "its confidence and whether a person confirmed it), rejected rename candidates, and\n"
       "the status and compatibility of B. Colored like git diff on a terminal.\n\n"
       "Example:\n  latebind schema diff orders 2 3\n  latebind schema diff orders 1 3 --json");
-  diff->add_option("SOURCE", diff_args->source, "Source id")->required();
+  diff->add_option("SOURCE", diff_args->source, "Source id")
+      ->check(SourceIdValidator())
+      ->required();
   diff->add_option("A", diff_args->a, "From this version")->required()->check(VersionNumber());
   diff->add_option("B", diff_args->b, "To this version")->required()->check(VersionNumber());
   diff->add_flag("--json", diff_args->json, "Print the diff as JSON");
@@ -316,12 +322,17 @@ void RegisterSchemaCommand(CLI::App& app, const GlobalOptions& global, int* exit
   resolve->footer(
       "Setting a version ACTIVE (typically a BREAKING one, after review) unblocks promotion\n"
       "of the source and deprecates the version that was active. --map NEW=OLD confirms a\n"
-      "rename: promotion keeps filling the curated column OLD from the new field NEW. The\n"
-      "change is kept in the status history with who ($USER), when and the note.\n\n"
+      "rename: promotion keeps filling the curated column OLD from the new field NEW. OLD\n"
+      "must be a removed field (a live one would be overwritten), NEW's type must continue\n"
+      "OLD's (int64/float64, date/timestamp/string, anything into string) and one column\n"
+      "takes one NEW; else nothing changes and the exit code is 2. The change is kept in\n"
+      "the status history with who ($USER), when and the note.\n\n"
       "Example:\n"
       "  latebind schema resolve orders --version 3 --status ACTIVE \\\n"
       "      --note \"rename confirmed with the producer\" --map txn_date=transaction_date");
-  resolve->add_option("SOURCE", resolve_args->source, "Source id")->required();
+  resolve->add_option("SOURCE", resolve_args->source, "Source id")
+      ->check(SourceIdValidator())
+      ->required();
   resolve->add_option("--version", resolve_args->version, "Version number")
       ->required()
       ->check(VersionNumber());
@@ -344,7 +355,9 @@ void RegisterSchemaCommand(CLI::App& app, const GlobalOptions& global, int* exit
       "Example:\n"
       "  latebind schema export orders --format spark > orders.json\n"
       "  # PySpark: spark.read.schema(StructType.fromJson(json.load(open(\"orders.json\"))))");
-  exp->add_option("SOURCE", export_args->source, "Source id")->required();
+  exp->add_option("SOURCE", export_args->source, "Source id")
+      ->check(SourceIdValidator())
+      ->required();
   exp->add_option("--version", export_args->version,
                   "Version number (default: the latest ACTIVE, else the latest)")
       ->check(VersionNumber());

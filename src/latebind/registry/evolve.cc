@@ -72,6 +72,10 @@ FieldSchema FromProfile(const profiler::FieldProfile& p, int64_t version) {
 
 }  // namespace
 
+bool TypeContinues(FieldType registered, FieldType seen) {
+  return Reconcile(registered, seen).first != Change::kIncompatible;
+}
+
 FieldStats StatsOf(const profiler::FieldProfile& p) {
   FieldStats s;
   s.present = p.present;

@@ -36,6 +36,12 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
                  const profiler::PayloadProfile& profile, std::string_view object,
                  std::string_view now, const RenameOptions& options);
 
+// Whether values of type `seen` can go on filling a field registered as `registered`
+// without an incompatible change, by the rules Evolve applies to a payload: the same type,
+// null on either side, int64 and float64 either way, date, timestamp and string among
+// themselves (calendar values widen to string), anything into string.
+bool TypeContinues(FieldType registered, FieldType seen);
+
 // The registry's FieldStats of one profiled field.
 FieldStats StatsOf(const profiler::FieldProfile& field);
 // Folds `more` into `into` (counts add, ranges widen, examples keep the first five distinct).

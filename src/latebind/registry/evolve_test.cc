@@ -789,5 +789,23 @@ TEST(SchemaTest, WeakestCompatibility) {
   EXPECT_EQ(Weakest(C::kFull, C::kNone), C::kNone);
 }
 
+// What a confirmed rename mapping may join (SetStatus): the changes Evolve accepts for one
+// field, never an incompatible one.
+TEST(EvolveTest, TypeContinuesAsAPayloadWould) {
+  using T = FieldType;
+  EXPECT_TRUE(TypeContinues(T::kDate, T::kDate));
+  EXPECT_TRUE(TypeContinues(T::kFloat64, T::kInt64));
+  EXPECT_TRUE(TypeContinues(T::kInt64, T::kFloat64));  // widens the column, BACKWARD
+  EXPECT_TRUE(TypeContinues(T::kTimestamp, T::kDate));
+  EXPECT_TRUE(TypeContinues(T::kDate, T::kString));
+  EXPECT_TRUE(TypeContinues(T::kString, T::kInt64));  // a string column holds any value
+  EXPECT_TRUE(TypeContinues(T::kNull, T::kBoolean));
+  EXPECT_TRUE(TypeContinues(T::kInt64, T::kNull));
+  EXPECT_FALSE(TypeContinues(T::kInt64, T::kDate));
+  EXPECT_FALSE(TypeContinues(T::kDate, T::kFloat64));
+  EXPECT_FALSE(TypeContinues(T::kBoolean, T::kInt64));
+  EXPECT_FALSE(TypeContinues(T::kObject, T::kString));
+}
+
 }  // namespace
 }  // namespace latebind::registry

@@ -49,8 +49,9 @@ struct StatusUpdate {
   VersionStatus status = VersionStatus::kActive;  // ACTIVE or DEPRECATED
   std::string note;                               // required
   std::string who;
-  // Confirmed renames, new path → old path; each new path must be a live field of the
-  // version and each old path a field it holds (usually one marked removed).
+  // Confirmed renames, new path → old path: each new path a live field of the version,
+  // each old path a removed field it holds whose type the new one continues
+  // (TypeContinues, evolve.h), no old path filled twice. Added to the version's mappings.
   std::map<std::string, std::string> mappings;
 };
 
@@ -92,7 +93,8 @@ class Registry {
   virtual arrow::Result<SchemaVersion> Version(const std::string& source_id, int64_t version) = 0;
   // A person's decision (DESIGN.md §4 Resolution). Setting a version ACTIVE deprecates the
   // version that was active before it. kBadInput for a BREAKING target, a missing note or
-  // a mapping that names unknown fields.
+  // a mapping StatusUpdate::mappings refuses (one that would overwrite a live column, fill
+  // a column twice or change its type incompatibly); nothing is changed then.
   virtual arrow::Result<SchemaVersion> SetStatus(const std::string& source_id, int64_t version,
                                                  const StatusUpdate& update) = 0;
   virtual arrow::Result<std::vector<StatusChange>> StatusHistory(const std::string& source_id) = 0;

@@ -238,6 +238,48 @@ arrow::Status CheckFileState(const FileState& state, const std::string& path) {
   return arrow::Status::OK();
 }
 
+// `v`'s mappings with `requested` (new → old) confirmed on top of them; kBadInput naming the
+// first requested mapping that is not a rename the bound schema (arrow_schema.h) can keep:
+// NEW must be a live field and OLD one the version holds but no longer fills (a live OLD
+// would be overwritten by NEW's values and dropped), NEW's type must continue OLD's
+// (TypeContinues), and no two mappings may fill one column. The mappings confirmed before
+// are not judged again: they carry over from the versions they were confirmed on.
+arrow::Result<std::map<std::string, std::string>> ConfirmMappings(
+    const SchemaVersion& v, const std::map<std::string, std::string>& requested) {
+  std::map<std::string, std::string> out = v.mappings;
+  for (const auto& [to, from] : requested) out[to] = from;
+  const std::string of = fmt::format("{} version {}", v.source_id, v.version);
+  for (const auto& [to, from] : requested) {
+    auto refuse = [&](const std::string& why) {
+      return MakeError(ErrorKind::kBadInput, fmt::format("mapping {}={}: {}", to, from, why));
+    };
+    const FieldSchema* t = v.Find(to);
+    const FieldSchema* f = v.Find(from);
+    if (to == from) return refuse("maps a field to itself");
+    if (t == nullptr || t->removed) {
+      return refuse(fmt::format("{} is not a live field of {}", to, of));
+    }
+    if (f == nullptr) return refuse(fmt::format("{} is not a field of {}", from, of));
+    if (!f->removed) {
+      return refuse(
+          fmt::format("{} is a live field of {}: its column would be overwritten by "
+                      "{} and dropped; map onto a removed field (a rename's old name)",
+                      from, of, to));
+    }
+    if (!TypeContinues(f->type, t->type)) {
+      return refuse(fmt::format("{} is {} and cannot fill {}'s {} column", to,
+                                FieldTypeName(t->type), from, FieldTypeName(f->type)));
+    }
+    for (const auto& [other, column] : out) {
+      if (column == from && other != to) {
+        return refuse(fmt::format("column {} is already filled by {} (mapping {}={})", from, other,
+                                  other, from));
+      }
+    }
+  }
+  return out;
+}
+
 std::string Dump(const Json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -674,25 +716,7 @@ arrow::Result<SchemaVersion> SqliteRegistry::SetStatus(const std::string& source
                      fmt::format("source {} has no version {}", source_id, version));
   }
   SchemaVersion v = std::move(*found);
-  for (const auto& [to, from] : update.mappings) {
-    const FieldSchema* t = v.Find(to);
-    const FieldSchema* f = v.Find(from);
-    if (t == nullptr || t->removed) {
-      return MakeError(ErrorKind::kBadInput,
-                       fmt::format("mapping {}={}: {} is not a live field of {} version {}", to,
-                                   from, to, source_id, version));
-    }
-    if (f == nullptr) {
-      return MakeError(ErrorKind::kBadInput,
-                       fmt::format("mapping {}={}: {} is not a field of {} version {}", to, from,
-                                   from, source_id, version));
-    }
-    if (to == from) {
-      return MakeError(ErrorKind::kBadInput,
-                       fmt::format("mapping {}={} maps a field to itself", to, from));
-    }
-    v.mappings[to] = from;
-  }
+  ARROW_ASSIGN_OR_RAISE(v.mappings, ConfirmMappings(v, update.mappings));
   const std::string now = Now(std::chrono::system_clock::now());
   const std::string who = update.who.empty() ? "unknown" : update.who;
   if (update.status == VersionStatus::kActive) {

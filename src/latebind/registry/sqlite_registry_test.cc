@@ -538,6 +538,47 @@ TEST_P(RegistryContractTest, SetStatusRefusesBadInputAndChangesNothing) {
   EXPECT_EQ(History().size(), before.size());
 }
 
+// Audit bug 1: a mapping NEW=OLD moves NEW's values into column OLD, so OLD must be a column
+// nothing fills any more. Mapping onto a live field replaced that column (txn_date=id turned
+// the int64 id into a date), and two mappings onto one column dropped one of them.
+TEST_P(RegistryContractTest, SetStatusRefusesMappingsThatOverwriteOrMergeColumns) {
+  ApplyOne("raw/bank/1", kSeed);
+  ApplyOne("raw/bank/2", kRenamed,
+           At(1));  // id, amount, txn_date, currency; transaction_date removed
+  const auto before = History();
+  StatusUpdate ok;
+  ok.status = VersionStatus::kActive;
+  ok.note = "fine";
+  auto expect_refused = [&](std::map<std::string, std::string> mappings, const std::string& why) {
+    StatusUpdate u = ok;
+    u.mappings = std::move(mappings);
+    auto r = registry_->SetStatus("bank", 2, u);
+    ASSERT_FALSE(r.ok()) << why;
+    EXPECT_EQ(KindOf(r.status()), ErrorKind::kBadInput) << why << ": " << r.status().ToString();
+    EXPECT_NE(r.status().message().find(why), std::string::npos) << r.status().message();
+  };
+  expect_refused({{"txn_date", "id"}}, "id is a live field of bank version 2");
+  expect_refused({{"currency", "amount"}}, "amount is a live field");
+  expect_refused({{"txn_date", "transaction_date"}, {"currency", "transaction_date"}},
+                 "column transaction_date is already filled by");
+  expect_refused({{"amount", "transaction_date"}},
+                 "amount is float64 and cannot fill transaction_date's date column");
+  EXPECT_EQ(Get(2).status, VersionStatus::kBreaking);
+  EXPECT_TRUE(Get(2).mappings.empty());
+  EXPECT_EQ(History().size(), before.size());
+
+  // The rename itself is confirmed; a second mapping onto its column, later, is refused too.
+  StatusUpdate rename = ok;
+  rename.mappings = {{"txn_date", "transaction_date"}};
+  ASSERT_TRUE(registry_->SetStatus("bank", 2, rename).ok());
+  expect_refused({{"currency", "transaction_date"}},
+                 "column transaction_date is already filled by txn_date");
+  EXPECT_EQ(Get(2).mappings, rename.mappings);
+  // Confirming the same mapping again changes nothing in it.
+  ASSERT_TRUE(registry_->SetStatus("bank", 2, rename).ok());
+  EXPECT_EQ(Get(2).mappings, rename.mappings);
+}
+
 TEST_P(RegistryContractTest, UnknownSourcesAndVersions) {
   auto versions = registry_->Versions("nobody");
   ASSERT_FALSE(versions.ok());
