@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "latebind/cli/commands.h"
 #include "latebind/cli/exit_codes.h"
@@ -124,11 +125,22 @@ int RunPromote(const GlobalOptions& global, const PromoteArgs& args) {
   return code;
 }
 
+// `text` as an SQL string literal: quoted, a quote inside doubled (a home such as
+// /data/o'brien must not end the literal).
+std::string SqlString(std::string_view text) {
+  std::string out = "'";
+  for (const char c : text) {
+    if (c == '\'') out.push_back('\'');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
 std::string TableSql(const std::string& home, const std::string& table) {
   return fmt::format(
-      "SELECT * FROM read_parquet('{}/curated/{}/**/*.parquet', hive_partitioning = true, "
-      "union_by_name = true)",
-      home, table);
+      "SELECT * FROM read_parquet({}, hive_partitioning = true, union_by_name = true)",
+      SqlString(fmt::format("{}/curated/{}/**/*.parquet", home, table)));
 }
 
 int RunTables(const GlobalOptions& global, bool as_json) {

@@ -136,9 +136,8 @@ bool FitsJsonInteger(const char* begin, const char* end) {
   return std::from_chars(begin, end, v).ec == std::errc();
 }
 
-// simdjson 3.0 rejects integer literals beyond 64 bits (NUMBER_ERROR). JSON allows them;
-// we profile them as float64, as the issue asks. Returns a copy of the record with each
-// such literal made a decimal ("1234...890" → "1234...890.0"), or nothing if it has none.
+}  // namespace
+
 std::optional<simdjson::padded_string> WidenBigIntegers(const char* data, size_t size) {
   std::string out;
   out.reserve(size + 16);
@@ -179,8 +178,6 @@ std::optional<simdjson::padded_string> WidenBigIntegers(const char* data, size_t
   if (!changed) return std::nullopt;
   return simdjson::padded_string(out);
 }
-
-}  // namespace
 
 const char* DescribeJsonError(simdjson::error_code code) {
   switch (code) {

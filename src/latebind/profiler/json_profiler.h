@@ -13,6 +13,8 @@
 
 #include <simdjson.h>
 
+#include <optional>
+
 #include "latebind/profiler/record_consumer.h"
 
 namespace latebind::profiler {
@@ -47,6 +49,12 @@ class JsonRecordConsumer : public RecordConsumer {
 
 // Offset within `data` of the first invalid UTF-8 sequence, or `size` if valid.
 size_t FirstInvalidUtf8(const char* data, size_t size);
+
+// simdjson 3.0 rejects integer literals beyond 64 bits (NUMBER_ERROR). JSON allows them;
+// the profiler types them float64, and promotion reads them the same way. Returns a copy of
+// `data` (a JSON text) with each such literal made a decimal ("1234...890" →
+// "1234...890.0"), or nothing if it has none.
+std::optional<simdjson::padded_string> WidenBigIntegers(const char* data, size_t size);
 
 // A readable reason for a simdjson error code.
 const char* DescribeJsonError(simdjson::error_code code);

@@ -94,8 +94,9 @@ NamedSchema NameColumns(const arrow::Schema& bound,
                         const std::map<std::string, std::string>& known) {
   NamedSchema out;
   Namer namer(known, &out);
-  auto fields = namer.NameSiblings(bound.fields(), "",
-                                   {kRescuedColumn, kSourceObjectColumn, kIngestedAtColumn});
+  auto fields = namer.NameSiblings(
+      bound.fields(), "",
+      {kRescuedColumn, kSourceObjectColumn, kIngestedAtColumn, kPartitionColumn});
   out.schema = arrow::schema(std::move(fields), bound.metadata());
   return out;
 }

@@ -17,6 +17,9 @@ namespace latebind::promotion {
 inline constexpr char kRescuedColumn[] = "_rescued_data";
 inline constexpr char kSourceObjectColumn[] = "_source_object";
 inline constexpr char kIngestedAtColumn[] = "_ingested_at";
+// The hive partition key of the curated layout (curated/<table>/ingest_date=<day>/…):
+// readers add it as a column, so no field may be named like it either.
+inline constexpr char kPartitionColumn[] = "ingest_date";
 
 // Lowercase; every character (UTF-8) outside [a-z0-9_] becomes '_'; "" becomes "_"; a leading digit
 // gets a '_' prefix.
@@ -34,7 +37,8 @@ struct NamedSchema {
 // Names the fields of `bound` (registry::ToArrowSchema's output). `known` holds the names
 // the table gave earlier (same keys as `assigned`) and wins; the rest are normalised and,
 // among siblings in field order, a name already taken (by a known name, an earlier
-// sibling, or at the top level one of the three added columns) gets the first free suffix
+// sibling, or at the top level one of the three added columns or the partition key) gets
+// the first free suffix
 // _2, _3, … Deterministic: the same inputs give the same names.
 NamedSchema NameColumns(const arrow::Schema& bound,
                         const std::map<std::string, std::string>& known);

@@ -7,13 +7,17 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <vector>
 
 #include "latebind/common/status.h"
 #include "latebind/profiler/csv_tokenizer.h"
+#include "latebind/profiler/json_profiler.h"
+#include "latebind/profiler/type_lattice.h"
 #include "latebind/promotion/column_names.h"
+#include "latebind/promotion/json_text.h"
 #include "latebind/promotion/memory_pool.h"
 #include "latebind/registry/arrow_schema.h"
 
@@ -71,7 +75,61 @@ struct Frame {
   const Frame* parent = nullptr;
   std::string_view key;  // a member's key, or empty for a list element
   int64_t index = -1;    // a list element's index
+  // Its place among its parent's members (duplicate keys counted) or elements, to find its
+  // text (Binder::ValueStart); -1 for the record itself.
+  int64_t position = -1;
 };
+
+// How a value went into its column.
+enum class Fit : uint8_t {
+  kNo,      // it did not: a null, and the value rescued
+  kYes,     // exactly
+  kCoarse,  // as the nearest value the column holds, and the exact value rescued as well
+};
+
+// Timestamp text as microseconds UTC, when the profiler types it date or timestamp
+// (ClassifyString): Arrow's parser, and for the ISO-8601 forms the profiler takes that it
+// does not (lowercase 't'/'z', a decimal comma, over six fraction digits, a leap second
+// ":60") the same text rewritten to one it does. Over six digits are truncated to the
+// microsecond and ":60" is the next minute's ":00": kCoarse, unless the digits cut are zeros.
+Fit ParseTimestamp(std::string_view s, int64_t* us) {
+  static const arrow::TimestampType kMicros(arrow::TimeUnit::MICRO, "UTC");
+  const FieldType type = profiler::ClassifyString(s);
+  if (type != FieldType::kDate && type != FieldType::kTimestamp) return Fit::kNo;
+  if (arrow::internal::ParseValue<arrow::TimestampType>(kMicros, s.data(), s.size(), us)) {
+    return Fit::kYes;
+  }
+  if (type == FieldType::kDate) return Fit::kNo;
+  // ClassifyString checked the shape: YYYY-MM-DD?HH:MM[:SS[(.|,)digits]][zone], ≤ 40 bytes.
+  char text[48];
+  std::memcpy(text, s.data(), 16);
+  text[10] = 'T';
+  size_t n = 16;
+  size_t i = 16;
+  bool leap = false;
+  bool cut = false;
+  if (i < s.size() && s[i] == ':') {
+    leap = s[i + 1] == '6';
+    text[n++] = ':';
+    text[n++] = leap ? '5' : s[i + 1];
+    text[n++] = leap ? '9' : s[i + 2];
+    i += 3;
+    if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
+      text[n++] = '.';
+      for (size_t digits = 0; ++i < s.size() && s[i] >= '0' && s[i] <= '9'; ++digits) {
+        if (digits < 6) {
+          text[n++] = s[i];
+        } else {
+          cut |= s[i] != '0';
+        }
+      }
+    }
+  }
+  for (; i < s.size(); ++i) text[n++] = s[i] == 'z' ? 'Z' : s[i];
+  if (!arrow::internal::ParseValue<arrow::TimestampType>(kMicros, text, n, us)) return Fit::kNo;
+  if (leap) *us += 1'000'000;
+  return leap || cut ? Fit::kCoarse : Fit::kYes;
+}
 
 void AppendPath(const Frame* f, std::string* out) {
   if (f == nullptr) return;
@@ -154,18 +212,20 @@ class Binder final : public RecordBinder {
     size_t batch = kJsonBatch;
     for (;;) {
       const std::string_view rest = data.substr(start);
-      ARROW_ASSIGN_OR_RAISE(const size_t bound, BindDocuments(rest, batch, start, lineage));
+      ARROW_ASSIGN_OR_RAISE(const Progress done, BindDocuments(rest, batch, start, lineage));
+      const size_t left = rest.find_first_not_of(" \t\r\n", done.bound);
+      if (left == std::string_view::npos) return arrow::Status::OK();
       // What simdjson left (a record longer than the batch, or cut short) is parsed again
       // as one batch: if that fails too, the record is the error.
-      const size_t left = rest.find_first_not_of(" \t\r\n", bound);
-      if (left == std::string_view::npos) return arrow::Status::OK();
-      if (batch >= rest.size() - bound) {
-        return MakeError(ErrorKind::kBadInput,
-                         fmt::format("{} (byte {}): JSON does not parse: a record is cut short",
-                                     lineage.source_object, lineage.offset + start + left));
+      if (!done.widened) {
+        if (batch >= rest.size() - done.bound) {
+          return MakeError(ErrorKind::kBadInput,
+                           fmt::format("{} (byte {}): JSON does not parse: a record is cut short",
+                                       lineage.source_object, lineage.offset + start + left));
+        }
+        batch = rest.size() - done.bound;
       }
-      start += bound;
-      batch = rest.size() - bound;
+      start += done.bound;
     }
   }
 
@@ -199,10 +259,11 @@ class Binder final : public RecordBinder {
         node.stamp = stamp;
         if (cell.empty()) {
           Check(node.builder->AppendNull());
-        } else if (!BindText(node, cell)) {
-          Check(node.builder->AppendNull());
-          RescueText(dialect.columns[i], cell);
+          continue;
         }
+        const Fit fit = BindText(node, cell);
+        if (fit == Fit::kNo) Check(node.builder->AppendNull());
+        if (fit != Fit::kYes) RescueText(dialect.columns[i], cell);
       }
       for (Node& child : root_.children) {
         if (child.stamp != stamp) Check(child.builder->AppendNull());
@@ -307,19 +368,26 @@ class Binder final : public RecordBinder {
     }
   }
 
+  // How far BindDocuments got in its data.
+  struct Progress {
+    size_t bound = 0;      // where the last document bound ends
+    bool widened = false;  // that one had integers beyond 64 bits: parse on from there
+  };
+
   // Binds the documents of `data` (starting at byte `start` of the caller's data), parsed
-  // `batch` bytes at a time; returns where the last one bound ends. Stops at a document
-  // simdjson cannot take in one batch, or cut short at the end, and returns the error of
-  // any other bad document.
-  arrow::Result<size_t> BindDocuments(std::string_view data, size_t batch, size_t start,
-                                      const Lineage& lineage) {
+  // `batch` bytes at a time. Stops after a document with integers beyond 64 bits, which
+  // simdjson stops at and the profiler read as float64 (WidenBigIntegers), bound here the
+  // same way; at a document simdjson cannot take in one batch, or cut short at the end;
+  // and returns the error of any other bad document.
+  arrow::Result<Progress> BindDocuments(std::string_view data, size_t batch, size_t start,
+                                        const Lineage& lineage) {
     dom::document_stream stream;
     auto err = parser_
                    .parse_many(reinterpret_cast<const uint8_t*>(data.data()), data.size(),
                                std::max<size_t>(batch, 1 << 10))
                    .get(stream);
     if (err) return JsonError(lineage, start, err);
-    size_t bound = 0;
+    Progress done;
     for (auto it = stream.begin(); it != stream.end(); ++it) {
       dom::element doc;
       err = (*it).get(doc);
@@ -328,18 +396,39 @@ class Binder final : public RecordBinder {
         // differs between simdjson builds (EMPTY): judge the bytes, not the code.
         const size_t at = std::min(it.current_index(), data.size());
         if (data.find_first_not_of(" \t\r\n", at) == std::string_view::npos) break;
+        if (err == simdjson::NUMBER_ERROR) {
+          const std::string_view text = data.substr(at, JsonValueEnd(data, at) - at);
+          const auto widened = profiler::WidenBigIntegers(text.data(), text.size());
+          if (widened && !widened_parser_.parse(*widened).get(doc)) {
+            BindDocument(doc, text, lineage);
+            return Progress{at + text.size(), true};
+          }
+        }
         // A record longer than the batch: the caller parses the rest again as one batch.
-        if (batch < data.size() - bound) break;
+        if (batch < data.size() - done.bound) break;
         return JsonError(lineage, start + at, err);
       }
-      bound = it.current_index() + it.source().size();
-      if (doc.type() == dom::element_type::ARRAY) {
-        for (dom::element record : dom::array(doc)) BindRecord(record, lineage);
-      } else {
-        BindRecord(doc, lineage);
-      }
+      done.bound = it.current_index() + it.source().size();
+      BindDocument(doc, data.substr(it.current_index()), lineage);
     }
-    return bound;
+    return done;
+  }
+
+  // Binds a document whose text starts `text` (which may go on past its end): its records
+  // are the elements of a top-level array, else the document itself.
+  void BindDocument(dom::element doc, std::string_view text, const Lineage& lineage) {
+    doc_text_ = text;
+    element_seen_ = -1;
+    doc_is_array_ = doc.type() == dom::element_type::ARRAY;
+    if (!doc_is_array_) {
+      BindRecord(doc, lineage);
+      return;
+    }
+    record_ = 0;
+    for (dom::element record : dom::array(doc)) {
+      BindRecord(record, lineage);
+      ++record_;
+    }
   }
 
   arrow::Status JsonError(const Lineage& lineage, size_t offset, simdjson::error_code err) {
@@ -363,8 +452,9 @@ class Binder final : public RecordBinder {
   void BindMembers(Node& node, dom::object object, const Frame* at) {
     const uint64_t stamp = ++stamp_;
     size_t prev = node.names.size();
+    int64_t position = 0;
     for (dom::key_value_pair member : object) {
-      const Frame here{at, member.key, -1};
+      const Frame here{at, member.key, -1, position++};
       const int64_t entry = node.Find(member.key, prev);
       if (entry >= 0) prev = static_cast<size_t>(entry);
       const int64_t c = entry < 0 ? int64_t{-1} : int64_t{node.names[entry].second};
@@ -416,16 +506,22 @@ class Binder final : public RecordBinder {
           AppendString(b, std::string_view(v));
         } else if (node.kind == Kind::kText ||
                    (t != dom::element_type::OBJECT && t != dom::element_type::ARRAY)) {
-          Check(b->Append(simdjson::minify(v)));
+          text_.clear();
+          AppendJsonText(v, at, &text_);
+          AppendString(b, text_);
         } else {
           fits = false;
         }
         break;
       }
       case Kind::kDate:
-      case Kind::kTimestamp:
-        fits = t == dom::element_type::STRING && BindText(node, std::string_view(v));
+      case Kind::kTimestamp: {
+        const Fit fit =
+            t == dom::element_type::STRING ? BindText(node, std::string_view(v)) : Fit::kNo;
+        fits = fit != Fit::kNo;
+        if (fit == Fit::kCoarse) Rescue(at, v);
         break;
+      }
       case Kind::kStruct:
         fits = t == dom::element_type::OBJECT;
         if (fits) {
@@ -439,7 +535,8 @@ class Binder final : public RecordBinder {
           Check(static_cast<arrow::ListBuilder*>(node.builder)->Append());
           int64_t i = 0;
           for (dom::element e : dom::array(v)) {
-            const Frame here{at, {}, i++};
+            const Frame here{at, {}, i, i};
+            ++i;
             BindValue(node.children[0], e, &here);
           }
         }
@@ -451,53 +548,101 @@ class Binder final : public RecordBinder {
     }
   }
 
-  // Text (a CSV cell, a JSON string) cast to a scalar column by Arrow's parsers; false,
-  // appending nothing, when it does not fit.
-  bool BindText(Node& node, std::string_view s) {
-    namespace ai = arrow::internal;
+  // Text (a CSV cell, a JSON string) cast to a scalar column. It fits when the profiler
+  // types it as the column's type, or as one that widens into it (an integer into a double
+  // column, a date into a timestamp column): ClassifyCell and ClassifyString decide, so a
+  // value the registry counted as not fitting is rescued, never reshaped ("007", "0x1F",
+  // "inf", "1" into a boolean). Appends nothing when it does not fit.
+  Fit BindText(Node& node, std::string_view s) {
     switch (node.kind) {
-      case Kind::kBool: {
-        bool b = false;
-        if (!ai::ParseValue<arrow::BooleanType>(s.data(), s.size(), &b)) return false;
-        Append(static_cast<arrow::BooleanBuilder*>(node.builder), b);
-        return true;
-      }
-      case Kind::kInt: {
-        int64_t i = 0;
-        if (!ai::ParseValue<arrow::Int64Type>(s.data(), s.size(), &i)) return false;
-        Append(static_cast<arrow::Int64Builder*>(node.builder), i);
-        return true;
-      }
-      case Kind::kDouble: {
-        double d = 0;
-        if (!ai::ParseValue<arrow::DoubleType>(s.data(), s.size(), &d)) return false;
-        Append(static_cast<arrow::DoubleBuilder*>(node.builder), d);
-        return true;
-      }
-      case Kind::kDate: {
-        int32_t days = 0;
-        if (s.size() != 10 || !ai::ParseValue<arrow::Date32Type>(s.data(), s.size(), &days)) {
-          return false;
-        }
-        Append(static_cast<arrow::Date32Builder*>(node.builder), days);
-        return true;
-      }
-      case Kind::kTimestamp: {
-        static const arrow::TimestampType kMicros(arrow::TimeUnit::MICRO, "UTC");
-        int64_t us = 0;
-        if (!ai::ParseValue<arrow::TimestampType>(kMicros, s.data(), s.size(), &us)) return false;
-        Append(static_cast<arrow::TimestampBuilder*>(node.builder), us);
-        return true;
-      }
       case Kind::kString:
       case Kind::kText:
         AppendString(static_cast<arrow::StringBuilder*>(node.builder), s);
-        return true;
+        return Fit::kYes;
+      case Kind::kDate: {
+        int32_t days = 0;
+        if (profiler::ClassifyString(s) != FieldType::kDate ||
+            !arrow::internal::ParseValue<arrow::Date32Type>(s.data(), s.size(), &days)) {
+          return Fit::kNo;
+        }
+        Append(static_cast<arrow::Date32Builder*>(node.builder), days);
+        return Fit::kYes;
+      }
+      case Kind::kTimestamp: {
+        int64_t us = 0;
+        const Fit fit = ParseTimestamp(s, &us);
+        if (fit != Fit::kNo) Append(static_cast<arrow::TimestampBuilder*>(node.builder), us);
+        return fit;
+      }
       case Kind::kStruct:
       case Kind::kList:
-        return false;
+        return Fit::kNo;
+      case Kind::kBool:
+      case Kind::kInt:
+      case Kind::kDouble:
+        break;
     }
-    return false;
+    const profiler::CellValue cell = profiler::ClassifyCell(s);
+    if (node.kind == Kind::kBool && cell.type == FieldType::kBoolean) {
+      Append(static_cast<arrow::BooleanBuilder*>(node.builder), cell.int_value != 0);
+    } else if (node.kind == Kind::kInt && cell.type == FieldType::kInt64) {
+      Append(static_cast<arrow::Int64Builder*>(node.builder), cell.int_value);
+    } else if (node.kind == Kind::kDouble &&
+               (cell.type == FieldType::kInt64 || cell.type == FieldType::kFloat64)) {
+      Append(
+          static_cast<arrow::DoubleBuilder*>(node.builder),
+          cell.type == FieldType::kInt64 ? static_cast<double>(cell.int_value) : cell.float_value);
+    } else {
+      return Fit::kNo;
+    }
+    return Fit::kYes;
+  }
+
+  // The first byte of the record being bound in doc_text_. A top-level array's elements are
+  // found walking on from the last one found: records are bound in order.
+  size_t RecordStart() {
+    if (!doc_is_array_) return 0;
+    if (element_seen_ < 0 || element_seen_ > record_) {
+      element_seen_ = 0;
+      element_at_ = JsonChild(doc_text_, 0, 0);
+    }
+    for (; element_seen_ < record_; ++element_seen_) {
+      element_at_ = JsonNextElement(doc_text_, element_at_);
+    }
+    return element_at_;
+  }
+
+  size_t ValueStart(const Frame* f) {
+    if (f == nullptr) return RecordStart();
+    const size_t parent = ValueStart(f->parent);
+    return f->position < 0 ? parent
+                           : JsonChild(doc_text_, parent, static_cast<size_t>(f->position));
+  }
+
+  // Appends the JSON text of `v`, at `at` in the record being bound. The DOM holds a
+  // number as a double, whose text can differ from the record's ("1.10", "1E5", digits
+  // beyond a double's, an integer beyond 64 bits): a number that is not an integer, and an
+  // object or array holding one, is copied from the record's text (minified); the rest is
+  // written from the DOM, as exact.
+  void AppendJsonText(dom::element v, const Frame* at, std::string* out) {
+    const dom::element_type t = v.type();
+    if (t != dom::element_type::DOUBLE && t != dom::element_type::OBJECT &&
+        t != dom::element_type::ARRAY) {
+      *out += simdjson::minify(v);
+      return;
+    }
+    const size_t begin = ValueStart(at);
+    const std::string_view text =
+        doc_text_.substr(std::min(begin, doc_text_.size()), JsonValueEnd(doc_text_, begin) - begin);
+    const size_t size = out->size();
+    out->resize(size + text.size());
+    size_t n = 0;
+    if (text.empty() || simdjson::minify(text.data(), text.size(), out->data() + size, n)) {
+      out->resize(size);
+      *out += simdjson::minify(v);
+      return;
+    }
+    out->resize(size + n);
   }
 
   void OpenRescue(std::string_view path) {
@@ -510,7 +655,7 @@ class Binder final : public RecordBinder {
     std::string path;
     AppendPath(at, &path);
     OpenRescue(path);
-    rescue_ += simdjson::minify(v);
+    AppendJsonText(v, at, &rescue_);
   }
 
   void RescueText(std::string_view path, std::string_view text) {
@@ -549,6 +694,15 @@ class Binder final : public RecordBinder {
   arrow::TimestampBuilder ingested_at_{arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"),
                                        PromotionMemoryPool()};
   dom::parser parser_;
+  dom::parser widened_parser_;  // a document with integers beyond 64 bits, widened
+  // The JSON document being bound: its text, whether it is a top-level array of records,
+  // the record being bound (its element index), and the last element found in the text.
+  std::string_view doc_text_;
+  bool doc_is_array_ = false;
+  int64_t record_ = 0;
+  int64_t element_seen_ = -1;
+  size_t element_at_ = 0;
+  std::string text_;    // a value's JSON text, while it is written
   std::string rescue_;  // the current row's _rescued_data, while it is built
   uint64_t stamp_ = 0;
   int64_t rows_ = 0;

@@ -1,7 +1,9 @@
 // Binds raw records to a curated table's schema (DESIGN.md §6, docs/promotion.md "Binding
 // a value"): every value cast to its column's type, confirmed renames followed, what does
 // not fit kept in _rescued_data under its path, lineage columns added. JSON through
-// simdjson, CSV through the profiler's tokenizer, casts of text through Arrow's parsers.
+// simdjson, CSV through the profiler's tokenizer; text fits a column exactly when the
+// profiler's classification types it so, and is then parsed (Arrow's parsers for dates and
+// timestamps).
 #pragma once
 
 #include <arrow/record_batch.h>
@@ -42,10 +44,11 @@ class RecordBinder {
 
   // Binds the JSON records of `data`: NDJSON, concatenated values, or a top-level array
   // whose elements are records (each element one row). A record that is not an object is
-  // a row of nulls with the value rescued under "$". `data` must stay readable for 64
-  // bytes past its end (simdjson's padding). Errors: kBadInput naming `lineage`'s object
-  // and the byte offset when the JSON does not parse (raw objects were profiled, so this
-  // means the object changed under latebind).
+  // a row of nulls with the value rescued under "$". Integer literals beyond 64 bits, which
+  // simdjson rejects, are read as decimals, as the profiler read them. `data` must stay readable
+  // for 64 bytes past its end (simdjson's padding). Errors: kBadInput naming `lineage`'s object and
+  // the byte offset when the JSON does not parse (raw objects were profiled, so this means the
+  // object changed under latebind).
   virtual arrow::Status BindJson(std::string_view data, const Lineage& lineage) = 0;
 
   // Binds CSV records of `data` (complete records only) under `dialect`, whose `columns`

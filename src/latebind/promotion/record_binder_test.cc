@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "latebind/profiler/type_lattice.h"
 #include "latebind/promotion/column_names.h"
 #include "latebind/registry/arrow_schema.h"
 
@@ -160,7 +162,7 @@ TEST(RecordBinderTest, ConfirmedRenameFillsTheOldColumnFromEitherName) {
   EXPECT_EQ(Rescued(*batch, 2), nlohmann::json::parse(R"({"transaction_date":"2026-01-04"})"));
 }
 
-TEST(RecordBinderTest, CsvCellsCastByArrowParsers) {
+TEST(RecordBinderTest, CsvCellsCastToTheirColumns) {
   Bound b(Version({F("id", FieldType::kInt64), F("price", FieldType::kFloat64),
                    F("flag", FieldType::kBoolean), F("day", FieldType::kDate),
                    F("note", FieldType::kString)}));
@@ -182,6 +184,148 @@ TEST(RecordBinderTest, CsvCellsCastByArrowParsers) {
   EXPECT_EQ(Cell(*batch, "note", 1), "a,b");
   EXPECT_TRUE(Rescued(*batch, 0).is_null());
   EXPECT_EQ(Rescued(*batch, 1), nlohmann::json::parse(R"({"price":"N/A","other":"x"})"));
+}
+
+std::string RescuedText(const arrow::RecordBatch& b, int row) {
+  auto col = std::static_pointer_cast<arrow::StringArray>(b.GetColumnByName(kRescuedColumn));
+  return col->IsNull(row) ? "null" : std::string(col->GetView(row));
+}
+
+std::shared_ptr<arrow::RecordBatch> BindCsvText(Bound& b, std::vector<std::string> columns,
+                                                std::string text) {
+  profiler::CsvDialect dialect;
+  dialect.columns = std::move(columns);
+  text.append(64, ' ');
+  const Lineage lineage{"raw/source=s/date=2026-11-23/01J.csv", 0};
+  const auto st = b.binder().BindCsv(std::string_view(text).substr(0, text.size() - 64), dialect,
+                                     true, lineage);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return b.binder().Flush().ValueOrDie();
+}
+
+// simdjson stops at integers beyond 64 bits; the profiler reads them as float64
+// (WidenBigIntegers), and so does the binder: a float64 column takes the double, a string
+// column the digits, and an int64 column rescues them, digit for digit. A document stream
+// goes on after such a record, in NDJSON as in a top-level array.
+TEST(RecordBinderTest, IntegersBeyond64BitsBindAsTheProfilerReadThem) {
+  Bound b(Version(
+      {F("a", FieldType::kFloat64), F("s", FieldType::kString), F("i", FieldType::kInt64)}));
+  auto batch = b.Json(R"({"a":1}
+{"a":123456789012345678901234567890,"s":-99999999999999999999999,"i":18446744073709551616}
+{"a":-9223372036854775809,"i":-9223372036854775809}
+{"a":18446744073709551615,"s":"x"}
+[{"a":2},{"i":7,"s":[1],"a":99999999999999999999}]
+{"a":3})");
+  ASSERT_EQ(batch->num_rows(), 7);
+  const std::vector<std::string> a{"1",
+                                   "1.2345678901234568e+29",
+                                   "-9.223372036854776e+18",
+                                   "1.8446744073709552e+19",
+                                   "2",
+                                   "1e+20",
+                                   "3"};
+  for (int row = 0; row < 7; ++row) EXPECT_EQ(Cell(*batch, "a", row), a[row]) << row;
+  EXPECT_EQ(Cell(*batch, "s", 1), "-99999999999999999999999");
+  EXPECT_EQ(Cell(*batch, "i", 1), "null");
+  EXPECT_EQ(RescuedText(*batch, 1), R"({"i":18446744073709551616})");
+  EXPECT_EQ(RescuedText(*batch, 2), R"({"i":-9223372036854775809})");
+  EXPECT_EQ(Cell(*batch, "i", 5), "7");
+  EXPECT_EQ(RescuedText(*batch, 5), R"({"s":[1]})");
+  EXPECT_EQ(RescuedText(*batch, 6), "null");
+}
+
+// A number in a string column, or rescued, is its text in the record: the DOM's double
+// would print "1.10" as 1.1 and lose digits past a double's.
+TEST(RecordBinderTest, NumbersKeepTheirTextInStringColumnsAndRescuedValues) {
+  Bound b(Version({F("s", FieldType::kString), F("n", FieldType::kInt64),
+                   F("m", FieldType::kObject), F("m.k", FieldType::kString)}));
+  auto batch = b.Json(R"({"s":1.10,"n":1.50,"x":{"y":[1E5, 2, "a\"b"]}}
+{"n":1,"s":12345678901234567.89,"m":{"k":-0.0,"j":1e-7},"s":2.50}
+[{"s":"t"}, {"s" : 3.0e+1, "n" : [0.1 , {"z":1.0}]}]
+1.000
+)");
+  ASSERT_EQ(batch->num_rows(), 5);
+  EXPECT_EQ(Cell(*batch, "s", 0), "1.10");
+  EXPECT_EQ(RescuedText(*batch, 0), R"({"n":1.50,"x":{"y":[1E5,2,"a\"b"]}})");
+  EXPECT_EQ(Cell(*batch, "s", 1), "12345678901234567.89");
+  EXPECT_EQ(Cell(*batch, "m", 1), "{k:string = -0.0}");
+  EXPECT_EQ(RescuedText(*batch, 1), R"({"m.j":1e-7,"s":2.50})");
+  EXPECT_EQ(Cell(*batch, "s", 3), "3.0e+1");
+  EXPECT_EQ(RescuedText(*batch, 3), R"({"n":[0.1,{"z":1.0}]})");
+  EXPECT_EQ(RescuedText(*batch, 4), R"({"$":1.000})");
+}
+
+// A text value fits its column exactly when the profiler types it as the column's type (or
+// one that widens into it): what the registry judged not to fit is rescued, not reshaped,
+// and what it counted as fitting is bound.
+TEST(RecordBinderTest, CsvTextFitsAsTheProfilerTypesIt) {
+  Bound b(Version({F("acct", FieldType::kInt64), F("amt", FieldType::kFloat64),
+                   F("ok", FieldType::kBoolean), F("day", FieldType::kDate)}));
+  auto batch = BindCsvText(b, {"acct", "amt", "ok", "day"},
+                           "acct,amt,ok,day\n"
+                           "007,inf,1,2024-02-30\n"
+                           "0x1F,1e400,0,20240101\n"
+                           "+5,NaN,TRUE,2024-02-29\n"
+                           "9223372036854775808,-7,False,2024-01-01T00:00:00Z\n"
+                           "-0,.5e1,yes, 2024-01-01\n");
+  ASSERT_EQ(batch->num_rows(), 5);
+  EXPECT_EQ(RescuedText(*batch, 0), R"({"acct":"007","amt":"inf","ok":"1","day":"2024-02-30"})");
+  EXPECT_EQ(RescuedText(*batch, 1), R"({"acct":"0x1F","amt":"1e400","ok":"0","day":"20240101"})");
+  EXPECT_EQ(Cell(*batch, "acct", 2), "5");
+  EXPECT_EQ(Cell(*batch, "ok", 2), "true");
+  EXPECT_EQ(Cell(*batch, "day", 2), "2024-02-29");
+  EXPECT_EQ(RescuedText(*batch, 2), R"({"amt":"NaN"})");
+  EXPECT_EQ(Cell(*batch, "amt", 3), "-7");  // an integer widened into the double column
+  EXPECT_EQ(Cell(*batch, "ok", 3), "false");
+  EXPECT_EQ(RescuedText(*batch, 3),
+            R"({"acct":"9223372036854775808","day":"2024-01-01T00:00:00Z"})");
+  EXPECT_EQ(Cell(*batch, "acct", 4), "0");
+  EXPECT_EQ(Cell(*batch, "amt", 4), "5");
+  EXPECT_EQ(RescuedText(*batch, 4), R"({"ok":"yes","day":" 2024-01-01"})");
+}
+
+// Every text the profiler types date or timestamp binds to a timestamp column, and no other.
+// A fraction finer than the column's microseconds is truncated and a leap second is the
+// next minute's first: the exact text is rescued as well, so nothing is lost.
+TEST(RecordBinderTest, TimestampTextFitsAsTheProfilerTypesIt) {
+  Bound b(Version({F("t", FieldType::kTimestamp)}));
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"2024-01-01T00:00:00.123456789Z", "2024-01-01 00:00:00.123456Z"},
+      {"2024-01-01T00:00:00.123456000Z", "2024-01-01 00:00:00.123456Z"},
+      {"2024-01-01T00:00:00.1234567+01:00", "2023-12-31 23:00:00.123456Z"},
+      {"2016-12-31T23:59:60Z", "2017-01-01 00:00:00.000000Z"},
+      {"2016-12-31 23:59:60.5", "2017-01-01 00:00:00.500000Z"},
+      {"2024-01-01t10:00:00z", "2024-01-01 10:00:00.000000Z"},
+      {"2024-01-01T00:00:00,5Z", "2024-01-01 00:00:00.500000Z"},
+      {"2024-01-01 10:20", "2024-01-01 10:20:00.000000Z"},
+      {"2024-01-01T10:20:30-0500", "2024-01-01 15:20:30.000000Z"},
+      {"2024-01-01T10:20:30+05", "2024-01-01 05:20:30.000000Z"},
+      {"2024-01-01", "2024-01-01 00:00:00.000000Z"},
+      {"2024-01-01T25:00:00Z", "null"},
+      {"2024-01-01T10:00:00.Z", "null"},
+      {"2024-01-01T10:00:00.1234567890Z", "null"},
+      {"2024-02-30T10:00:00Z", "null"},
+      {"2024-01-01T10:00:00Zjunk", "null"},
+      {"2024-01-01T10", "null"},
+  };
+  std::string text;
+  for (const auto& [value, cell] : cases) text += fmt::format("{{\"t\":\"{}\"}}\n", value);
+  auto batch = b.Json(text);
+  ASSERT_EQ(batch->num_rows(), static_cast<int64_t>(cases.size()));
+  const std::set<std::string> coarse{"2024-01-01T00:00:00.123456789Z",
+                                     "2024-01-01T00:00:00.1234567+01:00", "2016-12-31T23:59:60Z",
+                                     "2016-12-31 23:59:60.5"};
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const auto& [value, cell] = cases[i];
+    const int row = static_cast<int>(i);
+    const FieldType type = profiler::ClassifyString(value);
+    EXPECT_EQ(cell != "null", type == FieldType::kTimestamp || type == FieldType::kDate) << value;
+    EXPECT_EQ(Cell(*batch, "t", row), cell) << value;
+    const bool rescued = cell == "null" || coarse.count(value) > 0;
+    const nlohmann::json expected =
+        rescued ? nlohmann::json{{"t", value}} : nlohmann::json(nullptr);
+    EXPECT_EQ(Rescued(*batch, row), expected) << value;
+  }
 }
 
 TEST(RecordBinderTest, InvalidJsonNamesTheObjectAndOffset) {
@@ -226,6 +370,17 @@ TEST(RecordBinderTest, SimdjsonIsDebians) {
   Dl_info info{};
   ASSERT_NE(dladdr(symbol, &info), 0);
   EXPECT_NE(std::string(info.dli_fname).find("libsimdjson"), std::string::npos) << info.dli_fname;
+}
+
+// Readers add the hive partition key of the curated layout (ingest_date=…) as a column:
+// a field of that name would be shadowed by it, so it is renamed like a lineage column.
+TEST(ColumnNamesTest, PartitionKeyIsReserved) {
+  const auto v = Version({F("ingest_date", FieldType::kString), F("Ingest-Date", FieldType::kDate),
+                          F("m", FieldType::kObject), F("m.ingest_date", FieldType::kString)});
+  const NamedSchema named = NameColumns(*registry::ToArrowSchema(v).ValueOrDie(), {});
+  EXPECT_EQ(named.schema->field(0)->name(), "ingest_date_2");
+  EXPECT_EQ(named.schema->field(1)->name(), "ingest_date_3");
+  EXPECT_EQ(named.schema->field(2)->type()->field(0)->name(), "ingest_date");
 }
 
 TEST(ColumnNamesTest, NormalisesAndResolvesCollisionsDeterministically) {

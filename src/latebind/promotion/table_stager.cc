@@ -407,7 +407,8 @@ class Stager {
     OpenFile& f = files_[date];
     if (f.sink == nullptr) {
       const std::string name = fmt::format("part-{}-{}.parquet", options_.run_id, file_count_++);
-      const std::string path = fmt::format("{}/ingest_date={}/{}", options_.table, date, name);
+      const std::string path =
+          fmt::format("{}/{}={}/{}", options_.table, kPartitionColumn, date, name);
       f.meta.key = "curated/" + path;
       f.meta.staging_key = StagingPrefix(options_.run_id) + path;
       f.meta.ingest_date = date;

@@ -1,0 +1,135 @@
+"""End to end: promotion keeps every value as the profiler judged it (docs/promotion.md,
+"Binding a value"). Each test is a regression test for a fidelity bug found by an audit:
+a value the registry judged to fit its column is bound, one it judged not to fit is
+rescued (never silently reshaped), numbers keep their JSON text where the table holds
+text, and the curated layout and its SQL stay readable whatever the data and the home.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pyarrow.dataset as ds
+import pytest
+
+from promotion_helpers import Home, duckdb_count, duckdb_rows
+
+UTC = dt.timezone.utc
+
+
+@pytest.fixture
+def home(latebind, tmp_path) -> Home:
+    return Home(latebind, tmp_path / "home")
+
+
+def table_rows(home: Home, table: str, columns: list[str]) -> list[tuple]:
+    """The table's rows, read with DuckDB through the SQL `tables --json` prints (one file
+    here, read in order: raw-object order, then record order)."""
+    rows = duckdb_rows(home.tables()[table]["sql"])
+    return [tuple(r[c] for c in columns) for r in rows]
+
+
+def rescued(text: str | None):
+    return None if text is None else json.loads(text)
+
+
+def test_integers_beyond_64_bits_do_not_block_the_source(home):
+    """Audit bug 1: an integer literal beyond 64 bits (simdjson rejects it) is profiled as
+    float64; promotion used to fail the whole source on it, on every run. It binds as the
+    profiler read it: a double in a float64 column, its digits in a string column."""
+    home.ingest("s", "bigint.ndjson", '{"a":1}\n{"a":123456789012345678901234567890}\n')
+    home.ingest("s", "good.ndjson", '{"a":2}\n')
+    home.ingest("t", "mixed.ndjson",
+                '{"s":"x"}\n{"s":-123456789012345678901234567890}\n{"s":18446744073709551616}\n')
+    _, out = home.promote()
+    assert out["s"]["status"] == "promoted" and out["s"]["rows"] == 3
+    assert table_rows(home, "s", ["a", "_rescued_data"]) == [
+        (1.0, None), (1.2345678901234568e29, None), (2.0, None)]
+    assert table_rows(home, "t", ["s", "_rescued_data"]) == [
+        ("x", None), ("-123456789012345678901234567890", None), ("18446744073709551616", None)]
+
+
+def test_csv_text_the_registry_judged_not_to_fit_is_rescued(home):
+    """Audit bug 2: text casts were more lenient than the profiler, so values the registry
+    judged not to fit (a BREAKING version, deprecated) were silently changed: "007" → 7,
+    "0x1F" → 31, "inf"/"1e400"/"NaN" → inf/nan, "1"/"0" → true/false. They are rescued;
+    "+5", an integer to the profiler, binds."""
+    home.ingest("s", "dep1.csv", "acct,amt,ok\n100,1.5,true\n+5,2,FALSE\n")
+    entry = home.ingest("s", "dep2.csv", "acct,amt,ok\n007,inf,1\n0x1F,1e400,0\n12,NaN,true\n")
+    assert entry["schema_version"] == 2 and entry["schema_status"] == "BREAKING"
+    home.ok("schema", "resolve", "s", "--version", "2", "--status", "DEPRECATED", "--note", "x")
+    _, out = home.promote()
+    assert out["s"]["rescued_rows"] == 3
+    rows = table_rows(home, "s", ["acct", "amt", "ok", "_rescued_data"])
+    assert [r[:3] + (rescued(r[3]),) for r in rows] == [
+        (100, 1.5, True, None),
+        (5, 2.0, False, None),
+        (None, None, None, {"acct": "007", "amt": "inf", "ok": "1"}),
+        (None, None, None, {"acct": "0x1F", "amt": "1e400", "ok": "0"}),
+        (12, None, True, {"amt": "NaN"}),
+    ]
+
+
+def test_timestamps_the_profiler_takes_bind_and_lose_nothing(home):
+    """Audit bug 2, the other way: texts the profiler types timestamp that Arrow's parser
+    refused were rescued and left null. They bind; a fraction finer than microseconds is
+    truncated and a leap second is the next minute's first, with the exact text rescued
+    too, so nothing is lost. A text the profiler does not type timestamp is rescued."""
+    values = ["2024-01-01T00:00:00.123456789Z", "2016-12-31T23:59:60Z", "2024-01-01t10:00:00z",
+              "2024-01-01T00:00:00,5Z", "2024-01-01T00:00:00.250000000Z"]
+    home.ingest("ts", "t.ndjson", "".join(json.dumps({"t": v}) + "\n" for v in values))
+    home.ingest("ts-csv", "t.csv", "t\n" + "\n".join(values) + "\n")
+    _, out = home.promote()
+    expected = [
+        (dt.datetime(2024, 1, 1, 0, 0, 0, 123456, UTC), {"t": values[0]}),
+        (dt.datetime(2017, 1, 1, tzinfo=UTC), {"t": values[1]}),
+        (dt.datetime(2024, 1, 1, 10, tzinfo=UTC), None),
+        (dt.datetime(2024, 1, 1, 0, 0, 0, 500000, UTC), None),
+        (dt.datetime(2024, 1, 1, 0, 0, 0, 250000, UTC), None),
+    ]
+    for table in ("ts", "ts-csv"):
+        assert out[table]["rows"] == 5 and out[table]["rescued_rows"] == 2
+        rows = table_rows(home, table, ["t", "_rescued_data"])
+        assert [(t.astimezone(UTC), rescued(r)) for t, r in rows] == expected, table
+
+
+def test_numbers_in_string_columns_keep_their_json_text(home):
+    """Audit bug 5: a number in a string column, or rescued, is its JSON text as written,
+    not the text of the double it parses to (1.10 stayed 1.1, 1E5 became 100000.0)."""
+    home.ingest("n", "n.ndjson",
+                '{"s":"a","b":true}\n{"s":1.10}\n{"s":12345678901234567.89}\n{"s":1E5}\n')
+    assert home.ingest("n", "m.ndjson", '{"s":"b","b":2.50}\n')["schema_status"] == "BREAKING"
+    home.promote("--override-breaking")
+    rows = table_rows(home, "n", ["s", "_rescued_data"])
+    assert [s for s, _ in rows] == ["a", "1.10", "12345678901234567.89", "1E5", "b"]
+    assert rows[-1][1] == '{"b":2.50}'
+
+
+def test_a_field_named_ingest_date_is_renamed_not_shadowed(home):
+    """Audit bug 3: readers add the hive partition key `ingest_date=` of the curated
+    layout as a column, so a field of that name lost its values (DuckDB returned the
+    partition's, pyarrow failed to merge). The field is renamed like a lineage column
+    (`ingest_date_2`) and its values survive in DuckDB and pyarrow."""
+    home.ingest("d", "d.ndjson",
+                '{"ingest_date":"2020-01-01","v":1}\n{"ingest_date":"2020-02-02","v":2}\n')
+    _, out = home.promote()
+    [key] = out["d"]["files"]
+    arrived = dt.date.fromisoformat(key.split("ingest_date=")[1][:10])
+    entry = home.tables()["d"]
+    rows = duckdb_rows(entry["sql"] + " ORDER BY v")
+    assert [(r["v"], r["ingest_date_2"], r["ingest_date"]) for r in rows] == [
+        (1, dt.date(2020, 1, 1), arrived), (2, dt.date(2020, 2, 2), arrived)]
+    table = ds.dataset(entry["path"], format="parquet", partitioning="hive").to_table()
+    assert sorted(table.column("ingest_date_2").to_pylist()) == [dt.date(2020, 1, 1),
+                                                                  dt.date(2020, 2, 2)]
+
+
+def test_tables_sql_quotes_a_home_with_a_quote(latebind, tmp_path):
+    """Audit bug 4: the SQL `tables` prints broke when the home path held a single quote;
+    the path is an SQL string literal with the quote doubled."""
+    home = Home(latebind, tmp_path / "o'brien's home")
+    home.ingest("q", "q.ndjson", '{"x":1}\n{"x":2}\n')
+    home.promote()
+    entry = home.tables()["q"]
+    assert "o''brien''s home" in entry["sql"]
+    assert duckdb_count(entry["sql"]) == 2
