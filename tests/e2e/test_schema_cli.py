@@ -97,6 +97,7 @@ def test_sources_lists_counts_and_dead_letters(story):
     assert src["source_id"] == "orders"
     assert src["versions"] == 3
     assert (src["latest_version"], src["latest_status"], src["active_version"]) == (3, "BREAKING", 2)
+    assert src["breaking_versions"] == [3]
     assert src["payloads"] == 4 and src["records"] == 7
     assert src["dead_letters"] == 1
     assert src["created_at"] and src["last_payload_at"]
@@ -104,10 +105,28 @@ def test_sources_lists_counts_and_dead_letters(story):
     plain = story.ok("sources").stdout
     assert not ANSI.search(plain), "piped output must be plain"
     [header, row] = plain.splitlines()
-    assert header.split()[:4] == ["SOURCE", "VERSIONS", "LATEST", "ACTIVE"]
-    assert row.split()[:5] == ["orders", "3", "3", "BREAKING", "2"]
+    assert header.split()[:5] == ["SOURCE", "VERSIONS", "LATEST", "ACTIVE", "BREAKING"]
+    assert row.split()[:6] == ["orders", "3", "3", "BREAKING", "2", "3"]
     colored = story.ok("sources", "--color", "always").stdout
     assert "\x1b[1;31m3 BREAKING\x1b[0m" in colored  # highlighted on a terminal
+
+
+def test_an_unresolved_breaking_version_stays_listed_behind_a_newer_active_one(story):
+    """An additive payload after the BREAKING v3 makes v4 ACTIVE; v3 is still unresolved and
+    still blocks promotion, so `sources` must not hide it behind "4 ACTIVE"."""
+    entry = story.ingest("orders", "v4.ndjson", V3.replace('"customer_id"', '"region":"eu","customer_id"'))
+    assert (entry["schema_version"], entry["schema_status"]) == (4, "ACTIVE")
+    [src] = story.json("sources", "--json")
+    assert (src["latest_version"], src["latest_status"], src["active_version"]) == (4, "ACTIVE", 4)
+    assert src["breaking_versions"] == [3]
+    [_, row] = story.ok("sources").stdout.splitlines()
+    assert row.split()[:6] == ["orders", "4", "4", "ACTIVE", "4", "3"]
+    assert story.run("promote").returncode == 3  # still blocked by v3
+    resolve_rename(story)
+    [src] = story.json("sources", "--json")
+    assert src["breaking_versions"] == []
+    [_, row] = story.ok("sources").stdout.splitlines()
+    assert row.split()[5] == "-"
 
 
 def test_sources_on_an_empty_home_lists_nothing(home):

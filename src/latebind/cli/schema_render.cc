@@ -1,6 +1,7 @@
 #include "latebind/cli/schema_render.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <map>
 
@@ -105,14 +106,19 @@ std::string RenderSources(const std::vector<registry::SourceSummary>& sources, b
       latest = Cell(fmt::format("{} {}", s.latest_version, registry::StatusName(*s.latest_status)),
                     *s.latest_status == VersionStatus::kBreaking ? Style::kBoldRed : Style::kPlain);
     }
+    // A BREAKING version stays unresolved also when a later additive one is ACTIVE.
+    const Cell breaking =
+        s.breaking_versions.empty()
+            ? Cell("-")
+            : Cell(fmt::format("{}", fmt::join(s.breaking_versions, ",")), Style::kBoldRed);
     rows.push_back(
         {s.source_id, std::to_string(s.versions), latest,
-         s.active_version > 0 ? std::to_string(s.active_version) : "-", std::to_string(s.payloads),
-         std::to_string(s.records),
+         s.active_version > 0 ? std::to_string(s.active_version) : "-", breaking,
+         std::to_string(s.payloads), std::to_string(s.records),
          Cell(std::to_string(s.dead_letters), s.dead_letters > 0 ? Style::kYellow : Style::kPlain),
          s.last_payload_at.empty() ? "-" : s.last_payload_at});
   }
-  return RenderTable({"SOURCE", "VERSIONS", "LATEST", "ACTIVE", "PAYLOADS", "RECORDS",
+  return RenderTable({"SOURCE", "VERSIONS", "LATEST", "ACTIVE", "BREAKING", "PAYLOADS", "RECORDS",
                       "DEAD LETTERS", "LAST PAYLOAD AT"},
                      rows, color);
 }

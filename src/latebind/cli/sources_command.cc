@@ -50,13 +50,14 @@ void RegisterSourcesCommand(CLI::App& app, const GlobalOptions& global, int* exi
   CLI::App* cmd = app.add_subcommand(
       "sources", "List the sources in the registry: versions, status, payloads, dead letters");
   cmd->footer(
-      "One row per source: its number of schema versions, the latest one and its status\n"
-      "(BREAKING, which blocks promotion, is highlighted on a terminal), the ACTIVE version\n"
-      "promotion binds to, payloads and records applied, payloads dead-lettered and when the\n"
-      "last payload arrived.\n\n"
+      "One row per source: its number of schema versions, the latest one and its status, the\n"
+      "ACTIVE version promotion binds to, the versions still BREAKING (they block promotion\n"
+      "until resolved, also when a later additive version is ACTIVE; highlighted on a\n"
+      "terminal), payloads and records applied, payloads dead-lettered and when the last\n"
+      "payload arrived.\n\n"
       "Example:\n"
       "  latebind --home ./lake sources\n"
-      "  latebind sources --json | jq '.[] | select(.latest_status == \"BREAKING\")'");
+      "  latebind sources --json | jq '.[] | select(.breaking_versions | length > 0)'");
   cmd->add_flag("--json", args->json, "Print the sources as a JSON array");
   cmd->add_option("--color", args->color, "Color: auto (a terminal, NO_COLOR unset), always, never")
       ->check(CLI::IsMember(kColorChoices))

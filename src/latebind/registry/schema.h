@@ -112,6 +112,9 @@ struct SourceSummary {
   int64_t latest_version = 0;
   std::optional<VersionStatus> latest_status;
   int64_t active_version = 0;  // 0 when none
+  // Versions still BREAKING (not resolved), oldest first: promotion is blocked while any is
+  // in its window, also when a later additive version made a newer one ACTIVE.
+  std::vector<int64_t> breaking_versions;
   uint64_t payloads = 0;
   uint64_t records = 0;
   uint64_t dead_letters = 0;

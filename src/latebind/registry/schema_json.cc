@@ -168,6 +168,7 @@ Json SourceToJson(const SourceSummary& s) {
           {"latest_version", s.latest_version},
           {"latest_status", s.latest_status ? Json(StatusName(*s.latest_status)) : Json(nullptr)},
           {"active_version", s.active_version},
+          {"breaking_versions", s.breaking_versions},
           {"payloads", s.payloads},
           {"records", s.records},
           {"dead_letters", s.dead_letters},

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <unordered_map>
 
@@ -634,7 +635,9 @@ arrow::Result<std::vector<SourceSummary>> SqliteRegistry::Sources() {
                    "v.source_id = s.source_id), (SELECT status FROM schema_versions v WHERE "
                    "v.source_id = s.source_id ORDER BY version DESC LIMIT 1), (SELECT "
                    "MAX(version) FROM schema_versions v WHERE v.source_id = s.source_id AND "
-                   "v.status = 'ACTIVE') FROM sources s ORDER BY s.source_id"));
+                   "v.status = 'ACTIVE'), (SELECT group_concat(version) FROM (SELECT version "
+                   "FROM schema_versions v WHERE v.source_id = s.source_id AND v.status = "
+                   "'BREAKING' ORDER BY version)) FROM sources s ORDER BY s.source_id"));
   std::vector<SourceSummary> out;
   while (true) {
     ARROW_ASSIGN_OR_RAISE(bool row, q.Step());
@@ -650,6 +653,12 @@ arrow::Result<std::vector<SourceSummary>> SqliteRegistry::Sources() {
     s.latest_version = q.Int(7);
     if (auto st = q.OptionalText(8)) s.latest_status = ParseStatus(*st);
     s.active_version = q.Int(9);
+    const std::string breaking = q.OptionalText(10).value_or("");
+    for (size_t at = 0; at < breaking.size();) {
+      const size_t comma = std::min(breaking.find(',', at), breaking.size());
+      s.breaking_versions.push_back(std::stoll(breaking.substr(at, comma - at)));
+      at = comma + 1;
+    }
     out.push_back(std::move(s));
   }
   return out;
