@@ -8,6 +8,7 @@
 
 #include "latebind/common/ids.h"
 #include "latebind/common/status.h"
+#include "latebind/ingest/digest.h"
 #include "latebind/ingest/lander.h"
 #include "latebind/profiler/format_detector.h"
 #include "latebind/storage/zone_keys.h"
@@ -158,6 +159,17 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::Replay(const std::string& dl_key
   }
   meta["object"] = raw_key;
   meta["replayed_at"] = UtcTimestamp(std::chrono::system_clock::now());
+  meta["replayed_as"] = profiler::FormatName(out.profile.format);
+  // The meta describes the bytes stored. An operator may have fixed the payload in the
+  // dead-letter zone before replaying it: then what arrived is kept beside what is stored.
+  const std::string sha256 = Sha256Hex(payload);
+  if (meta.contains("sha256") && meta["sha256"] != sha256) {
+    meta["received_sha256"] = meta["sha256"];
+    if (meta.contains("bytes")) meta["received_bytes"] = meta["bytes"];
+    meta["edited_before_replay"] = true;
+  }
+  meta["sha256"] = sha256;
+  meta["bytes"] = payload.size();
   const std::string meta_text = Dump(meta);
   // Payload and meta, then the registry (which marks it profiled), then the dead-letter copy
   // goes: a crash at any point leaves a state that repeating the replay completes.

@@ -8,6 +8,7 @@
 
 #include "latebind/common/gzip_for_tests.h"
 #include "latebind/common/status.h"
+#include "latebind/ingest/digest.h"
 #include "latebind/ingest/lander.h"
 #include "latebind/registry/sqlite_registry.h"
 #include "latebind/storage/faulty_store.h"
@@ -146,12 +147,37 @@ TEST_F(ArrivalProcessorTest, ReplayReturnsWhatNowParses) {
   EXPECT_EQ(*store->Get(back->object), body);
   const auto meta = nlohmann::json::parse(*store->Get(storage::MetaKeyOf(back->object)));
   EXPECT_TRUE(meta.contains("replayed_at"));
+  EXPECT_EQ(meta["replayed_as"], "json");
+  EXPECT_FALSE(meta.contains("edited_before_replay"));  // the bytes as they arrived
   EXPECT_FALSE(meta.contains("reason"));
   ASSERT_TRUE(back->schema.has_value());
   EXPECT_EQ(back->schema->version, 1);
   EXPECT_TRUE(store->List("dead-letter/")->empty());
   EXPECT_TRUE(arrivals.Pending()->empty());
   EXPECT_EQ(KindOf(arrivals.Replay("raw/source=bank/x.ndjson").status()), ErrorKind::kBadInput);
+}
+
+// An operator fixes the payload in the dead-letter zone, then replays it: the meta
+// describes the bytes now stored and keeps what arrived, so sha256 and bytes never lie.
+TEST_F(ArrivalProcessorTest, ReplayOfAFixedPayloadRecordsBothVersions) {
+  auto store = std::make_shared<MemoryStore>();
+  Lander lander(store);
+  ArrivalProcessor arrivals(store, registry_, {});
+  const std::string broken = "{\"a\": 1,}\n";
+  auto out = arrivals.Process(LandOne(lander, broken));
+  ASSERT_TRUE(out->dead_lettered);
+  const std::string fixed = "{\"a\": 1}\n";
+  ASSERT_TRUE(store->Put(out->object, fixed).ok());
+  auto back = arrivals.Replay(out->object);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_FALSE(back->dead_lettered);
+  const auto meta = nlohmann::json::parse(*store->Get(storage::MetaKeyOf(back->object)));
+  EXPECT_EQ(meta["sha256"], Sha256Hex(fixed));
+  EXPECT_EQ(meta["bytes"], fixed.size());
+  EXPECT_EQ(meta["received_sha256"], Sha256Hex(broken));
+  EXPECT_EQ(meta["received_bytes"], broken.size());
+  EXPECT_EQ(meta["edited_before_replay"], true);
+  EXPECT_EQ(meta["replayed_as"], "ndjson");
 }
 
 TEST_F(ArrivalProcessorTest, GzipBombIsDeadLetteredInBoundedMemory) {
