@@ -52,7 +52,11 @@ std::string RenderProfileTable(const profiler::PayloadProfile& p) {
     out += fmt::format("  csv dialect: delimiter {}, quote {}, escape {}, header {}, {}{}\n",
                        Printable(d.delimiter), Printable(d.quote),
                        d.escape == d.quote ? "doubled quote" : Printable(d.escape),
-                       d.header ? "yes" : "no", d.crlf ? "CRLF" : "LF", d.bom ? ", UTF-8 BOM" : "");
+                       d.header ? "yes" : "no",
+                       d.newline == '\r' ? "CR"
+                       : d.crlf          ? "CRLF"
+                                         : "LF",
+                       d.bom ? ", UTF-8 BOM" : "");
   }
   const std::vector<std::string> header = {"FIELD",     "TYPE", "REQUIRED", "PRESENT", "NULLS",
                                            "DISTINCT~", "MIN",  "MAX",      "EXAMPLES"};

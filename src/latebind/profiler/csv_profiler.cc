@@ -11,10 +11,12 @@
 namespace latebind::profiler {
 namespace {
 
-// Line and column of data[at] counted from data[0], which starts line `line` at column 0.
-std::pair<uint64_t, uint64_t> Position(const char* data, size_t at, uint64_t line) {
-  const void* last_nl = memrchr(data, '\n', at);
-  for (const char* p = data; p < data + at; ++p) line += *p == '\n';
+// Line and column of data[at] counted from data[0], which starts line 0 at column 0; lines
+// end in `newline`, as the tokenizer counts them.
+std::pair<uint64_t, uint64_t> Position(const char* data, size_t at, char newline) {
+  const void* last_nl = memrchr(data, newline, at);
+  uint64_t line = 0;
+  for (const char* p = data; p < data + at; ++p) line += *p == newline;
   const size_t line_start = last_nl ? static_cast<const char*>(last_nl) - data + 1 : 0;
   return {line, at - line_start};
 }
@@ -34,13 +36,13 @@ void CsvRecordConsumer::CheckBytes(const Block& block) {
   const char* data = block.data();
   if (const void* nul = std::memchr(data, '\0', block.size)) {
     const size_t at = static_cast<const char*>(nul) - data;
-    auto [line, col] = Position(data, at, 0);
+    auto [line, col] = Position(data, at, dialect_.newline);
     problems_.Add(Problem::Severity::kError, block.index, line, col + 1,
                   base_offset_ + block.offset + at, "NUL byte: binary data, not CSV text");
   }
   if (!simdjson::validate_utf8(data, block.size)) {
     const size_t at = FirstInvalidUtf8(data, block.size);
-    auto [line, col] = Position(data, at, 0);
+    auto [line, col] = Position(data, at, dialect_.newline);
     problems_.Add(Problem::Severity::kError, block.index, line, col + 1,
                   base_offset_ + block.offset + at, "invalid UTF-8");
   }

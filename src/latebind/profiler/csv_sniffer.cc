@@ -139,8 +139,13 @@ std::vector<std::string> ColumnNames(const std::vector<std::string>* header, siz
 }  // namespace
 
 CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
+  // Lines end in LF (or CRLF) unless the sample has a CR and no LF: classic Mac OS text,
+  // which read with LF would be one record whose cells run across every line.
+  const size_t nl = sample.find('\n');
+  const char newline =
+      nl == std::string_view::npos && sample.find('\r') != std::string_view::npos ? '\r' : '\n';
   // The caller hands at most a prefix; if it ends in a newline it is likely whole.
-  const bool complete = !sample.empty() && sample.back() == '\n';
+  const bool complete = !sample.empty() && sample.back() == newline;
   std::vector<Candidate> candidates;
   size_t rank = 0;
   for (char quote : {'"', '\'', '\0'}) {
@@ -151,6 +156,7 @@ CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
         c.dialect.delimiter = delimiter;
         c.dialect.quote = quote;
         c.dialect.escape = escape == 'q' ? quote : escape;
+        c.dialect.newline = newline;
         c.rank = rank++;
         candidates.push_back(std::move(c));
       }
@@ -171,7 +177,6 @@ CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
   const Candidate& best = *std::min_element(candidates.begin(), candidates.end(), better);
 
   CsvDialect dialect = best.dialect;
-  const size_t nl = sample.find('\n');
   dialect.crlf = nl != std::string_view::npos && nl > 0 && sample[nl - 1] == '\r';
   const FirstRow first = SniffFirstRow(sample, dialect, options.sample_rows, complete);
   dialect.header = first.header;

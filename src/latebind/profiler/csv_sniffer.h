@@ -22,7 +22,8 @@ struct SniffOptions {
 // escapes doubled-quote or backslash. The winner splits the most sample rows into the
 // same number of columns (more columns breaking ties, then the order above). The first
 // row is a header when all its cells are non-empty text and either some column holds
-// non-text values below it or none of its values recurs in its column.
+// non-text values below it or none of its values recurs in its column. Lines end in LF or
+// CRLF, or in CR alone when the sample holds a CR and no LF.
 // Never fails: a sample with no delimiter is a one-column CSV.
 CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options = {});
 

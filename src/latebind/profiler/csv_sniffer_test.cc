@@ -68,6 +68,20 @@ TEST(CsvSnifferTest, CrlfAndOneColumn) {
   EXPECT_EQ(one.columns.size(), 1u);
 }
 
+// Audit 2026-11-23: CR-only (classic Mac OS) text was read with LF, as one record whose
+// cells ran across every line ("b\r1", "x\r2"), and profiled to 0 records.
+TEST(CsvSnifferTest, CrOnlyLineEndings) {
+  const CsvDialect d = SniffCsv("a,b\r1,x\r2,y\r");
+  EXPECT_EQ(d.newline, '\r');
+  EXPECT_FALSE(d.crlf);
+  EXPECT_TRUE(d.header);
+  EXPECT_EQ(d.columns, (std::vector<std::string>{"a", "b"}));
+  // A LF anywhere in the sample keeps LF: the CR of a CRLF, or one inside a cell, is no end.
+  EXPECT_EQ(SniffCsv("a,b\r\n1,x\r\n").newline, '\n');
+  EXPECT_EQ(SniffCsv("a,b\n1,\"x\ry\"\n").newline, '\n');
+  EXPECT_EQ(SniffCsv("a,b\n1,x\n").newline, '\n');
+}
+
 // Every row of `text` under `dialect`: its cells and the line it starts on.
 struct Tokenized {
   std::vector<std::vector<std::string>> rows;
@@ -115,6 +129,22 @@ TEST(CsvTokenizerTest, LongQuotedCellsAcrossScanSteps) {
   ASSERT_EQ(escaped.rows.size(), 1u);
   EXPECT_EQ(escaped.rows[0], (std::vector<std::string>{
                                  std::string(20, 'x') + "\"" + std::string(20, 'y') + "\n", "z"}));
+}
+
+TEST(CsvTokenizerTest, CrOnlyLineEnds) {
+  CsvDialect cr;
+  cr.newline = '\r';
+  const std::string quoted = "\"" + std::string(20, 'q') + "\r" + std::string(20, 'r') + "\"";
+  const auto [rows, lines, newlines] =
+      TokenizeAll("a,b\r1,x\r\r" + quoted + ",\"y\rz\"\rlast,a\nb", cr);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"1", "x"}));
+  EXPECT_EQ(rows[2],
+            (std::vector<std::string>{std::string(20, 'q') + "\r" + std::string(20, 'r'), "y\rz"}));
+  EXPECT_EQ(rows[3], (std::vector<std::string>{"last", "a\nb"}));  // a LF is data here
+  EXPECT_EQ(lines, (std::vector<uint64_t>{0, 1, 3, 6}));
+  EXPECT_EQ(newlines, 6u);
 }
 
 TEST(CsvTokenizerTest, UnterminatedQuote) {

@@ -1,5 +1,5 @@
 // Splits CSV text into records and cells under a given dialect (RFC 4180 and the common
-// deviations: backslash escapes, CRLF or LF, quoted fields spanning lines).
+// deviations: backslash escapes, CRLF, LF or CR-only line ends, quoted fields spanning lines).
 //
 // Lenient where data in the wild is: text after a closing quote is appended to the cell,
 // and a quote inside a cell opens a quoted run (flagged as stray_quote). A quoted field still open
@@ -33,12 +33,16 @@ struct CsvRow {
 class CsvTokenizer {
  public:
   explicit CsvTokenizer(const CsvDialect& dialect)
-      : delim_(dialect.delimiter), quote_(dialect.quote), escape_(dialect.escape) {}
+      : delim_(dialect.delimiter),
+        quote_(dialect.quote),
+        escape_(dialect.escape),
+        newline_(dialect.newline) {}
 
   // Calls on_row(const CsvRow&) for each record of data[0, size); blank lines are
-  // skipped. on_row returns false to stop early. Returns the number of '\n' bytes seen:
-  // in all the data, or, when on_row stopped it, in the records read (the sniffer stops
-  // after a sample of rows and need not scan the rest of its head for each candidate).
+  // skipped. on_row returns false to stop early. Returns the number of line ends (the
+  // dialect's newline bytes) seen: in all the data, or, when on_row stopped it, in the
+  // records read (the sniffer stops after a sample of rows and need not scan the rest of
+  // its head for each candidate).
   template <typename OnRow>
   uint64_t Tokenize(const char* data, size_t size, OnRow&& on_row);
 
@@ -49,13 +53,13 @@ class CsvTokenizer {
     size_t begin;
     size_t size;
   };
-  // The first index ≥ i of a delimiter, '\n' or quote char, or `size`.
+  // The first index ≥ i of a delimiter, newline or quote char, or `size`.
   size_t FindSpecial(const char* data, size_t size, size_t i) const {
 #ifdef __SSE2__
     // 16 bytes a step: cells are ~10 bytes, so this usually ends in the first step.
     const __m128i delim = _mm_set1_epi8(delim_);
-    const __m128i nl = _mm_set1_epi8('\n');
-    const __m128i quote = _mm_set1_epi8(quote_ ? quote_ : '\n');
+    const __m128i nl = _mm_set1_epi8(newline_);
+    const __m128i quote = _mm_set1_epi8(quote_ ? quote_ : newline_);
     for (; i + 16 <= size; i += 16) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i));
       const __m128i hit = _mm_or_si128(
@@ -63,17 +67,19 @@ class CsvTokenizer {
       if (const int mask = _mm_movemask_epi8(hit)) return i + __builtin_ctz(mask);
     }
 #endif
-    while (i < size && data[i] != delim_ && data[i] != '\n' && (data[i] != quote_ || !quote_)) ++i;
+    while (i < size && data[i] != delim_ && data[i] != newline_ && (data[i] != quote_ || !quote_)) {
+      ++i;
+    }
     return i;
   }
-  // The first index ≥ i of a quote or escape char, or `size`; adds the '\n' bytes before
-  // it to *line. Quoted cells are scanned 16 bytes a step too: byte by byte, the scan and
+  // The first index ≥ i of a quote or escape char, or `size`; adds the newline bytes
+  // before it to *line. Quoted cells are scanned 16 bytes a step too: byte by byte, the scan and
   // its newline count were ~7 % of a CSV promotion.
   size_t FindQuoteOrEscape(const char* data, size_t size, size_t i, uint64_t* line) const {
 #ifdef __SSE2__
     const __m128i quote = _mm_set1_epi8(quote_);
     const __m128i escape = _mm_set1_epi8(escape_);
-    const __m128i nl = _mm_set1_epi8('\n');
+    const __m128i nl = _mm_set1_epi8(newline_);
     for (; i + 16 <= size; i += 16) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i));
       const unsigned newlines = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)));
@@ -87,7 +93,7 @@ class CsvTokenizer {
       *line += CountBits(newlines);
     }
 #endif
-    for (; i < size && data[i] != quote_ && data[i] != escape_; ++i) *line += data[i] == '\n';
+    for (; i < size && data[i] != quote_ && data[i] != escape_; ++i) *line += data[i] == newline_;
     return i;
   }
   // The set bits of a newline mask. Without -mpopcnt (latebind targets plain x86-64)
@@ -103,6 +109,7 @@ class CsvTokenizer {
   char delim_;
   char quote_;
   char escape_;
+  char newline_;  // '\n' or '\r': see CsvDialect::newline
   std::vector<ScratchCell> scratch_cells_;
   std::string scratch_;  // unescaped contents of quoted cells
   CsvRow row_;
@@ -115,7 +122,7 @@ inline bool CsvTokenizer::QuotedRun(const char* data, size_t size, size_t* pos, 
     const char c = data[i];
     if (c == escape_ && escape_ != quote_ && i + 1 < size) {
       scratch_.push_back(data[i + 1]);
-      if (data[i + 1] == '\n') ++*line;
+      if (data[i + 1] == newline_) ++*line;
       i += 2;
     } else if (c == quote_) {
       if (escape_ == quote_ && i + 1 < size && data[i + 1] == quote_) {
@@ -128,7 +135,7 @@ inline bool CsvTokenizer::QuotedRun(const char* data, size_t size, size_t* pos, 
       }
     } else {
       // Copy a run of plain bytes at once.
-      *line += c == '\n';
+      *line += c == newline_;
       const size_t j = FindQuoteOrEscape(data, size, i + 1, line);
       scratch_.append(data + i, j - i);
       i = j;
@@ -174,7 +181,8 @@ uint64_t CsvTokenizer::Tokenize(const char* data, size_t size, OnRow&& on_row) {
           run = i;
           continue;
         }
-        // The cell ends at j; a '\r' before the row's '\n' is part of the line ending.
+        // The cell ends at j; a '\r' before the row's '\n' is part of the line ending (with
+        // newline_ '\r' the scan stops at the first '\r', so none precedes j).
         size_t end = j;
         if (end > run && data[end - 1] == '\r' && (j == size || data[j] == '\n')) --end;
         if (in_scratch) {
@@ -193,7 +201,7 @@ uint64_t CsvTokenizer::Tokenize(const char* data, size_t size, OnRow&& on_row) {
         ++i;  // another cell follows
       } else {
         if (i < size) {
-          ++line;  // the '\n'
+          ++line;  // the newline
           ++i;
         }
         row_done = true;

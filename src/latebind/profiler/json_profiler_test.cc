@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "latebind/common/gzip_for_tests.h"
 #include "latebind/profiler/profiler.h"
 
 namespace latebind::profiler {
@@ -177,6 +178,47 @@ TEST_F(ProfileFileTest, CsvEveryCellTyped) {
   EXPECT_EQ(p.warning_count, 1u);
   EXPECT_EQ(p.problems[0].line, 5u);
   EXPECT_TRUE(p.ok());  // ragged rows are warnings
+}
+
+// Audit 2026-11-23: CR-only CSV profiled to 0 records with columns "b\r1", "x\r2"...
+TEST_F(ProfileFileTest, CsvWithCrOnlyLineEnds) {
+  auto p = Profile("a,b\r1,x\r2,y\r");
+  EXPECT_EQ(p.format, Format::kCsv);
+  ASSERT_TRUE(p.csv.has_value());
+  EXPECT_EQ(p.csv->newline, '\r');
+  EXPECT_EQ(p.csv->columns, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(p.records, 2u);
+  EXPECT_EQ(Field(p, "a").type, FieldType::kInt64);
+  EXPECT_TRUE(p.ok());
+  // Many blocks: each is cut at a CR, and line numbers count CRs.
+  std::string csv = "k,v\r";
+  for (int i = 0; i < 3000; ++i) csv += std::to_string(i) + ",\"v\r" + std::to_string(i) + "\"\r";
+  csv += "1,2,3\r";
+  ProfileOptions options;
+  options.threads = 3;
+  options.block_bytes = 1000;
+  p = Profile(csv, options);
+  EXPECT_EQ(p.records, 3001u);
+  ASSERT_EQ(p.warning_count, 1u);
+  EXPECT_EQ(p.problems[0].line, 6002u);  // the ragged row, after 3,000 two-line records
+}
+
+// Audit 2026-11-23: a truncated .gz was reported as the JSON error of the record the
+// truncation cut short ("unclosed string"), not as a truncated stream.
+TEST_F(ProfileFileTest, TruncatedGzipIsReportedAsTruncated) {
+  std::string ndjson;
+  for (int i = 0; i < 2000; ++i) {
+    ndjson += "{\"id\":" + std::to_string(i) + ",\"name\":\"" + std::string(i % 50, 'n') + "\"}\n";
+  }
+  const std::string gz = GzipForTests(ndjson);
+  for (size_t keep : {gz.size() / 2, gz.size() - 4, size_t{30}}) {
+    const auto p = Profile(gz.substr(0, keep));
+    EXPECT_TRUE(p.gzip);
+    ASSERT_EQ(p.error_count, 1u) << keep;
+    EXPECT_NE(p.problems[0].message.find("truncated gzip stream"), std::string::npos)
+        << p.problems[0].message;
+    EXPECT_LE(p.records, 2000u);
+  }
 }
 
 TEST_F(ProfileFileTest, SameProfileForAnyBlockSizeAndThreads) {

@@ -30,6 +30,9 @@ struct CsvDialect {
   bool bom = false;
   bool crlf = false;                 // the first line ends in CRLF (mixed endings are accepted)
   std::vector<std::string> columns;  // names from the header, or column0, column1, ...
+  // The byte that ends a record: '\n' (LF, or CRLF whose '\r' is dropped) or '\r' for
+  // classic Mac OS text, whose lines end in CR alone (crlf is then false).
+  char newline = '\n';
 };
 
 // How a payload's bytes were read: the format and, for CSV, the dialect the profiler

@@ -74,6 +74,15 @@ nlohmann::ordered_json ProfileToJson(const PayloadProfile& p) {
   return out;
 }
 
+namespace {
+
+const char* LineEndingName(const CsvDialect& d) {
+  if (d.newline == '\r') return "cr";
+  return d.crlf ? "crlf" : "lf";
+}
+
+}  // namespace
+
 nlohmann::ordered_json LayoutToJson(const PayloadLayout& layout) {
   nlohmann::ordered_json out;
   out["format"] = FormatName(layout.format);
@@ -84,7 +93,7 @@ nlohmann::ordered_json LayoutToJson(const PayloadLayout& layout) {
                   {"escape", d.escape ? std::string(1, d.escape) : ""},
                   {"header", d.header},
                   {"bom", d.bom},
-                  {"line_ending", d.crlf ? "crlf" : "lf"},
+                  {"line_ending", LineEndingName(d)},
                   {"columns", d.columns}};
   }
   return out;
@@ -121,7 +130,9 @@ arrow::Result<PayloadLayout> LayoutFromJson(std::string_view text) {
   }
   d.header = c["header"].get<bool>();
   d.bom = c.value("bom", false);
-  d.crlf = c.value("line_ending", "lf") == "crlf";
+  const std::string line_ending = c.value("line_ending", "lf");
+  d.crlf = line_ending == "crlf";
+  d.newline = line_ending == "cr" ? '\r' : '\n';
   for (const auto& name : c["columns"]) {
     if (!name.is_string()) return bad("with a malformed csv dialect");
     d.columns.push_back(name.get<std::string>());

@@ -55,6 +55,19 @@ TEST(PayloadLayoutJsonTest, ASniffedDialectReadsBackTheSame) {
   EXPECT_EQ(back.csv->columns, d.columns);
 }
 
+// A CR-only dialect is stored as "cr", so that promotion splits its records as the
+// profiler did (audit 2026-11-23).
+TEST(PayloadLayoutJsonTest, CrOnlyLineEndingReadsBackTheSame) {
+  const CsvDialect d = SniffCsv("a,b\r1,x\r");
+  const nlohmann::ordered_json j = LayoutToJson({Format::kCsv, d});
+  EXPECT_EQ(j["csv"]["line_ending"], "cr");
+  const PayloadLayout back = RoundTrip({Format::kCsv, d});
+  ASSERT_TRUE(back.csv.has_value());
+  EXPECT_EQ(back.csv->newline, '\r');
+  EXPECT_FALSE(back.csv->crlf);
+  EXPECT_EQ(RoundTrip({Format::kCsv, SniffCsv("a,b\r\n1,x\r\n")}).csv->newline, '\n');
+}
+
 TEST(PayloadLayoutJsonTest, MalformedTextIsRefusedByName) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"", "without a format"},

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 #include <thread>
+#include <utility>
 
 #include "latebind/common/status.h"
 #include "latebind/profiler/block_pipeline.h"
@@ -18,17 +19,22 @@ namespace {
 
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
-// Stands in for a source that already failed: it must not be read again.
-class ExhaustedSource : public ByteSource {
+// Stands in for a source that already failed while the head was read: it must not be read
+// again, so its error is repeated. Returning end of stream instead made the pipeline parse
+// the record the failure cut short, and that record's error (an unclosed string of a
+// truncated .gz) hid the real one.
+class FailedSource : public ByteSource {
  public:
-  explicit ExhaustedSource(const ByteSource& failed) : failed_(failed) {}
-  arrow::Result<size_t> Read(uint8_t*, size_t) override { return 0; }
+  FailedSource(const ByteSource& failed, arrow::Status error)
+      : failed_(failed), error_(std::move(error)) {}
+  arrow::Result<size_t> Read(uint8_t*, size_t) override { return error_; }
   bool gzip() const override { return failed_.gzip(); }
   uint64_t raw_bytes_read() const override { return failed_.raw_bytes_read(); }
   uint64_t raw_size() const override { return failed_.raw_size(); }
 
  private:
   const ByteSource& failed_;
+  arrow::Status error_;
 };
 
 struct Head {
@@ -74,12 +80,7 @@ struct Plan {
 Plan MakePlan(const PayloadProfile& profile, int threads, const RecordConsumerOptions& options) {
   Plan plan;
   if (profile.format == Format::kCsv) {
-    const CsvDialect& d = *profile.csv;
-    if (d.quote == '\0') {
-      plan.splitter = std::make_unique<LineSplitter>();
-    } else {
-      plan.splitter = std::make_unique<CsvSplitter>(d.quote, d.escape);
-    }
+    plan.splitter = MakeCsvSplitter(*profile.csv);
   } else if (profile.format == Format::kNdjson) {
     plan.splitter = std::make_unique<LineSplitter>();
   } else {
@@ -174,8 +175,8 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
   } else if (!source->gzip()) {
     pipeline.size_hint = source->raw_size();
   }
-  ExhaustedSource exhausted(*source);
-  ByteSource* rest = head.error.ok() ? source : &exhausted;
+  FailedSource failed(*source, head.error);
+  ByteSource* rest = head.error.ok() ? source : &failed;
   PipelineResult run = RunBlockPipeline(rest, body, plan.splitter.get(), consumers, pipeline);
   if (!run.stop.ok() && KindOf(run.stop) == ErrorKind::kUnavailable) return run.stop;
   profile.bytes = bom + run.bytes;
@@ -192,9 +193,8 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
   }
   uint64_t total_lines = 0;
   for (uint64_t n : run.block_newlines) total_lines += n;
-  const arrow::Status stop = head.error.ok() ? run.stop : head.error;
-  if (!stop.ok()) {
-    AddStop(stop.message(), profile.bytes, total_lines + 1, &profile);
+  if (!run.stop.ok()) {
+    AddStop(run.stop.message(), profile.bytes, total_lines + 1, &profile);
   } else if (std::optional<Problem> unfinished = plan.splitter->Unfinished()) {
     unfinished->byte_offset += bom;
     ++profile.error_count;

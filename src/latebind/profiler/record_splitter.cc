@@ -7,7 +7,7 @@ namespace latebind::profiler {
 size_t LineSplitter::Cut(const char* data, size_t size, bool at_eof, std::vector<RecordSpan>*,
                          uint64_t*) {
   if (at_eof) return size;
-  const void* nl = memrchr(data, '\n', size);
+  const void* nl = memrchr(data, newline_, size);
   return nl ? static_cast<const char*>(nl) - data + 1 : 0;
 }
 
@@ -24,7 +24,7 @@ size_t CsvSplitter::Cut(const char* data, size_t size, bool at_eof, std::vector<
       const void* q = std::memchr(data + pos, quote_, size - pos);
       const size_t region_end = q ? static_cast<const char*>(q) - data : size;
       if (!quoted && region_end > pos) {
-        const void* nl = memrchr(data + pos, '\n', region_end - pos);
+        const void* nl = memrchr(data + pos, newline_, region_end - pos);
         if (nl) cut = static_cast<const char*>(nl) - data + 1;
       }
       if (!q) break;
@@ -44,11 +44,16 @@ size_t CsvSplitter::Cut(const char* data, size_t size, bool at_eof, std::vector<
       }
     } else if (c == quote_) {
       quoted = true;
-    } else if (c == '\n') {
+    } else if (c == newline_) {
       cut = i + 1;
     }
   }
   return cut;
+}
+
+std::unique_ptr<RecordSplitter> MakeCsvSplitter(const CsvDialect& dialect) {
+  if (dialect.quote == '\0') return std::make_unique<LineSplitter>(dialect.newline);
+  return std::make_unique<CsvSplitter>(dialect.quote, dialect.escape, dialect.newline);
 }
 
 size_t JsonValueSplitter::Cut(const char* data, size_t size, bool at_eof,

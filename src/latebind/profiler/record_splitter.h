@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,26 +37,37 @@ class RecordSplitter {
   virtual std::optional<Problem> Unfinished() const { return std::nullopt; }
 };
 
-// NDJSON and unquoted CSV: records end at '\n'.
+// NDJSON and unquoted CSV: records end at `newline` ('\n', or '\r' for CR-only CSV).
 class LineSplitter : public RecordSplitter {
  public:
+  explicit LineSplitter(char newline = '\n') : newline_(newline) {}
   size_t Cut(const char* data, size_t size, bool at_eof, std::vector<RecordSpan>*,
              uint64_t*) override;
+
+ private:
+  char newline_;
 };
 
-// CSV with quoting: a '\n' ends a record only outside quotes. With escape == quote
-// (RFC 4180 doubling) quote parity decides, found with memchr; with a backslash escape
-// the block is scanned byte by byte.
+// CSV with quoting: a newline ('\n', or '\r' for CR-only CSV) ends a record only outside
+// quotes. With escape == quote (RFC 4180 doubling) quote parity decides, found with
+// memchr; with a backslash escape the block is scanned byte by byte.
 class CsvSplitter : public RecordSplitter {
  public:
-  CsvSplitter(char quote, char escape) : quote_(quote), escape_(escape) {}
+  CsvSplitter(char quote, char escape, char newline = '\n')
+      : quote_(quote), escape_(escape), newline_(newline) {}
   size_t Cut(const char* data, size_t size, bool at_eof, std::vector<RecordSpan>*,
              uint64_t*) override;
 
  private:
   char quote_;
   char escape_;
+  char newline_;
 };
+
+// The splitter that cuts CSV text of `dialect` where its tokenizer ends records: a
+// CsvSplitter when it quotes, else a LineSplitter, on the dialect's newline. Profiling and
+// promotion must cut alike, so both take their CSV splitter from here.
+std::unique_ptr<RecordSplitter> MakeCsvSplitter(const CsvDialect& dialect);
 
 // JSON text that is not one record per line: one object, concatenated values (pretty
 // printed or not) or a top-level array whose elements are the records. Tracks strings,

@@ -35,6 +35,23 @@ TEST(CsvSplitterTest, NewlinesInsideQuotesDoNotCut) {
   EXPECT_EQ(backslash.Cut(esc.data(), esc.size(), false, &spans, &n), 10u);
 }
 
+// Audit 2026-11-23: CR-only CSV is cut at its CRs, as its tokenizer ends records there;
+// cut at LFs it would never be cut, and a record would grow to the whole payload.
+TEST(CsvSplitterTest, CrOnlyCsvIsCutAtCrs) {
+  std::vector<RecordSpan> spans;
+  uint64_t n = 0;
+  CsvDialect cr;
+  cr.newline = '\r';
+  const std::string text = "a,b\r1,\"x\ry\"\r2,\"open\r";
+  EXPECT_EQ(MakeCsvSplitter(cr)->Cut(text.data(), text.size(), false, &spans, &n), 12u);
+  cr.escape = '\\';
+  EXPECT_EQ(MakeCsvSplitter(cr)->Cut(text.data(), text.size(), false, &spans, &n), 12u);
+  cr.quote = cr.escape = '\0';
+  EXPECT_EQ(MakeCsvSplitter(cr)->Cut(text.data(), text.size(), false, &spans, &n), 20u);
+  const std::string lf = "a,b\n1,x\r2";
+  EXPECT_EQ(MakeCsvSplitter(CsvDialect{})->Cut(lf.data(), lf.size(), false, &spans, &n), 4u);
+}
+
 TEST(JsonValueSplitterTest, ArrayElementsAreRecords) {
   JsonValueSplitter s;
   std::vector<RecordSpan> spans;

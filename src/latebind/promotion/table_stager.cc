@@ -259,11 +259,7 @@ class Stager {
           auto dialect = std::make_shared<profiler::CsvDialect>(
               layout && layout->csv ? *layout->csv : profiler::SniffCsv(head));
           seg.skip_header = dialect->header;
-          if (dialect->quote != '\0') {
-            splitter = std::make_unique<profiler::CsvSplitter>(dialect->quote, dialect->escape);
-          } else {
-            splitter = std::make_unique<profiler::LineSplitter>();
-          }
+          splitter = profiler::MakeCsvSplitter(*dialect);  // cut where the profiler cut
           seg.dialect = std::move(dialect);
         } else if (seg.format == profiler::Format::kNdjson) {
           splitter = std::make_unique<profiler::LineSplitter>();
