@@ -8,9 +8,13 @@ import hashlib
 import json
 import sqlite3
 import os
+import pty
+import select
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -289,3 +293,146 @@ def test_deadletter_bad_source_ids_are_usage_errors(latebind_bin, tmp_path, args
     proc = run(latebind_bin, *args, home=home)
     assert proc.returncode == 2 and "invalid source id" in proc.stderr, proc.stderr
     assert files_under(home) == []
+
+
+def run_on_terminal(cmd: list[str], timeout: float = 120) -> tuple[int, str]:
+    """Runs `cmd` with stdout and stderr on one pseudo-terminal, as a person at a terminal
+    sees it; returns the exit code and everything written there, in order."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks, deadline = [], time.monotonic() + timeout
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                proc.kill()
+                pytest.fail(f"hang: {cmd[:6]} did not finish within {timeout} s")
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every writer closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    return proc.wait(timeout=timeout), b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def screen_lines(transcript: str) -> list[str]:
+    """The lines a terminal shows: each carriage return goes back to the start of its line,
+    where the progress bar's ESC[K erases what was there."""
+    lines = transcript.replace("\r\n", "\n").split("\n")
+    return [line.split("\r")[-1].replace("\x1b[K", "") for line in lines]
+
+
+def test_progress_bar_stays_off_the_file_lines_on_a_terminal(latebind_bin, tmp_path):
+    """Audit (ingest UX) bug 1: on a terminal the progress bar (stderr) and the line printed
+    for each file (stdout) shared one line: `ingesting 3 file(s) [###  ] 33% 83 MB/sbig...`.
+    The bar is erased before anything is printed and redrawn after."""
+    home = tmp_path / "home"
+    big = tmp_path / "big.ndjson"
+    big.write_bytes(b'{"a":1}\n' * (3 << 20))  # 24 MiB: three of them pass the bar's 64 MiB
+    rc, transcript = run_on_terminal(
+        [str(latebind_bin), "--home", str(home), "ingest", "--source", "big", big, big, big])
+    assert rc == 0, transcript
+    assert "ingesting 3 file(s) [" in transcript  # the bar was drawn: the test means something
+    shown = screen_lines(transcript)
+    file_lines = [line for line in shown if " -> " in line]
+    assert len(file_lines) == 3, shown
+    assert all(line.startswith(f"{big} -> raw/source=big/") for line in file_lines), shown
+    assert not any(line.strip() for line in shown if " -> " not in line), shown  # bar erased
+
+
+def start_interruptible_ingest(latebind_bin, tmp_path, count: int, *extra):
+    """Starts `ingest` of `count` small files, stdout and stderr into files; returns the
+    process, the files in order and the home, once at least 20 have landed."""
+    home = tmp_path / "home"
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    files = []
+    for i in range(count):
+        f = inputs / f"f{i:05d}.ndjson"
+        f.write_text(f'{{"id": {i}}}\n')
+        files.append(f)
+    out, err = (tmp_path / "stdout").open("wb"), (tmp_path / "stderr").open("wb")
+    proc = subprocess.Popen([str(latebind_bin), "--home", str(home), "ingest", "--source", "s",
+                             *extra, *map(str, files)], stdin=subprocess.DEVNULL, stdout=out,
+                            stderr=err)
+    out.close()
+    err.close()
+    deadline = time.monotonic() + 60
+    while len(list((home / "raw").rglob("*.meta.json"))) < 20:
+        assert proc.poll() is None, "ingest finished before it could be interrupted"
+        assert time.monotonic() < deadline, "no 20 files landed within 60 s"
+        time.sleep(0.01)
+    return proc, files, home
+
+
+@pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
+def test_sigint_reports_every_landed_file_and_exits_130(latebind_bin, tmp_path, json_output):
+    """Audit (ingest UX) bug 2: Ctrl-C while ingesting many files lost the stdout lines of
+    files already landed (not flushed; with --json nothing at all), and said nothing. Now it
+    stops after the file in progress, reports exactly what landed, names the first file not
+    ingested and exits 130."""
+    count = 4000
+    proc, files, home = start_interruptible_ingest(latebind_bin, tmp_path, count,
+                                                   *(["--json"] if json_output else []))
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    stdout = (tmp_path / "stdout").read_text()
+    stderr = (tmp_path / "stderr").read_text()
+    if json_output:
+        reported = [(e["file"], e["object"]) for e in json.loads(stdout)]
+    else:
+        reported = [tuple(line.split(" (")[0].split(" -> ")) for line in stdout.splitlines()]
+    landed = sorted(str(p.relative_to(home)) for p in (home / "raw").rglob("*.ndjson"))
+    assert sorted(obj for _, obj in reported) == landed
+    n = len(reported)
+    assert 20 <= n < count
+    assert [f for f, _ in reported] == [str(f) for f in files[:n]]
+    assert (f"interrupted after {n} of {count} file(s): the rest, from {files[n]} on, were not "
+            "ingested; rerun with the remaining files") in stderr, stderr
+    assert profiled(home) == n  # each landed file was profiled too
+    assert not any(".tmp-" in f for f in files_under(home))
+
+
+def test_sigterm_stops_the_same_way_with_143(latebind_bin, tmp_path):
+    proc, files, home = start_interruptible_ingest(latebind_bin, tmp_path, 4000, "--json")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    entries = json.loads((tmp_path / "stdout").read_text())
+    assert len(entries) == len(list((home / "raw").rglob("*.ndjson")))
+    assert f"from {files[len(entries)]} on" in (tmp_path / "stderr").read_text()
+
+
+def test_exit_codes_of_an_interruption_are_documented(latebind_bin, tmp_path):
+    help_text = " ".join(run(latebind_bin, "ingest", "--help", home=tmp_path / "home").stdout.split())
+    assert "130 when interrupted by SIGINT (Ctrl-C) and 143 by SIGTERM" in help_text
+
+
+def test_profiler_warnings_are_reported_with_exit_0(latebind_bin, tmp_path):
+    """Audit (ingest UX) bug 3: a ragged CSV row or an empty payload was ingested with exit 0
+    and nothing said, where `latebind profile` warns. Ingest prints the same warnings and
+    lists them in --json, and still exits 0."""
+    home = tmp_path / "home"
+    ragged = tmp_path / "ragged.csv"
+    data = b"a,b,c\n1,2,3\n4,5\n6,7,8\n"
+    ragged.write_bytes(data)
+    empty = tmp_path / "empty.json"
+    empty.write_bytes(b"")
+    proc = run(latebind_bin, "ingest", "--source", "s", "--json", ragged, empty, home=home)
+    assert proc.returncode == 0, proc.stderr
+    expected = run(latebind_bin, "profile", ragged, empty, home=home).stderr.splitlines()
+    assert [line for line in expected if "warning: " in line] == expected  # profile's lines
+    assert len(expected) == 2 and f"{ragged}:3:1 (byte {data.index(b'4,5')}): warning: ragged row" \
+        in expected[0]
+    assert [line for line in proc.stderr.splitlines() if "warning: " in line] == expected
+    first, second = json.loads(proc.stdout)
+    assert first["warnings"] == [{"line": 3, "column": 1, "byte": data.index(b"4,5"),
+                                  "message": "ragged row: 2 field(s), expected 3"}]
+    assert len(second["warnings"]) == 1 and second["warnings"][0]["byte"] == 0
+    assert not first["dead_lettered"] and not second["dead_lettered"]
+    text = run(latebind_bin, "ingest", "--source", "s", ragged, home=home)
+    assert text.returncode == 0 and expected[0] in text.stderr.splitlines()

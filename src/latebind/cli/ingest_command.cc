@@ -2,14 +2,18 @@
 // arrivals (durable raw zone, profiled, dead-lettered when they cannot be parsed).
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
 
 #include "latebind/cli/commands.h"
 #include "latebind/cli/exit_codes.h"
@@ -89,106 +93,222 @@ nlohmann::ordered_json ErrorJson(const arrow::Status& status) {
   return {{"code", ErrorKindName(KindOf(status))}, {"message", status.message()}};
 }
 
+// The signal (SIGINT or SIGTERM) that asked a running ingest to stop; 0 while none did.
+volatile sig_atomic_t g_stop_signal = 0;
+
+void RecordStopSignal(int signal) { g_stop_signal = signal; }
+
+// While alive, SIGINT and SIGTERM ask the ingest to stop before its next file instead of
+// killing it in the middle, so that every file landed so far is reported. Only the first
+// one: the handler resets itself (SA_RESETHAND), and a second signal of the same kind kills
+// the process as usual, for a user who cannot wait for a large file (what landed stays
+// landed, and a payload landed but not yet profiled is profiled by the next run).
+// SA_RESTART: the lander's and profiler's threads, which may take the signal, carry on.
+// A signal ignored when this starts (nohup, a background job) stays ignored. One at a time
+// per process; restores the previous handlers.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_signal = 0;
+    struct sigaction action = {};
+    action.sa_handler = RecordStopSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART | SA_RESETHAND;
+    for (size_t i = 0; i < kSignals.size(); ++i) {
+      ::sigaction(kSignals[i], &action, &previous_[i]);
+      if (previous_[i].sa_handler == SIG_IGN) ::sigaction(kSignals[i], &previous_[i], nullptr);
+    }
+  }
+  ~StopSignals() {
+    for (size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &previous_[i], nullptr);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+  // The signal that asked to stop, or 0.
+  int received() const { return g_stop_signal; }
+
+ private:
+  static constexpr std::array<int, 2> kSignals = {SIGINT, SIGTERM};
+  std::array<struct sigaction, 2> previous_ = {};
+};
+
+// One run of `latebind ingest`: profiles what a crash left unprofiled, then lands and
+// profiles the files in order. Each file is reported as it is done, on stdout (a line, or
+// at the end its entry of the --json array) and its problems on stderr, all through the
+// progress bar (ProgressBar::Print). Thread-compatible: Run() once, from one thread.
+class IngestRun {
+ public:
+  IngestRun(const IngestArgs& args, std::shared_ptr<storage::ObjectStore> store,
+            std::shared_ptr<registry::Registry> registry)
+      : args_(args),
+        lander_(store),
+        arrivals_(store, std::move(registry), profiler::ProfileOptions{}),
+        bar_(fmt::format("ingesting {} file(s)", args.files.size())) {}
+
+  // The exit code: the worst of the files' (see the command's help), or 128 + the signal
+  // when SIGINT or SIGTERM stopped the run before its last file.
+  int Run();
+
+ private:
+  void Say(std::FILE* stream, std::string_view text) { bar_.Print(stream, text); }
+  void Fail(int exit_code) { exit_code_ = std::max(exit_code_, exit_code); }
+
+  // Lands `file` and profiles it; its entry of --json. Adds the bytes landed to `*landed`.
+  nlohmann::ordered_json IngestFile(const std::string& file, uint64_t* landed);
+  // Profiles the landed object `key` and says what came of it; `entry` completed.
+  nlohmann::ordered_json Process(const std::string& key, nlohmann::ordered_json entry);
+  // The schema version the payload applied to, into `entry`; a note for the text line.
+  std::string ReportSchema(const ingest::ArrivalOutcome& out, nlohmann::ordered_json& entry);
+  // The payload's problems on stderr as `latebind profile` prints them, under `name`;
+  // its warnings and, when dead-lettered, its reason into `entry`.
+  void ReportProblems(const std::string& name, const std::string& key,
+                      const ingest::ArrivalOutcome& out, nlohmann::ordered_json& entry);
+
+  const IngestArgs& args_;
+  ingest::Lander lander_;
+  ingest::ArrivalProcessor arrivals_;
+  ProgressBar bar_;
+  int exit_code_ = kExitOk;
+};
+
+int IngestRun::Run() {
+  const StopSignals stop;
+  auto report = nlohmann::ordered_json::array();
+  // Arrivals a crash left unprofiled go first: every landed object is profiled once.
+  if (auto pending = arrivals_.Pending(); pending.ok()) {
+    for (const std::string& key : *pending) report.push_back(Process(key, {{"recovered", true}}));
+  }
+  uint64_t total = 0, landed = 0;
+  for (const std::string& f : args_.files) {
+    struct stat st;
+    if (::stat(f.c_str(), &st) == 0) total += static_cast<uint64_t>(st.st_size);
+  }
+  for (size_t i = 0; i < args_.files.size(); ++i) {
+    // Between files only: the file in progress is landed and profiled whole, and each
+    // earlier one was reported when it was done.
+    if (stop.received() != 0) {
+      Say(stderr, fmt::format("latebind ingest: interrupted after {} of {} file(s): the rest, "
+                              "from {} on, were not ingested; rerun with the remaining files\n",
+                              i, args_.files.size(), args_.files[i]));
+      exit_code_ = 128 + stop.received();  // as the shell reports a death by that signal
+      break;
+    }
+    report.push_back(IngestFile(args_.files[i], &landed));
+    bar_.Update(landed, total);
+  }
+  if (args_.json) {
+    Say(stdout, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  }
+  return exit_code_;
+}
+
+nlohmann::ordered_json IngestRun::IngestFile(const std::string& file, uint64_t* landed) {
+  auto bytes = ReadFile(file, args_.max_bytes);
+  if (!bytes.ok()) {
+    const arrow::Status st = AsInputFileError(bytes.status());
+    Say(stderr, fmt::format("latebind ingest: {}\n", st.message()));
+    Fail(ExitCodeFor(st));
+    return {{"file", file}, {"error", ErrorJson(st)}};
+  }
+  ingest::Arrival arrival;
+  arrival.source = args_.source;
+  TypeFromName(file, &arrival);
+  arrival.body = std::move(*bytes);
+  auto receipt = lander_.Land(std::move(arrival)).get();
+  if (!receipt.ok()) {
+    Say(stderr,
+        fmt::format("latebind ingest: {}: not landed: {}\n", file, receipt.status().message()));
+    Fail(ExitCodeFor(receipt.status()));
+    return {{"file", file}, {"error", ErrorJson(receipt.status())}};
+  }
+  *landed += receipt->bytes;
+  return Process(receipt->object, {{"file", file},
+                                   {"landed", receipt->object},
+                                   {"bytes", receipt->bytes},
+                                   {"sha256", receipt->sha256},
+                                   {"received_at", receipt->received_at}});
+}
+
+nlohmann::ordered_json IngestRun::Process(const std::string& key, nlohmann::ordered_json entry) {
+  const std::string name = entry.value("file", key);
+  auto out = arrivals_.Process(key);
+  if (!out.ok()) {
+    Say(stderr,
+        fmt::format("latebind ingest: profiling {} failed: {}\n", key, out.status().message()));
+    Fail(ExitCodeFor(out.status()));
+    entry["error"] = ErrorJson(out.status());
+    return entry;
+  }
+  entry["object"] = out->object;
+  entry["records"] = out->profile.records;
+  entry["dead_lettered"] = out->dead_lettered;
+  const std::string schema_note = ReportSchema(*out, entry);
+  ReportProblems(name, key, *out, entry);
+  if (out->dead_lettered) Fail(kExitBadInput);
+  if (!args_.json) {
+    Say(stdout,
+        fmt::format("{} -> {} ({} record(s){}{})\n", name, out->object, out->profile.records,
+                    out->dead_lettered ? ", cannot be parsed: kept in dead-letter" : "",
+                    schema_note));
+  }
+  return entry;
+}
+
+std::string IngestRun::ReportSchema(const ingest::ArrivalOutcome& out,
+                                    nlohmann::ordered_json& entry) {
+  if (!out.schema) return "";
+  entry["schema_version"] = out.schema->version;
+  entry["new_version"] = out.schema->new_version;
+  entry["schema_status"] = registry::StatusName(out.schema->status);
+  if (!out.schema->new_version) return "";
+  if (out.schema->status == registry::VersionStatus::kBreaking) {
+    Say(stderr, fmt::format("latebind ingest: schema drift in source {}: version {} is BREAKING; "
+                            "see `latebind schema diff {} {} {}`\n",
+                            args_.source, out.schema->version, args_.source,
+                            out.schema->version - 1, out.schema->version));
+  }
+  return fmt::format(", new schema version {} {}", out.schema->version,
+                     registry::StatusName(out.schema->status));
+}
+
+void IngestRun::ReportProblems(const std::string& name, const std::string& key,
+                               const ingest::ArrivalOutcome& out, nlohmann::ordered_json& entry) {
+  const profiler::PayloadProfile& profile = out.profile;
+  std::string lines;
+  auto warnings = nlohmann::ordered_json::array();
+  for (const profiler::Problem& p : profile.problems) {
+    lines += profiler::FormatProblem(name, p) + "\n";
+    if (p.severity == profiler::Problem::Severity::kWarning) {
+      warnings.push_back({{"line", p.line},
+                          {"column", p.column},
+                          {"byte", p.byte_offset},
+                          {"message", p.message}});
+    } else if (out.dead_lettered && !entry.contains("reason")) {
+      entry["reason"] = profiler::FormatProblem(key, p);
+    }
+  }
+  const uint64_t hidden = profile.error_count + profile.warning_count - profile.problems.size();
+  if (hidden > 0) {
+    lines += fmt::format("{}: ... and {} more problem(s) ({} error(s) in all)\n", name, hidden,
+                         profile.error_count);
+  }
+  if (!lines.empty()) Say(stderr, lines);
+  entry["warnings"] = std::move(warnings);
+}
+
 int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
   auto opened = storage::LocalStore::Open(global.home);
   if (!opened.ok()) {
     fmt::print(stderr, "latebind ingest: {}\n", opened.status().message());
     return ExitCodeFor(opened.status());
   }
-  std::shared_ptr<storage::ObjectStore> store = std::move(*opened);
   auto registry = registry::OpenRegistry(global.home);
   if (!registry.ok()) {
     fmt::print(stderr, "latebind ingest: {}\n", registry.status().message());
     return ExitCodeFor(registry.status());
   }
-  ingest::Lander lander(store);
-  ingest::ArrivalProcessor arrivals(store, *registry, profiler::ProfileOptions{});
-  int exit_code = kExitOk;
-  auto report = nlohmann::ordered_json::array();
-  auto process = [&](const std::string& key, nlohmann::ordered_json entry) {
-    auto out = arrivals.Process(key);
-    if (!out.ok()) {
-      fmt::print(stderr, "latebind ingest: profiling {} failed: {}\n", key, out.status().message());
-      exit_code = std::max(exit_code, ExitCodeFor(out.status()));
-      entry["error"] = ErrorJson(out.status());
-      return entry;
-    }
-    entry["object"] = out->object;
-    entry["records"] = out->profile.records;
-    entry["dead_lettered"] = out->dead_lettered;
-    std::string schema_note;
-    if (out->schema) {
-      entry["schema_version"] = out->schema->version;
-      entry["new_version"] = out->schema->new_version;
-      entry["schema_status"] = registry::StatusName(out->schema->status);
-      if (out->schema->new_version) {
-        schema_note = fmt::format(", new schema version {} {}", out->schema->version,
-                                  registry::StatusName(out->schema->status));
-      }
-      if (out->schema->status == registry::VersionStatus::kBreaking && out->schema->new_version) {
-        fmt::print(stderr,
-                   "latebind ingest: schema drift in source {}: version {} is BREAKING; see "
-                   "`latebind schema diff {} {} {}`\n",
-                   args.source, out->schema->version, args.source, out->schema->version - 1,
-                   out->schema->version);
-      }
-    }
-    if (out->dead_lettered) {
-      const auto& p = out->profile.problems.front();
-      entry["reason"] = profiler::FormatProblem(key, p);
-      fmt::print(stderr, "{}\n", profiler::FormatProblem(entry.value("file", key), p));
-      exit_code = std::max(exit_code, kExitBadInput);
-    }
-    if (!args.json) {
-      fmt::print("{} -> {} ({} record(s){}{})\n", entry.value("file", key), out->object,
-                 out->profile.records,
-                 out->dead_lettered ? ", cannot be parsed: kept in dead-letter" : "", schema_note);
-    }
-    return entry;
-  };
-
-  // Arrivals a crash left unprofiled go first: every landed object is profiled once.
-  if (auto pending = arrivals.Pending(); pending.ok()) {
-    for (const std::string& key : *pending) report.push_back(process(key, {{"recovered", true}}));
-  }
-  uint64_t total = 0, done = 0;
-  for (const std::string& f : args.files) {
-    struct stat st;
-    if (::stat(f.c_str(), &st) == 0) total += static_cast<uint64_t>(st.st_size);
-  }
-  ProgressBar bar("ingesting " + std::to_string(args.files.size()) + " file(s)");
-  for (const std::string& file : args.files) {
-    auto bytes = ReadFile(file, args.max_bytes);
-    if (!bytes.ok()) {
-      const arrow::Status st = AsInputFileError(bytes.status());
-      fmt::print(stderr, "latebind ingest: {}\n", st.message());
-      exit_code = std::max(exit_code, ExitCodeFor(st));
-      report.push_back({{"file", file}, {"error", ErrorJson(st)}});
-      continue;
-    }
-    ingest::Arrival arrival;
-    arrival.source = args.source;
-    TypeFromName(file, &arrival);
-    arrival.body = std::move(*bytes);
-    const uint64_t size = arrival.body.size();
-    auto receipt = lander.Land(std::move(arrival)).get();
-    if (!receipt.ok()) {
-      fmt::print(stderr, "latebind ingest: {}: not landed: {}\n", file, receipt.status().message());
-      exit_code = std::max(exit_code, ExitCodeFor(receipt.status()));
-      report.push_back({{"file", file}, {"error", ErrorJson(receipt.status())}});
-      continue;
-    }
-    report.push_back(process(receipt->object, {{"file", file},
-                                               {"landed", receipt->object},
-                                               {"bytes", receipt->bytes},
-                                               {"sha256", receipt->sha256},
-                                               {"received_at", receipt->received_at}}));
-    done += size;
-    bar.Update(done, total);
-  }
-  if (args.json)
-    std::cout << report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-  return exit_code;
+  return IngestRun(args, std::move(*opened), std::move(*registry)).Run();
 }
 
 }  // namespace
@@ -204,14 +324,22 @@ void RegisterIngestCommand(CLI::App& app, const GlobalOptions& global, int* exit
       "HTTP arrivals, then profiled. A file that cannot be parsed is kept, with its reason,\n"
       "under <home>/dead-letter/. The format comes from the extension (.json, .ndjson, .jsonl,\n"
       ".csv, each optionally .gz), else from the content.\n\n"
-      "Exit code: 0 when every file landed and parsed, 2 when one could not be read (missing,\n"
-      "permission denied, not a regular file, larger than --max-bytes) or was dead-lettered,\n"
-      "1 when storage of the home failed.\n\n"
+      "Problems go to stderr as `latebind profile` prints them:  FILE:LINE:COL (byte N): reason\n"
+      "(warnings, such as a ragged CSV row or an empty payload, too).\n\n"
+      "Exit code: 0 when every file landed and parsed (warnings allowed), 2 when one could\n"
+      "not be read (missing, permission denied, not a regular file, larger than --max-bytes)\n"
+      "or was dead-lettered, 1 when storage of the home failed, 130 when interrupted by\n"
+      "SIGINT (Ctrl-C) and 143 by SIGTERM: the file in progress is landed and profiled, every\n"
+      "file landed so far is reported (with --json, the array of them), the rest are not\n"
+      "ingested and stderr names the first of them; rerun with those. A second Ctrl-C stops\n"
+      "at once (a payload landed but not profiled then is profiled by the next run).\n\n"
       "--json prints an array with one entry per file, in order (after entries for arrivals a\n"
       "crash left unprofiled, marked \"recovered\"): file, landed, bytes, sha256, received_at,\n"
-      "object, records, dead_lettered, schema_version, new_version, schema_status; a file\n"
-      "that could not be read, landed or profiled has \"error\": {\"code\", \"message\"}, code\n"
-      "one of bad_input, not_found, too_large, unavailable, conflict, internal.");
+      "object, records, dead_lettered, schema_version, new_version, schema_status, warnings (the\n"
+      "first ones, each {\"line\", \"column\", \"byte\", \"message\"}) and, when dead-lettered,\n"
+      "reason. A file that could not be read, landed or profiled has\n"
+      "\"error\": {\"code\", \"message\"}, code one of bad_input, not_found, too_large,\n"
+      "unavailable, conflict, internal.");
   cmd->add_option("--source", args->source, "Source id, ^[a-z0-9][a-z0-9_-]{0,63}$")
       ->required()
       ->check(SourceIdValidator());
