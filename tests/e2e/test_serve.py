@@ -745,6 +745,26 @@ def test_expect_100_continue(serve):
     check_receipt(srv.home, res.json(), body, "cont", "ndjson", "application/x-ndjson")
 
 
+def test_expect_100_continue_on_other_routes_and_not_for_http_1_0(serve):
+    srv = serve()
+    body = b'{"sources": ["nothing-here"]}'
+    with RawConn(srv.port) as c:
+        c.send(f"POST /v1/promotions HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n".encode())
+        interim = c.read_response(5)
+        assert interim is not None and interim.status == 100, interim
+        c.send(body)
+        res = c.read_response(30)
+        assert res is not None and res.status == 404, res  # the body was read: no such source
+        assert "nothing-here" in res.json()["error"]["message"]
+    payload = b'{"a": 1}\n'
+    with RawConn(srv.port) as c:  # HTTP/1.0 has no interim answers: the body is read anyway
+        c.send(f"POST /v1/sources/old/payloads HTTP/1.0\r\nContent-Length: {len(payload)}\r\n"
+               f"Expect: 100-continue\r\n\r\n".encode() + payload)
+        res = c.read_response(5)
+        assert res is not None and res.status == 202, res
+
+
 def test_keep_alive_three_requests_on_one_connection(serve):
     srv = serve()
     conn = http.client.HTTPConnection(HOST, srv.port, timeout=IO_TIMEOUT_S)

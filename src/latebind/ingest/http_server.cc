@@ -569,17 +569,19 @@ class Session : public std::enable_shared_from_this<Session> {
                                       *parser_->content_length(), state_->options.max_body_bytes)),
             false);
       }
-      if (beast::iequals(req[http::field::expect], "100-continue")) {
-        // The client waits for this before sending the body.
-        auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
-                                                                       req.version());
-        http::async_write(stream_, *cont,
-                          [self = shared_from_this(), cont](beast::error_code ec, size_t) {
-                            if (ec) return self->Close();
-                            self->ReadBody();
-                          });
-        return;
-      }
+    }
+    // The client waits for this before it sends a body (any route: a status change or a
+    // promotion request too). HTTP/1.0 has no interim answers (RFC 9110 §10.1.1).
+    if (beast::iequals(req[http::field::expect], "100-continue") && req.version() >= 11 &&
+        (parser_->content_length().value_or(0) > 0 || parser_->chunked())) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                     req.version());
+      http::async_write(stream_, *cont,
+                        [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                          if (ec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
     }
     ReadBody();
   }
