@@ -345,6 +345,18 @@ def test_progress_bar_stays_off_the_file_lines_on_a_terminal(latebind_bin, tmp_p
     assert not any(line.strip() for line in shown if " -> " not in line), shown  # bar erased
 
 
+def test_profile_clears_its_bar_before_printing_on_a_terminal(latebind_bin, tmp_path):
+    """`profile`'s bar went on showing while the file's problems and table were printed."""
+    big = tmp_path / "big.ndjson"
+    big.write_bytes(b'{"a":1}\n' * (9 << 20) + b'{"a":\n')  # 72 MiB, then one bad record
+    rc, transcript = run_on_terminal([str(latebind_bin), "profile", big])
+    assert rc == 2, transcript
+    assert "profiling " in transcript and "[" in transcript  # the bar was drawn
+    shown = [line for line in screen_lines(transcript) if line.strip()]
+    assert shown[0].startswith(f"{big}:"), shown[:3]  # the problem, on a line of its own
+    assert not any("profiling " in line for line in shown), shown[:5]
+
+
 def start_interruptible_ingest(latebind_bin, tmp_path, count: int, *extra):
     """Starts `ingest` of `count` small files, stdout and stderr into files; returns the
     process, the files in order and the home, once at least 20 have landed."""

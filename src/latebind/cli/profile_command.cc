@@ -34,10 +34,14 @@ int RunProfile(const ProfileArgs& args) {
   int exit_code = kExitOk;
   auto out = nlohmann::ordered_json::array();
   for (const std::string& file : args.files) {
-    ProgressBar bar("profiling " + file);
-    options.progress = [&bar](uint64_t done, uint64_t total) { bar.Update(done, total); };
-    arrow::Result<profiler::PayloadProfile> result = profiler::ProfileFile(file, options);
-    options.progress = nullptr;
+    arrow::Result<profiler::PayloadProfile> result;
+    {
+      // Gone (its line cleared) before anything about the file is printed.
+      ProgressBar bar("profiling " + file);
+      options.progress = [&bar](uint64_t done, uint64_t total) { bar.Update(done, total); };
+      result = profiler::ProfileFile(file, options);
+      options.progress = nullptr;
+    }
     if (!result.ok()) {
       fmt::print(stderr, "latebind profile: {}\n", result.status().message());
       exit_code = std::max(exit_code, ExitCodeFor(AsInputFileError(result.status())));
