@@ -196,6 +196,8 @@ def test_raw_zone_down_past_the_wal_backlog_sheds_load_then_recovers(latebind_bi
 @pytest.mark.parametrize("args, message", [
     (["--wal-backlog-wait", "2x"], "--wal-backlog-wait wants a duration"),
     (["--wal-backlog-wait", "0s"], "--wal-backlog-wait wants a duration"),
+    (["--promote-every", "soon"], "--promote-every wants a duration such as 30s"),
+    (["--promote-every", "-5m"], "--promote-every wants a duration such as 30s"),
     (["--wal-backlog-mib", "0"], "--wal-backlog-mib: Value 0 not in range"),
     # A zero or negative timeout cut every request before its answer.
     (["--header-timeout", "-1"], "--header-timeout: Value -1 not in range"),

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <optional>
+#include <string_view>
 
 #include "latebind/alerts/alert_dispatcher.h"
 #include "latebind/alerts/webhook_client.h"
@@ -59,6 +60,19 @@ std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text) 
   return std::chrono::milliseconds(ms);
 }
 
+// The value of duration flag `flag`; nullopt, with the usage error printed, when it is not
+// one (`examples` says what is).
+std::optional<std::chrono::milliseconds> DurationFlag(std::string_view flag,
+                                                      const std::string& value,
+                                                      std::string_view examples) {
+  auto parsed = ParseDuration(value);
+  if (!parsed) {
+    fmt::print(stderr, "latebind serve: {} wants a duration such as {}, got '{}'\n", flag, examples,
+               value);
+  }
+  return parsed;
+}
+
 bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
 }
@@ -98,14 +112,9 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   if (args.wal) args.server.wal_dir = global.home + "/wal";
   args.server.wal_segment_bytes = args.wal_segment_mib << 20;
   args.server.lander.max_unstored_bytes = args.wal_backlog_mib << 20;
-  const auto backlog_wait = ParseDuration(args.wal_backlog_wait);
-  if (!backlog_wait) {
-    fmt::print(stderr,
-               "latebind serve: --wal-backlog-wait wants a duration such as 500ms or 2s, got "
-               "'{}'\n",
-               args.wal_backlog_wait);
-    return kExitBadInput;
-  }
+  const auto backlog_wait =
+      DurationFlag("--wal-backlog-wait", args.wal_backlog_wait, "500ms or 2s");
+  if (!backlog_wait) return kExitBadInput;
   args.server.lander.max_backlog_wait = *backlog_wait;
   for (const std::string& url : args.alert_webhooks) {
     // Refused at startup, not at the first alert: a typo must not silently drop alerts.
@@ -118,14 +127,8 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   args.server.alert_sinks = args.alert_webhooks;
   std::optional<std::chrono::milliseconds> promote_every;
   if (!args.promote_every.empty()) {
-    promote_every = ParseDuration(args.promote_every);
-    if (!promote_every) {
-      fmt::print(stderr,
-                 "latebind serve: --promote-every wants a duration such as 30s, 5m or 1h, got "
-                 "'{}'\n",
-                 args.promote_every);
-      return kExitBadInput;
-    }
+    promote_every = DurationFlag("--promote-every", args.promote_every, "30s, 5m or 1h");
+    if (!promote_every) return kExitBadInput;
   }
   auto store = storage::LocalStore::Open(global.home);
   if (!store.ok()) {
