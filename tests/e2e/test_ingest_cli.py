@@ -77,6 +77,26 @@ def test_gzip_kept_as_received_and_csv_by_extension(latebind_bin, tmp_path):
     assert second["landed"].endswith(".csv") and second["records"] == 1
 
 
+def test_gzip_is_known_by_its_bytes_not_its_name(latebind_bin, tmp_path):
+    """Audit 2026-11-24: gzip bytes named x.json landed as .json with no content encoding,
+    and text named x.csv.gz as .csv.gz "gzip": readers going by the raw key or the meta
+    misread both."""
+    home = tmp_path / "home"
+    hidden = tmp_path / "hidden.json"
+    hidden.write_bytes(gzip.compress(b'{"a":1}\n'))
+    plain = tmp_path / "plain.csv.gz"
+    plain.write_bytes(b"x,y\n1,2\n")
+    proc = run(latebind_bin, "ingest", "--source", "s1", "--json", hidden, plain, home=home)
+    assert proc.returncode == 0, proc.stderr
+    first, second = json.loads(proc.stdout)
+    assert first["landed"].endswith(".json.gz") and first["records"] == 1
+    assert second["landed"].endswith(".csv") and second["records"] == 1
+    metas = [json.loads((home / (e["landed"].split(".")[0] + ".meta.json")).read_text())
+             for e in (first, second)]
+    assert [m["content_encoding"] for m in metas] == ["gzip", ""]
+    assert (home / first["landed"]).read_bytes() == hidden.read_bytes()
+
+
 def test_malformed_file_is_dead_lettered_with_reason(latebind_bin, tmp_path):
     home = tmp_path / "home"
     bad = tmp_path / "bad.ndjson"
@@ -133,6 +153,30 @@ def test_unprofiled_arrivals_are_profiled_on_next_run(latebind_bin, tmp_path):
     entries = json.loads(proc.stdout)
     assert entries[0].get("recovered") is True and entries[0]["records"] == 1
     assert profiled(home) == 2
+
+
+def test_beside_a_running_server_ingest_leaves_its_arrivals_to_it(latebind_bin, tmp_path, serve):
+    """Audit 2026-11-24: beside `serve`, ingest's recovery took over arrivals the server was
+    still profiling; both profiled one payload, and ingest failed on the server's moves. A
+    server recovers its own arrivals, so ingest recovers only when none runs."""
+    home = tmp_path / "home"
+    a = tmp_path / "a.json"
+    a.write_text('{"a":1}')
+    assert run(latebind_bin, "ingest", "--source", "s", a, home=home).returncode == 0
+    srv = serve(home=home)
+    db = sqlite3.connect(home / "registry.db", timeout=10)
+    db.execute("DELETE FROM payloads")  # a.json unprofiled, as if in the server's hands
+    db.commit()
+    db.close()
+    b = tmp_path / "b.json"
+    b.write_text('{"a":2}')
+    proc = run(latebind_bin, "ingest", "--source", "s", "--json", b, home=home)
+    assert proc.returncode == 0, proc.stderr
+    assert [e.get("recovered") for e in json.loads(proc.stdout)] == [None]
+    srv.stop()
+    proc = run(latebind_bin, "ingest", "--source", "s", "--json", b, home=home)
+    assert proc.returncode == 0, proc.stderr
+    assert [e.get("recovered") for e in json.loads(proc.stdout)] == [True, None]
 
 
 def test_max_bytes(latebind_bin, tmp_path):

@@ -5,17 +5,24 @@ Regressions from the input-format audit of 2026-11-23:
   every line: ingest accepted the payload with 0 records and nothing was ever promoted.
 - A truncated .gz was dead-lettered for the JSON error of the record the truncation cut
   short ("unclosed string"), not for the truncation.
+
+And from the CSV audit of 2026-11-24:
+- A quote inside an unquoted cell (`12" pipe`) opened a quoted run, in the tokenizer and in
+  the block splitter's quote parity: the rows up to the next quote were folded into one
+  cell (2,998 records of 3,000, with only warnings), and promoted so.
 """
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import sqlite3
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
-from promotion_helpers import Home, curated_parquet
+from promotion_helpers import Home, curated_parquet, duckdb_rows
 
 
 def payload_records(home: Path, key: str) -> tuple[int, str]:
@@ -53,6 +60,15 @@ def test_cr_only_csv_profile_reports_cr_line_ending(latebind, write):
     assert sorted(memo["examples"]) == ["plain", "two\rlines"]
 
 
+def test_zero_padded_gzip_lands_and_parses(latebind, tmp_path):
+    """Audit 2026-11-24: zero padding after the gzip member (tape and block writers leave
+    it; gzip and Python's gzip skip it) dead-lettered the payload as corrupt."""
+    home = Home(latebind, tmp_path / "home")
+    body = b'{"id": 1}\n{"id": 2}\n'
+    entry = home.ingest("gz", "padded.ndjson.gz", gzip.compress(body) + bytes(1024))
+    assert entry["records"] == 2 and entry["landed"].endswith(".ndjson.gz")
+
+
 def test_truncated_gzip_is_dead_lettered_as_truncated(latebind_bin, latebind, tmp_path):
     home = Home(latebind, tmp_path / "home")
     body = "".join(json.dumps({"id": i, "name": f"name-{i}" * 20}) + "\n" for i in range(2000))
@@ -68,6 +84,8 @@ def test_truncated_gzip_is_dead_lettered_as_truncated(latebind_bin, latebind, tm
     [dead] = home.ok("deadletter", "list", "--json").json()
     message = dead["reason"]["message"]
     assert "truncated gzip stream" in message and "compressed byte" in message, dead
+    # Named by the object's key, not by the server's file path.
+    assert message.startswith("raw/source=gz/") and str(home.root) not in message, message
     assert all("unclosed string" not in p["message"] for p in dead.get("problems", [])), dead
 
 
@@ -82,3 +100,47 @@ def test_gzip_with_bad_crc_is_dead_lettered_as_corrupt(latebind, tmp_path):
     assert res.returncode == 2, res.describe()
     [dead] = home.ok("deadletter", "list", "--json").json()
     assert "gzip" in dead["reason"]["message"], dead
+
+
+# Profiler blocks are 2 MiB less a page (PipelineOptions::block_bytes) and promotion items
+# 4 MiB (table_stager.cc kItemBytes): rows this long put 3,000 of them in four blocks.
+CSV_PAD = 2700
+
+
+def stray_quote_csv(strays: dict[int, str]) -> str:
+    lines = ["id,name,size,note"]
+    for i in range(1, 3001):
+        size = strays.get(i, "small")
+        name = "plain" if i in strays else f'"Doe, {i}"'
+        lines.append(f"{i},{name},{size},n{i}-{'x' * CSV_PAD}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("strays", [{2001: '12" pipe', 2003: '6" ruler'}, {2001: '12" pipe'}],
+                         ids=["two-stray-quotes", "one-never-closed"])
+def test_quote_inside_an_unquoted_csv_cell_is_text(latebind, tmp_path, strays):
+    content = stray_quote_csv(strays)
+    assert len(content) > 3 * (2 << 20)
+    expected = list(csv.reader(content.splitlines(keepends=True)))[1:]
+    assert len(expected) == 3000 and [expected[i - 1][2] for i in strays] == list(strays.values())
+
+    home = Home(latebind, tmp_path / "home")
+    entry = home.ingest("inches", "stray.csv", content)
+    assert entry["records"] == 3000, entry
+    assert payload_records(home.root, entry["landed"]) == (3000, "profiled")
+    # One warning per stray quote, at the quote itself.
+    lines = content.splitlines()
+    assert [(w["line"], w["column"]) for w in entry["warnings"]] == [
+        (i + 1, lines[i].index('"') + 1) for i in strays], entry["warnings"]
+    assert all("kept as text" in w["message"] for w in entry["warnings"])
+
+    home.promote()
+    table = home.tables()["inches"]
+    assert table["rows"] == 3000, table
+    rows = []
+    for key in sorted(curated_parquet(home.root)):
+        rows += pq.read_table(home.root / key).select(["id", "name", "size", "note"]).to_pylist()
+    assert [[str(r["id"]), r["name"], r["size"], r["note"]] for r in rows] == expected
+    by_duckdb = duckdb_rows(f"SELECT id, size FROM ({table['sql']}) WHERE size <> 'small' "
+                            "ORDER BY id")
+    assert by_duckdb == [{"id": i, "size": size} for i, size in strays.items()]

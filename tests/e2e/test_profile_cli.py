@@ -215,6 +215,20 @@ def test_csv_delimiters(latebind, write, delim, value_with_comma):
     assert f["label"]["type"] == "string" and f["label"]["min"] == f"{value_with_comma}1"
 
 
+@pytest.mark.parametrize("text, columns", [
+    (",a,b\n0,1,2\n1,3,4\n", ["column0", "a", "b"]),  # pandas' to_csv(): its index
+    ("a,b,\n1,2,\n3,4,\n", ["a", "b", "column2"]),   # a trailing comma
+])
+def test_csv_header_with_an_empty_name(latebind, write, text, columns):
+    """CSV audit 2026-11-24: a header with an empty name was taken for a data row, and every
+    column typed string with a conflict."""
+    prof = latebind.profile_json(write("h.csv", text)).profile()
+    assert prof["csv"]["header"] is True and prof["csv"]["columns"] == columns, prof["csv"]
+    assert prof["records"] == 2 and prof["warnings"] == 0, prof
+    assert [(f["path"], f["type"], f["conflict"]) for f in prof["fields"]] == [
+        (c, "null" if c == "column2" else "int64", False) for c in columns]
+
+
 def test_csv_quoted_newlines_and_doubled_quotes(latebind, write):
     text = (
         'id,text,n\n'
@@ -256,6 +270,27 @@ def test_ndjson_with_bom_offsets_count_the_bom(latebind, write):
     assert res.profile()["format"] == "ndjson"
     assert res.profile()["records"] == 2
     assert_located(res, path, line=3, data=data)
+
+
+def test_a_number_beyond_float64_is_located_and_named(latebind, write):
+    """simdjson cannot hold 1e400 (JSON's grammar allows it): the error says so, instead of
+    calling a well-formed number invalid."""
+    data = b'{"n":1}\n{"n":1e400}\n'
+    path = write("huge.ndjson", data)
+    res = latebind.profile_json(path, expect_rc=2)
+    assert_located(res, path, line=2, byte=13, data=data, contains="beyond the range of float64")
+
+
+def test_nesting_too_deep_is_located_at_the_bracket_past_the_limit(latebind, write):
+    """Audit 2026-11-24: the depth error pointed at the end of the line. 1,023 levels pass;
+    the error is at the bracket that opens the 1,024th."""
+    record = lambda n: '{"x":' * n + "1" + "}" * n + "\n"
+    ok = latebind.profile_json(write("ok.ndjson", record(1023)))
+    assert ok.profile()["records"] == 1 and ok.profile()["errors"] == 0
+    data = ('{"a":1}\n' + record(1100)).encode()
+    path = write("deep.ndjson", data)
+    res = latebind.profile_json(path, expect_rc=2)
+    assert_located(res, path, line=2, byte=8 + 5 * 1023, data=data, contains="deeper than 1023")
 
 
 def test_blank_lines_are_not_records(latebind, write):
@@ -494,6 +529,10 @@ def test_max_fields_limits_tracked_paths(latebind, write):
     assert [f["path"] for f in prof["fields"]] == ["a", "b"]
     assert prof["overflow_occurrences"] == 4
     assert prof["records"] == 4
+    # Said as a warning too, so `ingest` shows it: those fields never reach the registry.
+    assert prof["warnings"] == 1
+    assert "4 value(s) of fields past the limit of 2 field paths were not profiled" in \
+        prof["problems"][0]["message"]
 
 
 # ---------------------------------------------------------- determinism and multi-block files
@@ -997,7 +1036,25 @@ def test_unterminated_quote_in_csv(latebind, write):
     res = latebind.profile_json(path, expect_rc=None)
     assert_bad_input(res)
     assert res.profile()["records"] == 2
-    assert_located(res, path, line=4, byte=data.index(b'3,"never'), contains="never closed")
+    # At the opening quote, not at its row's start (CSV audit 2026-11-24).
+    p = assert_located(res, path, line=4, byte=data.index(b'"never'), contains="never closed",
+                       data=data)
+    assert p.col == 3, p
+
+
+def test_stray_quote_in_csv_is_text_with_a_warning_at_it(latebind, write):
+    """CSV audit 2026-11-24: a quote inside an unquoted cell opened a quoted run that ran
+    to the next quote, folding rows into one cell; it is text now, as Python's csv reads it."""
+    data = b'a,b\n"x,y",1\n3,12" pipe\n4,"p,q"\n5,6" ruler\n'
+    path = write("stray.csv", data)
+    res = latebind.profile_json(path)
+    prof = res.profile()
+    assert prof["records"] == 4 and prof["errors"] == 0 and prof["warnings"] == 2, prof
+    b = next(f for f in prof["fields"] if f["path"] == "b")
+    assert set(map(str, b["examples"])) == {"1", '12" pipe', "p,q", '6" ruler'}, b
+    for line, needle in ((3, b'12"'), (5, b'6"')):
+        assert_located(res, path, warning=True, line=line, contains="kept as text", data=data,
+                       byte=data.index(needle) + len(needle) - 1)
 
 
 def _many_bad(write, n_bad=1000):

@@ -811,7 +811,8 @@ def test_promotion_reads_each_payload_as_the_profiler_did(home, recorded):
     [row] = [r for k in home.tables()["looks-like-json"]["file_keys"]
              for r in pq.read_table(home.root / k).to_pylist()]
     data = [v for k, v in row.items() if k not in LINEAGE]
-    assert data == ["{a:2}"] and row["_rescued_data"] is None, row
+    # Its quotes are text: a quote opens quoting only at a cell's start (CSV audit 2026-11-24).
+    assert data == ['{"a":2}'] and row["_rescued_data"] is None, row
     rows = [r for k in home.tables()["semicolons"]["file_keys"]
             for r in pq.read_table(home.root / k).to_pylist()]
     assert [(r["id"], r["memo"]) for r in rows] == [(1, "a; b"), (2, "c")]

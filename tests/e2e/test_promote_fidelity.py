@@ -133,3 +133,32 @@ def test_tables_sql_quotes_a_home_with_a_quote(latebind, tmp_path):
     entry = home.tables()["q"]
     assert "o''brien''s home" in entry["sql"]
     assert duckdb_count(entry["sql"]) == 2
+
+
+def test_keys_holding_dots_or_brackets_are_fields_of_their_own(home):
+    """A JSON key or a CSV header holding '.', '[', ']' or '\\' ("price.usd", "tags[]") is
+    one field, its path escaped ("price\\.usd", DESIGN §4's paths extended by ADR-061).
+    It used to read as a nested path: the key "a.b" and the member b of an object a were
+    one registry field listed twice, "price.usd" of a CSV became a column "price" of nulls,
+    and every such value was rescued instead of bound."""
+    home.ingest("j", "j.ndjson",
+                '{"a.b":1,"a":{"b":2},"c[]":"x","k\\\\":true}\n'
+                '{"a.b":3,"a":{"b":4},"c[]":"y","k\\\\":false}\n')
+    home.ingest("c", "c.csv", "id,price.usd,tags[]\n1,2.5,a\n2,3.5,b\n")
+    paths = {s: [f["path"] for f in home.ok("schema", "show", s, "--json").json()["fields"]]
+             for s in ("j", "c")}
+    assert paths == {"j": ["a\\.b", "a", "a.b", "c\\[\\]", "k\\\\"],
+                     "c": ["id", "price\\.usd", "tags\\[\\]"]}
+    _, out = home.promote()
+    assert out["j"]["rescued_rows"] == 0 and out["c"]["rescued_rows"] == 0
+    assert table_rows(home, "j", ["a_b", "a", "c__", "k_", "_rescued_data"]) == [
+        (1, {"b": 2}, "x", True, None), (3, {"b": 4}, "y", False, None)]
+    assert table_rows(home, "c", ["id", "price_usd", "tags__", "_rescued_data"]) == [
+        (1, 2.5, "a", None), (2, 3.5, "b", None)]
+
+    # A value that does not fit is rescued under the key's escaped path.
+    assert home.ingest("j", "k.ndjson", '{"a.b":"N/A","a":{"b":5}}\n')["schema_status"] == \
+        "BREAKING"
+    _, out = home.promote("--override-breaking")
+    rows = table_rows(home, "j", ["a_b", "a", "_rescued_data"])
+    assert rows[-1][:2] == (None, {"b": 5}) and rescued(rows[-1][2]) == {"a\\.b": "N/A"}

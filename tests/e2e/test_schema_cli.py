@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -213,6 +214,58 @@ def test_show_indents_nested_fields(home):
     assert re.search(r"^    user\.name\s", text, re.M)
     assert re.search(r"^      user\.tags\[\]\s", text, re.M)
     assert re.search(r"^      items\[\]\.sku\s", text, re.M)
+
+
+def ids_payload(first: int, n: int) -> str:
+    """n records with unique ids first … first+n-1 and a status of three values."""
+    statuses = ("new", "paid", "void")
+    return "".join(f'{{"id":"ord-{i}","status":"{statuses[i % 3]}"}}\n'
+                   for i in range(first, first + n))
+
+
+def shown_distinct(home: Home, source: str) -> dict[str, int]:
+    """DISTINCT~ of each field, as `schema show` prints it (and as --json has it)."""
+    v = home.json("schema", "show", source, "--json")
+    from_json = {f["path"]: f["distinct_approx"] for f in v["fields"]}
+    text = home.ok("schema", "show", source).stdout
+    lines = text.splitlines()
+    header = next(ln for ln in lines if ln.strip().startswith("FIELD"))
+    column = header.split().index("DISTINCT~")
+    from_table = {ln.split()[0]: int(ln.split()[column]) for ln in lines[lines.index(header) + 1:]
+                  if ln.startswith("  ") and ln.split()[0] in from_json}
+    assert from_table == from_json
+    # The sketches behind the counts are the registry's own, not part of the JSON form.
+    assert not any("distinct_sketch" in f or "distinct_payload_max" in f for f in v["fields"])
+    return from_json
+
+
+def test_distinct_count_is_over_all_payloads_of_the_version(home):
+    """DISTINCT~ was the largest single payload's estimate: five payloads of 1,000 unique
+    ids each showed ~1,000. It is the union now, and a payload seen again adds nothing."""
+    for p in range(5):
+        home.ingest("orders", f"part-{p}.ndjson", ids_payload(p * 1000, 1000))
+    home.ingest("orders", "again.ndjson", ids_payload(2000, 1000))
+    assert home.json("schema", "show", "orders", "--json")["payloads"] == 6
+    distinct = shown_distinct(home, "orders")
+    assert abs(distinct["id"] - 5000) <= 0.13 * 5000, distinct  # 4 standard errors
+    assert distinct["status"] == 3
+
+
+def test_a_registry_from_before_sketches_keeps_its_distinct_counts(home):
+    """A registry written by an earlier latebind has counts but no sketches: the counts
+    stay (never drop to the new payload's), and the union takes over from there."""
+    home.ingest("orders", "part-0.ndjson", ids_payload(0, 3000))
+    before = shown_distinct(home, "orders")
+    with sqlite3.connect(home.root / "registry.db") as db:
+        db.execute("UPDATE schema_versions SET fields = (SELECT json_group_array(json("
+                   "json_remove(value, '$.distinct_sketch', '$.distinct_payload_max'))) "
+                   "FROM json_each(fields))")
+    db.close()
+    home.ingest("orders", "part-1.ndjson", ids_payload(10000, 100))
+    assert shown_distinct(home, "orders") == before
+    for p in range(2, 6):
+        home.ingest("orders", f"part-{p}.ndjson", ids_payload(p * 10000, 1000))
+    assert abs(shown_distinct(home, "orders")["id"] - 4100) <= 0.13 * 4100
 
 
 # --- diff -----------------------------------------------------------------------------------

@@ -405,9 +405,15 @@ def test_idempotency_key_retry_gets_the_same_receipt_also_after_a_crash(serve, t
     home = tmp_path / "home"
     srv = serve(home=home)
     body = b'{"order": 42}\n'
-    first = post_ok(srv.port, "orders", body, headers={"Idempotency-Key": "order-42"})
-    again = post_ok(srv.port, "orders", body, headers={"Idempotency-Key": "order-42"})
-    assert again == first
+    status, headers, data = post(srv.port, "orders", body, headers={"Idempotency-Key": "order-42"})
+    assert status == 202 and "idempotent-replayed" not in headers
+    first = json.loads(data)
+    # The retry says it is a replay (Stripe's header), and its bytes were not landed again:
+    # the byte counter counts the payload once.
+    status, headers, data = post(srv.port, "orders", body, headers={"Idempotency-Key": "order-42"})
+    assert status == 202 and headers["idempotent-replayed"] == "true"
+    assert json.loads(data) == first
+    assert metrics(srv.port)['latebind_ingested_bytes_total{source="orders"}'] == len(body)
     other = post_ok(srv.port, "refunds", body, headers={"Idempotency-Key": "order-42"})
     assert other["object"].startswith("raw/source=refunds/")  # keys are per source
     srv.kill()  # SIGKILL: the receipt must have been durable with the payload
@@ -817,16 +823,36 @@ def test_pipelined_posts_answered_in_order(serve):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_stalled_header_is_disconnected(serve):
+def assert_timed_out(c: RawConn, start: float, part: str):
+    """The server answers 408 (RFC 9110 §15.5.9) after about a second, then closes."""
+    res = c.read_response(timeout=3.5)
+    elapsed = time.monotonic() - start
+    assert res is not None and res.status == 408, res
+    assert res.json()["error"]["code"] == "request_timeout"
+    assert f"request {part} did not arrive within 1 s" in res.json()["error"]["message"]
+    assert res.headers["connection"] == "close"
+    assert 0.5 <= elapsed < 3.5, f"answered after {elapsed:.2f} s with --{part}-timeout 1"
+    assert c.closed_by_peer(3), "the connection stayed open after the 408"
+
+
+def test_stalled_header_is_answered_408_and_disconnected(serve):
     srv = serve("--header-timeout", "1")
     with RawConn(srv.port) as c:
         c.send(b"POST /v1/sources/slow/payloads HTTP/1.1\r\nHost: x\r\nContent-Le")
+        assert_timed_out(c, time.monotonic(), "header")
+    # An idle connection, one that sent nothing, is closed at the timeout without an answer
+    # (an unasked-for 408 could be read as the answer to a request being sent just then).
+    with RawConn(srv.port) as c:
         start = time.monotonic()
-        assert c.closed_by_peer(3.5), "a stalled header was not disconnected within 3.5 s"
-        elapsed = time.monotonic() - start
-        assert elapsed >= 0.5, f"disconnected after {elapsed:.2f} s: sooner than --header-timeout"
-    # An idle keep-alive connection is also subject to it; the server is still fine.
-    assert request(srv.port, "GET", "/healthz")[0] == 200
+        assert c.closed_by_peer(3.5), "an idle connection was not closed within 3.5 s"
+        assert c.buf == b"" and time.monotonic() - start >= 0.5
+    # So is a keep-alive connection idle after its first answer.
+    with RawConn(srv.port) as c:
+        c.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert c.read_response().status == 200
+        assert c.closed_by_peer(3.5) and c.buf == b""
+    m = metrics(srv.port)
+    assert m['latebind_http_requests_total{source="",code="408"}'] == 1
     assert snapshot(srv.home) == []
 
 
@@ -846,7 +872,9 @@ def test_trickled_header_is_disconnected(serve):
                 break
             c.sock.settimeout(0.2)
             try:
-                if c.sock.recv(1024) == b"":
+                chunk = c.sock.recv(1024)
+                c.buf += chunk
+                if chunk == b"":
                     closed = True
                     break
             except socket.timeout:
@@ -857,17 +885,16 @@ def test_trickled_header_is_disconnected(serve):
         elapsed = time.monotonic() - start
         assert closed, f"a trickled header kept the connection open for {elapsed:.1f} s"
         assert elapsed < 3.5
+        assert c.buf.startswith(b"HTTP/1.1 408 "), c.buf[:100]
     assert snapshot(srv.home) == []
 
 
-def test_stalled_body_is_disconnected_and_not_stored(serve):
+def test_stalled_body_is_answered_408_and_not_stored(serve):
     srv = serve("--body-timeout", "1")
     with RawConn(srv.port) as c:
         c.send(post_head("/v1/sources/slow/payloads", "Content-Type: application/x-ndjson\r\n", 100)
                + b'{"a": 1}\n')
-        start = time.monotonic()
-        assert c.closed_by_peer(3.5), "a stalled body was not disconnected within 3.5 s"
-        assert time.monotonic() - start >= 0.5
+        assert_timed_out(c, time.monotonic(), "body")
     assert request(srv.port, "GET", "/healthz")[0] == 200
     assert not (srv.home / "raw").exists() or files_under(srv.home / "raw") == []
 

@@ -20,4 +20,9 @@ void RegisterSchemaCommand(CLI::App& app, const GlobalOptions& global, int* exit
 // promote and tables.
 void RegisterPromoteCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 
+// The lock a running `serve` holds on its home (ADR-047).
+std::string ServeLockPath(const std::string& home);
+// Whether a `serve` runs on `home` now.
+bool ServerRuns(const std::string& home);
+
 }  // namespace latebind::cli

@@ -151,7 +151,10 @@ void RegisterDeadLetterCommand(CLI::App& app, const GlobalOptions& global, int* 
   replay->add_option("OBJECT", args->objects, "Dead-letter object keys (dead-letter/source=…)");
   replay->add_option("--source", args->source, "Every dead-letter object of this source")
       ->check(SourceIdValidator());
-  replay->add_option("--format", args->format, "Read as auto, json, ndjson or csv")
+  replay
+      ->add_option("--format", args->format,
+                   "Read as: auto (the format it landed as, from its extension), or json, ndjson "
+                   "or csv (e.g. a JSON array landed as .ndjson)")
       ->check(CLI::IsMember({"auto", "json", "ndjson", "csv"}))
       ->capture_default_str();
   replay->add_flag("--json", args->json, "Print as JSON");

@@ -36,12 +36,12 @@ struct IngestArgs {
   uint64_t max_bytes = 1ull << 30;
 };
 
-// The Content-Type and Content-Encoding an HTTP client would send for this file.
-void TypeFromName(std::string name, ingest::Arrival* a) {
-  if (name.ends_with(".gz")) {
-    a->gzip = true;
-    name.resize(name.size() - 3);
-  }
+// The Content-Type an HTTP client would send for this file, and its Content-Encoding from
+// its bytes: gzip named `x.json` lands as `.json.gz`, and text named `x.csv.gz` as `.csv`,
+// so readers that go by the raw key's extension or the meta read what is there.
+void TypeOf(std::string name, std::string_view bytes, ingest::Arrival* a) {
+  if (name.ends_with(".gz")) name.resize(name.size() - 3);
+  a->gzip = bytes.starts_with("\x1f\x8b");
   if (name.ends_with(".ndjson") || name.ends_with(".jsonl")) {
     a->content_type = "application/x-ndjson";
   } else if (name.ends_with(".json")) {
@@ -140,8 +140,9 @@ class StopSignals {
 class IngestRun {
  public:
   IngestRun(const IngestArgs& args, std::shared_ptr<storage::ObjectStore> store,
-            std::shared_ptr<registry::Registry> registry)
+            std::shared_ptr<registry::Registry> registry, bool recover)
       : args_(args),
+        recover_(recover),
         lander_(store),
         arrivals_(store, std::move(registry), profiler::ProfileOptions{}),
         bar_(fmt::format("ingesting {} file(s)", args.files.size())) {}
@@ -166,6 +167,7 @@ class IngestRun {
                       const ingest::ArrivalOutcome& out, nlohmann::ordered_json& entry);
 
   const IngestArgs& args_;
+  const bool recover_;  // profile what a crashed run left unprofiled first
   ingest::Lander lander_;
   ingest::ArrivalProcessor arrivals_;
   ProgressBar bar_;
@@ -176,8 +178,10 @@ int IngestRun::Run() {
   const StopSignals stop;
   auto report = nlohmann::ordered_json::array();
   // Arrivals a crash left unprofiled go first: every landed object is profiled once.
-  if (auto pending = arrivals_.Pending(); pending.ok()) {
-    for (const std::string& key : *pending) report.push_back(Process(key, {{"recovered", true}}));
+  if (recover_) {
+    if (auto pending = arrivals_.Pending(); pending.ok()) {
+      for (const std::string& key : *pending) report.push_back(Process(key, {{"recovered", true}}));
+    }
   }
   uint64_t total = 0, landed = 0;
   for (const std::string& f : args_.files) {
@@ -213,7 +217,7 @@ nlohmann::ordered_json IngestRun::IngestFile(const std::string& file, uint64_t* 
   }
   ingest::Arrival arrival;
   arrival.source = args_.source;
-  TypeFromName(file, &arrival);
+  TypeOf(file, *bytes, &arrival);
   arrival.body = std::move(*bytes);
   auto receipt = lander_.Land(std::move(arrival)).get();
   if (!receipt.ok()) {
@@ -308,7 +312,9 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
     fmt::print(stderr, "latebind ingest: {}\n", registry.status().message());
     return ExitCodeFor(registry.status());
   }
-  return IngestRun(args, std::move(*opened), std::move(*registry)).Run();
+  // Beside a running server, the arrivals not yet profiled are the server's, in progress,
+  // and it recovers its own crashes: taking them over made both profile one payload.
+  return IngestRun(args, std::move(*opened), std::move(*registry), !ServerRuns(global.home)).Run();
 }
 
 }  // namespace
@@ -323,7 +329,8 @@ void RegisterIngestCommand(CLI::App& app, const GlobalOptions& global, int* exit
       "with a .meta.json (received_at, bytes, sha256, content type), through the same path as\n"
       "HTTP arrivals, then profiled. A file that cannot be parsed is kept, with its reason,\n"
       "under <home>/dead-letter/. The format comes from the extension (.json, .ndjson, .jsonl,\n"
-      ".csv, each optionally .gz), else from the content.\n\n"
+      ".csv, each optionally .gz), else from the content; gzip from the bytes themselves\n"
+      "(stored as .gz whatever the name says).\n\n"
       "Problems go to stderr as `latebind profile` prints them:  FILE:LINE:COL (byte N): reason\n"
       "(warnings, such as a ragged CSV row or an empty payload, too).\n\n"
       "Exit code: 0 when every file landed and parsed (warnings allowed), 2 when one could\n"

@@ -94,12 +94,6 @@ std::string RenderProfileTable(const profiler::PayloadProfile& p) {
     legend = legend || f.conflict || f.widened;
     for (const auto& note : f.notes) out += fmt::format("  note: {}: {}\n", f.path, note);
   }
-  if (p.overflow_occurrences) {
-    out += fmt::format(
-        "  note: {} occurrence(s) of field paths past the field limit were not "
-        "profiled (raise --max-fields)\n",
-        p.overflow_occurrences);
-  }
   if (legend) out += "  (! type conflict, profiled as string; * int64 widened to float64)\n";
   return out;
 }

@@ -326,7 +326,8 @@ void RegisterSchemaCommand(CLI::App& app, const GlobalOptions& global, int* exit
       "must be a removed field (a live one would be overwritten), NEW's type must continue\n"
       "OLD's (int64/float64, date/timestamp/string, anything into string) and one column\n"
       "takes one NEW; else nothing changes and the exit code is 2. The change is kept in\n"
-      "the status history with who ($USER), when and the note.\n\n"
+      "the status history with who ($USER), when and the note. NEW and OLD are field paths\n"
+      "as `schema show` lists them (a.b, a[].b; a key's own . [ ] \\ escaped with \\).\n\n"
       "Example:\n"
       "  latebind schema resolve orders --version 3 --status ACTIVE \\\n"
       "      --note \"rename confirmed with the producer\" --map txn_date=transaction_date");

@@ -8,6 +8,7 @@
 
 #include "latebind/cli/schema_render.h"
 #include "latebind/cli/text_table.h"
+#include "latebind/common/field_path.h"
 
 namespace latebind::cli {
 namespace {
@@ -23,14 +24,9 @@ const SchemaVersion* Find(const std::vector<SchemaVersion>& versions, int64_t nu
 }
 
 // `path` is `of` or lies under it (a.b under a, a[].b under a).
-bool Within(std::string_view path, std::string_view of) {
-  return path.starts_with(of) &&
-         (path.size() == of.size() || path[of.size()] == '.' || path[of.size()] == '[');
-}
-
 bool WithinAny(const std::string& path, const std::set<std::string>& roots) {
   return std::any_of(roots.begin(), roots.end(),
-                     [&](const std::string& r) { return Within(path, r); });
+                     [&](const std::string& r) { return IsWithin(path, r); });
 }
 
 std::map<std::string, const registry::FieldSchema*> Live(const SchemaVersion& v) {

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "latebind/cli/text_table.h"
+#include "latebind/common/field_path.h"
 #include "latebind/profiler/profile_json.h"
 
 namespace latebind::cli {
@@ -22,13 +23,6 @@ std::string Scalar(const profiler::ScalarValue& v) {
   return profiler::ScalarToJson(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// evolve.cc's reading of a path: "a" is the parent of "a.b" and "a[]", "a[]" of "a[].b".
-std::string ParentPath(std::string_view path) {
-  if (path.ends_with("[]")) return std::string(path.substr(0, path.size() - 2));
-  const size_t dot = path.rfind('.');
-  return dot == std::string_view::npos ? "" : std::string(path.substr(0, dot));
-}
-
 // Fields with each one's children right under it (a field added in a later version is
 // appended to the list, possibly far from its parent), and each one's depth.
 std::vector<std::pair<const registry::FieldSchema*, int>> TreeOrder(
@@ -38,7 +32,7 @@ std::vector<std::pair<const registry::FieldSchema*, int>> TreeOrder(
   for (const auto& f : fields) known[f.path] = true;
   std::vector<const registry::FieldSchema*> roots;
   for (const auto& f : fields) {
-    const std::string parent = ParentPath(f.path);
+    const std::string parent(ParentPath(f.path));
     if (parent.empty() || !known.count(parent)) {
       roots.push_back(&f);
     } else {

@@ -138,7 +138,7 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   // One server per home: a second one would profile the first one's arrivals again, and
   // with --wal replay (and delete) the log the first one appends to. Taken once the store
   // has made the home durably (creating it here would leave its name unsynced).
-  const std::string lock_path = global.home + "/locks/serve.lock";
+  const std::string lock_path = ServeLockPath(global.home);
   auto lock = FileLock::TryAcquire(lock_path);
   if (!lock.ok()) {
     fmt::print(stderr, "latebind serve: {}\n", lock.status().message());
@@ -252,11 +252,12 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
       ->capture_default_str();
   cmd->add_option("--header-timeout", args->header_timeout_s,
-                  "Seconds a client has to send a request header")
+                  "Seconds a client has to send a request header; past it, 408 and close (an idle "
+                  "keep-alive connection is closed without an answer)")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   cmd->add_option("--body-timeout", args->body_timeout_s,
-                  "Seconds a client has to send a request body")
+                  "Seconds a client has to send a request body; past it, 408 and close")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   cmd->add_flag("--wal", args->wal,
@@ -286,6 +287,13 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   cmd->callback([args, &global, exit_code] { *exit_code = RunServe(global, *args); });
+}
+
+std::string ServeLockPath(const std::string& home) { return home + "/locks/serve.lock"; }
+
+bool ServerRuns(const std::string& home) {
+  auto lock = FileLock::TryAcquire(ServeLockPath(home));
+  return lock.ok() && !lock->has_value();  // released at once when it was free
 }
 
 }  // namespace latebind::cli

@@ -51,16 +51,18 @@ class RawInput {
 
 class FdInput : public RawInput {
  public:
-  FdInput(int fd, std::string path, uint64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
+  FdInput(int fd, std::string path, std::string name, uint64_t size)
+      : fd_(fd), path_(std::move(path)), name_(std::move(name)), size_(size) {}
   arrow::Result<size_t> Read(uint8_t* dst, size_t n) override {
     return ReadFull(fd_.get(), dst, n, path_);
   }
   uint64_t size() const override { return size_; }
-  const std::string& name() const override { return path_; }
+  const std::string& name() const override { return name_; }
 
  private:
   UniqueFd fd_;
   std::string path_;
+  std::string name_;
   uint64_t size_;
 };
 
@@ -165,6 +167,14 @@ class GzipSource : public ByteSource {
         }
       }
       if (member_done_) {
+        // Zero bytes after a member are padding (tape and block writers leave it), skipped
+        // as gzip and Python's gzip skip it; anything else starts another member.
+        while (zs_.avail_in > 0 && *zs_.next_in == 0) {
+          ++zs_.next_in;
+          --zs_.avail_in;
+          ++consumed_;
+        }
+        if (zs_.avail_in == 0) continue;  // more padding, a member, or the end
         // Another gzip member follows (concatenated .gz files are one stream).
         if (inflateReset(&zs_) != Z_OK) return MakeError(ErrorKind::kInternal, "inflateReset");
         member_done_ = false;
@@ -229,7 +239,8 @@ arrow::Result<std::unique_ptr<ByteSource>> Wrap(std::unique_ptr<RawInput> in,
 }  // namespace
 
 arrow::Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path,
-                                                          ByteSourceOptions options) {
+                                                          ByteSourceOptions options,
+                                                          std::string name) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoError("cannot open", path, errno);
   UniqueFd guard(fd);
@@ -238,7 +249,9 @@ arrow::Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& pat
   if (S_ISDIR(st.st_mode)) {
     return MakeError(ErrorKind::kBadInput, fmt::format("{}: is a directory", path));
   }
-  return Wrap(std::make_unique<FdInput>(guard.release(), path, static_cast<uint64_t>(st.st_size)),
+  if (name.empty()) name = path;
+  return Wrap(std::make_unique<FdInput>(guard.release(), path, std::move(name),
+                                        static_cast<uint64_t>(st.st_size)),
               options);
 }
 

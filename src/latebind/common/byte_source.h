@@ -39,11 +39,13 @@ struct ByteSourceOptions {
 };
 
 // Opens `path`; gzip is recognised by its magic bytes (1f 8b), not by the extension.
-// Concatenated gzip members are read as one stream (as `gzip -d` does).
-// Errors: kNotFound when the file does not exist, kUnavailable for other open failures,
-// kBadInput when `path` is a directory.
+// Concatenated gzip members are read as one stream (as `gzip -d` does), and zero padding
+// after a member is skipped. Errors: kNotFound when the file does not exist, kUnavailable
+// for other open failures, kBadInput when `path` is a directory. Errors in the data name
+// the source `name` (default: `path`; a store passes the object's key, not its file).
 arrow::Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path,
-                                                          ByteSourceOptions options = {});
+                                                          ByteSourceOptions options = {},
+                                                          std::string name = {});
 
 // A source over bytes in memory (not copied: `bytes` must outlive the source); gzip is
 // recognised by its magic bytes as for files. Used by fuzzers and tests.

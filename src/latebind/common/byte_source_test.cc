@@ -71,6 +71,33 @@ TEST_F(ByteSourceTest, ConcatenatedGzipMembersAreOneStream) {
   EXPECT_EQ(*ReadAll(src->get()), "first\nsecond\n");
 }
 
+// Audit 2026-11-24: zero padding after the last member was read as a corrupt member.
+TEST_F(ByteSourceTest, ZeroPaddingAfterAMemberIsSkipped) {
+  const std::string padded = Gzip("first\n") + std::string(4096, '\0');
+  auto src = OpenFileSource(Write("padded.gz", padded));
+  ASSERT_TRUE(src.ok());
+  auto all = ReadAll(src->get(), 1 << 16);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(*all, "first\n");
+  // Padding between members, too; other bytes after a member are still an error.
+  src = OpenFileSource(Write("between.gz", Gzip("a\n") + std::string(3, '\0') + Gzip("b\n")));
+  EXPECT_EQ(*ReadAll(src->get()), "a\nb\n");
+  src = OpenFileSource(Write("garbage.gz", Gzip("a\n") + "junk"));
+  EXPECT_FALSE(ReadAll(src->get()).ok());
+}
+
+// A store names its objects by key in data errors, not by the file that holds them.
+TEST_F(ByteSourceTest, DataErrorsNameTheGivenName) {
+  std::string gz = Gzip(std::string(50000, 'x'));
+  gz.resize(gz.size() / 2);
+  auto src = OpenFileSource(Write("cut.gz", gz), {}, "raw/source=s/x.ndjson.gz");
+  ASSERT_TRUE(src.ok());
+  auto all = ReadAll(src->get(), 1 << 16);
+  ASSERT_FALSE(all.ok());
+  EXPECT_TRUE(all.status().message().starts_with("raw/source=s/x.ndjson.gz: truncated gzip"))
+      << all.status().message();
+}
+
 TEST_F(ByteSourceTest, TruncatedGzipIsBadInput) {
   std::string gz = Gzip(std::string(50000, 'x') + "tail");
   gz.resize(gz.size() / 2);

@@ -68,6 +68,9 @@ struct ServerState {
 
 namespace {
 
+// On a 202 that repeats the first answer to an Idempotency-Key (Stripe's name for it).
+constexpr std::string_view kReplayedHeader = "Idempotent-Replayed";
+
 // A request routed to a handler: "/v1/sources/{id}/payloads" → {"payloads", id}.
 struct Route {
   enum class Kind {
@@ -413,13 +416,15 @@ void HandlePostPayload(ServerState& s, const std::string& source,
       respond(std::move(res));
       return;
     }
-    respond(JsonResponse(version, 202,
-                         json{{"object", r->object},
-                              {"bytes", r->bytes},
-                              {"sha256", r->sha256},
-                              {"received_at", r->received_at}}
-                                 .dump() +
-                             "\n"));
+    Response res = JsonResponse(version, 202,
+                                json{{"object", r->object},
+                                     {"bytes", r->bytes},
+                                     {"sha256", r->sha256},
+                                     {"received_at", r->received_at}}
+                                        .dump() +
+                                    "\n");
+    if (r->replayed) res.set(kReplayedHeader, "true");
+    respond(std::move(res));
   });
 }
 
@@ -440,7 +445,10 @@ bool IsSupportedEncoding(std::string_view encoding) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, ServerState* state, std::function<void(Session*)> on_close)
-      : stream_(std::move(socket)), state_(state), on_close_(std::move(on_close)) {}
+      : stream_(std::move(socket)),
+        deadline_(stream_.get_executor()),
+        state_(state),
+        on_close_(std::move(on_close)) {}
   ~Session() { on_close_(this); }
 
   void Start() { ReadHeader(); }
@@ -462,15 +470,23 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(state_->options.max_header_bytes);
     parser_->body_limit(state_->options.max_body_bytes);
-    stream_.expires_after(state_->options.header_timeout);
+    ArmDeadline(state_->options.header_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
+    const bool timed_out = Disarm(ec);
     idle_ = false;
     start_ = std::chrono::steady_clock::now();
+    // A client that sent part of a request is told why it is cut off; an idle keep-alive
+    // connection that expires is closed without a word (an unasked-for answer could be
+    // read as the answer to a request the client is just sending).
+    if (timed_out) {
+      if (buffer_.size() == 0 && !parser_->got_some()) return Close();
+      return Reply(RequestTimeout(11, state_->options.header_timeout, "header"), false);
+    }
     if (ec == http::error::header_limit) {
       return Reply(ErrorResponse(11, 431, "header_too_large", "request header too large"), false);
     }
@@ -587,13 +603,17 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
-    stream_.expires_after(state_->options.body_timeout);
+    ArmDeadline(state_->options.body_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
   }
 
   void OnBody(beast::error_code ec) {
+    if (Disarm(ec)) {
+      return Reply(RequestTimeout(parser_->get().version(), state_->options.body_timeout, "body"),
+                   false);
+    }
     if (ec == http::error::body_limit) {
       return Reply(ErrorResponse(11, 413, "payload_too_large",
                                  fmt::format("body exceeds the limit of {} bytes",
@@ -604,8 +624,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return Reply(ErrorResponse(11, 400, "bad_request", "malformed request: " + ec.message()),
                    false);
     }
-    if (ec) return Close();   // the client went away or was too slow: nothing acknowledged
-    stream_.expires_never();  // landing may take a while; the client is waiting, not us
+    if (ec) return Close();  // the client went away: nothing acknowledged
     http::request<http::string_body> req = parser_->release();
     keep_alive_ = req.keep_alive();
     // Counts as outstanding work: io_context::run must not return — not even when
@@ -663,8 +682,10 @@ class Session : public std::enable_shared_from_this<Session> {
     // A client error is counted without its source: any client could make up ids, and
     // each label is a series kept for the life of the process.
     const unsigned code = res.result_int();
+    // A retry answered with the first receipt stored nothing: its bytes were counted once.
+    const uint64_t landed = res.count(kReplayedHeader) ? 0 : body_bytes_;
     state_->metrics.CountRequest(code >= 400 && code < 500 ? std::string() : route_.source, code,
-                                 body_bytes_, seconds);
+                                 landed, seconds);
     auto shared = std::make_shared<Response>(std::move(res));
     stream_.expires_after(state_->options.body_timeout);
     http::async_write(
@@ -700,9 +721,45 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
+  // Reads are timed by a timer of our own, not the stream's: a stream that times out
+  // closes its socket at once, and a client that sent part of a request is owed a 408
+  // (RFC 9110 §15.5.9) first. The timer cancels the read; Disarm tells the read's handler.
+  void ArmDeadline(std::chrono::seconds timeout) {
+    stream_.expires_never();
+    const uint64_t armed = ++deadline_armed_;
+    deadline_.expires_after(timeout);
+    deadline_.async_wait([self = shared_from_this(), armed](beast::error_code ec) {
+      // A timer that fired as the read completed must not cancel what comes next.
+      if (ec || armed != self->deadline_armed_) return;
+      self->deadline_hit_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    });
+  }
+
+  // Whether the read that ended with `ec` was cut by its deadline; stops the timer.
+  bool Disarm(const beast::error_code& ec) {
+    ++deadline_armed_;
+    deadline_.cancel();
+    const bool hit = deadline_hit_ && ec == net::error::operation_aborted;
+    deadline_hit_ = false;
+    return hit;
+  }
+
+  static Response RequestTimeout(unsigned version, std::chrono::seconds timeout,
+                                 std::string_view part) {
+    return ErrorResponse(version, 408, "request_timeout",
+                         fmt::format("the request {} did not arrive within {} s: the connection "
+                                     "is closed",
+                                     part, timeout.count()));
+  }
+
   static constexpr auto kLinger = std::chrono::seconds(2);
 
   beast::tcp_stream stream_;
+  net::steady_timer deadline_;
+  uint64_t deadline_armed_ = 0;  // which arming the timer's handler belongs to
+  bool deadline_hit_ = false;
   beast::flat_buffer buffer_;
   std::array<char, 16384> discard_;
   std::chrono::steady_clock::time_point drain_until_;

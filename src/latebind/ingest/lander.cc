@@ -117,6 +117,7 @@ void Lander::Land(Arrival arrival, Callback done) {
                           "{}): nothing was stored; send new content under a new key",
                           key, r->object, r->sha256)));
         }
+        if (r.ok()) r->replayed = true;
         done(std::move(r));
       };
     };

@@ -38,6 +38,9 @@ struct Receipt {
   uint64_t bytes = 0;
   std::string sha256;       // hex of the body
   std::string received_at;  // ISO-8601 UTC, milliseconds
+  // The first receipt of (source, idempotency key), given again to a retry: nothing was
+  // stored for this arrival.
+  bool replayed = false;
 };
 
 struct LanderOptions {

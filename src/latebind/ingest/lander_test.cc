@@ -160,10 +160,12 @@ TEST(LanderTest, IdempotentRetriesStoreNothingNew) {
     auto a = MakeArrival("s", "{\"a\":1}", "application/json");
     a.idempotency_key = "order-42";
     first = *lander.Land(a).get();
+    EXPECT_FALSE(first.replayed);
     auto again = lander.Land(a).get();
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(again->object, first.object);
     EXPECT_EQ(again->sha256, first.sha256);
+    EXPECT_TRUE(again->replayed);  // the first receipt, given again: nothing stored now
     // Another source with the same key is another payload.
     a.source = "t";
     EXPECT_NE(lander.Land(a).get()->object, first.object);
@@ -176,6 +178,7 @@ TEST(LanderTest, IdempotentRetriesStoreNothingNew) {
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->object, first.object);
   EXPECT_EQ(after->received_at, first.received_at);
+  EXPECT_TRUE(after->replayed);
   EXPECT_EQ(store->List("raw/source=s/")->size(), 2u);  // one payload + its meta
 }
 
@@ -189,12 +192,15 @@ TEST(LanderTest, ConcurrentRetriesShareTheFirstOutcome) {
     futures.push_back(lander.Land(a));
   }
   std::set<std::string> objects;
+  int replayed = 0;
   for (auto& f : futures) {
     auto r = f.get();
     ASSERT_TRUE(r.ok());
     objects.insert(r->object);
+    replayed += r->replayed;
   }
   EXPECT_EQ(objects.size(), 1u);
+  EXPECT_EQ(replayed, 7);  // all but the one that landed
   EXPECT_EQ(store->List("raw/")->size(), 2u);
 }
 

@@ -48,6 +48,20 @@ void CsvRecordConsumer::CheckBytes(const Block& block) {
   }
 }
 
+void CsvRecordConsumer::ReportQuote(const Block& block, const CsvRow& row) {
+  // Point at the quote itself: the row may be long, or span lines.
+  const auto [lines, col] =
+      Position(block.data() + row.offset, row.quote_offset - row.offset, dialect_.newline);
+  const uint64_t offset = base_offset_ + block.offset + row.quote_offset;
+  if (row.unterminated) {
+    problems_.Add(Problem::Severity::kError, block.index, row.line + lines, col + 1, offset,
+                  "quoted field is never closed");
+  } else {
+    problems_.Add(Problem::Severity::kWarning, block.index, row.line + lines, col + 1, offset,
+                  "quote character inside a field that does not start with one: kept as text");
+  }
+}
+
 uint64_t CsvRecordConsumer::Consume(const Block& block) {
   CheckBytes(block);
   const size_t expected = columns_.size();
@@ -59,14 +73,9 @@ uint64_t CsvRecordConsumer::Consume(const Block& block) {
       return true;
     }
     const uint64_t offset = base_offset_ + block.offset + row.offset;
-    if (row.unterminated) {
-      problems_.Add(Problem::Severity::kError, block.index, row.line, 1, offset,
-                    "quoted field is never closed");
-      return true;
-    }
-    if (row.stray_quote) {
-      problems_.Add(Problem::Severity::kWarning, block.index, row.line, 1, offset,
-                    "quote character inside a field that does not start with one");
+    if (row.unterminated || row.stray_quote) {
+      ReportQuote(block, row);
+      if (row.unterminated) return true;
     }
     if (row.cells.size() != expected) {
       problems_.Add(

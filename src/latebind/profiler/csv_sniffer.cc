@@ -17,6 +17,7 @@ struct Candidate {
   CsvDialect dialect;
   size_t consistent_rows = 0;  // rows with the modal column count
   size_t columns = 0;          // the modal column count
+  size_t stray_rows = 0;       // rows with a quote char kept as text (not at a cell's start)
   size_t rank = 0;             // preference order, lower wins ties
 };
 
@@ -36,17 +37,27 @@ auto SampleRows(std::string_view sample, const CsvDialect& d, size_t max_rows, b
   return rows;
 }
 
-// The rows' cell counts, without copying a cell: scoring the ~20 candidate dialects needs
-// only that (copying every cell was 12 % of a CSV promotion).
-std::vector<size_t> RowWidths(std::string_view sample, const CsvDialect& d, size_t max_rows,
-                              bool complete) {
-  return SampleRows(sample, d, max_rows, complete,
-                    [](const CsvRow& row) { return row.cells.size(); });
+struct RowShape {
+  size_t cells = 0;
+  bool stray_quote = false;
+};
+
+// The rows' cell counts and stray quotes, without copying a cell: scoring the ~20 candidate
+// dialects needs only that (copying every cell was 12 % of a CSV promotion).
+std::vector<RowShape> RowShapes(std::string_view sample, const CsvDialect& d, size_t max_rows,
+                                bool complete) {
+  return SampleRows(sample, d, max_rows, complete, [](const CsvRow& row) {
+    return RowShape{row.cells.size(), row.stray_quote};
+  });
 }
 
 void ScoreDialect(std::string_view sample, size_t max_rows, bool complete, Candidate* c) {
   std::map<size_t, size_t> counts;
-  for (size_t width : RowWidths(sample, c->dialect, max_rows, complete)) ++counts[width];
+  c->consistent_rows = c->columns = c->stray_rows = 0;
+  for (const RowShape& row : RowShapes(sample, c->dialect, max_rows, complete)) {
+    ++counts[row.cells];
+    c->stray_rows += row.stray_quote;
+  }
   for (const auto& [columns, n] : counts) {
     if (n > c->consistent_rows || (n == c->consistent_rows && columns > c->columns)) {
       c->consistent_rows = n;
@@ -65,16 +76,35 @@ bool Better(const Candidate& a, const Candidate& b) {
   return a.rank < b.rank;
 }
 
+// Of the two escapes of one delimiter and quote char, keeps the one that leaves fewer rows
+// with a quote kept as text (both on a tie). Read with the wrong escape, a `""` or `\"` closes
+// its field early and leaves the rest of it as stray quotes; that misreading can even split
+// rows more evenly (a quoted line break taken for a row's end), so it must go before column
+// counts compare dialects. Not across quote chars: a `'` dialect never counts the `"` of
+// `6" ruler` as stray, and would win over `"` for it.
+void DropWorseEscapes(std::vector<Candidate>* candidates) {
+  std::map<std::pair<char, char>, size_t> fewest;  // (delimiter, quote) → stray rows
+  for (const Candidate& c : *candidates) {
+    auto [it, added] = fewest.try_emplace({c.dialect.delimiter, c.dialect.quote}, c.stray_rows);
+    if (!added) it->second = std::min(it->second, c.stray_rows);
+  }
+  std::erase_if(*candidates, [&](const Candidate& c) {
+    return c.stray_rows > fewest[{c.dialect.delimiter, c.dialect.quote}];
+  });
+}
+
 struct FirstRow {
   std::vector<std::string> cells;  // empty when the sample has no row
   bool header = false;
 };
 
-// The sample's first row, and whether it is a header: all its cells are non-empty text and
-// either a cell below it holds a typed value (a number, a date...) or none of its values
-// recurs in its column below it. The rows below are the ones SampleRows keeps: at most
-// max_rows in all, the last one dropped when the sample is cut short. Reading stops at
-// the first typed cell, and no cell is copied but the first row's.
+// The sample's first row, and whether it is a header: its cells are text or empty, not all
+// empty, and either a cell below it holds a typed value (a number, a date...) or none of its
+// non-empty values recurs in its column below it. An empty name is common (pandas writes
+// `,a,b` for its index column, a trailing comma gives `a,b,`) and becomes columnN. The rows
+// below are the ones SampleRows keeps: at most max_rows in all, the last one dropped when the
+// sample is cut short. Reading stops at the first typed cell, and no cell is copied but the
+// first row's.
 FirstRow SniffFirstRow(std::string_view sample, const CsvDialect& d, size_t max_rows,
                        bool complete) {
   FirstRow first;
@@ -95,9 +125,13 @@ FirstRow SniffFirstRow(std::string_view sample, const CsvDialect& d, size_t max_
     if (typed_below || rows == max_rows) return false;
     if (rows++ == 0) {
       first.cells.assign(row.cells.begin(), row.cells.end());
+      bool named = false;
       for (const std::string& cell : first.cells) {
-        if (cell.empty() || ClassifyCell(cell).type != FieldType::kString) text_only = false;
+        if (cell.empty()) continue;
+        named = true;
+        if (ClassifyCell(cell).type != FieldType::kString) text_only = false;
       }
+      text_only = text_only && named;
       return text_only;  // a row of not only text is no header, whatever follows
     }
     pending = true;
@@ -107,7 +141,7 @@ FirstRow SniffFirstRow(std::string_view sample, const CsvDialect& d, size_t max_
       const std::string_view cell = row.cells[col];
       const FieldType t = ClassifyCell(cell).type;
       pending_typed = t != FieldType::kString && t != FieldType::kNull;
-      pending_recurs = pending_recurs || cell == first.cells[col];
+      pending_recurs = pending_recurs || (!cell.empty() && cell == first.cells[col]);
     }
     return true;
   });
@@ -167,6 +201,7 @@ CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
   auto better = [](const Candidate& a, const Candidate& b) { return Better(a, b); };
   const size_t first_rows = std::min<size_t>(options.sample_rows, 64);
   for (Candidate& c : candidates) ScoreDialect(sample, first_rows, complete, &c);
+  DropWorseEscapes(&candidates);
   std::sort(candidates.begin(), candidates.end(), better);
   const Candidate leader = candidates.front();
   std::erase_if(candidates, [&](const Candidate& c) {
@@ -174,6 +209,7 @@ CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
            c.consistent_rows * 10 < leader.consistent_rows * 9;
   });
   for (Candidate& c : candidates) ScoreDialect(sample, options.sample_rows, complete, &c);
+  DropWorseEscapes(&candidates);
   const Candidate& best = *std::min_element(candidates.begin(), candidates.end(), better);
 
   CsvDialect dialect = best.dialect;

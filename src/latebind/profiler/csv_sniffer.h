@@ -19,11 +19,14 @@ struct SniffOptions {
 
 // Detects the dialect of `sample` (which starts at the beginning of the payload, after a
 // BOM; it may end mid-record). The candidates: delimiters , ; TAB |, quotes " ' or none,
-// escapes doubled-quote or backslash. The winner splits the most sample rows into the
-// same number of columns (more columns breaking ties, then the order above). The first
-// row is a header when all its cells are non-empty text and either some column holds
-// non-text values below it or none of its values recurs in its column. Lines end in LF or
-// CRLF, or in CR alone when the sample holds a CR and no LF.
+// escapes doubled-quote or backslash, each tokenized as CsvTokenizer reads (a quote opens
+// quoting only at a cell's start). Of the two escapes of a delimiter and quote char, the one
+// leaving fewer rows with a quote kept as text stays in the running (both on a tie). The
+// winner splits the most sample rows into the same number of columns (more columns breaking
+// ties, then the order above). The first row is a header when its cells are
+// text or empty, not all empty, and either some column holds non-text values below it or
+// none of its non-empty values recurs in its column; an empty name becomes columnN. Lines
+// end in LF or CRLF, or in CR alone when the sample holds a CR and no LF.
 // Never fails: a sample with no delimiter is a one-column CSV.
 CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options = {});
 

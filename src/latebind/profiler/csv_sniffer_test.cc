@@ -29,6 +29,39 @@ TEST(CsvSnifferTest, BackslashEscape) {
   EXPECT_EQ(d.escape, '\\');
 }
 
+// Audit 2026-11-24: one `6" ruler` opened a quoted run under the `"` dialect, which then
+// split rows unevenly, so `'` won and `"plain"` kept its quotes. A quote inside a cell is
+// text now, and the `"` dialect reads every row alike.
+TEST(CsvSnifferTest, OneStrayQuoteKeepsTheQuoteChar) {
+  const CsvDialect d =
+      SniffCsv("id,comment\n1,\"said \"\"yes\"\"\"\n2,the 6\" ruler\n3,\"plain\"\n");
+  EXPECT_EQ(d.quote, '"');
+  EXPECT_EQ(d.escape, '"');
+  EXPECT_EQ(d.columns, (std::vector<std::string>{"id", "comment"}));
+}
+
+// Audit 2026-11-24: backslash escapes tied with doubling on column counts and lost on rank,
+// so `"say \"hi\" ok"` read as `say \hi\" ok"`. Of one quote char's two escapes, the one
+// that leaves fewer quotes as text is kept.
+TEST(CsvSnifferTest, EscapeThatLeavesNoStrayQuoteWins) {
+  const CsvDialect d = SniffCsv("id,text\n1,\"say \\\"hi\\\" ok\"\n2,\"plain\"\n");
+  EXPECT_EQ(d.quote, '"');
+  EXPECT_EQ(d.escape, '\\');
+  // Without any escaped quote, doubling keeps its rank.
+  EXPECT_EQ(SniffCsv("id,text\n1,\"say \"\"hi\"\" ok\"\n2,\"a\\b\"\n").escape, '"');
+  // Doubled quotes before quoted line breaks: read with backslash escapes, each `""` closes
+  // its field and the line break ends a row, which splits more rows alike (2 cells each)
+  // than the right reading; its stray quotes rule it out first.
+  std::string csv = "k,v,t\n";
+  for (int i = 0; i < 40; ++i) {
+    csv += std::to_string(i) + ",\"v,\"\"" + std::to_string(i) + "\n" + (i % 2 ? "x" : "") +
+           "\",2024-01-01\n";
+  }
+  const CsvDialect doubled = SniffCsv(csv);
+  EXPECT_EQ(doubled.escape, '"');
+  EXPECT_EQ(doubled.columns, (std::vector<std::string>{"k", "v", "t"}));
+}
+
 TEST(CsvSnifferTest, HeaderDetection) {
   EXPECT_TRUE(SniffCsv("name,amount\nann,1\nbob,2\n").header);
   EXPECT_FALSE(SniffCsv("1,2\n3,4\n").header);
@@ -59,6 +92,19 @@ TEST(CsvSnifferTest, HeaderDetectionSkipsRowsOutsideTheSample) {
 TEST(CsvSnifferTest, DuplicateAndEmptyHeaderNames) {
   const CsvDialect d = SniffCsv("a,a, a ,b\nx,1,2,3\n");
   EXPECT_EQ(d.columns, (std::vector<std::string>{"a", "a_1", "a_2", "b"}));
+}
+
+// Audit 2026-11-24: a header with an empty name (pandas' to_csv writes `,a,b` for its index;
+// a trailing comma gives `a,b,`) was taken for data, and every column typed string.
+TEST(CsvSnifferTest, HeaderWithEmptyNames) {
+  const CsvDialect pandas = SniffCsv(",a,b\n0,1,2\n1,3,4\n");
+  EXPECT_TRUE(pandas.header);
+  EXPECT_EQ(pandas.columns, (std::vector<std::string>{"column0", "a", "b"}));
+  const CsvDialect trailing = SniffCsv("a,b,\nx,y,\nz,w,\n");  // empty below is no recurrence
+  EXPECT_TRUE(trailing.header);
+  EXPECT_EQ(trailing.columns, (std::vector<std::string>{"a", "b", "column2"}));
+  EXPECT_FALSE(SniffCsv(",,\nx,y,z\n").header);   // no name at all
+  EXPECT_FALSE(SniffCsv(",a,b\n,a,c\n").header);  // a name recurs below
 }
 
 TEST(CsvSnifferTest, CrlfAndOneColumn) {
@@ -150,13 +196,50 @@ TEST(CsvTokenizerTest, CrOnlyLineEnds) {
 TEST(CsvTokenizerTest, UnterminatedQuote) {
   CsvDialect d;
   CsvTokenizer t(d);
-  const std::string text = "1,\"never closed\n2,3\n";
-  bool unterminated = false;
+  const std::string text = "0,a\"b\n1,\"never closed\n2,3\n";
+  std::vector<std::pair<bool, uint64_t>> rows;  // unterminated, quote_offset
   t.Tokenize(text.data(), text.size(), [&](const CsvRow& row) {
-    unterminated = unterminated || row.unterminated;
+    rows.emplace_back(row.unterminated, row.quote_offset);
     return true;
   });
-  EXPECT_TRUE(unterminated);
+  // The unclosed field is found at its opening quote, not at its row's start.
+  EXPECT_EQ(rows, (std::vector<std::pair<bool, uint64_t>>{{false, 3}, {true, 8}}));
+}
+
+// Audit 2026-11-24: a quote inside an unquoted cell opened a quoted run, so `12" pipe`
+// swallowed the next rows into its cell up to the next quote. As in RFC 4180 readers and
+// Python's csv module, only a quote that starts a cell opens one; any other is text.
+TEST(CsvTokenizerTest, QuoteInsideAnUnquotedCellIsText) {
+  CsvDialect d;
+  CsvTokenizer t(d);
+  const std::string text =
+      "1,plain,12\" pipe\n2,\"Doe, 2\",small\n3,plain,6\" ruler\r\n"
+      "4,\"a\"b\"c,ab\"c\"d\n5,\"x\"\"y\",\"\"\n";
+  std::vector<std::vector<std::string>> rows;
+  std::vector<bool> stray;
+  std::vector<uint64_t> at;
+  t.Tokenize(text.data(), text.size(), [&](const CsvRow& row) {
+    rows.emplace_back(row.cells.begin(), row.cells.end());
+    stray.push_back(row.stray_quote);
+    at.push_back(row.quote_offset);
+    return true;
+  });
+  // Python's csv.reader gives the same cells.
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"1", "plain", "12\" pipe"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"2", "Doe, 2", "small"}));
+  EXPECT_EQ(rows[2], (std::vector<std::string>{"3", "plain", "6\" ruler"}));
+  EXPECT_EQ(rows[3], (std::vector<std::string>{"4", "ab\"c", "ab\"c\"d"}));
+  EXPECT_EQ(rows[4], (std::vector<std::string>{"5", "x\"y", ""}));
+  EXPECT_EQ(stray, (std::vector<bool>{true, false, true, true, false}));
+  EXPECT_EQ(at, (std::vector<uint64_t>{10, 0, 43, 58, 0}));
+
+  // With backslash escapes, a quote after the closing one is text too.
+  CsvDialect backslash;
+  backslash.escape = '\\';
+  const auto escaped = TokenizeAll("\"a\\\"b\"\"c,d\"e\n", backslash);
+  ASSERT_EQ(escaped.rows.size(), 1u);
+  EXPECT_EQ(escaped.rows[0], (std::vector<std::string>{"a\"b\"c", "d\"e"}));
 }
 
 }  // namespace

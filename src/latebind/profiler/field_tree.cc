@@ -8,6 +8,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "latebind/common/field_path.h"
+
 namespace latebind::profiler {
 namespace {
 
@@ -19,6 +21,14 @@ uint64_t HashBytes(const void* data, size_t n, uint64_t seed) {
 }
 
 constexpr size_t kMaxExampleBytes = 100;
+
+// The first `n` bytes of `v` at most, not cutting a UTF-8 sequence: a half character would
+// become U+FFFD wherever the text is shown.
+std::string_view Utf8Prefix(std::string_view v, size_t n) {
+  if (n >= v.size()) return v;
+  while (n > 0 && (static_cast<unsigned char>(v[n]) & 0xC0) == 0x80) --n;
+  return v.substr(0, n);
+}
 
 // Objects wider than this get a hash index for key lookups.
 constexpr size_t kIndexThreshold = 16;
@@ -104,7 +114,7 @@ void FieldStats::AddString(std::string_view v, FieldType type) {
                      0;
   ++types[static_cast<int>(type)];
   // A prefix is a lower bound of the value: exact for min, an underestimate for max.
-  const std::string_view bounded = v.substr(0, kMaxStatBytes);
+  const std::string_view bounded = Utf8Prefix(v, kMaxStatBytes);
   const uint64_t key = StringHead(v);
   if (first || key < min_key || (key == min_key && v < min_str)) {
     min_str.assign(bounded);
@@ -117,7 +127,7 @@ void FieldStats::AddString(std::string_view v, FieldType type) {
   }
   distinct.Add(h);
   if (examples.Wants(h)) {
-    std::string example(v.substr(0, kMaxExampleBytes));
+    std::string example(Utf8Prefix(v, kMaxExampleBytes));
     if (example.size() < v.size()) example += "...";
     examples.Add(h, std::move(example));
   }
@@ -149,6 +159,7 @@ void FieldStats::Merge(const FieldStats& o) {
     }
   }
   present += o.present;
+  repeated_keys += o.repeated_keys;
   for (int i = 0; i < kFieldTypeCount; ++i) types[i] += o.types[i];
   int_overflow += o.int_overflow;
   true_count += o.true_count;
@@ -256,16 +267,12 @@ void FieldTree::FinalizeNode(int32_t node, const std::string& path, bool node_re
     const Node& parent = nodes_[node];
     const FieldStats& s = c.stats;
     FieldProfile f;
-    if (c.element) {
-      f.path = path + "[]";
-    } else {
-      f.path = path.empty() ? c.name : path + "." + c.name;
-    }
+    f.path = c.element ? ElementPath(path) : MemberPath(path, c.name);
     const TypeDecision d = DecideType(s.types);
     f.type = d.type;
     f.conflict = d.conflict;
     f.widened = d.widened;
-    f.present = s.present;
+    f.present = s.present - s.repeated_keys;  // objects holding it (elements: occurrences)
     f.nulls = s.types[static_cast<int>(FieldType::kNull)];
     f.type_counts = s.types;
     // Required: present in every object that could hold it. An element path mirrors its
@@ -273,9 +280,10 @@ void FieldTree::FinalizeNode(int32_t node, const std::string& path, bool node_re
     if (c.element) {
       f.required = node_required;
     } else {
-      f.required = s.present == parent.stats.types[static_cast<int>(FieldType::kObject)];
+      f.required = f.present == parent.stats.types[static_cast<int>(FieldType::kObject)];
     }
     f.distinct_approx = s.distinct.Estimate();
+    f.distinct_sketch = s.distinct;
     f.examples = s.examples.Values();
     const uint64_t floats = s.types[static_cast<int>(FieldType::kFloat64)];
     const uint64_t ints = s.types[static_cast<int>(FieldType::kInt64)];
@@ -330,6 +338,12 @@ void FieldTree::FinalizeNode(int32_t node, const std::string& path, bool node_re
     if (s.str_truncated) {
       f.notes.push_back(
           fmt::format("max compares only the first {} bytes", FieldStats::kMaxStatBytes));
+    }
+    if (s.repeated_keys > 0) {
+      f.notes.push_back(fmt::format(
+          "key repeated within one object {} time(s): promotion binds the first value and "
+          "keeps the others in _rescued_data",
+          s.repeated_keys));
     }
     // Copies: `out` may reallocate while the children are appended.
     const std::string child_path = f.path;

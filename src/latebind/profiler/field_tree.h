@@ -78,6 +78,10 @@ struct FieldStats {
   bool str_truncated = false;  // min/max strings are kept to kMaxStatBytes
   HyperLogLog distinct;
   ExampleSample examples;
+  // Occurrences past a key's first in one object (a JSON duplicate key): counted in
+  // `present` and the types, but the object holds the field once.
+  uint64_t repeated_keys = 0;
+  uint64_t last_object = 0;  // the walker's stamp of the last object holding the field
 
   static constexpr size_t kMaxStatBytes = 64;
 

@@ -56,6 +56,24 @@ TEST(FieldTreeTest, PathsTypesAndRequired) {
   EXPECT_EQ(t.records(), 2u);
 }
 
+// Audit 2026-11-24: min/max and examples were cut mid UTF-8 sequence, showing U+FFFD.
+TEST(FieldTreeTest, LongTextIsCutBetweenCharacters) {
+  FieldStats s;
+  std::string text(FieldStats::kMaxStatBytes - 1, 'a');
+  text += "\xc3\xa9";  // é across the cut
+  text += std::string(100, 'b');
+  s.AddString(text, FieldType::kString);
+  EXPECT_EQ(s.max_str, std::string(FieldStats::kMaxStatBytes - 1, 'a'));
+  EXPECT_EQ(s.min_str, s.max_str);
+  EXPECT_TRUE(s.str_truncated);
+  FieldStats e;
+  std::string long_text(99, 'x');
+  long_text += "\xe2\x82\xac tail";  // € across the 100-byte cut of examples
+  e.AddString(long_text, FieldType::kString);
+  ASSERT_EQ(e.examples.Values().size(), 1u);
+  EXPECT_EQ(std::get<std::string>(e.examples.Values()[0]), std::string(99, 'x') + "...");
+}
+
 TEST(FieldTreeTest, MergeEqualsSingleTree) {
   FieldTree one, left, right;
   Feed(one, 0);
@@ -72,6 +90,10 @@ TEST(FieldTreeTest, MergeEqualsSingleTree) {
     EXPECT_EQ(a[i].required, b[i].required);
     EXPECT_EQ(a[i].type, b[i].type);
     EXPECT_EQ(a[i].distinct_approx, b[i].distinct_approx);
+    // The registry unions these sketches across payloads: they must not depend on how
+    // the work was split either.
+    EXPECT_EQ(a[i].distinct_sketch, b[i].distinct_sketch);
+    EXPECT_EQ(a[i].distinct_sketch.Estimate(), a[i].distinct_approx);
     EXPECT_EQ(a[i].examples, b[i].examples);
   }
 }

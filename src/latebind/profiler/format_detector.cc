@@ -28,6 +28,13 @@ Format DetectFormat(std::string_view head, bool complete) {
     }
     return Format::kCsv;
   }
+  // NDJSON once a line holds one whole object, unless a later line of the head is a lone
+  // "{" or "[" with more lines after it: that is how pretty-printers (jq, json.dumps with
+  // indent) open a value, and an object printed over several lines after a one-line one
+  // makes a stream of JSON values (kJson reads it). Any other line that does not parse,
+  // a lone brace at the end included, is a bad NDJSON record, reported at its line.
+  bool object_line = false;
+  bool opened = false;  // the line before was a lone "{" or "[" after an object line
   size_t pos = start;
   for (size_t i = 0; i < kLinesTried && pos < head.size(); ++i) {
     size_t end = head.find('\n', pos);
@@ -36,11 +43,20 @@ Format DetectFormat(std::string_view head, bool complete) {
       end = head.size();
     }
     // Records of NDJSON start at column 0; an indented '{' line is pretty-printed JSON.
-    const std::string_view line = head.substr(pos, end - pos);
-    if ((i == 0 || line.starts_with('{')) && IsObjectLine(line, &parser)) return Format::kNdjson;
+    std::string_view line = head.substr(pos, end - pos);
     pos = end + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+      line.remove_suffix(1);
+    }
+    if (line.empty()) continue;
+    if (opened) return Format::kJson;
+    if (!object_line) {
+      object_line = (i == 0 || line.starts_with('{')) && IsObjectLine(line, &parser);
+    } else {
+      opened = line == "{" || line == "[";  // later lines need no parse, only this look
+    }
   }
-  return Format::kJson;
+  return object_line ? Format::kNdjson : Format::kJson;
 }
 
 std::optional<Format> FormatOfKey(std::string_view key) {

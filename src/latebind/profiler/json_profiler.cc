@@ -109,8 +109,77 @@ size_t LocateStringError(const char* data, size_t size, simdjson::error_code cod
   return in_string ? opened : 0;
 }
 
+// The bracket that opens the first level past `max_depth`: simdjson reports DEPTH_ERROR
+// without a position, and its walk stops far past it.
+size_t LocateDepthError(const char* data, size_t size, size_t max_depth) {
+  bool in_string = false;
+  size_t depth = 0;
+  for (size_t i = 0; i < size; ++i) {
+    const char c = data[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) return i;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return size;
+}
+
+// The backslash of the first escape in a string that JSON does not allow: an unknown
+// letter, \u without four hex digits, or a UTF-16 surrogate without its other half.
+// simdjson's STRING_ERROR comes with the position after the string. npos if none.
+size_t LocateEscapeError(const char* data, size_t size) {
+  auto code_unit = [&](size_t at) -> int {  // the 4 hex digits of \uXXXX at data[at], or -1
+    if (at + 6 > size || data[at] != '\\' || data[at + 1] != 'u') return -1;
+    unsigned v = 0;
+    const auto [end, ec] = std::from_chars(data + at + 2, data + at + 6, v, 16);
+    return ec == std::errc() && end == data + at + 6 ? static_cast<int>(v) : -1;
+  };
+  bool in_string = false;
+  for (size_t i = 0; i < size; ++i) {
+    const char c = data[i];
+    if (!in_string) {
+      in_string = c == '"';
+    } else if (c == '"') {
+      in_string = false;
+    } else if (c == '\\') {
+      if (i + 1 >= size) return i;
+      const char e = data[i + 1];
+      if (e != 'u') {
+        if (std::strchr("\"\\/bfnrt", e) == nullptr || e == '\0') return i;
+        ++i;
+        continue;
+      }
+      const int unit = code_unit(i);
+      if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) return i;
+      if (unit >= 0xD800 && unit <= 0xDBFF) {
+        const int low = code_unit(i + 6);
+        if (low < 0xDC00 || low > 0xDFFF) return i;
+        i += 6;
+      }
+      i += 5;
+    }
+  }
+  return std::string_view::npos;
+}
+
 size_t LocateJsonError(const char* data, size_t size, simdjson::error_code code) {
   if (code == simdjson::UTF8_ERROR) return FirstInvalidUtf8(data, size);
+  if (code == simdjson::STRING_ERROR) {
+    if (const size_t at = LocateEscapeError(data, size); at != std::string_view::npos) return at;
+  }
+  if (code == simdjson::DEPTH_ERROR) {
+    // simdjson refuses a document whose depth reaches its maximum: 1,023 levels pass.
+    return LocateDepthError(data, size, simdjson::DEFAULT_MAX_DEPTH - 1);
+  }
   if (code == simdjson::UNESCAPED_CHARS || code == simdjson::UNCLOSED_STRING) {
     return LocateStringError(data, size, code);
   }
@@ -184,7 +253,7 @@ const char* DescribeJsonError(simdjson::error_code code) {
     case simdjson::TAPE_ERROR:
       return "invalid JSON structure: a missing or extra comma, colon, brace, bracket or quote";
     case simdjson::DEPTH_ERROR:
-      return "nested deeper than 1024 levels";
+      return "nested deeper than 1023 levels (objects and arrays)";
     case simdjson::UNCLOSED_STRING:
       return "unclosed string";
     case simdjson::STRING_ERROR:
@@ -194,7 +263,7 @@ const char* DescribeJsonError(simdjson::error_code code) {
     case simdjson::UTF8_ERROR:
       return "invalid UTF-8";
     case simdjson::NUMBER_ERROR:
-      return "invalid number";
+      return "invalid number, or one beyond the range of float64 (about ±1.8e308)";
     case simdjson::T_ATOM_ERROR:
       return "invalid literal: expected 'true'";
     case simdjson::F_ATOM_ERROR:
@@ -370,10 +439,15 @@ void JsonRecordConsumer::Visit(int32_t node, dom::element value, uint64_t ordina
   switch (value.type()) {
     case dom::element_type::OBJECT: {
       tree_.stats(node).AddContainer(FieldType::kObject);
+      const uint64_t object = ++objects_;
       size_t position = 0;
       for (dom::key_value_pair field : dom::object(value)) {
         const int32_t child = tree_.Child(node, field.key, KeyOrdinal(ordinal, position++));
-        if (child != FieldTree::kNone) Visit(child, field.value, ordinal);
+        if (child == FieldTree::kNone) continue;
+        FieldStats& stats = tree_.stats(child);
+        if (stats.last_object == object) ++stats.repeated_keys;
+        stats.last_object = object;
+        Visit(child, field.value, ordinal);
       }
       break;
     }

@@ -45,6 +45,7 @@ class JsonRecordConsumer : public RecordConsumer {
   Format format_;
   simdjson::dom::parser parser_;
   bool big_integers_ = false;  // the current record had integer literals beyond 64 bits
+  uint64_t objects_ = 0;       // objects visited: a stamp to tell a key repeated in one
 };
 
 // Offset within `data` of the first invalid UTF-8 sequence, or `size` if valid.

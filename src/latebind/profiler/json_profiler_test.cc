@@ -145,7 +145,8 @@ TEST_F(ProfileFileTest, PrettyObjectAndDeepNesting) {
   EXPECT_FALSE(p.ok());
   p = Profile("{\"x\":" + std::string(5000, '[') + std::string(5000, ']') + "}\n");
   ASSERT_FALSE(p.ok());
-  EXPECT_NE(p.problems[0].message.find("1024"), std::string::npos);
+  EXPECT_NE(p.problems[0].message.find("deeper than 1023"), std::string::npos);
+  EXPECT_EQ(p.problems[0].byte_offset, 5u + 1022u);  // the '[' that opens level 1,024
 }
 
 TEST_F(ProfileFileTest, InvalidUtf8IsLocated) {
@@ -203,6 +204,60 @@ TEST_F(ProfileFileTest, CsvWithCrOnlyLineEnds) {
   EXPECT_EQ(p.problems[0].line, 6002u);  // the ragged row, after 3,000 two-line records
 }
 
+// Audit 2026-11-24: a quote inside an unquoted cell (`12" pipe`) opened a quoted run, so it
+// and the block splitter's quote parity folded the rows up to the next quote into one cell:
+// 2,998 records of 3,000 with only warnings; with no closing quote, every later row. Now the
+// quote is text, with a warning at its column, in one block or many.
+TEST_F(ProfileFileTest, CsvStrayQuoteIsTextInAnyBlocks) {
+  std::string csv = "id,name,size\n";
+  for (int i = 1; i <= 3000; ++i) {
+    const std::string n = std::to_string(i);
+    if (i == 2001) {
+      csv += n + ",plain,12\" pipe\n";
+    } else if (i == 2003) {
+      csv += n + ",plain,6\" ruler\n";
+    } else {
+      csv += n + ",\"Doe, " + n + "\",small\n";
+    }
+  }
+  const std::string unclosed = csv.substr(0, csv.find("2003,")) + csv.substr(csv.find("2004,"));
+  ProfileOptions one;
+  one.threads = 1;
+  ProfileOptions many;
+  many.threads = 3;
+  many.block_bytes = 1000;
+  for (const ProfileOptions& options : {one, many}) {
+    auto p = Profile(csv, options);
+    EXPECT_EQ(p.records, 3000u);
+    EXPECT_TRUE(p.ok());
+    EXPECT_EQ(p.csv->quote, '"');
+    EXPECT_EQ(Field(p, "id").type, FieldType::kInt64);
+    EXPECT_EQ(Field(p, "id").present, 3000u);
+    ASSERT_EQ(p.warning_count, 2u);
+    EXPECT_EQ(p.problems[0].line, 2002u);
+    EXPECT_EQ(p.problems[0].column, 14u);
+    EXPECT_EQ(p.problems[0].byte_offset, csv.find("12\" pipe") + 2);
+    EXPECT_NE(p.problems[0].message.find("kept as text"), std::string::npos);
+    EXPECT_EQ(p.problems[1].line, 2004u);
+    p = Profile(unclosed, options);
+    EXPECT_EQ(p.records, 2999u);
+    EXPECT_EQ(p.warning_count, 1u);
+    EXPECT_EQ(Field(p, "size").present, 2999u);
+  }
+}
+
+// A quoted field left open at the end is an error at its opening quote.
+TEST_F(ProfileFileTest, CsvUnclosedQuoteIsLocatedAtTheQuote) {
+  const auto p = Profile("a,b\n1,\"x, y\"\n2,\"z, w\"\n3,x\"y\n4,\"open\n5,6\n");
+  EXPECT_EQ(p.csv->quote, '"');
+  EXPECT_EQ(p.records, 3u);  // the rows before it
+  ASSERT_EQ(p.error_count, 1u);
+  EXPECT_EQ(p.problems.back().message, "quoted field is never closed");
+  EXPECT_EQ(p.problems.back().line, 5u);
+  EXPECT_EQ(p.problems.back().column, 3u);
+  EXPECT_EQ(p.problems.back().byte_offset, 30u);
+}
+
 // Audit 2026-11-23: a truncated .gz was reported as the JSON error of the record the
 // truncation cut short ("unclosed string"), not as a truncated stream.
 TEST_F(ProfileFileTest, TruncatedGzipIsReportedAsTruncated) {
@@ -247,6 +302,7 @@ TEST_F(ProfileFileTest, SameProfileForAnyBlockSizeAndThreads) {
       EXPECT_EQ(a.fields[i].present, b.fields[i].present);
       EXPECT_EQ(a.fields[i].type, b.fields[i].type);
       EXPECT_EQ(a.fields[i].distinct_approx, b.fields[i].distinct_approx);
+      EXPECT_EQ(a.fields[i].distinct_sketch, b.fields[i].distinct_sketch);
       EXPECT_EQ(a.fields[i].examples, b.fields[i].examples);
       EXPECT_EQ(a.fields[i].min, b.fields[i].min);
       EXPECT_EQ(a.fields[i].max, b.fields[i].max);
@@ -278,6 +334,73 @@ TEST_F(ProfileFileTest, RecordLongerThanLimitStops) {
   EXPECT_FALSE(p.ok());
   EXPECT_EQ(p.records, 1u);
   EXPECT_NE(p.problems.back().message.find("longer than 4096"), std::string::npos);
+}
+
+// Audit 2026-11-24: with more warnings than max_problems before it, the error was cut from
+// the list, and the payload was dead-lettered with no reason.
+TEST_F(ProfileFileTest, ErrorsAreKeptBeforeWarningsWhenTheListIsCut) {
+  std::string csv = "a,b\n";
+  for (int i = 0; i < 25; ++i) csv += "1,2\n1,2\n1,2\n1,2,3\n";  // ragged: a warning each
+  csv += "4,caf\xe9\n";                                          // Latin-1: an error
+  csv += "5,6,7\n";
+  auto p = Profile(csv);
+  EXPECT_EQ(p.error_count, 1u);
+  EXPECT_EQ(p.warning_count, 26u);
+  ASSERT_EQ(p.problems.size(), 20u);
+  const auto error = std::find_if(p.problems.begin(), p.problems.end(), [](const Problem& q) {
+    return q.severity == Problem::Severity::kError;
+  });
+  ASSERT_NE(error, p.problems.end());
+  EXPECT_EQ(error->line, 102u);
+  EXPECT_TRUE(std::is_sorted(
+      p.problems.begin(), p.problems.end(),
+      [](const Problem& x, const Problem& y) { return x.byte_offset < y.byte_offset; }));
+  EXPECT_EQ(p.problems.front().line, 5u);  // then the first warnings
+}
+
+// Audit 2026-11-24: a key repeated in one object counted twice towards `present`, so a
+// field in every record looked optional.
+TEST_F(ProfileFileTest, ARepeatedKeyIsPresentOncePerObject) {
+  ProfileOptions options;
+  options.threads = 2;
+  options.block_bytes = 64;  // several blocks: the counts merge across walkers
+  std::string ndjson;
+  for (int i = 0; i < 20; ++i)
+    ndjson += "{\"a\":1,\"a\":2,\"m\":{\"b\":1,\"b\":null}}\n{\"a\":3,\"m\":{}}\n";
+  auto p = Profile(ndjson, options);
+  EXPECT_EQ(p.records, 40u);
+  EXPECT_EQ(Field(p, "a").present, 40u);
+  EXPECT_TRUE(Field(p, "a").required);
+  ASSERT_EQ(Field(p, "a").notes.size(), 1u);
+  EXPECT_NE(Field(p, "a").notes[0].find("repeated within one object 20 time(s)"),
+            std::string::npos);
+  EXPECT_EQ(Field(p, "m.b").present, 20u);
+  EXPECT_FALSE(Field(p, "m.b").required);  // absent from half the objects m
+}
+
+// Audit 2026-11-24: a one-line object followed by a pretty-printed one was taken for NDJSON
+// and every later line reported as an error.
+TEST_F(ProfileFileTest, AOneLineObjectThenAPrettyPrintedOneIsAStreamOfJsonValues) {
+  auto p = Profile("{\"a\":1}\n{\n  \"a\": 2\n}\n");
+  EXPECT_EQ(p.format, Format::kJson);
+  EXPECT_EQ(p.records, 2u);
+  EXPECT_TRUE(p.ok());
+  // One-line objects with a bad record among them are still NDJSON, the bad line located.
+  p = Profile("{\"a\":1}\n\n{\"a\":}\n{\"a\":3}\n");
+  EXPECT_EQ(p.format, Format::kNdjson);
+  EXPECT_EQ(p.records, 2u);
+  ASSERT_EQ(p.error_count, 1u);
+  EXPECT_EQ(p.problems[0].line, 3u);
+}
+
+// Audit 2026-11-24: a bad escape was located after its string (simdjson's position).
+TEST_F(ProfileFileTest, BadEscapesAreLocatedAtTheBackslash) {
+  for (const std::string bad : {"\\ud800y", "\\q", "\\udc00", "\\u12G4", "\\ud83d\\u0041"}) {
+    const auto p = Profile("{\"ok\":\"\\ud83d\\ude00\\n\"}\n{\"a\":\"x" + bad + "\",\"b\":1}\n");
+    ASSERT_EQ(p.error_count, 1u) << bad;
+    EXPECT_EQ(p.problems[0].line, 2u) << bad;
+    EXPECT_EQ(p.problems[0].column, 8u) << bad;  // the backslash after {"a":"x
+  }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "latebind/common/field_type.h"
+#include "latebind/profiler/hyperloglog.h"
 #include "latebind/profiler/type_lattice.h"
 
 namespace latebind::profiler {
@@ -53,7 +54,11 @@ struct FieldProfile {
   TypeCounts type_counts{};
   ScalarValue min;
   ScalarValue max;
-  uint64_t distinct_approx = 0;
+  uint64_t distinct_approx = 0;  // distinct_sketch.Estimate()
+  // The registers behind distinct_approx, for the registry to count distinct values over
+  // many payloads (a union of sketches, which no sum or max of estimates gives). Internal:
+  // not in the JSON form.
+  HyperLogLog distinct_sketch;
   std::vector<ScalarValue> examples;  // up to 5 distinct values, a uniform sample by hash
   std::vector<std::string> notes;     // e.g. integers beyond int64 stored as float64
 };

@@ -200,15 +200,33 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
     ++profile.error_count;
     profile.problems.push_back(std::move(*unfinished));
   }
-  std::stable_sort(
-      profile.problems.begin(), profile.problems.end(),
-      [](const Problem& a, const Problem& b) { return a.byte_offset < b.byte_offset; });
-  if (profile.problems.size() > options.max_problems) profile.problems.resize(options.max_problems);
+  const auto by_offset = [](const Problem& a, const Problem& b) {
+    return a.byte_offset < b.byte_offset;
+  };
+  std::stable_sort(profile.problems.begin(), profile.problems.end(), by_offset);
+  if (profile.problems.size() > options.max_problems) {
+    // The first errors are kept before any warning: an error decides the payload's fate
+    // and a dead-letter names it as its reason, however many warnings came before it.
+    std::stable_partition(profile.problems.begin(), profile.problems.end(),
+                          [](const Problem& p) { return p.severity == Problem::Severity::kError; });
+    profile.problems.resize(options.max_problems);
+    std::stable_sort(profile.problems.begin(), profile.problems.end(), by_offset);
+  }
 
   // Step 3: decide types.
   profile.records = tree.records();
   profile.fields = tree.Finalize();
   profile.overflow_occurrences = tree.dropped_lookups();
+  if (profile.overflow_occurrences > 0) {
+    // Said, not only counted: those fields never reach the registry.
+    ++profile.warning_count;
+    profile.problems.push_back(Problem{
+        Problem::Severity::kWarning, 0, 0, 0,
+        fmt::format("{} value(s) of fields past the limit of {} field paths were not profiled: "
+                    "those fields are not registered, and promotion keeps their values in "
+                    "_rescued_data",
+                    profile.overflow_occurrences, options.max_fields)});
+  }
   if (profile.records == 0 && profile.error_count == 0) {
     ++profile.warning_count;
     profile.problems.push_back(

@@ -14,22 +14,35 @@ size_t LineSplitter::Cut(const char* data, size_t size, bool at_eof, std::vector
 size_t CsvSplitter::Cut(const char* data, size_t size, bool at_eof, std::vector<RecordSpan>*,
                         uint64_t*) {
   if (at_eof) return size;
+  // A quote opens quoting only as a cell's first byte, as the tokenizer reads it: after a
+  // delimiter or newline outside quotes, or at data[0], where every cut leaves a record's
+  // start. Any other quote outside quotes is text; counting it, as plain quote parity did,
+  // let one stray `12" pipe` put the cuts inside records and fold them together.
+  auto opens = [&](size_t q) {
+    return q == 0 || data[q - 1] == delimiter_ || data[q - 1] == newline_;
+  };
   size_t cut = 0;
   if (escape_ == quote_) {
-    // Outside quotes exactly when an even number of quote chars precede: doubled quotes
-    // ("") inside a field cancel out.
+    // Jump from quote to quote with memchr; between them, the last newline outside quotes
+    // is the cut so far. A doubled quote ("") inside a field keeps it open.
     size_t pos = 0;
     bool quoted = false;
     while (pos < size) {
       const void* q = std::memchr(data + pos, quote_, size - pos);
-      const size_t region_end = q ? static_cast<const char*>(q) - data : size;
-      if (!quoted && region_end > pos) {
-        const void* nl = memrchr(data + pos, newline_, region_end - pos);
+      const size_t at = q ? static_cast<const char*>(q) - data : size;
+      if (!quoted && at > pos) {
+        const void* nl = memrchr(data + pos, newline_, at - pos);
         if (nl) cut = static_cast<const char*>(nl) - data + 1;
       }
       if (!q) break;
-      quoted = !quoted;
-      pos = region_end + 1;
+      pos = at + 1;
+      if (!quoted) {
+        quoted = opens(at);
+      } else if (pos < size && data[pos] == quote_) {
+        ++pos;
+      } else {
+        quoted = false;
+      }
     }
     return cut;
   }
@@ -43,7 +56,7 @@ size_t CsvSplitter::Cut(const char* data, size_t size, bool at_eof, std::vector<
         quoted = false;
       }
     } else if (c == quote_) {
-      quoted = true;
+      quoted = opens(i);
     } else if (c == newline_) {
       cut = i + 1;
     }
@@ -53,7 +66,8 @@ size_t CsvSplitter::Cut(const char* data, size_t size, bool at_eof, std::vector<
 
 std::unique_ptr<RecordSplitter> MakeCsvSplitter(const CsvDialect& dialect) {
   if (dialect.quote == '\0') return std::make_unique<LineSplitter>(dialect.newline);
-  return std::make_unique<CsvSplitter>(dialect.quote, dialect.escape, dialect.newline);
+  return std::make_unique<CsvSplitter>(dialect.delimiter, dialect.quote, dialect.escape,
+                                       dialect.newline);
 }
 
 size_t JsonValueSplitter::Cut(const char* data, size_t size, bool at_eof,

@@ -49,16 +49,20 @@ class LineSplitter : public RecordSplitter {
 };
 
 // CSV with quoting: a newline ('\n', or '\r' for CR-only CSV) ends a record only outside
-// quotes. With escape == quote (RFC 4180 doubling) quote parity decides, found with
-// memchr; with a backslash escape the block is scanned byte by byte.
+// quotes, and a quote opens quoting only as the first byte of a cell (after a delimiter, a
+// newline or the start of `data`), exactly as CsvTokenizer reads it: every cut is where the
+// tokenizer, reading the whole payload, would end a record. With escape == quote (RFC 4180
+// doubling) the quotes are found with memchr; with a backslash escape the block is scanned
+// byte by byte.
 class CsvSplitter : public RecordSplitter {
  public:
-  CsvSplitter(char quote, char escape, char newline = '\n')
-      : quote_(quote), escape_(escape), newline_(newline) {}
+  CsvSplitter(char delimiter, char quote, char escape, char newline = '\n')
+      : delimiter_(delimiter), quote_(quote), escape_(escape), newline_(newline) {}
   size_t Cut(const char* data, size_t size, bool at_eof, std::vector<RecordSpan>*,
              uint64_t*) override;
 
  private:
+  char delimiter_;
   char quote_;
   char escape_;
   char newline_;

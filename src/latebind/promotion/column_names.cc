@@ -6,6 +6,7 @@
 #include <set>
 #include <vector>
 
+#include "latebind/common/field_path.h"
 #include "latebind/registry/arrow_schema.h"
 
 namespace latebind::promotion {
@@ -22,7 +23,7 @@ class Namer {
     // Known names first, so a new field never takes a name the table already gave.
     std::vector<std::string> names(fields.size());
     for (size_t i = 0; i < fields.size(); ++i) {
-      const auto k = known_.find(ColumnKey(*fields[i], Join(parent, fields[i]->name())));
+      const auto k = known_.find(ColumnKey(*fields[i], MemberPath(parent, fields[i]->name())));
       if (k != known_.end() && taken.insert(k->second).second) names[i] = k->second;
     }
     for (size_t i = 0; i < fields.size(); ++i) {
@@ -31,21 +32,17 @@ class Namer {
       std::string name = base;
       for (int n = 2; !taken.insert(name).second; ++n) name = base + "_" + std::to_string(n);
       names[i] = name;
-      out_->assigned[ColumnKey(*fields[i], Join(parent, fields[i]->name()))] = name;
+      out_->assigned[ColumnKey(*fields[i], MemberPath(parent, fields[i]->name()))] = name;
     }
     arrow::FieldVector renamed;
     for (size_t i = 0; i < fields.size(); ++i) {
-      const std::string path = Join(parent, fields[i]->name());
+      const std::string path = MemberPath(parent, fields[i]->name());
       renamed.push_back(fields[i]->WithName(names[i])->WithType(Rename(fields[i]->type(), path)));
     }
     return renamed;
   }
 
  private:
-  static std::string Join(const std::string& parent, const std::string& name) {
-    return parent.empty() ? name : parent + "." + name;
-  }
-
   std::shared_ptr<arrow::DataType> Rename(const std::shared_ptr<arrow::DataType>& type,
                                           const std::string& path) {
     if (type->id() == arrow::Type::STRUCT) {
@@ -53,7 +50,7 @@ class Namer {
     }
     if (type->id() == arrow::Type::LIST) {
       const auto& item = type->field(0);
-      return arrow::list(item->WithType(Rename(item->type(), path + "[]")));
+      return arrow::list(item->WithType(Rename(item->type(), ElementPath(path))));
     }
     return type;
   }

@@ -44,6 +44,8 @@ std::pair<std::string, std::string> RunAndTableOf(const std::string& key) {
 
 // Leaf columns whose values the registry saw as near-unique within a payload (ids, amounts,
 // timestamps): written PLAIN, as DuckDB does, since a dictionary of them only costs hashing.
+// Judged by the largest payload estimate against the mean values per payload, as measured
+// for ADR-033: the distinct count over all payloads answers another question (ADR-066).
 void PlainColumns(const arrow::FieldVector& fields, const std::string& prefix,
                   const registry::SchemaVersion& version, std::vector<std::string>* out) {
   for (const auto& field : fields) {
@@ -60,7 +62,8 @@ void PlainColumns(const arrow::FieldVector& fields, const std::string& prefix,
     if (f == nullptr || version.payloads == 0) continue;
     const double per_payload = static_cast<double>(f->stats.present - f->stats.nulls) /
                                static_cast<double>(version.payloads);
-    if (per_payload >= 64 && static_cast<double>(f->stats.distinct_approx) >= 0.9 * per_payload) {
+    if (per_payload >= 64 &&
+        static_cast<double>(f->stats.distinct_payload_max) >= 0.9 * per_payload) {
       out->push_back(path);
     }
   }

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "latebind/common/field_path.h"
 #include "latebind/common/status.h"
 #include "latebind/profiler/csv_tokenizer.h"
 #include "latebind/profiler/json_profiler.h"
@@ -138,7 +139,7 @@ void AppendPath(const Frame* f, std::string* out) {
     fmt::format_to(std::back_inserter(*out), "[{}]", f->index);
   } else {
     if (!out->empty()) out->push_back('.');
-    out->append(f->key);
+    out->append(EscapeKey(f->key));
   }
 }
 
@@ -171,12 +172,6 @@ std::string RegistryPath(const arrow::Field& field, const std::string& fallback)
   return fallback;
 }
 
-// The last segment of a registry path ("b" for "a.b", "a[]" → "a[]" is never a member).
-std::string_view LastSegment(std::string_view path) {
-  const size_t dot = path.rfind('.');
-  return dot == std::string_view::npos ? path : path.substr(dot + 1);
-}
-
 class Binder final : public RecordBinder {
  public:
   explicit Binder(std::shared_ptr<arrow::Schema> schema) : schema_(std::move(schema)) {}
@@ -193,7 +188,7 @@ class Binder final : public RecordBinder {
     root_.children.resize(n);
     for (int i = 0; i < n; ++i) {
       const auto& field = *bound.field(i);
-      Build(version, field, RegistryPath(field, field.name()), columns_[i].get(),
+      Build(version, field, RegistryPath(field, EscapeKey(field.name())), columns_[i].get(),
             &root_.children[i]);
       AddNames(root_, field, i);
     }
@@ -231,8 +226,10 @@ class Binder final : public RecordBinder {
 
   arrow::Status BindCsv(std::string_view data, const profiler::CsvDialect& dialect,
                         bool skip_header, const Lineage& lineage) override {
-    std::vector<int> column_of;  // CSV column → index in root_.children, or -1
+    std::vector<int> column_of;            // CSV column → index in root_.children, or -1
+    std::vector<std::string> column_path;  // CSV column → its field path, for rescues
     for (const std::string& name : dialect.columns) {
+      column_path.push_back(MemberPath("", name));
       const auto it = root_.by_name.find(name);
       column_of.push_back(
           it == root_.by_name.end() ? -1 : static_cast<int>(root_.names[it->second].second));
@@ -250,8 +247,7 @@ class Binder final : public RecordBinder {
         const int c = i < column_of.size() ? column_of[i] : -1;
         if (c < 0 || root_.children[c].stamp == stamp) {
           if (!cell.empty()) {
-            RescueText(i < dialect.columns.size() ? dialect.columns[i] : fmt::format("column{}", i),
-                       cell);
+            RescueText(i < column_path.size() ? column_path[i] : fmt::format("column{}", i), cell);
           }
           continue;
         }
@@ -263,7 +259,7 @@ class Binder final : public RecordBinder {
         }
         const Fit fit = BindText(node, cell);
         if (fit == Fit::kNo) Check(node.builder->AppendNull());
-        if (fit != Fit::kYes) RescueText(dialect.columns[i], cell);
+        if (fit != Fit::kYes) RescueText(column_path[i], cell);
       }
       for (Node& child : root_.children) {
         if (child.stamp != stamp) Check(child.builder->AppendNull());
@@ -318,13 +314,13 @@ class Binder final : public RecordBinder {
       node->children.resize(n);
       for (int i = 0; i < n; ++i) {
         const auto& member = *field.type()->field(i);
-        Build(version, member, RegistryPath(member, registry_path + "." + member.name()),
+        Build(version, member, RegistryPath(member, MemberPath(registry_path, member.name())),
               builder->child_builder(i).get(), &node->children[i]);
         AddNames(*node, member, i);
       }
     } else if (node->kind == Kind::kList) {
       node->children.resize(1);
-      Build(version, *field.type()->field(0), registry_path + "[]",
+      Build(version, *field.type()->field(0), ElementPath(registry_path),
             static_cast<arrow::ListBuilder*>(builder)->value_builder(), &node->children[0]);
     }
   }
@@ -333,7 +329,8 @@ class Binder final : public RecordBinder {
   // the name it is typed from (the new name records now carry).
   static void AddNames(Node& parent, const arrow::Field& member, int index) {
     parent.names.emplace_back(member.name(), index);
-    const std::string from(LastSegment(RegistryPath(member, member.name())));
+    const std::string from =
+        UnescapeKey(LastSegment(RegistryPath(member, EscapeKey(member.name()))));
     if (from != member.name()) parent.names.emplace_back(from, index);
   }
 

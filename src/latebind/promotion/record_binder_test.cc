@@ -284,6 +284,22 @@ TEST(RecordBinderTest, CsvTextFitsAsTheProfilerTypesIt) {
   EXPECT_EQ(RescuedText(*batch, 4), R"({"ok":"yes","day":" 2024-01-01"})");
 }
 
+// Audit 2026-11-24: a quote inside an unquoted cell opened a quoted run, so `12" pipe` and
+// the rows after it up to the next quote were bound as one cell. It is text, as the profiler
+// now reads it.
+TEST(RecordBinderTest, CsvQuoteInsideACellIsText) {
+  Bound b(Version({F("id", FieldType::kInt64), F("note", FieldType::kString)}));
+  auto batch = BindCsvText(b, {"id", "note"},
+                           "id,note\n1,12\" pipe\n2,\"a, \"\"b\"\"\"\n3,6\" ruler\n4,\"x\"y\"z\n");
+  ASSERT_EQ(batch->num_rows(), 4);
+  EXPECT_EQ(Cell(*batch, "id", 1), "2");
+  EXPECT_EQ(Cell(*batch, "note", 0), "12\" pipe");
+  EXPECT_EQ(Cell(*batch, "note", 1), "a, \"b\"");
+  EXPECT_EQ(Cell(*batch, "note", 2), "6\" ruler");
+  EXPECT_EQ(Cell(*batch, "note", 3), "xy\"z");
+  for (int row = 0; row < 4; ++row) EXPECT_EQ(RescuedText(*batch, row), "null") << row;
+}
+
 // Every text the profiler types date or timestamp binds to a timestamp column, and no other.
 // A fraction finer than the column's microseconds is truncated and a leap second is the
 // next minute's first: the exact text is rescued as well, so nothing is lost.

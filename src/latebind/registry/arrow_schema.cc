@@ -8,24 +8,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "latebind/common/field_path.h"
+
 namespace latebind::registry {
 namespace {
-
-bool IsElement(std::string_view path) { return path.ends_with("[]"); }
-
-// "a.b" for "a.b.c" and "a.b[]"; "a[]" for "a[].b"; "" for a top-level field (evolve.cc's
-// reading of a path).
-std::string ParentPath(std::string_view path) {
-  if (IsElement(path)) return std::string(path.substr(0, path.size() - 2));
-  const size_t dot = path.rfind('.');
-  return dot == std::string_view::npos ? "" : std::string(path.substr(0, dot));
-}
-
-// `path` is `of` or lies under it.
-bool Within(std::string_view path, std::string_view of) {
-  return path.starts_with(of) &&
-         (path.size() == of.size() || path[of.size()] == '.' || path[of.size()] == '[');
-}
 
 // One node of the bound tree.
 struct Entry {
@@ -46,10 +32,10 @@ class Binder {
                      [](const Entry& a, const Entry& b) { return a.order < b.order; });
     for (size_t i = 0; i < entries_.size(); ++i) {
       by_path_[entries_[i].path] = i;
-      children_[ParentPath(entries_[i].path)].push_back(i);
+      children_[std::string(ParentPath(entries_[i].path))].push_back(i);
     }
     arrow::FieldVector columns;
-    for (size_t i : children_[""]) columns.push_back(FieldOf(entries_[i], entries_[i].path));
+    for (size_t i : children_[""]) columns.push_back(FieldOf(entries_[i]));
     auto meta = arrow::key_value_metadata(
         {"latebind.source_id", "latebind.version", "latebind.fingerprint"},
         {v_.source_id, std::to_string(v_.version), v_.fingerprint});
@@ -74,14 +60,14 @@ class Binder {
       std::string path = f.path;
       bool mapped = false;
       for (const auto& [to, from] : mappings) {
-        if (Within(f.path, to)) {
+        if (IsWithin(f.path, to)) {
           path = from + f.path.substr(to.size());
           mapped = true;
           break;
         }
       }
       if (!mapped && std::any_of(mappings.begin(), mappings.end(),
-                                 [&](const auto& m) { return Within(f.path, m.second); })) {
+                                 [&](const auto& m) { return IsWithin(f.path, m.second); })) {
         continue;  // replaced by the field mapped onto it
       }
       if (!taken.emplace(path, true).second) continue;  // two mappings onto one old path
@@ -98,10 +84,10 @@ class Binder {
     for (const Entry& e : entries_) known[e.path] = true;
     for (size_t i = 0; i < entries_.size(); ++i) {
       const std::string child = entries_[i].path;
-      const std::string parent = ParentPath(child);
+      const std::string parent(ParentPath(child));
       if (parent.empty() || known.count(parent)) continue;
       known[parent] = true;
-      const FieldType type = IsElement(child) ? FieldType::kArray : FieldType::kObject;
+      const FieldType type = IsElementPath(child) ? FieldType::kArray : FieldType::kObject;
       entries_.push_back({parent, nullptr, type, entries_[i].order});
     }
   }
@@ -122,14 +108,14 @@ class Binder {
         arrow::FieldVector members;
         for (size_t i : children_[e.path]) {
           const Entry& c = entries_[i];
-          if (IsElement(c.path)) continue;
-          members.push_back(FieldOf(c, c.path.substr(e.path.size() + 1)));
+          if (IsElementPath(c.path)) continue;
+          members.push_back(FieldOf(c));
         }
         if (members.empty()) return arrow::utf8();  // never seen with a key: its JSON text
         return arrow::struct_(std::move(members));
       }
       case FieldType::kArray: {
-        const auto element = by_path_.find(e.path + "[]");
+        const auto element = by_path_.find(ElementPath(e.path));
         if (element == by_path_.end()) return arrow::list(arrow::utf8());
         return arrow::list(arrow::field("item", TypeOf(entries_[element->second]), true));
       }
@@ -140,7 +126,9 @@ class Binder {
     return arrow::utf8();
   }
 
-  std::shared_ptr<arrow::Field> FieldOf(const Entry& e, const std::string& name) {
+  // A member's field, named by its key.
+  std::shared_ptr<arrow::Field> FieldOf(const Entry& e) {
+    const std::string name = UnescapeKey(LastSegment(e.path));
     const bool required = e.field != nullptr && e.field->required;
     auto meta = arrow::key_value_metadata(
         {kArrowPathKey, kArrowRequiredKey},

@@ -37,6 +37,24 @@ std::string Meta(const arrow::Field& f, const std::string& key) {
   return f.metadata() ? f.metadata()->Get(key).ValueOr("") : "";
 }
 
+// A key holding '.' or "[]" is escaped in its path (common/field_path.h): the column is
+// named by the key itself, and sits beside the object whose member has the same dotted path.
+TEST(ArrowSchemaTest, EscapedKeysNameTheirColumns) {
+  const auto schema =
+      Bind(Version({Field("a\\.b", FieldType::kInt64), Field("a", FieldType::kObject),
+                    Field("a.b", FieldType::kString), Field("c\\[\\]", FieldType::kString),
+                    Field("m", FieldType::kObject), Field("m.x\\.y", FieldType::kBoolean)}));
+  ASSERT_NE(schema, nullptr);
+  const arrow::Schema expected(
+      {arrow::field("a.b", arrow::int64()),
+       arrow::field("a", arrow::struct_({arrow::field("b", arrow::utf8())})),
+       arrow::field("c[]", arrow::utf8()),
+       arrow::field("m", arrow::struct_({arrow::field("x.y", arrow::boolean())}))});
+  EXPECT_TRUE(schema->Equals(expected, /*check_metadata=*/false)) << schema->ToString();
+  EXPECT_EQ(Meta(*schema->field(0), kArrowPathKey), "a\\.b");
+  EXPECT_EQ(Meta(*schema->field(3)->type()->field(0), kArrowPathKey), "m.x\\.y");
+}
+
 TEST(ArrowSchemaTest, ScalarTypesAreAllNullableWithTheRequiredFlagAsMetadata) {
   const auto schema =
       Bind(Version({Field("id", FieldType::kInt64), Field("amount", FieldType::kFloat64),

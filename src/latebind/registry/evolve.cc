@@ -5,11 +5,17 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "latebind/common/field_path.h"
+
 namespace latebind::registry {
 namespace {
 
 // -1, 0, 1 for comparable values (numbers with numbers, strings with strings); nullopt else.
+// Integers compare exactly: as doubles, ids and epochs past 2^53 tie with their neighbours.
 std::optional<int> Compare(const profiler::ScalarValue& a, const profiler::ScalarValue& b) {
+  const auto* ia = std::get_if<int64_t>(&a);
+  const auto* ib = std::get_if<int64_t>(&b);
+  if (ia != nullptr && ib != nullptr) return *ia < *ib ? -1 : *ia > *ib;
   auto num = [](const profiler::ScalarValue& v) -> std::optional<double> {
     if (const auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
     if (const auto* d = std::get_if<double>(&v)) return *d;
@@ -25,18 +31,8 @@ std::optional<int> Compare(const profiler::ScalarValue& a, const profiler::Scala
   return *na < *nb ? -1 : *na > *nb;
 }
 
-bool IsElement(std::string_view path) { return path.ends_with("[]"); }
-
-// "a.b" for "a.b.c" and "a.b[]"; "a[]" for "a[].b"; "" for a top-level field.
-std::string ParentPath(std::string_view path) {
-  if (IsElement(path)) return std::string(path.substr(0, path.size() - 2));
-  const size_t dot = path.rfind('.');
-  return dot == std::string_view::npos ? "" : std::string(path.substr(0, dot));
-}
-
 bool IsDescendant(std::string_view path, std::string_view of) {
-  return path.size() > of.size() && path.starts_with(of) &&
-         (path[of.size()] == '.' || path[of.size()] == '[');
+  return path.size() > of.size() && IsWithin(path, of);
 }
 
 enum class Change { kFits, kTyped, kWidened, kIncompatible };
@@ -83,6 +79,8 @@ FieldStats StatsOf(const profiler::FieldProfile& p) {
   s.min = p.min;
   s.max = p.max;
   s.distinct_approx = p.distinct_approx;
+  s.distinct_payload_max = p.distinct_approx;
+  s.sketch = p.distinct_sketch;
   s.examples = p.examples;
   return s;
 }
@@ -92,12 +90,34 @@ void MergeStats(FieldStats* into, const FieldStats& more) {
     into->min = more.min;
     into->max = more.max;
   } else if (more.present != more.nulls) {
-    if (auto c = Compare(more.min, into->min); c && *c < 0) into->min = more.min;
-    if (auto c = Compare(more.max, into->max); c && *c > 0) into->max = more.max;
+    // Text against anything else: the field's values became text (any mix widens to
+    // string), and its range is its text values' from then on.
+    auto text_over_other = [](const profiler::ScalarValue& a, const profiler::ScalarValue& b) {
+      return std::holds_alternative<std::string>(a) && !std::holds_alternative<std::string>(b);
+    };
+    if (text_over_other(more.min, into->min)) {
+      into->min = more.min;
+    } else if (auto c = Compare(more.min, into->min); c && *c < 0) {
+      into->min = more.min;
+    }
+    if (text_over_other(more.max, into->max)) {
+      into->max = more.max;
+    } else if (auto c = Compare(more.max, into->max); c && *c > 0) {
+      into->max = more.max;
+    }
   }
   into->present += more.present;
   into->nulls += more.nulls;
+  // Registers merge by max, so the union's estimate is at least either side's: the max
+  // below only matters for a side without a sketch (a field stored before sketches were
+  // kept), whose count — a largest payload estimate, a lower bound of the union — stays.
+  // Estimating only when a register rose spares the fields whose values were all seen
+  // before, most of them in most payloads.
   into->distinct_approx = std::max(into->distinct_approx, more.distinct_approx);
+  if (into->sketch.Merge(more.sketch)) {
+    into->distinct_approx = std::max(into->distinct_approx, into->sketch.Estimate());
+  }
+  into->distinct_payload_max = std::max(into->distinct_payload_max, more.distinct_payload_max);
   for (const auto& e : more.examples) {
     if (into->examples.size() >= 5) break;
     if (std::find(into->examples.begin(), into->examples.end(), e) == into->examples.end()) {
@@ -174,8 +194,8 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
   if (profile.records > 0) {
     for (size_t i = 0; i < cur.fields.size(); ++i) {
       const FieldSchema& f = cur.fields[i];
-      if (f.removed || !f.required || seen.count(f.path) || IsElement(f.path)) continue;
-      const std::string parent = ParentPath(f.path);
+      if (f.removed || !f.required || seen.count(f.path) || IsElementPath(f.path)) continue;
+      const std::string parent(ParentPath(f.path));
       if (!parent.empty() && !seen.count(parent)) continue;
       removed.push_back(i);
     }
@@ -204,7 +224,7 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
   }
 
   const bool is_new = !diff.empty();
-  // Statistics and required flags. Under a new version only this payload has been seen.
+  // Statistics and required flags.
   for (FieldSchema& f : fields) {
     auto it = seen.find(f.path);
     const bool just_added = f.since_version == next;
@@ -219,11 +239,12 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
       // remove it.
       continue;
     }
-    if (is_new) {
-      f.required = it->second->required;
-    } else {
-      f.required = f.required && it->second->required;
-    }
+    // A field seen missing stays optional: a new version holds the fields of the one before
+    // with what they observed (their statistics merge on), and an optional field that is
+    // missing later is normal (DESIGN §4). Resetting the flag from one payload made a known
+    // optional field required again, and its next absence a false BREAKING "removed". Only
+    // a field this version adds takes its flag from this payload alone.
+    f.required = just_added ? it->second->required : f.required && it->second->required;
   }
 
   if (!is_new) {

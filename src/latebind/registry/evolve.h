@@ -44,7 +44,8 @@ bool TypeContinues(FieldType registered, FieldType seen);
 
 // The registry's FieldStats of one profiled field.
 FieldStats StatsOf(const profiler::FieldProfile& field);
-// Folds `more` into `into` (counts add, ranges widen, examples keep the first five distinct).
+// Folds `more` into `into` (counts add, ranges widen, distinct-value sketches unite, examples
+// keep the first five distinct).
 void MergeStats(FieldStats* into, const FieldStats& more);
 
 }  // namespace latebind::registry

@@ -4,11 +4,13 @@
 // fingerprint. Also the small value helpers of schema.h.
 #include "latebind/registry/evolve.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 #include "latebind/common/byte_source.h"
+#include "latebind/common/status.h"
 #include "latebind/profiler/profiler.h"
 #include "latebind/registry/schema_json.h"
 
@@ -86,6 +88,31 @@ std::vector<std::string> Paths(const std::vector<FieldSchema>& fields) {
   return out;
 }
 
+uint64_t SplitMix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
+  return x ^ (x >> 31);
+}
+
+// The ids first … first + n - 1, hashed as the profiler would.
+profiler::HyperLogLog Sketch(uint64_t first, uint64_t n) {
+  profiler::HyperLogLog h;
+  for (uint64_t i = first; i < first + n; ++i) h.Add(SplitMix(i));
+  return h;
+}
+
+// A payload's `id` field holding those ids, as the profiler reports it.
+FieldProfile IdField(uint64_t first, uint64_t n) {
+  FieldProfile f = Field("id", FieldType::kInt64, n);
+  f.distinct_sketch = Sketch(first, n);
+  f.distinct_approx = f.distinct_sketch.Estimate();
+  return f;
+}
+
+// 4 standard errors of the sketch (1.04 / sqrt(1024)).
+double Tolerance(double n) { return 4 * 0.0325 * n; }
+
 // --- The first version -----------------------------------------------------------------------
 
 TEST(EvolveTest, FirstPayloadIsVersionOneActive) {
@@ -147,7 +174,8 @@ TEST(EvolveTest, SamePayloadAddsNoVersionButUpdatesCountsAndStats) {
   EXPECT_EQ(id.stats.present, 8u);
   EXPECT_EQ(id.stats.min, ScalarValue(int64_t{0}));
   EXPECT_EQ(id.stats.max, ScalarValue(int64_t{9}));
-  EXPECT_EQ(id.stats.distinct_approx, 40u);  // the largest payload estimate
+  // Profiles without sketches (as stats stored before they were kept): the larger count.
+  EXPECT_EQ(id.stats.distinct_approx, 40u);
   EXPECT_TRUE(id.required);
   const FieldSchema& name = Get(v, "name");
   EXPECT_EQ(name.stats.nulls, 2u);
@@ -409,7 +437,9 @@ TEST(EvolveTest, CompatibilityIsTheWeakestOfTheChanges) {
   EXPECT_EQ(ev.version.status, VersionStatus::kBreaking);
 }
 
-TEST(EvolveTest, RequiredFlagsOfANewVersionComeFromItsFirstPayload) {
+// Audit 2026-11-24: a new version reset every flag from its first payload, so a field known
+// to be optional became required again, and its next absence a false BREAKING removal.
+TEST(EvolveTest, ANewVersionKeepsAKnownOptionalFieldOptional) {
   PayloadProfile first = Basic();
   first.fields.push_back(Optional(Field("memo", FieldType::kString, 1)));
   const SchemaVersion v1 = First(first);
@@ -418,8 +448,14 @@ TEST(EvolveTest, RequiredFlagsOfANewVersionComeFromItsFirstPayload) {
   p.fields.push_back(Field("extra", FieldType::kInt64, 3));
   const Evolution ev = Apply(v1, p);
   ASSERT_TRUE(ev.new_version);
-  EXPECT_TRUE(Get(ev.version, "memo").required);
-  EXPECT_TRUE(Get(ev.version, "extra").required);
+  EXPECT_FALSE(Get(ev.version, "memo").required);
+  EXPECT_TRUE(Get(ev.version, "extra").required);  // added: its flag is this payload's
+
+  PayloadProfile without_memo = Basic();
+  without_memo.fields.push_back(Field("extra", FieldType::kInt64, 3));
+  const Evolution next = Apply(ev.version, without_memo);
+  EXPECT_FALSE(next.new_version);  // an optional field missing changes nothing
+  EXPECT_EQ(next.version.status, VersionStatus::kActive);
 }
 
 TEST(EvolveTest, ConfirmedMappingsCarryOverToTheNextVersion) {
@@ -660,6 +696,49 @@ TEST(SchemaJsonTest, FieldsRoundTripWithTheirStatistics) {
   EXPECT_FALSE(FieldsFromJson(Json::parse(R"([{"path":"a","type":"decimal"}])")).ok());
 }
 
+TEST(SchemaJsonTest, StoredFormKeepsTheSketchesThePublicFormLeavesThemOut) {
+  SchemaVersion v = First(Payload(5000, {IdField(0, 5000), IdField(0, 5)}));
+  v.fields[1].path = "status";
+  v.fields.push_back(v.fields[1]);
+  v.fields[2].path = "tags";
+  v.fields[2].stats = {};  // no sketch
+  const Json stored = FieldsToJson(v.fields, FieldsForm::kStored);
+  // Dense: about 2 characters per 3 registers; sparse: 1 + 3 per value.
+  EXPECT_EQ(stored[0]["distinct_sketch"].get<std::string>().size(), 686u);
+  EXPECT_EQ(stored[1]["distinct_sketch"].get<std::string>().size(), 16u);
+  EXPECT_FALSE(stored[2].contains("distinct_sketch"));
+  auto back = FieldsFromJson(Json::parse(stored.dump()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  for (size_t i = 0; i < v.fields.size(); ++i) {
+    EXPECT_EQ((*back)[i].stats.sketch, v.fields[i].stats.sketch) << v.fields[i].path;
+    EXPECT_EQ((*back)[i].stats.distinct_approx, v.fields[i].stats.distinct_approx);
+    EXPECT_EQ((*back)[i].stats.distinct_payload_max, v.fields[i].stats.distinct_payload_max);
+  }
+  for (const Json& f : FieldsToJson(v.fields)) {
+    EXPECT_FALSE(f.contains("distinct_sketch") || f.contains("distinct_payload_max")) << f.dump();
+  }
+}
+
+TEST(SchemaJsonTest, FieldsStoredBeforeSketchesReadTheirCountAsThePayloadMaximum) {
+  auto back = FieldsFromJson(
+      Json::parse(R"([{"path":"id","type":"int64","present":9000,"distinct_approx":1000}])"));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE((*back)[0].stats.sketch.empty());
+  EXPECT_EQ((*back)[0].stats.distinct_approx, 1000u);
+  EXPECT_EQ((*back)[0].stats.distinct_payload_max, 1000u);
+}
+
+TEST(SchemaJsonTest, ABadSketchIsACorruptRecord) {
+  for (const char* sketch : {R"(5)", R"(null)", R"("x")", R"("s")", R"("sAB!")"}) {
+    auto back = FieldsFromJson(Json::parse(
+        fmt::format(R"([{{"path":"id","type":"int64","distinct_sketch":{}}}])", sketch)));
+    ASSERT_FALSE(back.ok()) << sketch;
+    EXPECT_EQ(KindOf(back.status()), ErrorKind::kUnavailable);
+    EXPECT_NE(back.status().message().find("field id has a bad distinct_sketch"), std::string::npos)
+        << back.status().ToString();
+  }
+}
+
 // --- Fingerprint --------------------------------------------------------------------------------
 
 FieldSchema F(std::string path, FieldType type, bool removed = false, bool required = true) {
@@ -723,6 +802,68 @@ TEST(MergeStatsTest, CountsAddRangesWidenExamplesCapAtFive) {
                                                   int64_t{3}}));
 }
 
+// The issue this fixes: 100 payloads of 1,000 unique ids each showed ~1,000 distinct.
+TEST(MergeStatsTest, DistinctCountOfDisjointPayloadsIsTheirUnion) {
+  FieldStats all = StatsOf(IdField(0, 1000));
+  MergeStats(&all, StatsOf(IdField(1000, 1000)));
+  EXPECT_NEAR(static_cast<double>(all.distinct_approx), 2000, Tolerance(2000));
+  for (uint64_t p = 2; p < 100; ++p) MergeStats(&all, StatsOf(IdField(p * 1000, 1000)));
+  // A union of sketches is exactly the sketch of all the values.
+  EXPECT_EQ(all.sketch, Sketch(0, 100000));
+  EXPECT_EQ(all.distinct_approx, Sketch(0, 100000).Estimate());
+  EXPECT_NEAR(static_cast<double>(all.distinct_approx), 100000, Tolerance(100000));
+  // The largest payload estimate, kept for promotion's encoding choice, stays per payload.
+  EXPECT_NEAR(static_cast<double>(all.distinct_payload_max), 1000, Tolerance(1000));
+}
+
+TEST(MergeStatsTest, OverlappingPayloadsAreNotCountedTwice) {
+  FieldStats same = StatsOf(IdField(0, 3000));
+  MergeStats(&same, StatsOf(IdField(0, 3000)));
+  EXPECT_EQ(same.distinct_approx, Sketch(0, 3000).Estimate());
+  FieldStats half = StatsOf(IdField(0, 3000));
+  MergeStats(&half, StatsOf(IdField(1500, 3000)));
+  EXPECT_EQ(half.distinct_approx, Sketch(0, 4500).Estimate());
+  EXPECT_NEAR(static_cast<double>(half.distinct_approx), 4500, Tolerance(4500));
+}
+
+// A registry written before sketches were kept: its fields have a count (the largest
+// payload estimate) and no sketch. The count must not drop; the union takes over once the
+// payloads since are more.
+TEST(MergeStatsTest, FieldStoredWithoutASketchKeepsItsCount) {
+  FieldStats legacy;
+  legacy.present = 50000;
+  legacy.distinct_approx = 5000;
+  legacy.distinct_payload_max = 5000;
+  MergeStats(&legacy, StatsOf(IdField(0, 100)));
+  EXPECT_EQ(legacy.distinct_approx, 5000u);
+  EXPECT_EQ(legacy.distinct_payload_max, 5000u);
+  EXPECT_FALSE(legacy.sketch.empty());
+  for (uint64_t p = 1; p <= 10; ++p) MergeStats(&legacy, StatsOf(IdField(p * 1000, 1000)));
+  EXPECT_EQ(legacy.distinct_approx, legacy.sketch.Estimate());
+  EXPECT_NEAR(static_cast<double>(legacy.distinct_approx), 10100, Tolerance(10100));
+  // And the other way round: a payload without a sketch counts as its estimate.
+  FieldStats sketched = StatsOf(IdField(0, 100));
+  FieldStats bare;
+  bare.present = 900;
+  bare.distinct_approx = 900;
+  MergeStats(&sketched, bare);
+  EXPECT_EQ(sketched.distinct_approx, 900u);
+}
+
+TEST(EvolveTest, DistinctCountIsTheUnionAcrossPayloadsAndIntoANewVersion) {
+  SchemaVersion v = First(Payload(1000, {IdField(0, 1000)}));
+  v = Apply(v, Payload(1000, {IdField(1000, 1000)}), "raw/src/2", kT2).version;
+  EXPECT_NEAR(static_cast<double>(v.Find("id")->stats.distinct_approx), 2000, Tolerance(2000));
+  // An added field makes a new version, which carries the union on.
+  const Evolution ev =
+      Apply(v, Payload(1000, {IdField(2000, 1000), Field("memo", FieldType::kString, 1000)}),
+            "raw/src/3", kT3);
+  ASSERT_TRUE(ev.new_version);
+  EXPECT_EQ(ev.version.Find("id")->stats.sketch, Sketch(0, 3000));
+  EXPECT_NEAR(static_cast<double>(ev.version.Find("id")->stats.distinct_approx), 3000,
+              Tolerance(3000));
+}
+
 TEST(MergeStatsTest, OnlyNullsSoFarTakesTheOtherRange) {
   FieldStats a;
   a.present = 2;
@@ -755,6 +896,34 @@ TEST(MergeStatsTest, IncomparableRangesAreKept) {
   MergeStats(&a, b);  // a string field that saw numbers: nothing to compare
   EXPECT_EQ(a.min, ScalarValue("m"));
   EXPECT_EQ(a.max, ScalarValue("m"));
+}
+
+// Audit 2026-11-24: a field whose values became text kept its numeric range for good.
+TEST(MergeStatsTest, TextAfterNumbersTakesTheRange) {
+  FieldStats a;
+  a.present = 1;
+  a.min = int64_t{7};
+  a.max = int64_t{7};
+  FieldStats b;
+  b.present = 2;
+  b.min = "x";
+  b.max = "zzz";
+  MergeStats(&a, b);
+  EXPECT_EQ(a.min, ScalarValue("x"));
+  EXPECT_EQ(a.max, ScalarValue("zzz"));
+}
+
+// Audit 2026-11-24: integers were compared as doubles, so 2^53 + 1 did not pass 2^53.
+TEST(MergeStatsTest, IntegersPast2To53CompareExactly) {
+  FieldStats a;
+  a.present = 1;
+  a.min = a.max = int64_t{9007199254740992};
+  FieldStats b;
+  b.present = 1;
+  b.min = b.max = int64_t{9007199254740993};
+  MergeStats(&a, b);
+  EXPECT_EQ(a.min, ScalarValue(int64_t{9007199254740992}));
+  EXPECT_EQ(a.max, ScalarValue(int64_t{9007199254740993}));
 }
 
 // --- Names and the compatibility order --------------------------------------------------------

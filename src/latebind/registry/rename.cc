@@ -6,21 +6,21 @@
 #include <set>
 #include <variant>
 
+#include "latebind/common/field_path.h"
 #include "latebind/profiler/profile_json.h"
 
 namespace latebind::registry {
 namespace {
 
-std::string_view Leaf(std::string_view path) {
-  while (path.ends_with("[]")) path.remove_suffix(2);
-  const size_t dot = path.rfind('.');
-  return dot == std::string_view::npos ? path : path.substr(dot + 1);
+// The key a field is named by, past its arrays: "b" for "a.b[][]".
+std::string Leaf(std::string_view path) {
+  while (IsElementPath(path)) path = ParentPath(path);
+  return UnescapeKey(LastSegment(path));
 }
 
 std::string_view Parent(std::string_view path) {
-  while (path.ends_with("[]")) path.remove_suffix(2);
-  const size_t dot = path.rfind('.');
-  return dot == std::string_view::npos ? std::string_view{} : path.substr(0, dot);
+  while (IsElementPath(path)) path = ParentPath(path);
+  return ParentPath(path);
 }
 
 // snake_case, kebab-case, camelCase and digit runs → lowercase tokens.

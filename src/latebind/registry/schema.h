@@ -32,7 +32,16 @@ struct FieldStats {
   uint64_t nulls = 0;
   profiler::ScalarValue min;
   profiler::ScalarValue max;
-  uint64_t distinct_approx = 0;                 // the largest payload estimate seen (a lower bound)
+  // Distinct non-null values over all the payloads: the estimate of `sketch`, the union of
+  // their HyperLogLog sketches (~3.3 % standard error, a value repeated across payloads
+  // counts once). A field stored before sketches were kept started from its largest
+  // payload estimate, and its count never drops below that (ADR-066).
+  uint64_t distinct_approx = 0;
+  // The largest single-payload estimate: how unique values are within a payload, which
+  // promotion's choice of Parquet encoding is about (ADR-033). Internal, like `sketch`:
+  // stored, not in the `--json` or HTTP forms.
+  uint64_t distinct_payload_max = 0;
+  profiler::HyperLogLog sketch;  // empty for objects, arrays, nulls only, and older fields
   std::vector<profiler::ScalarValue> examples;  // up to 5
 };
 

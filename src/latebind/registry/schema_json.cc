@@ -24,13 +24,18 @@ std::optional<FieldType> ParseType(std::string_view name) {
   return std::nullopt;
 }
 
+arrow::Result<profiler::HyperLogLog> SketchFromJson(const Json& j) {
+  if (!j.is_string()) return arrow::Status::Invalid("not a string");
+  return profiler::HyperLogLog::Deserialize(j.get_ref<const std::string&>());
+}
+
 arrow::Status Corrupt(std::string_view what) {
   return MakeError(ErrorKind::kUnavailable, fmt::format("registry record is corrupt: {}", what));
 }
 
 }  // namespace
 
-Json FieldsToJson(const std::vector<FieldSchema>& fields) {
+Json FieldsToJson(const std::vector<FieldSchema>& fields, FieldsForm form) {
   Json out = Json::array();
   for (const FieldSchema& f : fields) {
     Json examples = Json::array();
@@ -46,6 +51,12 @@ Json FieldsToJson(const std::vector<FieldSchema>& fields) {
               {"max", profiler::ScalarToJson(f.stats.max)},
               {"distinct_approx", f.stats.distinct_approx},
               {"examples", examples}};
+    if (form == FieldsForm::kStored) {
+      j["distinct_payload_max"] = f.stats.distinct_payload_max;
+      // Serialize's text rather than an array of 1,024 numbers: ~690 characters for a dense
+      // sketch, a few for a sparse one, and every payload's arrival reads and writes them.
+      if (!f.stats.sketch.empty()) j["distinct_sketch"] = f.stats.sketch.Serialize();
+    }
     out.push_back(std::move(j));
   }
   return out;
@@ -71,6 +82,16 @@ arrow::Result<std::vector<FieldSchema>> FieldsFromJson(const Json& j) {
     if (f.contains("min")) s.stats.min = ScalarFromJson(f["min"]);
     if (f.contains("max")) s.stats.max = ScalarFromJson(f["max"]);
     s.stats.distinct_approx = f.value("distinct_approx", uint64_t{0});
+    // Before sketches were kept, distinct_approx was the largest payload estimate.
+    s.stats.distinct_payload_max = f.value("distinct_payload_max", s.stats.distinct_approx);
+    if (f.contains("distinct_sketch")) {
+      auto sketch = SketchFromJson(f["distinct_sketch"]);
+      if (!sketch.ok()) {
+        return Corrupt(fmt::format("field {} has a bad distinct_sketch ({})", s.path,
+                                   sketch.status().message()));
+      }
+      s.stats.sketch = std::move(*sketch);
+    }
     if (f.contains("examples") && f["examples"].is_array()) {
       for (const Json& e : f["examples"]) s.stats.examples.push_back(ScalarFromJson(e));
     }

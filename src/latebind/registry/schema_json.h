@@ -13,7 +13,14 @@ namespace latebind::registry {
 
 using Json = nlohmann::ordered_json;
 
-Json FieldsToJson(const std::vector<FieldSchema>& fields);
+// kStored adds what only the registry's own column holds, each field's
+// `distinct_payload_max` and `distinct_sketch` (HyperLogLog::Serialize's text, left out
+// when empty), which stay internal: kPublic is the `--json` and HTTP form.
+enum class FieldsForm { kPublic, kStored };
+Json FieldsToJson(const std::vector<FieldSchema>& fields, FieldsForm form = FieldsForm::kPublic);
+// Reads either form. A field without a sketch (the public form, or stored before sketches
+// were kept) has none, and its largest payload estimate is taken to be its distinct count,
+// which is what such a registry stored. kUnavailable for a record that is corrupt.
 arrow::Result<std::vector<FieldSchema>> FieldsFromJson(const Json& j);
 Json DiffToJson(const FieldDiff& diff);
 arrow::Result<FieldDiff> DiffFromJson(const Json& j);

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <thread>
+
 #include "latebind/common/status.h"
 
 namespace latebind::registry {
@@ -89,7 +92,7 @@ arrow::Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  std::unique_ptr<SqliteDb> db(new SqliteDb(raw, path));
+  std::unique_ptr<SqliteDb> db(new SqliteDb(raw, path, busy_timeout_ms));
   if (rc != SQLITE_OK) return db->Error(rc, "cannot open");
   sqlite3_busy_timeout(raw, busy_timeout_ms);
   // Settings of this connection only. journal_mode=WAL is not among them: it is written
@@ -101,8 +104,35 @@ arrow::Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
 }
 
 arrow::Status SqliteDb::UseWal() {
-  // journal_mode answers with a row; sqlite3_exec steps through it.
-  return Exec("PRAGMA journal_mode=WAL");
+  // The switch needs the file to itself, and SQLite answers SQLITE_BUSY at once, without
+  // the busy handler, while another connection reads it: as when several processes open a
+  // new registry together. So retry within the busy timeout, until the answer is "wal".
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms_);
+  while (true) {
+    std::string mode;
+    char* message = nullptr;
+    const int rc = sqlite3_exec(
+        db_, "PRAGMA journal_mode=WAL",
+        [](void* out, int columns, char** values, char**) {
+          if (columns > 0 && values[0] != nullptr) *static_cast<std::string*>(out) = values[0];
+          return 0;
+        },
+        &mode, &message);
+    const int primary = rc & 0xFF;
+    const bool busy =
+        primary == SQLITE_BUSY || primary == SQLITE_LOCKED || (rc == SQLITE_OK && mode != "wal");
+    if (!busy || std::chrono::steady_clock::now() >= deadline) {
+      arrow::Status st = rc == SQLITE_OK && mode == "wal"
+                             ? arrow::Status::OK()
+                             : SqliteError(rc == SQLITE_OK ? SQLITE_BUSY : rc, path_,
+                                           "PRAGMA journal_mode=WAL", message);
+      sqlite3_free(message);
+      return st;
+    }
+    sqlite3_free(message);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }

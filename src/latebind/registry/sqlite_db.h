@@ -54,7 +54,7 @@ class SqliteDb {
                                                        int busy_timeout_ms);
   // Switches the file to WAL journaling (readers and one writer proceed together). A
   // persistent setting written into the file, so only for a file known to be ours; a
-  // no-op when it is already WAL.
+  // no-op when it is already WAL. Waits up to the busy timeout for other connections.
   arrow::Status UseWal();
   ~SqliteDb();
 
@@ -66,9 +66,11 @@ class SqliteDb {
   arrow::Status Error(int code, std::string_view doing) const;
 
  private:
-  SqliteDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  SqliteDb(sqlite3* db, std::string path, int busy_timeout_ms)
+      : db_(db), path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms) {}
   sqlite3* db_;
   std::string path_;
+  int busy_timeout_ms_;
 };
 
 // BEGIN IMMEDIATE on construction (the write lock is taken up front, so two writers

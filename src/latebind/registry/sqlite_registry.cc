@@ -413,7 +413,7 @@ arrow::Status SqliteRegistry::InsertVersion(const SchemaVersion& v, const ApplyO
   ARROW_RETURN_NOT_OK(q.Bind(1, v.source_id)
                           .Bind(2, v.version)
                           .Bind(3, v.sk)
-                          .Bind(4, Dump(FieldsToJson(v.fields)))
+                          .Bind(4, Dump(FieldsToJson(v.fields, FieldsForm::kStored)))
                           .Bind(5, Dump(DiffToJson(v.field_diff)))
                           .Bind(6, (StatusName(v.status)))
                           .Bind(7, (CompatibilityName(v.compatibility)))
@@ -460,7 +460,7 @@ arrow::Status SqliteRegistry::UpdateVersionStats(const SchemaVersion& v) {
   ARROW_ASSIGN_OR_RAISE(auto q, db_->Prepare("UPDATE schema_versions SET fields = ?1, payloads = "
                                              "?2, records = ?3, updated_at = ?4 WHERE source_id "
                                              "= ?5 AND version = ?6"));
-  return q.Bind(1, Dump(FieldsToJson(v.fields)))
+  return q.Bind(1, Dump(FieldsToJson(v.fields, FieldsForm::kStored)))
       .Bind(2, static_cast<int64_t>(v.payloads))
       .Bind(3, static_cast<int64_t>(v.records))
       .Bind(4, v.updated_at)

@@ -111,6 +111,23 @@ const PayloadProfile kRenamed = Profile(10, {{"id", FieldType::kInt64, {int64_t{
                                              {"txn_date", FieldType::kDate, Dates(11, 5)},
                                              {"currency", FieldType::kString, {"EUR"}}});
 
+// A payload of `n` records whose one field, `id`, holds first … first + n - 1: with the
+// HyperLogLog sketch the profiler would give it.
+PayloadProfile Ids(uint64_t first, uint64_t n) {
+  PayloadProfile p = Profile(n, {{"id", FieldType::kInt64}});
+  for (uint64_t i = first; i < first + n; ++i) {
+    uint64_t x = i + 0x9e3779b97f4a7c15;  // SplitMix64: a well-mixed 64-bit hash
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
+    p.fields[0].distinct_sketch.Add(x ^ (x >> 31));
+  }
+  p.fields[0].distinct_approx = p.fields[0].distinct_sketch.Estimate();
+  return p;
+}
+
+// 4 standard errors of the sketch (1.04 / sqrt(1024)).
+double Tolerance(double n) { return 4 * 0.0325 * n; }
+
 ApplyOptions At(int minute, std::vector<std::string> sinks = {}) {
   ApplyOptions o;
   o.now = system_clock::time_point{} + std::chrono::hours(24 * 365 * 54) +
@@ -303,6 +320,22 @@ TEST_P(RegistryContractTest, BatchOfPayloadsSeesEachOther) {
   EXPECT_EQ(Get(1).payloads, 2u);  // the stats of version 1 were written before version 2
   EXPECT_EQ(Get(2).payloads, 2u);
   EXPECT_EQ(Get(0, "shop").version, 1);
+}
+
+// Each Apply reads the version back from storage, so the distinct count over payloads
+// applied apart is the union of sketches that made the round trip (ADR-066).
+TEST_P(RegistryContractTest, DistinctCountUnitesPayloadsAppliedApart) {
+  for (int p = 0; p < 4; ++p) ApplyOne(fmt::format("raw/bank/{}", p), Ids(p * 1000, 1000), At(p));
+  const SchemaVersion v = Get(1);
+  ASSERT_EQ(v.payloads, 4u);
+  const FieldStats& id = v.Find("id")->stats;
+  EXPECT_NEAR(static_cast<double>(id.distinct_approx), 4000, Tolerance(4000));
+  EXPECT_NEAR(static_cast<double>(id.distinct_payload_max), 1000, Tolerance(1000));
+  FieldStats whole = StatsOf(Ids(0, 4000).fields[0]);
+  EXPECT_EQ(id.sketch, whole.sketch);
+  // Applying a payload again counts nothing twice.
+  ApplyOne("raw/bank/again", Ids(0, 1000), At(5));
+  EXPECT_EQ(Get(1).Find("id")->stats.distinct_approx, id.distinct_approx);
 }
 
 TEST_P(RegistryContractTest, AdditiveVersionDeprecatesThePriorActiveOne) {
@@ -752,6 +785,34 @@ TEST_F(SqliteRegistryTest, CreatesMigratesAndReopensWithItsData) {
   EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM schema_migrations"), SqliteRegistry::LatestMigration());
 }
 
+// A registry written before sketches were kept stored each field's largest payload
+// estimate and no sketch: the next payload must not lose that count.
+TEST_F(SqliteRegistryTest, AFieldStoredWithoutASketchKeepsItsDistinctCount) {
+  auto r = SqliteRegistry::Open(Path());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const PayloadProfile first = Ids(0, 3000);
+  ASSERT_TRUE((*r)->Apply({{"bank", "raw/bank/1", &first}}, At(0)).ok());
+  {
+    RawDb raw(Path());  // as the registry of an earlier latebind would hold it
+    raw.Exec(
+        "UPDATE schema_versions SET fields = (SELECT json_group_array(json(json_remove(value, "
+        "'$.distinct_sketch', '$.distinct_payload_max'))) FROM json_each(fields))");
+    EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM schema_versions WHERE fields LIKE '%distinct_s%' "
+                      "OR fields LIKE '%distinct_p%'"),
+              0);
+  }
+  const uint64_t stored = first.fields[0].distinct_approx;
+  const PayloadProfile small = Ids(10000, 200);
+  ASSERT_TRUE((*r)->Apply({{"bank", "raw/bank/2", &small}}, At(1)).ok());
+  auto v = (*r)->Version("bank", 1);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  ASSERT_EQ(v->payloads, 2u);
+  const FieldStats& id = v->Find("id")->stats;
+  EXPECT_EQ(id.distinct_approx, stored);
+  EXPECT_EQ(id.distinct_payload_max, stored);
+  EXPECT_EQ(id.sketch, small.fields[0].distinct_sketch);  // the union from now on
+}
+
 TEST_F(SqliteRegistryTest, OpenRegistryCreatesItsHome) {
   const std::string home = dir_.File("a/b/home");
   auto r = OpenRegistry(home);
@@ -842,6 +903,26 @@ TEST_F(SqliteRegistryTest, OpensWhileAnotherWriterHoldsTheLock) {
   other.Exec("ROLLBACK");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE((*r)->Sources().ok());
+}
+
+// Switching a new file to WAL needs it to itself, and SQLite may answer "locked" at once,
+// without the busy handler, while other connections open it: as when several processes
+// open a new registry together (the concurrent-writers test below failed so now and then).
+TEST_F(SqliteRegistryTest, ManyConnectionsOpeningANewRegistryTogetherAllSucceed) {
+  constexpr int kThreads = 8;
+  for (int round = 0; round < 20; ++round) {
+    const std::string path = dir_.File(fmt::format("new-{}.db", round));
+    std::vector<std::string> errors(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        auto r = SqliteRegistry::Open(path);
+        if (!r.ok()) errors[t] = r.status().ToString();
+      });
+    }
+    for (auto& th : threads) th.join();
+    for (int t = 0; t < kThreads; ++t) EXPECT_EQ(errors[t], "") << "round " << round;
+  }
 }
 
 // Eight writers, each with a connection of its own, apply 50 payloads each to one source;
