@@ -438,6 +438,24 @@ def test_resolve_refuses_to_overwrite_a_live_column(home):
     assert not re.search(r"^txn_date:", arrow, re.M), arrow
 
 
+def test_resolve_maps_keys_holding_equals_signs_and_dots(home):
+    """--map split at its first `=`, so a key holding `=` could not be mapped. A key's own
+    `=` is written `\\=` there; its `.` keeps the path escape `\\.`."""
+    home.ingest("m", "a.ndjson", '{"id":1,"k=v.old":"2024-01-02"}\n')
+    home.ingest("m", "b.ndjson", '{"id":2,"k=v.old":"2024-01-03","x":1}\n')
+    assert home.ingest("m", "c.ndjson", '{"id":3,"k=v.new":"2024-01-04","x":2}\n'
+                       )["schema_status"] == "BREAKING"
+    resolve = ["schema", "resolve", "m", "--version", "3", "--status", "ACTIVE", "--note", "ok"]
+    for bad in ("k=v\\.new=k=v\\.old", "k\\=v\\.new"):
+        res = home.run(*resolve, "--map", bad)
+        assert res.returncode == 2 and "want NEW=OLD" in res.stderr, res.describe()
+    doc = home.json(*resolve, "--map", "k\\=v\\.new=k\\=v\\.old", "--json")
+    assert doc["resolved"]["mappings"] == {"k=v\\.new": "k=v\\.old"}
+    arrow = home.ok("schema", "export", "m", "--format", "arrow").stdout
+    assert re.search(r"^k=v\.old: date32\[day\]$", arrow, re.M), arrow
+    assert "k=v.new" not in arrow
+
+
 def test_export_spark_struct_type(story):
     resolve_rename(story)
     doc = story.json("schema", "export", "orders", "--format", "spark")

@@ -6,6 +6,9 @@
 #include <charconv>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <string_view>
+#include <utility>
 
 #include "latebind/cli/commands.h"
 #include "latebind/cli/exit_codes.h"
@@ -121,19 +124,40 @@ int RunDiff(const GlobalOptions& global, const SchemaArgs& args) {
   return kExitOk;
 }
 
+// Splits "NEW=OLD" at its first `=` that no `\` escapes, and turns each side's `\=` into
+// `=`: a key holding `=` is written `a\=b`. Other escapes (`\.`, `\\`) stay, as paths
+// write them. Nothing unless exactly one `=` is unescaped.
+std::optional<std::pair<std::string, std::string>> SplitMap(std::string_view m) {
+  std::pair<std::string, std::string> out;
+  std::string* side = &out.first;
+  for (size_t i = 0; i < m.size(); ++i) {
+    if (m[i] == '\\' && i + 1 < m.size()) {
+      if (m[i + 1] != '=') side->push_back('\\');
+      side->push_back(m[++i]);
+    } else if (m[i] == '=') {
+      if (side == &out.second) return std::nullopt;  // a second one: which is the split?
+      side = &out.second;
+    } else {
+      side->push_back(m[i]);
+    }
+  }
+  if (side == &out.first) return std::nullopt;
+  return out;
+}
+
 // "NEW=OLD" pairs into new → old; kBadInput naming the bad one.
 arrow::Result<std::map<std::string, std::string>> ParseMaps(const std::vector<std::string>& maps) {
   std::map<std::string, std::string> out;
   for (const std::string& m : maps) {
-    const size_t eq = m.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == m.size() ||
-        m.find('=', eq + 1) != std::string::npos) {
+    const auto pair = SplitMap(m);
+    if (!pair || pair->first.empty() || pair->second.empty()) {
       return MakeError(ErrorKind::kBadInput,
                        fmt::format("--map '{}': want NEW=OLD, the new field's path = the column "
-                                   "it keeps filling (e.g. --map txn_date=transaction_date)",
+                                   "it keeps filling (e.g. --map txn_date=transaction_date; a "
+                                   "key's own = is written \\=)",
                                    m));
     }
-    const std::string to = m.substr(0, eq), from = m.substr(eq + 1);
+    const auto& [to, from] = *pair;
     if (auto [it, fresh] = out.emplace(to, from); !fresh && it->second != from) {
       return MakeError(ErrorKind::kBadInput, fmt::format("--map {}: mapped twice ({}={} and {}={})",
                                                          to, to, it->second, to, from));
@@ -327,7 +351,8 @@ void RegisterSchemaCommand(CLI::App& app, const GlobalOptions& global, int* exit
       "OLD's (int64/float64, date/timestamp/string, anything into string) and one column\n"
       "takes one NEW; else nothing changes and the exit code is 2. The change is kept in\n"
       "the status history with who ($USER), when and the note. NEW and OLD are field paths\n"
-      "as `schema show` lists them (a.b, a[].b; a key's own . [ ] \\ escaped with \\).\n\n"
+      "as `schema show` lists them (a.b, a[].b; a key's own . [ ] \\ escaped with \\, and\n"
+      "its own = written \\= in --map).\n\n"
       "Example:\n"
       "  latebind schema resolve orders --version 3 --status ACTIVE \\\n"
       "      --note \"rename confirmed with the producer\" --map txn_date=transaction_date");
