@@ -272,13 +272,17 @@ def test_ndjson_with_bom_offsets_count_the_bom(latebind, write):
     assert_located(res, path, line=3, data=data)
 
 
-def test_a_number_beyond_float64_is_located_and_named(latebind, write):
-    """simdjson cannot hold 1e400 (JSON's grammar allows it): the error says so, instead of
-    calling a well-formed number invalid."""
-    data = b'{"n":1}\n{"n":1e400}\n'
-    path = write("huge.ndjson", data)
-    res = latebind.profile_json(path, expect_rc=2)
-    assert_located(res, path, line=2, byte=13, data=data, contains="beyond the range of float64")
+def test_a_number_beyond_float64_is_a_float_outside_the_range(latebind, write):
+    """simdjson cannot hold 1e400, though JSON's grammar allows it: the payload was an
+    error. It is a float64 now, outside min/max, with a note saying where promotion keeps it."""
+    data = b'{"n":1}\n{"n":1e400}\n{"n":-2.5}\n'
+    res = latebind.profile_json(write("huge.ndjson", data))
+    p = res.profile()
+    assert (p["records"], p["errors"]) == (3, 0)
+    [n] = p["fields"]
+    assert (n["type"], n["present"], n["min"], n["max"]) == ("float64", 3, -2.5, 1)
+    assert any("1 number(s) beyond the float64 range" in note and "_rescued_data" in note
+               for note in n["notes"]), n["notes"]
 
 
 def test_nesting_too_deep_is_located_at_the_bracket_past_the_limit(latebind, write):

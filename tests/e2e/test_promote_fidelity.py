@@ -49,6 +49,21 @@ def test_integers_beyond_64_bits_do_not_block_the_source(home):
         ("x", None), ("-123456789012345678901234567890", None), ("18446744073709551616", None)]
 
 
+def test_numbers_beyond_float64_are_rescued_with_their_text(home):
+    """A JSON number beyond float64 (1e400, which simdjson rejects) dead-lettered the whole
+    payload. It is accepted now: a float64 column rescues it digit for digit, a string
+    column holds its text, and the records around it bind as usual."""
+    home.ingest("s", "huge.ndjson",
+                '{"a":1.5,"s":"x"}\n{"a":1e400,"s":-1E+999}\n{"a":2,"s":"y"}\n')
+    _, out = home.promote()
+    assert out["s"]["status"] == "promoted" and out["s"]["rows"] == 3
+    rows = table_rows(home, "s", ["a", "s", "_rescued_data"])
+    assert [(a, s, rescued(r)) for a, s, r in rows] == [
+        (1.5, "x", None), (None, "-1E+999", {"a": float("inf")}), (2.0, "y", None)]
+    [text] = [r for _, _, r in rows if r]
+    assert text == '{"a":1e400}'  # the text itself, not a reshaped number
+
+
 def test_csv_text_the_registry_judged_not_to_fit_is_rescued(home):
     """Audit bug 2: text casts were more lenient than the profiler, so values the registry
     judged not to fit (a BREAKING version, deprecated) were silently changed: "007" → 7,

@@ -91,7 +91,9 @@ void FieldStats::AddInt(int64_t v) {
 void FieldStats::AddFloat(double v, bool overflow) {
   ++present;
   if (overflow) ++int_overflow;
-  if (types[static_cast<int>(FieldType::kFloat64)]++ == 0) {
+  const bool first = FiniteFloats() == 0;
+  ++types[static_cast<int>(FieldType::kFloat64)];
+  if (first) {
     min_float = max_float = v;
   } else if (std::memcmp(&v, &last_float_, sizeof v) == 0) {
     return;  // a repeat: only the counts change
@@ -149,8 +151,8 @@ void FieldStats::Merge(const FieldStats& o) {
       max_key = o.max_key;
     }
   }
-  if (count(o.types, FieldType::kFloat64) > 0) {
-    if (count(types, FieldType::kFloat64) == 0) {
+  if (o.FiniteFloats() > 0) {
+    if (FiniteFloats() == 0) {
       min_float = o.min_float;
       max_float = o.max_float;
     } else {
@@ -162,6 +164,7 @@ void FieldStats::Merge(const FieldStats& o) {
   repeated_keys += o.repeated_keys;
   for (int i = 0; i < kFieldTypeCount; ++i) types[i] += o.types[i];
   int_overflow += o.int_overflow;
+  float_overflow += o.float_overflow;
   true_count += o.true_count;
   min_int = std::min(min_int, o.min_int);
   max_int = std::max(max_int, o.max_int);
@@ -285,7 +288,7 @@ void FieldTree::FinalizeNode(int32_t node, const std::string& path, bool node_re
     f.distinct_approx = s.distinct.Estimate();
     f.distinct_sketch = s.distinct;
     f.examples = s.examples.Values();
-    const uint64_t floats = s.types[static_cast<int>(FieldType::kFloat64)];
+    const uint64_t floats = s.FiniteFloats();
     const uint64_t ints = s.types[static_cast<int>(FieldType::kInt64)];
     const uint64_t bools = s.types[static_cast<int>(FieldType::kBoolean)];
     switch (d.type) {
@@ -294,6 +297,7 @@ void FieldTree::FinalizeNode(int32_t node, const std::string& path, bool node_re
         f.max = s.max_int;
         break;
       case FieldType::kFloat64: {
+        if (floats + ints == 0) break;  // only numbers beyond float64: no range
         double lo = floats ? s.min_float : static_cast<double>(s.min_int);
         double hi = floats ? s.max_float : static_cast<double>(s.max_int);
         if (ints) {
@@ -321,6 +325,12 @@ void FieldTree::FinalizeNode(int32_t node, const std::string& path, bool node_re
         break;
       default:
         break;
+    }
+    if (s.float_overflow > 0) {
+      f.notes.push_back(fmt::format(
+          "{} number(s) beyond the float64 range (about ±1.8e308), outside min/max: promotion "
+          "keeps their JSON text {}",
+          s.float_overflow, d.type == FieldType::kString ? "as the string" : "in _rescued_data"));
     }
     if (s.int_overflow > 0) {
       f.notes.push_back(fmt::format("{} integer(s) beyond the int64 range were counted as float64",

@@ -64,6 +64,8 @@ struct FieldStats {
   uint64_t present = 0;  // occurrences, nulls included
   TypeCounts types{};
   uint64_t int_overflow = 0;  // integers beyond int64, counted as float64
+  // JSON numbers beyond float64's range (1e400): counted as float64, outside min/max.
+  uint64_t float_overflow = 0;
   uint64_t true_count = 0;
   int64_t min_int = INT64_MAX;
   int64_t max_int = INT64_MIN;
@@ -92,6 +94,15 @@ struct FieldStats {
   void AddBool(bool v);
   void AddInt(int64_t v);
   void AddFloat(double v, bool int_overflow);
+  void AddBeyondFloat64() {
+    ++present;
+    ++types[static_cast<int>(FieldType::kFloat64)];
+    ++float_overflow;
+  }
+  // float64 values with a place in min_float/max_float.
+  uint64_t FiniteFloats() const {
+    return types[static_cast<int>(FieldType::kFloat64)] - float_overflow;
+  }
   // `type` is kString, kDate or kTimestamp (ClassifyString/ClassifyCell decided it).
   void AddString(std::string_view v, FieldType type);
   void AddContainer(FieldType type) {

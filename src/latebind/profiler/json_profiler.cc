@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 
@@ -213,6 +214,10 @@ std::optional<simdjson::padded_string> WidenBigIntegers(const char* data, size_t
   bool in_string = false;
   bool changed = false;
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  auto digits = [&](size_t j) {
+    while (j < size && digit(data[j])) ++j;
+    return j;
+  };
   for (size_t i = 0; i < size;) {
     const char c = data[i];
     if (in_string) {
@@ -229,16 +234,34 @@ std::optional<simdjson::padded_string> WidenBigIntegers(const char* data, size_t
       out.push_back(c);
       ++i;
     } else if (c == '-' || digit(c)) {
-      size_t j = i + (c == '-');
-      const size_t digits_begin = j;
-      while (j < size && digit(data[j])) ++j;
-      out.append(data + i, j - i);
-      const bool integer = j == size || (data[j] != '.' && data[j] != 'e' && data[j] != 'E');
-      if (integer && j - digits_begin >= 19 && !FitsJsonInteger(data + i, data + j)) {
-        out += ".0";
-        changed = true;
+      // A whole number token: -?int(.frac)?(e[+-]?exp)?
+      const size_t int_begin = i + (c == '-');
+      const size_t int_end = digits(int_begin);
+      size_t j = int_end;
+      bool exponent = false;
+      if (j < size && data[j] == '.') j = digits(j + 1);
+      if (j < size && (data[j] == 'e' || data[j] == 'E')) {
+        exponent = true;
+        j = j + 1 < size && (data[j + 1] == '+' || data[j + 1] == '-') ? j + 2 : j + 1;
+        j = digits(j);
       }
-      i = j;
+      const bool integer = j == int_end;
+      // Beyond float64 takes an exponent or over 308 integer digits; strtod says for sure
+      // (it rounds what is only too small to 0, as simdjson does).
+      if ((exponent || int_end - int_begin > 308) &&
+          std::isinf(std::strtod(std::string(data + i, j - i).c_str(), nullptr))) {
+        out += "\"\\u0000";
+        out.append(kBeyondFloat64.substr(1));
+        out.push_back('"');
+        changed = true;
+      } else {
+        out.append(data + i, j - i);
+        if (integer && int_end - int_begin >= 19 && !FitsJsonInteger(data + i, data + j)) {
+          out += ".0";
+          changed = true;
+        }
+      }
+      i = std::max(j, i + 1);
     } else {
       out.push_back(c);
       ++i;
@@ -263,7 +286,7 @@ const char* DescribeJsonError(simdjson::error_code code) {
     case simdjson::UTF8_ERROR:
       return "invalid UTF-8";
     case simdjson::NUMBER_ERROR:
-      return "invalid number, or one beyond the range of float64 (about ±1.8e308)";
+      return "invalid number";
     case simdjson::T_ATOM_ERROR:
       return "invalid literal: expected 'true'";
     case simdjson::F_ATOM_ERROR:
@@ -478,6 +501,10 @@ void JsonRecordConsumer::Visit(int32_t node, dom::element value, uint64_t ordina
     case dom::element_type::STRING: {
       const std::string_view s = value.get_string().value_unsafe();
       FieldStats& stats = tree_.stats(node);
+      if (big_integers_ && s == kBeyondFloat64) {  // a number too large for float64
+        stats.AddBeyondFloat64();
+        break;
+      }
       if (stats.TryRepeat(s)) break;
       const FieldType type = ClassifyString(s);
       stats.AddString(s, type);

@@ -44,18 +44,24 @@ class JsonRecordConsumer : public RecordConsumer {
 
   Format format_;
   simdjson::dom::parser parser_;
-  bool big_integers_ = false;  // the current record had integer literals beyond 64 bits
+  bool big_integers_ = false;  // the current record had numbers beyond 64 bits (widened)
   uint64_t objects_ = 0;       // objects visited: a stamp to tell a key repeated in one
 };
 
 // Offset within `data` of the first invalid UTF-8 sequence, or `size` if valid.
 size_t FirstInvalidUtf8(const char* data, size_t size);
 
-// simdjson 3.0 rejects integer literals beyond 64 bits (NUMBER_ERROR). JSON allows them;
-// the profiler types them float64, and promotion reads them the same way. Returns a copy of
-// `data` (a JSON text) with each such literal made a decimal ("1234...890" →
-// "1234...890.0"), or nothing if it has none.
+// simdjson 3.0 rejects integer literals beyond 64 bits and numbers beyond float64's range
+// (NUMBER_ERROR). JSON allows both; the profiler types them float64, and promotion reads
+// them the same way. Returns a copy of `data` (a JSON text) with each integer beyond 64 bits
+// made a decimal ("1234...890" → "1234...890.0") and each number beyond float64 ("1e400",
+// 400 digits) replaced by the string kBeyondFloat64, or nothing if it has neither.
 std::optional<simdjson::padded_string> WidenBigIntegers(const char* data, size_t size);
+
+// What WidenBigIntegers puts in place of a number beyond float64: a string no JSON text
+// holds unless it writes "\u0000", looked for only in a record that was widened.
+inline constexpr char kBeyondFloat64Text[] = "\0latebind:beyond-float64";
+inline constexpr std::string_view kBeyondFloat64{kBeyondFloat64Text, sizeof kBeyondFloat64Text - 1};
 
 // A readable reason for a simdjson error code.
 const char* DescribeJsonError(simdjson::error_code code);

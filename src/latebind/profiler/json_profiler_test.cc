@@ -79,6 +79,37 @@ TEST_F(ProfileFileTest, HugeIntegers) {
   EXPECT_EQ(Field(p, "b").type, FieldType::kFloat64);
 }
 
+// simdjson rejects numbers beyond float64 (1e400, 400 digits); they are JSON numbers, so
+// the record is profiled, the value typed float64 and kept out of min/max, with a note.
+// Long fractions and a too-small 1e-400 (read as 0, as simdjson does) stay as they are.
+TEST_F(ProfileFileTest, NumbersBeyondFloat64AreFloatsOutsideTheRange) {
+  const std::string huge(400, '9');
+  const auto p =
+      Profile("{\"x\":1e400,\"y\":[2.5,-1E+999],\"z\":" + huge +
+              ",\"f\":0.1234567890123456789012,\"t\":1e-400,\"s\":\"a\"}\n"
+              "{\"x\":1.5,\"y\":[],\"z\":\"text\",\"s\":\"\\u0000latebind:beyond-float64\"}\n");
+  ASSERT_TRUE(p.ok()) << (p.problems.empty() ? "" : p.problems[0].message);
+  EXPECT_EQ(p.records, 2u);
+  const auto& x = Field(p, "x");
+  EXPECT_EQ(x.type, FieldType::kFloat64);
+  EXPECT_EQ(x.present, 2u);
+  EXPECT_EQ(std::get<double>(x.min), 1.5);  // 1e400 is outside the range
+  EXPECT_EQ(std::get<double>(x.max), 1.5);
+  ASSERT_EQ(x.notes.size(), 1u);
+  EXPECT_NE(x.notes[0].find("1 number(s) beyond the float64 range"), std::string::npos);
+  EXPECT_NE(x.notes[0].find("_rescued_data"), std::string::npos);
+  EXPECT_EQ(std::get<double>(Field(p, "y[]").min), 2.5);
+  EXPECT_EQ(std::get<double>(Field(p, "y[]").max), 2.5);
+  // A float64 and a string: a conflict, and the string keeps the number's text.
+  EXPECT_EQ(Field(p, "z").type, FieldType::kString);
+  EXPECT_NE(Field(p, "z").notes[0].find("as the string"), std::string::npos);
+  EXPECT_EQ(std::get<double>(Field(p, "f").max), 0.1234567890123456789012);
+  EXPECT_EQ(std::get<double>(Field(p, "t").max), 0.0);
+  // The placeholder is looked for only in a record that had such a number.
+  EXPECT_EQ(Field(p, "s").type, FieldType::kString);
+  EXPECT_EQ(Field(p, "s").type_counts[static_cast<int>(FieldType::kString)], 2u);
+}
+
 TEST_F(ProfileFileTest, ErrorsCarryLineColumnAndByte) {
   const std::string good = "{\"a\":1}\n";
   const auto p = Profile(good + good + "{\"a\":1 \"b\":2}\n" + good + "[1,2]\n\"str\"\n");

@@ -397,7 +397,7 @@ class Binder final : public RecordBinder {
           const std::string_view text = data.substr(at, JsonValueEnd(data, at) - at);
           const auto widened = profiler::WidenBigIntegers(text.data(), text.size());
           if (widened && !widened_parser_.parse(*widened).get(doc)) {
-            BindDocument(doc, text, lineage);
+            BindDocument(doc, text, lineage, /*widened=*/true);
             return Progress{at + text.size(), true};
           }
         }
@@ -412,9 +412,12 @@ class Binder final : public RecordBinder {
   }
 
   // Binds a document whose text starts `text` (which may go on past its end): its records
-  // are the elements of a top-level array, else the document itself.
-  void BindDocument(dom::element doc, std::string_view text, const Lineage& lineage) {
+  // are the elements of a top-level array, else the document itself. `widened`: `doc` was
+  // parsed from WidenBigIntegers' copy of `text`.
+  void BindDocument(dom::element doc, std::string_view text, const Lineage& lineage,
+                    bool widened = false) {
     doc_text_ = text;
+    widened_doc_ = widened;
     element_seen_ = -1;
     doc_is_array_ = doc.type() == dom::element_type::ARRAY;
     if (!doc_is_array_) {
@@ -474,6 +477,18 @@ class Binder final : public RecordBinder {
     const dom::element_type t = v.type();
     if (t == dom::element_type::NULL_VALUE) {
       Check(node.builder->AppendNull());
+      return;
+    }
+    if (IsBeyondFloat64(v)) {
+      // A number no float64 holds: a text column takes its JSON text, any other rescues it.
+      if (node.kind == Kind::kString || node.kind == Kind::kText) {
+        text_.clear();
+        AppendJsonText(v, at, &text_);
+        AppendString(static_cast<arrow::StringBuilder*>(node.builder), text_);
+      } else {
+        Check(node.builder->AppendNull());
+        Rescue(at, v);
+      }
       return;
     }
     bool fits = true;
@@ -621,10 +636,16 @@ class Binder final : public RecordBinder {
   // beyond a double's, an integer beyond 64 bits): a number that is not an integer, and an
   // object or array holding one, is copied from the record's text (minified); the rest is
   // written from the DOM, as exact.
+  // The placeholder WidenBigIntegers left for a number beyond float64.
+  bool IsBeyondFloat64(dom::element v) const {
+    return widened_doc_ && v.type() == dom::element_type::STRING &&
+           std::string_view(v) == profiler::kBeyondFloat64;
+  }
+
   void AppendJsonText(dom::element v, const Frame* at, std::string* out) {
     const dom::element_type t = v.type();
     if (t != dom::element_type::DOUBLE && t != dom::element_type::OBJECT &&
-        t != dom::element_type::ARRAY) {
+        t != dom::element_type::ARRAY && !IsBeyondFloat64(v)) {
       *out += simdjson::minify(v);
       return;
     }
@@ -691,7 +712,8 @@ class Binder final : public RecordBinder {
   arrow::TimestampBuilder ingested_at_{arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"),
                                        PromotionMemoryPool()};
   dom::parser parser_;
-  dom::parser widened_parser_;  // a document with integers beyond 64 bits, widened
+  dom::parser widened_parser_;  // a document with numbers beyond 64 bits, widened
+  bool widened_doc_ = false;    // the document being bound is widened_parser_'s
   // The JSON document being bound: its text, whether it is a top-level array of records,
   // the record being bound (its element index), and the last element found in the text.
   std::string_view doc_text_;

@@ -234,6 +234,29 @@ TEST(RecordBinderTest, IntegersBeyond64BitsBindAsTheProfilerReadThem) {
   EXPECT_EQ(RescuedText(*batch, 6), "null");
 }
 
+// Numbers beyond float64 (which simdjson rejects) are read as the profiler reads them: a
+// string column takes their text, any other column rescues them, digit for digit, in
+// NDJSON and in a top-level array, nested or not. Bound records after them are unaffected.
+TEST(RecordBinderTest, NumbersBeyondFloat64AreRescuedWithTheirText) {
+  Bound b(Version({F("a", FieldType::kFloat64), F("s", FieldType::kString),
+                   F("l", FieldType::kArray), F("l[]", FieldType::kFloat64)}));
+  auto batch = b.Json(R"({"a":1e400,"s":-2E+999,"l":[1,1e309]}
+[{"a":2,"s":"\u0000latebind:beyond-float64"},{"a":1.7976931348623157e308,"s":1e400,"x":-1e400}]
+{"a":3})");
+  ASSERT_EQ(batch->num_rows(), 4);
+  EXPECT_EQ(Cell(*batch, "a", 0), "null");
+  EXPECT_EQ(Cell(*batch, "s", 0), "-2E+999");
+  EXPECT_EQ(Cell(*batch, "l", 0), "list<item: double>[1, null]");
+  EXPECT_EQ(RescuedText(*batch, 0), R"({"a":1e400,"l[1]":1e309})");
+  // In a record with no such number the placeholder's text is a plain string.
+  EXPECT_EQ(Cell(*batch, "s", 1), R"("\u0000latebind:beyond-float64")");
+  EXPECT_EQ(RescuedText(*batch, 1), "null");
+  EXPECT_EQ(Cell(*batch, "a", 2), "1.7976931348623157e+308");
+  EXPECT_EQ(Cell(*batch, "s", 2), "1e400");
+  EXPECT_EQ(RescuedText(*batch, 2), R"({"x":-1e400})");
+  EXPECT_EQ(Cell(*batch, "a", 3), "3");
+}
+
 // A number in a string column, or rescued, is its text in the record: the DOM's double
 // would print "1.10" as 1.1 and lose digits past a double's.
 TEST(RecordBinderTest, NumbersKeepTheirTextInStringColumnsAndRescuedValues) {
