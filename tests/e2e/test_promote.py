@@ -368,7 +368,8 @@ def test_breaking_blocks_only_its_source(home):
     """A BREAKING version in a source's window skips that source only: the other source
     of the same run is promoted, the run exits 3 and reports `blocked` with the breaking
     versions; nothing of the blocked source is written. --override-breaking promotes it
-    bound to its ACTIVE version; resolving afterwards leaves nothing pending."""
+    bound to its ACTIVE version. Resolving afterwards changes the bound columns (amount
+    becomes a string), so the next run rewrites the table: "N/A" is a value, not rescued."""
     home.ingest("alpha", "a1.ndjson", '{"id": 1, "v": 1.5}\n{"id": 2, "v": 2.5}\n')
     home.ingest("beta", "b1.ndjson", '{"id": 1, "amount": 10.5}\n')
     _, out = home.promote()
@@ -402,6 +403,12 @@ def test_breaking_blocks_only_its_source(home):
             for r in rows] == [(1, 10.5, None), (2, None, {"amount": "N/A"}), (3, 7.25, None)]
 
     home.resolve("beta", 2)
+    _, out = home.promote()
+    assert (out["alpha"]["status"], out["beta"]["status"], out["beta"]["rows"]) == (
+        "up_to_date", "promoted", 3)
+    rows = duckdb_rows(home.tables()["beta"]["sql"] + " ORDER BY id")
+    assert [(r["id"], r["amount"], r["_rescued_data"]) for r in rows] == [
+        (1, "10.5", None), (2, "N/A", None), (3, "7.25", None)]
     _, out = home.promote()
     assert {s: e["status"] for s, e in out.items()} == {"alpha": "up_to_date", "beta": "up_to_date"}
 
@@ -462,11 +469,11 @@ def test_confirmed_rename_keeps_the_old_column_filled(home):
 
 
 def test_repromote_since_version_rebinds_without_duplicates(home):
-    """An override run rescues "N/A" prices; once the version is resolved (price becomes
-    a string), `--repromote --since-version 2` re-binds the objects applied under v2 into
-    new files and retires the old file in the same commit: the row count is unchanged,
-    the retired file is gone from disk and from `tables`, and "N/A" is now a value.
-    `--since-version 1` then re-binds every object, each row exactly once."""
+    """An override run rescues "N/A" prices. Once the version is resolved (price becomes a
+    string) the bound columns changed, so the next run rewrites the whole table though
+    nothing new arrived (it said "up to date" and left price double in the old file, string
+    in later ones), retiring the old files in the same commit. `--repromote --since-version
+    2` then re-binds every object bound under v2, each row exactly once."""
     clean = [{"id": i, "price": round(i * 1.25, 2), "sku": f"S{i}"} for i in range(1, 41)]
     bad = [{"id": i, "price": "N/A" if i % 2 else 99.5, "sku": f"S{i}"} for i in range(41, 61)]
     home.ingest("bank", "a.ndjson", ndjson(clean[:20]))
@@ -479,40 +486,60 @@ def test_repromote_since_version_rebinds_without_duplicates(home):
     assert out["bank"]["rescued_rows"] == 10
     assert home.tables()["bank"]["rows"] == 60
 
+    def check_prices(files):
+        entry = home.tables()["bank"]
+        assert sorted(entry["file_keys"]) == sorted(files) and entry["rows"] == 60
+        assert curated_parquet(home.root) == set(files)
+        for key in files:
+            assert pq.read_schema(home.root / key).field("price").type == pa.string(), key
+        rows = duckdb_rows(entry["sql"])
+        assert sorted(r["id"] for r in rows) == list(range(1, 61)), "duplicates or losses"
+        by_id = {r["id"]: r for r in rows}
+        for r in clean + bad:
+            want = r["price"] if isinstance(r["price"], str) else json.dumps(r["price"])
+            assert by_id[r["id"]]["price"] == want and by_id[r["id"]]["_rescued_data"] is None
+
     home.resolve("bank", 2, note="price may be N/A")
+    _, out = home.promote()
+    s = out["bank"]
+    assert (s["status"], s["version"], s["rows"], s["objects"]) == ("promoted", 2, 60, 3), s
+    assert sorted(s["retired_files"]) == sorted([f_clean, f_override])
+    check_prices(s["files"])
     _, out = home.promote()
     assert out["bank"]["status"] == "up_to_date"
 
+    before = s["files"]
     _, out = home.promote("--repromote", "--since-version", "2")
     s = out["bank"]
-    assert (s["status"], s["version"], s["rows"], s["objects"]) == ("promoted", 2, 20, 1), s
-    assert s["retired_files"] == [f_override]
-    [f_new] = s["files"]
-    assert not (home.root / f_override).exists()
-    entry = home.tables()["bank"]
-    assert sorted(entry["file_keys"]) == sorted([f_clean, f_new]) and entry["rows"] == 60
-    assert curated_parquet(home.root) == {f_clean, f_new}
-    new_rows = pq.read_table(home.root / f_new).to_pylist()
-    assert [(r["id"], r["price"], r["_rescued_data"]) for r in new_rows] == [
-        (r["id"], r["price"] if isinstance(r["price"], str) else json.dumps(r["price"]), None)
-        for r in bad]
-
-    _, out = home.promote("--repromote", "--since-version", "1")
-    s = out["bank"]
     assert (s["status"], s["rows"], s["objects"]) == ("promoted", 60, 3), s
-    assert sorted(s["retired_files"]) == sorted([f_clean, f_new])
-    entry = home.tables()["bank"]
-    assert sorted(entry["file_keys"]) == sorted(s["files"]) and entry["rows"] == 60
-    assert curated_parquet(home.root) == set(s["files"])
-    rows = duckdb_rows(entry["sql"])
-    ids = [r["id"] for r in rows]
-    assert sorted(ids) == list(range(1, 61)), "duplicates or losses after re-promotion"
-    by_id = {r["id"]: r for r in rows}
-    for r in clean + bad:
-        want = r["price"] if isinstance(r["price"], str) else json.dumps(r["price"])
-        assert by_id[r["id"]]["price"] == want and by_id[r["id"]]["_rescued_data"] is None
+    assert sorted(s["retired_files"]) == sorted(before) and set(s["files"]).isdisjoint(before)
+    check_prices(s["files"])
     staging = home.root / "staging"
     assert not staging.exists() or not any(staging.rglob("*")), list(staging.rglob("*"))
+
+
+def test_repromote_since_a_later_version_still_rewrites_a_table_whose_columns_changed(home):
+    """Audit 2026-11-24: after a widening (amt int64 → float64, an ACTIVE version),
+    `promote --repromote --since-version 2` rewrote only v2's objects. The table then held
+    amt int64 in one file and double in the other: DuckDB read 2.5 as 2, pyarrow refused it,
+    and later runs said "nothing new". The run rewrites every file whose columns differ."""
+    home.ingest("y", "y1.ndjson", '{"id":1,"amt":10}\n')
+    home.promote()
+    assert home.ingest("y", "y2.ndjson", '{"id":2,"amt":2.5}\n')["schema_status"] == "ACTIVE"
+    _, out = home.promote("--repromote", "--since-version", "2")
+    s = out["y"]
+    assert (s["status"], s["rows"], s["objects"], len(s["retired_files"])) == (
+        "promoted", 2, 2, 1), s
+    entry = home.tables()["y"]
+    for key in entry["file_keys"]:
+        assert pq.read_schema(home.root / key).field("amt").type == pa.float64(), key
+    files = sorted(str(home.root / k) for k in entry["file_keys"])
+    assert duckdb_rows(f"SELECT id, amt FROM read_parquet({files!r}) ORDER BY id") == [
+        {"id": 1, "amt": 10.0}, {"id": 2, "amt": 2.5}]
+    rows = ds.dataset(entry["path"], format="parquet").to_table(columns=["id", "amt"]).to_pylist()
+    assert sorted((r["id"], r["amt"]) for r in rows) == [(1, 10.0), (2, 2.5)]
+    _, out = home.promote()
+    assert out["y"]["status"] == "up_to_date"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -163,13 +163,39 @@ arrow::Status Promoter::Promote(const std::string& source_id, const PromoteOptio
   if (options.repromote_since_version > 0) {
     ARROW_RETURN_NOT_OK(promote_again(options.repromote_since_version));
   }
+
+  ARROW_ASSIGN_OR_RAISE(auto versions, registry_->Versions(source_id));
+  const registry::SchemaVersion* version = BoundVersion(versions);
+  if (version == nullptr) {
+    if (pending.empty()) {
+      out->status = PromoteStatus::kUpToDate;
+      return arrow::Status::OK();
+    }
+    return MakeError(ErrorKind::kNotFound, fmt::format("source {} has no schema", source_id));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto bound, registry::ToArrowSchema(*version));
+  ARROW_ASSIGN_OR_RAISE(auto known, registry_->ColumnNames(out->table));
+  NamedSchema named = NameColumns(*bound, known);
+
+  // Every file of a table has the same columns, so that readers need no options (no
+  // union_by_name, no mergeSchema, no first-file guess): when the bound schema's columns
+  // changed since the table's files were written, they are all rewritten in this run —
+  // a repromotion from a later version included, and with nothing new to promote (a
+  // version resolved or a rename confirmed since the last run).
+  ARROW_ASSIGN_OR_RAISE(bool drifted, ColumnsChanged(out->table, versions, *named.schema, known));
+  if (drifted) {
+    if (options.log) {
+      Log("info", "the bound schema changed: rewriting the table",
+          {{"source", source_id}, {"version", version->version}});
+    }
+    ARROW_RETURN_NOT_OK(promote_again(1));
+  }
   if (pending.empty()) {
     out->status = PromoteStatus::kUpToDate;
     return arrow::Status::OK();
   }
 
   // The window: every version from the oldest pending object's to the latest.
-  ARROW_ASSIGN_OR_RAISE(auto versions, registry_->Versions(source_id));
   int64_t oldest = INT64_MAX;
   for (const auto& p : pending) oldest = std::min(oldest, p.version);
   for (const auto& v : versions) {
@@ -184,27 +210,7 @@ arrow::Status Promoter::Promote(const std::string& source_id, const PromoteOptio
           {{"source", source_id}, {"versions", out->breaking_versions}});
     return registry_->RecordBlocked(source_id, out->breaking_versions);
   }
-  const registry::SchemaVersion* version = BoundVersion(versions);
-  if (version == nullptr) {
-    return MakeError(ErrorKind::kNotFound, fmt::format("source {} has no schema", source_id));
-  }
   out->version = version->version;
-
-  ARROW_ASSIGN_OR_RAISE(auto bound, registry::ToArrowSchema(*version));
-  ARROW_ASSIGN_OR_RAISE(auto known, registry_->ColumnNames(out->table));
-  NamedSchema named = NameColumns(*bound, known);
-
-  // Every file of a table has the same columns, so that readers need no options (no
-  // union_by_name, no mergeSchema, no first-file guess): when the bound schema's columns
-  // changed since the table's files were written, they are all rewritten in this run.
-  ARROW_ASSIGN_OR_RAISE(bool drifted, ColumnsChanged(out->table, versions, *named.schema, known));
-  if (drifted && !repromotion) {
-    if (options.log) {
-      Log("info", "the bound schema changed: rewriting the table",
-          {{"source", source_id}, {"version", version->version}});
-    }
-    ARROW_RETURN_NOT_OK(promote_again(1));
-  }
 
   // Sizes for progress; an object the registry lists but the store lost is an error.
   ARROW_ASSIGN_OR_RAISE(auto listed, store_->List("raw/source=" + source_id + "/"));
