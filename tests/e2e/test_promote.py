@@ -641,6 +641,27 @@ def test_second_promote_is_up_to_date_and_changes_nothing(home):
     assert home.tables() == tables
 
 
+def test_payloads_without_records_are_not_pending_forever(home):
+    """Audit 2026-11-24: an empty file, a header-only CSV or `[]` wrote no row, so it
+    never reached the ledger: every run "promoted" it again (a new run in the registry, the
+    table's updated_at bumped) and never said up_to_date; a source of only such payloads got
+    a `tables` entry of no files whose SQL DuckDB refused."""
+    home.ingest("s", "c1.csv", "a,b\n1,2\n")
+    home.ingest("s", "c2.csv", "a,b\n")
+    home.ingest("s", "c3.json", "[]")
+    home.ingest("s", "c4.ndjson", "")
+    home.ingest("empty", "e.csv", "a,b\n")
+    _, out = home.promote()
+    assert (out["s"]["status"], out["s"]["objects"], out["s"]["rows"]) == ("promoted", 1, 1)
+    assert out["empty"]["status"] == "up_to_date"
+    tables = home.tables()
+    assert set(tables) == {"s"} and tables["s"]["rows"] == 1
+    before = listing(home.root)
+    _, out = home.promote()
+    assert {s: e["status"] for s, e in out.items()} == {"s": "up_to_date", "empty": "up_to_date"}
+    assert listing(home.root) == before and home.tables() == tables
+
+
 def test_tables_lists_sql_that_duckdb_runs(home):
     """`tables --json` gives each table's source, version, files, rows, bytes, folder and
     a DuckDB query that returns its row count; the human listing names every table with

@@ -343,12 +343,15 @@ arrow::Result<std::vector<PromotableObject>> SqliteRegistry::Unpromoted(
     const std::string& source_id) {
   std::lock_guard lock(mu_);
   // `version IS NOT NULL`: a dead letter cleared (outcome 'replayed') is not applied until
-  // Apply records it anew, and may fail again.
+  // Apply records it anew, and may fail again. `records > 0`: a payload of no records (an
+  // empty file, a header-only CSV, `[]`) has nothing to promote; it would be bound, write
+  // no row and so never reach the ledger, pending on every run.
   ARROW_ASSIGN_OR_RAISE(
       auto q, db_->Prepare("SELECT p.object, p.version, p.records, p.applied_at, p.layout FROM "
                            "payloads p "
                            "WHERE p.source_id = ?1 AND p.outcome IN ('profiled', 'replayed') AND "
-                           "p.version IS NOT NULL AND NOT EXISTS (SELECT 1 FROM promotion_ledger "
+                           "p.version IS NOT NULL AND p.records > 0 AND NOT EXISTS (SELECT 1 FROM "
+                           "promotion_ledger "
                            "l WHERE l.object = p.object) ORDER BY p.object"));
   q.Bind(1, source_id);
   std::vector<PromotableObject> out;
