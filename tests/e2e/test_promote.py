@@ -820,15 +820,27 @@ def test_widened_table_reads_with_pyarrow_dataset_and_no_options(home):
 
 def test_duplicate_keys_and_extra_csv_cells_are_rescued(home):
     """A second value for a field already filled in the same record (a duplicate key) is
-    rescued under its path, the first one is the column's; a CSV cell beyond the header's
-    columns is rescued as column<N> (its 0-based position), as a JSON string."""
-    home.ingest("dup", "d.ndjson", '{"a": 1, "b": "x"}\n{"a": 2, "a": 3, "b": "y"}\n')
+    rescued under its path, the first one is the column's; a third and later one under
+    path#3, path#4…, so `_rescued_data` never holds a key twice (audit 2026-11-24: JSON
+    readers kept one of them). A CSV cell beyond the header's columns is rescued as
+    column<N> (its 0-based position), as a JSON string."""
+    home.ingest("dup", "d.ndjson", '{"a": 1, "b": "x", "l": [{"p": 1}]}\n'
+                                   '{"a": 2, "a": 3, "b": "y", "a": 4, "l": []}\n'
+                                   '{"a": 5, "b": "z", "l": [{"p": 1}, {"p": 2, "p": 3, "p": 4}]}\n')
     home.ingest("wide-csv", "w.csv", "a,b\n1,x\n2,y,extra\n3,z\n")
     _, out = home.promote()
-    assert out["dup"]["rescued_rows"] == 1 and out["wide-csv"]["rescued_rows"] == 1
+    assert out["dup"]["rescued_rows"] == 2 and out["wide-csv"]["rescued_rows"] == 1
+
+    def unique_keys(pairs):
+        keys = [k for k, _ in pairs]
+        assert len(keys) == len(set(keys)), f"a key twice: {pairs}"
+        return dict(pairs)
+
     rows = [r for k in home.tables()["dup"]["file_keys"] for r in pq.read_table(home.root / k).to_pylist()]
-    assert [(r["a"], r["b"], r["_rescued_data"] and json.loads(r["_rescued_data"])) for r in rows] == [
-        (1, "x", None), (2, "y", {"a": 3})]
+    assert [(r["a"], r["b"], r["_rescued_data"] and
+             json.loads(r["_rescued_data"], object_pairs_hook=unique_keys)) for r in rows] == [
+        (1, "x", None), (2, "y", {"a": 3, "a#2": 4}),
+        (5, "z", {"l[1].p": 3, "l[1].p#2": 4})]
     rows = [r for k in home.tables()["wide-csv"]["file_keys"]
             for r in pq.read_table(home.root / k).to_pylist()]
     assert [(r["a"], r["b"], r["_rescued_data"] and json.loads(r["_rescued_data"])) for r in rows] == [

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -663,9 +664,18 @@ class Binder final : public RecordBinder {
     out->resize(size + n);
   }
 
+  // A key of the row's _rescued_data object. A path rescued twice in one record (a JSON key
+  // given twice) gets "#2", "#3"… so the object has no duplicate keys, which JSON readers
+  // would each resolve to one value, losing the others.
   void OpenRescue(std::string_view path) {
     rescue_.push_back(rescue_.empty() ? '{' : ',');
-    rescue_ += nlohmann::json(std::string(path)).dump();
+    std::string key(path);
+    for (int n = 2; std::find(rescue_keys_.begin(), rescue_keys_.end(), key) != rescue_keys_.end();
+         ++n) {
+      key = fmt::format("{}#{}", path, n);
+    }
+    rescue_ += nlohmann::json(key).dump();
+    rescue_keys_.push_back(std::move(key));
     rescue_.push_back(':');
   }
 
@@ -689,6 +699,7 @@ class Binder final : public RecordBinder {
       rescue_.push_back('}');
       Check(rescued_.Append(rescue_));
       rescue_.clear();
+      rescue_keys_.clear();
       ++rescued_rows_;
     }
     AppendString(&source_object_, lineage.source_object);
@@ -721,8 +732,9 @@ class Binder final : public RecordBinder {
   int64_t record_ = 0;
   int64_t element_seen_ = -1;
   size_t element_at_ = 0;
-  std::string text_;    // a value's JSON text, while it is written
-  std::string rescue_;  // the current row's _rescued_data, while it is built
+  std::string text_;                      // a value's JSON text, while it is written
+  std::string rescue_;                    // the current row's _rescued_data, while it is built
+  std::vector<std::string> rescue_keys_;  // and its keys
   uint64_t stamp_ = 0;
   int64_t rows_ = 0;
   int64_t rescued_rows_ = 0;
