@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import subprocess
 import time
 
 import pytest
@@ -504,6 +505,45 @@ def test_alert_owed_across_kill_9_is_delivered_once_after_restart(serve, tmp_pat
     finally:
         if sink is not None:
             sink.close()
+
+
+def test_a_breaking_version_found_by_the_cli_is_alerted_by_the_server(serve, latebind_bin, tmp_path):
+    """Audit 2026-11-24: delivery rows were written only for the writer's own sinks, so a
+    BREAKING version that `latebind ingest` (or `deadletter replay`) found on a served home
+    was never alerted. The server registers its sinks in the registry; the CLI's version is
+    owed to them, also while the server is down, and goes out once it runs."""
+    home = tmp_path / "home"
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+
+    def ingest(name: str, records: list[dict]):
+        (inputs / name).write_bytes(ndjson(records))
+        res = subprocess.run([str(latebind_bin), "--home", str(home), "ingest", "--source",
+                              "orders", "--json", str(inputs / name)],
+                             capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0, res.stderr
+        return json.loads(res.stdout)[0]
+
+    with WebhookReceiver() as sink:
+        srv = serve("--alert-webhook", sink.url, home=home)
+        assert ingest("v1.ndjson", V1_ORDERS)["schema_status"] == "ACTIVE"
+        assert ingest("v2.ndjson", RENAMED)["schema_status"] == "BREAKING"
+        deliveries = sink.wait_for(1, timeout=10)
+        assert deliveries, f"no alert reached the sink\n{srv.stderr_text()}"
+        assert deliveries[0].body["latebind"]["version"] == 2
+        wait_metric(srv.port, "latebind_alerts_pending", 0)
+        assert srv.stop() == 0
+        # With the server down the next one is owed, and sent when it is back.
+        assert ingest("v3.ndjson", V1_ORDERS)["schema_status"] == "BREAKING"
+        restarted = serve("--alert-webhook", sink.url, home=home)
+        assert sink.wait_until(lambda ds: len(sink.successful()) == 2, timeout=10), (
+            f"{sink.snapshot()}\n{restarted.stderr_text()}")
+        assert sink.successful()[-1].body["latebind"]["version"] == 3
+        assert restarted.stop() == 0
+    # A server started without sinks unregisters them: the CLI's next version owes nothing.
+    quiet = serve(home=home)
+    assert ingest("v4.ndjson", RENAMED)["schema_status"] == "BREAKING"
+    wait_metric(quiet.port, "latebind_alerts_pending", 0)
 
 
 def test_two_sinks_one_down_one_hanging_the_healthy_one_gets_it_promptly(serve):

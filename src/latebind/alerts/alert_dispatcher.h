@@ -32,9 +32,8 @@ struct AlertDispatcherOptions {
   // (the CLI, another serve) and retries that fell due. Default 1 s; each poll is one
   // indexed registry query.
   std::chrono::milliseconds poll_interval{1000};
-  // Deliveries read per poll. Default 500: rows of a sink that is down stay due and are
-  // read again on every poll; the limit must leave room for the other sinks' rows behind
-  // them (DueDeliveries is oldest first).
+  // Deliveries read per poll: one per sink (its oldest owed alert, when due), so this
+  // bounds the sinks served per poll. Default 500.
   int batch_limit = 500;
   // POSTs in flight at once, one per sink at most. Default 16.
   size_t max_in_flight = 16;

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string>
 
 #include "latebind/alerts/test_sink_for_tests.h"
 #include "latebind/common/status.h"
@@ -75,12 +77,13 @@ class FakeRegistry : public registry::Registry {
 
   arrow::Result<std::vector<registry::PendingDelivery>> DueDeliveries(SystemClock::time_point now,
                                                                       int limit) override {
+    // As the registry's: each sink's oldest owed row (rows are added in alert order), if due.
     std::lock_guard lock(mu_);
     std::vector<registry::PendingDelivery> due;
+    std::set<std::string> owing;
     for (const Row& r : rows_) {
-      if (!r.delivered && r.next_attempt <= now && static_cast<int>(due.size()) < limit) {
-        due.push_back(r.delivery);
-      }
+      if (r.delivered || !owing.insert(r.delivery.sink).second) continue;
+      if (r.next_attempt <= now && static_cast<int>(due.size()) < limit) due.push_back(r.delivery);
     }
     return due;
   }
@@ -106,6 +109,9 @@ class FakeRegistry : public registry::Registry {
   arrow::Result<int64_t> PendingAlerts() override {
     std::lock_guard lock(mu_);
     return std::count_if(rows_.begin(), rows_.end(), [](const Row& r) { return !r.delivered; });
+  }
+  arrow::Status SetAlertSinks(const std::vector<std::string>&) override {
+    return arrow::Status::NotImplemented("fake");
   }
   arrow::Result<registry::SchemaVersion> Version(const std::string& source_id,
                                                  int64_t version) override {

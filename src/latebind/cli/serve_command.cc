@@ -163,6 +163,12 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
     return ExitCodeFor(registry.status());
   }
   args.server.registry = *registry;
+  // Registered, so that a BREAKING version written by `ingest` or `deadletter replay` on
+  // this home is owed to these sinks too (also while this server is down).
+  if (arrow::Status st = (*registry)->SetAlertSinks(args.alert_webhooks); !st.ok()) {
+    fmt::print(stderr, "latebind serve: {}\n", st.message());
+    return ExitCodeFor(st);
+  }
   // Always running, also without sinks: it delivers what an earlier run still owes.
   alerts::AlertDispatcher dispatcher(*registry);
   if (arrow::Status st = dispatcher.Start(); !st.ok()) {
@@ -228,9 +234,10 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
       "Payloads land in <home>/raw/ and are profiled off the request path; what cannot be\n"
       "parsed moves to <home>/dead-letter/ with its reason. Every payload that parses updates\n"
       "its source's schema in <home>/registry.db; a BREAKING version is posted to each\n"
-      "--alert-webhook (Slack-compatible JSON, retried until 2xx, also across restarts).\n"
-      "SIGTERM or SIGINT: stop accepting,\n"
-      "answer the requests in flight, exit. Logs: JSON lines on stderr.\n\n"
+      "--alert-webhook (Slack-compatible JSON, retried until 2xx, also across restarts),\n"
+      "also one that `ingest` or `deadletter replay` finds on this home: the sinks are kept\n"
+      "in the registry until the next serve starts with others. SIGTERM or SIGINT: stop\n"
+      "accepting, answer the requests in flight, exit. Logs: JSON lines on stderr.\n\n"
       "With --auth-tokens, producers send 'Authorization: Bearer <token>'; tokens are stored\n"
       "as SHA-256 hashes (printf %s \"$TOKEN\" | sha256sum). 401 without a valid token, 403\n"
       "for a source the token may not post to, or for status changes and promotions without\n"

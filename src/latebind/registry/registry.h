@@ -31,8 +31,9 @@ struct ProfiledPayload {
 
 struct ApplyOptions {
   RenameOptions rename;
-  // Webhook sinks that a BREAKING version written by this call must be delivered to: one
-  // outbox row per sink is written in the same transaction as the version.
+  // Webhook sinks that a BREAKING version written by this call must be delivered to, with
+  // those registered by SetAlertSinks: one outbox row per sink is written in the same
+  // transaction as the version.
   std::vector<std::string> alert_sinks;
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
 };
@@ -99,7 +100,8 @@ class Registry {
                                                  const StatusUpdate& update) = 0;
   virtual arrow::Result<std::vector<StatusChange>> StatusHistory(const std::string& source_id) = 0;
 
-  // The alert outbox. Deliveries whose next attempt is due, oldest first.
+  // The alert outbox. For each sink, its oldest owed delivery (by alert) when that one's
+  // next attempt is due; soonest due first, at most `limit` (one per sink).
   virtual arrow::Result<std::vector<PendingDelivery>> DueDeliveries(
       std::chrono::system_clock::time_point now, int limit) = 0;
   virtual arrow::Status MarkDelivered(int64_t alert_id, const std::string& sink) = 0;
@@ -108,6 +110,10 @@ class Registry {
                                    std::chrono::system_clock::time_point next_attempt) = 0;
   // Deliveries not yet acknowledged by their sink.
   virtual arrow::Result<int64_t> PendingAlerts() = 0;
+  // The sinks of the home's server (`serve --alert-webhook`), replacing those of its last
+  // start. A BREAKING version written by any process (`ingest`, `deadletter replay`, a
+  // server) is owed to each of them besides its own ApplyOptions::alert_sinks.
+  virtual arrow::Status SetAlertSinks(const std::vector<std::string>& sinks) = 0;
   // Versions per (source, status), for latebind_schema_versions_total.
   virtual arrow::Result<std::map<std::pair<std::string, std::string>, int64_t>> VersionCounts() = 0;
 

@@ -504,8 +504,9 @@ TEST_F(SqliteCatalogTest, MigratesARegistryFromBeforePromotion) {
     // Back to what migration 1 alone left: the tables of migration 2 and its record gone.
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(dir_.File("registry.db").c_str(), &db), SQLITE_OK);
-    for (const char* table : {"promotion_ledger", "curated_files", "curated_columns",
-                              "blocked_promotions", "curated_tables", "promotion_runs"}) {
+    for (const char* table :
+         {"promotion_ledger", "curated_files", "curated_columns", "blocked_promotions",
+          "curated_tables", "promotion_runs", "alert_sinks"}) {
       const std::string sql = fmt::format("DROP TABLE {}", table);
       EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql;
     }
@@ -518,7 +519,7 @@ TEST_F(SqliteCatalogTest, MigratesARegistryFromBeforePromotion) {
     sqlite3_close(db);
   }
   Reopen();
-  EXPECT_EQ(SqliteRegistry::LatestMigration(), 3);
+  EXPECT_EQ(SqliteRegistry::LatestMigration(), 4);
   EXPECT_EQ(registry_->Version("bank", 1)->first_object, "raw/bank/a");
   EXPECT_EQ(Pending(), (Strings{"raw/bank/a"}));
   // Applied before the registry kept layouts: promotion falls back to the key and content.

@@ -145,6 +145,13 @@ const std::vector<std::vector<std::string>>& Migrations() {
       {
           "ALTER TABLE payloads ADD COLUMN layout TEXT",
       },
+      // 4: the alert sinks of the home's server (SetAlertSinks), so that a BREAKING version
+      // written by another process (the CLI) is owed to them too.
+      {
+          R"(CREATE TABLE alert_sinks (
+               sink TEXT PRIMARY KEY,
+               since TEXT NOT NULL))",
+      },
   };
   return kMigrations;
 }
@@ -452,6 +459,11 @@ arrow::Status SqliteRegistry::InsertVersion(const SchemaVersion& v, const ApplyO
                                                  "?3) ON CONFLICT DO NOTHING"));
       ARROW_RETURN_NOT_OK(d.Bind(1, alert_id).Bind(2, sink).Bind(3, v.created_at).Run());
     }
+    ARROW_ASSIGN_OR_RAISE(auto registered,
+                          db_->Prepare("INSERT INTO alert_deliveries (alert_id, sink, attempts, "
+                                       "next_attempt_at) SELECT ?1, sink, 0, ?2 FROM alert_sinks "
+                                       "WHERE true ON CONFLICT DO NOTHING"));
+    ARROW_RETURN_NOT_OK(registered.Bind(1, alert_id).Bind(2, v.created_at).Run());
   }
   return arrow::Status::OK();
 }
@@ -775,10 +787,15 @@ arrow::Result<std::vector<StatusChange>> SqliteRegistry::StatusHistory(
 arrow::Result<std::vector<PendingDelivery>> SqliteRegistry::DueDeliveries(
     std::chrono::system_clock::time_point now, int limit) {
   std::lock_guard lock(mu_);
+  // Only each sink's oldest owed row: its alerts go out in order (a failed one is not
+  // overtaken by those behind it), and a sink that is down owes one row here however many
+  // it owes, so it cannot fill the batch and starve the other sinks.
   ARROW_ASSIGN_OR_RAISE(
       auto q, db_->Prepare("SELECT d.alert_id, d.sink, a.source_id, a.version, d.attempts FROM "
-                           "alert_deliveries d JOIN alerts a ON a.alert_id = d.alert_id WHERE "
-                           "d.delivered_at IS NULL AND d.next_attempt_at <= ?1 ORDER BY "
+                           "(SELECT sink, MIN(alert_id) AS alert_id FROM alert_deliveries WHERE "
+                           "delivered_at IS NULL GROUP BY sink) oldest JOIN alert_deliveries d "
+                           "ON d.sink = oldest.sink AND d.alert_id = oldest.alert_id JOIN alerts "
+                           "a ON a.alert_id = d.alert_id WHERE d.next_attempt_at <= ?1 ORDER BY "
                            "d.next_attempt_at, d.alert_id LIMIT ?2"));
   q.Bind(1, Now(now)).Bind(2, static_cast<int64_t>(limit));
   std::vector<PendingDelivery> out;
@@ -816,6 +833,20 @@ arrow::Status SqliteRegistry::MarkFailed(int64_t alert_id, const std::string& si
                                              "alert_id = ?3 AND sink = ?4 AND delivered_at IS "
                                              "NULL"));
   return q.Bind(1, error).Bind(2, Now(next_attempt)).Bind(3, alert_id).Bind(4, sink).Run();
+}
+
+arrow::Status SqliteRegistry::SetAlertSinks(const std::vector<std::string>& sinks) {
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(auto tx, SqliteTransaction::Begin(db_.get()));
+  ARROW_RETURN_NOT_OK(db_->Exec("DELETE FROM alert_sinks"));
+  ARROW_ASSIGN_OR_RAISE(auto q, db_->Prepare("INSERT INTO alert_sinks (sink, since) VALUES (?1, "
+                                             "?2) ON CONFLICT DO NOTHING"));
+  const std::string now = Now(std::chrono::system_clock::now());
+  for (const std::string& sink : sinks) {
+    q.Reset();
+    ARROW_RETURN_NOT_OK(q.Bind(1, sink).Bind(2, now).Run());
+  }
+  return tx->Commit();
 }
 
 arrow::Result<int64_t> SqliteRegistry::PendingAlerts() {

@@ -9,10 +9,12 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -462,6 +464,57 @@ TEST_P(RegistryContractTest, OutboxRetriesAndAcknowledgements) {
   EXPECT_NE((*due)[0].alert_id, a.alert_id);
   EXPECT_NE((*due)[0].idempotency_key, a.idempotency_key);
   EXPECT_EQ((*due)[0].version, 3);
+}
+
+// Audit 2026-11-24: a failed delivery moved only its own row, so the rows behind it were
+// posted first (out of order), and a dead sink owing more than a batch filled every batch,
+// starving the others. Only each sink's oldest owed alert is due now.
+TEST_P(RegistryContractTest, EachSinkOwesItsOldestAlertFirstAndCannotStarveAnother) {
+  ApplyOne("raw/bank/1", kSeed);
+  const auto now = system_clock::now();
+  // Three BREAKING versions (v2, v3, v4) for the dead sink, the last also for the live one.
+  ApplyOne("raw/bank/2", kRenamed, At(1, {"http://dead"}));
+  ApplyOne("raw/bank/3", kSeed, At(2, {"http://dead"}));
+  ApplyOne("raw/bank/4", kRenamed, At(3, {"http://dead", "http://live"}));
+  EXPECT_EQ(*registry_->PendingAlerts(), 4);
+  auto due = registry_->DueDeliveries(now, 10);
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 2u);  // one per sink
+  std::map<std::string, int64_t> version;
+  for (const PendingDelivery& d : *due) version[d.sink] = d.version;
+  EXPECT_EQ(version, (std::map<std::string, int64_t>{{"http://dead", 2}, {"http://live", 4}}));
+  // The dead sink's oldest fails: the ones behind it wait for it, and a batch of one still
+  // reaches the live sink.
+  const PendingDelivery oldest = *std::find_if(
+      due->begin(), due->end(), [](const PendingDelivery& d) { return d.sink == "http://dead"; });
+  ASSERT_TRUE(
+      registry_->MarkFailed(oldest.alert_id, oldest.sink, "refused", now + std::chrono::minutes(5))
+          .ok());
+  due = registry_->DueDeliveries(now, 1);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].sink, "http://live");
+  // Once it is delivered, the next one (v3) is due: in order.
+  ASSERT_TRUE(registry_->MarkDelivered(oldest.alert_id, oldest.sink).ok());
+  due = registry_->DueDeliveries(now, 10);
+  ASSERT_EQ(due->size(), 2u);
+  for (const PendingDelivery& d : *due) {
+    EXPECT_EQ(d.version, d.sink == "http://dead" ? 3 : 4) << d.sink;
+  }
+}
+
+// The server's sinks, registered: a BREAKING version written without sinks of its own (by
+// the CLI) is owed to them, and to the writer's own sinks once each.
+TEST_P(RegistryContractTest, RegisteredAlertSinksAreOwedEveryBreakingVersion) {
+  ASSERT_TRUE(registry_->SetAlertSinks({"http://a", "http://b", "http://a"}).ok());
+  ApplyOne("raw/bank/1", kSeed);
+  ApplyOne("raw/bank/2", kRenamed, At(1));
+  EXPECT_EQ(*registry_->PendingAlerts(), 2);
+  ApplyOne("raw/bank/3", kSeed, At(2, {"http://b", "http://c"}));
+  EXPECT_EQ(*registry_->PendingAlerts(), 5);  // a, b; then a, b, c
+  // Replaced at the next start: a server without sinks leaves later versions unowed.
+  ASSERT_TRUE(registry_->SetAlertSinks({}).ok());
+  ApplyOne("raw/bank/4", kRenamed, At(3));
+  EXPECT_EQ(*registry_->PendingAlerts(), 5);
 }
 
 TEST_P(RegistryContractTest, BreakingVersionWithoutSinksQueuesNothing) {
