@@ -468,6 +468,105 @@ def test_confirmed_rename_keeps_the_old_column_filled(home):
     assert all(r["transaction_date"] is not None for r in rows) and len(rows) == 10
 
 
+def test_resolving_an_older_breaking_version_keeps_the_newer_active_one(home):
+    """Audit bug A: v2 BREAKING, then v3 ACTIVE (+extra) built on it; resolving v2 ACTIVE
+    deprecated v3, and promotion rewrote the table under v2: column extra gone, every
+    extra rescued for good. Now v2 is accepted (BREAKING → DEPRECATED, saying why), v3
+    stays ACTIVE and bound, and the table keeps extra."""
+    home.ingest("w", "w1.ndjson", '{"id": 1, "amt": 10}\n')
+    home.promote()
+    assert home.ingest("w", "w2.ndjson", '{"id": 2, "amt": "ten"}\n')["schema_status"] == "BREAKING"
+    v3 = home.ingest("w", "w3.ndjson", '{"id": 3, "amt": "x", "extra": 1}\n')
+    assert (v3["schema_version"], v3["schema_status"]) == (3, "ACTIVE")
+    _, out = home.promote(expect_rc=3)
+    assert out["w"]["status"] == "blocked" and out["w"]["breaking_versions"] == [2]
+
+    res = home.resolve("w", 2, note="ok")
+    assert re.search(r"^w version 2: BREAKING → DEPRECATED by \S+$", res.stdout, re.M), res.stdout
+    assert "version 3 is newer, built on version 2" in res.stdout, res.stdout
+    assert "stays ACTIVE" in res.stdout, res.stdout
+    assert "version 3: ACTIVE → DEPRECATED" not in res.stdout, res.stdout
+    history = home.ok("schema", "history", "w", "--json").json()
+    assert [v["status"] for v in history["versions"]] == ["DEPRECATED", "DEPRECATED", "ACTIVE"]
+    last = history["status_history"][-1]
+    assert (last["version"], last["from"], last["to"]) == (2, "BREAKING", "DEPRECATED"), last
+    assert last["note"].startswith("ok") and "version 3, newer and built on it, stays ACTIVE" in last["note"]
+
+    _, out = home.promote()
+    assert (out["w"]["status"], out["w"]["version"]) == ("promoted", 3)
+    later = home.ingest("w", "w4.ndjson", '{"id": 4, "amt": "y", "extra": 2}\n')
+    assert later["schema_version"] == 3 and not later["new_version"]
+    _, out = home.promote()
+    assert (out["w"]["version"], out["w"]["rescued_rows"]) == (3, 0)
+    entry = home.tables()["w"]
+    for key in entry["file_keys"]:
+        names = pq.read_schema(home.root / key).names
+        assert names == ["id", "amt", "extra", *LINEAGE], (key, names)
+    rows = duckdb_rows(entry["sql"] + " ORDER BY id")
+    assert [(r["id"], r["amt"], r["extra"], r["_rescued_data"]) for r in rows] == [
+        (1, "10", None, None), (2, "ten", None, None), (3, "x", 1, None), (4, "y", 2, None)]
+
+
+def test_mappings_of_an_older_breaking_version_reach_the_newer_active_one(home):
+    """Audit bug A, with a rename: the mapping confirmed on v2 is confirmed on v3 (ACTIVE,
+    built on v2, created before the mapping), which promotion binds: transaction_date keeps
+    being filled from txn_date. `--json` reports the statuses reached."""
+    home.ingest("orders", "v1.ndjson", ndjson(RENAME_V1))
+    home.promote()
+    assert home.ingest("orders", "v2.ndjson", ndjson(RENAME_V2))["schema_status"] == "BREAKING"
+    more = [{"id": 20, "txn_date": "2024-03-02", "amount": 1.0, "extra": "e"}]
+    assert home.ingest("orders", "v3.ndjson", ndjson(more))["schema_status"] == "ACTIVE"
+    res = home.ok("schema", "resolve", "orders", "--version", "2", "--status", "ACTIVE",
+                  "--note", "rename confirmed", "--map", "txn_date=transaction_date", "--json")
+    doc = res.json()
+    assert doc["resolved"]["status"] == "DEPRECATED", doc
+    assert doc["resolved"]["mappings"] == {"txn_date": "transaction_date"}, doc
+    assert doc["changed"] == [{"version": 2, "from": "BREAKING", "to": "DEPRECATED"}], doc
+    assert doc["active_version"] == 3 and doc["mappings_also_on"] == [3], doc
+    v3 = home.ok("schema", "show", "orders", "--version", "3", "--json").json()
+    assert (v3["status"], v3["mappings"]) == ("ACTIVE", {"txn_date": "transaction_date"})
+
+    _, out = home.promote()
+    assert (out["orders"]["version"], out["orders"]["rescued_rows"]) == (3, 0)
+    entry = home.tables()["orders"]
+    for key in entry["file_keys"]:
+        names = pq.read_schema(home.root / key).names
+        assert names == ["id", "transaction_date", "amount", "extra", *LINEAGE], (key, names)
+    rows = duckdb_rows(entry["sql"] + " ORDER BY id")
+    assert [(r["id"], str(r["transaction_date"])) for r in rows] == (
+        [(r["id"], r["transaction_date"]) for r in RENAME_V1]
+        + [(r["id"], r["txn_date"]) for r in RENAME_V2] + [(20, "2024-03-02")])
+    assert all(r["_rescued_data"] is None for r in rows)
+
+
+def test_resolved_removal_keeps_the_column_and_its_history(home):
+    """Audit bug B: resolving a BREAKING removal rewrote the table without the column and
+    moved every old row's value into _rescued_data. A removed field stays a column (typed
+    as it was, at its place): nothing is rewritten, old rows keep their values, new rows
+    hold null."""
+    home.ingest("v", "v1.ndjson", '{"id": 1, "x": "keep", "n": 1}\n{"id": 2, "x": "me", "n": 2}\n')
+    home.promote()
+    first = home.tables()["v"]["file_keys"]
+    assert home.ingest("v", "v2.ndjson", '{"id": 3, "n": 3}\n')["schema_status"] == "BREAKING"
+    home.resolve("v", 2, note="x is gone upstream")
+    _, out = home.promote()
+    assert (out["v"]["status"], out["v"]["version"]) == ("promoted", 2)
+    assert out["v"]["retired_files"] == [] and out["v"]["rescued_rows"] == 0
+    entry = home.tables()["v"]
+    assert set(first) <= set(entry["file_keys"]) and len(entry["file_keys"]) == 2
+    for key in entry["file_keys"]:
+        assert_schema(pq.read_schema(home.root / key),
+                      [("id", pa.int64()), ("x", pa.string()), ("n", pa.int64())])
+    rows = duckdb_rows(entry["sql"] + " ORDER BY id")
+    assert [(r["id"], r["x"], r["n"], r["_rescued_data"]) for r in rows] == [
+        (1, "keep", 1, None), (2, "me", 2, None), (3, None, 3, None)]
+    # The export says the same: x kept, at its place, nullable and no longer required.
+    arrow = home.ok("schema", "export", "v", "--format", "arrow").stdout
+    assert arrow.splitlines()[:3] == ["id: int64", "x: string", "n: int64"], arrow
+    js = home.ok("schema", "export", "v", "--format", "jsonschema").json()
+    assert "x" in js["properties"] and "x" not in js.get("required", []), js
+
+
 def test_repromote_since_version_rebinds_without_duplicates(home):
     """An override run rescues "N/A" prices. Once the version is resolved (price becomes a
     string) the bound columns changed, so the next run rewrites the whole table though

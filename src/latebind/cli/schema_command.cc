@@ -166,6 +166,53 @@ arrow::Result<std::map<std::string, std::string>> ParseMaps(const std::vector<st
   return out;
 }
 
+// What a resolution of `version` did, read back from the versions before and after it.
+struct Resolution {
+  std::vector<std::pair<const SchemaVersion*, const SchemaVersion*>> changed;  // before, after
+  const SchemaVersion* active = nullptr;  // the ACTIVE version after, if any
+  std::vector<int64_t> mapped;            // newer versions whose mappings the call confirmed
+};
+
+Resolution Compare(const std::vector<SchemaVersion>& before,
+                   const std::vector<SchemaVersion>& after, int64_t version) {
+  Resolution r;
+  for (const auto& v : after) {
+    if (v.status == registry::VersionStatus::kActive) r.active = &v;
+    auto old = PickVersion(before, v.version);
+    if (!old.ok()) continue;
+    if ((*old)->status != v.status) r.changed.emplace_back(*old, &v);
+    if (v.version > version && (*old)->mappings != v.mappings) r.mapped.push_back(v.version);
+  }
+  return r;
+}
+
+void PrintResolution(const SchemaArgs& args, const SchemaVersion& before,
+                     const SchemaVersion& updated, const Resolution& r, const std::string& who) {
+  const bool color = UseColor(args.color);
+  fmt::print("{} version {}: {} → {} by {}\n", args.source, args.version,
+             registry::StatusName(before.status), registry::StatusName(updated.status), who);
+  fmt::print("  note: {}\n", Clip(updated.note, 200));
+  if (registry::ParseStatus(args.status) == registry::VersionStatus::kActive &&
+      updated.status != registry::VersionStatus::kActive && r.active != nullptr &&
+      r.active->version > args.version) {
+    fmt::print(
+        "  accepted, not made ACTIVE: version {} is newer, built on version {} (it carries\n"
+        "  this change), and stays ACTIVE; promotion binds it\n",
+        r.active->version, args.version);
+  }
+  for (const auto& [to, from] : updated.mappings) {
+    fmt::print("  mapping: {} → column {}\n", to, from);
+  }
+  for (int64_t v : r.mapped) {
+    fmt::print("  mappings also confirmed on version {} (newer, built on {})\n", v, args.version);
+  }
+  for (const auto& [was, now] : r.changed) {
+    if (now->version == args.version) continue;
+    fmt::print("  version {}: {} → {}\n", now->version, registry::StatusName(was->status),
+               Paint(registry::StatusName(now->status), Style::kDim, color));
+  }
+}
+
 int RunResolve(const GlobalOptions& global, const SchemaArgs& args) {
   const auto status = registry::ParseStatus(args.status);
   if (!status) {
@@ -188,41 +235,28 @@ int RunResolve(const GlobalOptions& global, const SchemaArgs& args) {
   auto resolved = loaded->registry->SetStatus(args.source, args.version, update);
   if (!resolved.ok()) return Fail("resolve", resolved.status());
 
-  // What changed, read back: the registry may have deprecated the version active before.
+  // What changed, read back: the registry may have deprecated the version active before,
+  // or, accepting an older BREAKING version under a newer ACTIVE one, deprecated this one.
   auto after = LoadVersions(*loaded->registry, args.source);
   if (!after.ok()) return Fail("resolve", after.status());
-  std::vector<std::pair<const SchemaVersion*, const SchemaVersion*>> changed;  // before, after
-  for (const auto& v : *after) {
-    if (auto old = PickVersion(loaded->versions, v.version);
-        old.ok() && (*old)->status != v.status) {
-      changed.emplace_back(*old, &v);
-    }
-  }
   auto updated = PickVersion(*after, args.version);
   if (!updated.ok()) return Fail("resolve", updated.status());
+  const Resolution r = Compare(loaded->versions, *after, args.version);
   if (args.json) {
     Json list = Json::array();
-    for (const auto& [was, now] : changed) {
+    for (const auto& [was, now] : r.changed) {
       list.push_back({{"version", now->version},
                       {"from", registry::StatusName(was->status)},
                       {"to", registry::StatusName(now->status)}});
     }
-    PrintJson({{"resolved", registry::VersionToJson(**updated)}, {"changed", std::move(list)}});
+    Json active = r.active != nullptr ? Json(r.active->version) : Json();
+    PrintJson({{"resolved", registry::VersionToJson(**updated)},
+               {"changed", std::move(list)},
+               {"active_version", std::move(active)},
+               {"mappings_also_on", r.mapped}});
     return kExitOk;
   }
-  const bool color = UseColor(args.color);
-  fmt::print("{} version {}: {} → {} by {}\n", args.source, args.version,
-             registry::StatusName((*before)->status), registry::StatusName((*updated)->status),
-             update.who);
-  fmt::print("  note: {}\n", Clip(args.note, 200));
-  for (const auto& [to, from] : (*updated)->mappings) {
-    fmt::print("  mapping: {} → column {}\n", to, from);
-  }
-  for (const auto& [was, now] : changed) {
-    if (now->version == args.version) continue;
-    fmt::print("  version {}: {} → {}\n", now->version, registry::StatusName(was->status),
-               Paint(registry::StatusName(now->status), Style::kDim, color));
-  }
+  PrintResolution(args, **before, **updated, r, update.who);
   return kExitOk;
 }
 
@@ -345,14 +379,19 @@ void RegisterSchemaCommand(CLI::App& app, const GlobalOptions& global, int* exit
       "resolve", "A person's decision on a version: set it ACTIVE or DEPRECATED, with a note");
   resolve->footer(
       "Setting a version ACTIVE (typically a BREAKING one, after review) unblocks promotion\n"
-      "of the source and deprecates the version that was active. --map NEW=OLD confirms a\n"
-      "rename: promotion keeps filling the curated column OLD from the new field NEW. OLD\n"
-      "must be a removed field (a live one would be overwritten), NEW's type must continue\n"
-      "OLD's (int64/float64, date/timestamp/string, anything into string) and one column\n"
-      "takes one NEW; else nothing changes and the exit code is 2. The change is kept in\n"
-      "the status history with who ($USER), when and the note. NEW and OLD are field paths\n"
-      "as `schema show` lists them (a.b, a[].b; a key's own . [ ] \\ escaped with \\, and\n"
-      "its own = written \\= in --map).\n\n"
+      "of the source and deprecates the version that was active. A BREAKING version older\n"
+      "than the ACTIVE one is accepted but goes to DEPRECATED instead: the ACTIVE version is\n"
+      "newer and built on it (versions are linear, each carries the changes before it), so\n"
+      "it stays ACTIVE and promotion keeps binding it. A DEPRECATED version set ACTIVE is a\n"
+      "rollback: it becomes the version promotion binds.\n\n"
+      "--map NEW=OLD confirms a rename: promotion keeps filling the curated column OLD from\n"
+      "the new field NEW. OLD must be a removed field (a live one would be overwritten),\n"
+      "NEW's type must continue OLD's (int64/float64, date/timestamp/string, anything into\n"
+      "string) and one column takes one NEW, on the version and on every newer one (each is\n"
+      "built on it and gets the mapping too); else nothing changes and the exit code is 2.\n"
+      "NEW and OLD are field paths as `schema show` lists them (a.b, a[].b; a key's own\n"
+      ". [ ] \\ escaped with \\, and its own = written \\= in --map). The change is kept\n"
+      "in the status history with who ($USER), when and the note.\n\n"
       "Example:\n"
       "  latebind schema resolve orders --version 3 --status ACTIVE \\\n"
       "      --note \"rename confirmed with the producer\" --map txn_date=transaction_date");
@@ -373,9 +412,10 @@ void RegisterSchemaCommand(CLI::App& app, const GlobalOptions& global, int* exit
   CLI::App* exp = schema->add_subcommand(
       "export", "Print a version's bound schema for other engines (Arrow, Spark, JSON Schema)");
   exp->footer(
-      "The schema promotion binds raw records to: removed fields left out, confirmed renames\n"
-      "under their old column name, nested objects as structs, arrays as lists; every column\n"
-      "nullable. Formats: arrow (Arrow's schema text), spark (StructType JSON, for\n"
+      "The schema promotion binds raw records to: removed fields kept (typed as they were\n"
+      "last, at their place; new records hold null there), confirmed renames under their\n"
+      "old column name, nested objects as structs, arrays as lists; every column nullable.\n"
+      "Formats: arrow (Arrow's schema text), spark (StructType JSON, for\n"
       "StructType.fromJson), jsonschema (JSON Schema 2020-12 of one record).\n"
       "Default version: the latest ACTIVE one, else the latest.\n\n"
       "Example:\n"

@@ -293,7 +293,8 @@ void HandleSetStatus(ServerState& s, const Route& route, const std::string& who,
   Log("info", "version status changed",
       {{"source", route.source},
        {"version", *n},
-       {"status", registry::StatusName(*status)},
+       {"requested", registry::StatusName(*status)},
+       {"status", registry::StatusName(v->status)},  // DEPRECATED when a newer one stays ACTIVE
        {"who", who}});
   respond(JsonResponse(req.version(), 200, registry::VersionToJson(*v).dump() + "\n"));
 }

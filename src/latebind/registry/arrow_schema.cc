@@ -43,20 +43,19 @@ class Binder {
   }
 
  private:
-  // Live fields at their bound paths; a confirmed mapping NEW=OLD moves NEW (and what lies
-  // under it) to OLD, and OLD's own fields give way to it.
+  // Every field, removed ones too, at its bound path; a confirmed mapping NEW=OLD moves NEW
+  // (and what lies under it) to OLD, and OLD's own fields give way to it. A mapping keeps
+  // binding after NEW is removed in its turn: column OLD stays, as removed fields do.
   void CollectEntries() {
     std::vector<std::pair<std::string, std::string>> mappings;  // new, old
     for (const auto& [to, from] : v_.mappings) {
-      const FieldSchema* f = v_.Find(to);
-      if (f != nullptr && !f->removed && to != from) mappings.emplace_back(to, from);
+      if (v_.Find(to) != nullptr && to != from) mappings.emplace_back(to, from);
     }
     std::unordered_map<std::string, size_t> position;
     for (size_t i = 0; i < v_.fields.size(); ++i) position.emplace(v_.fields[i].path, i);
     std::unordered_map<std::string, bool> taken;
     for (size_t i = 0; i < v_.fields.size(); ++i) {
       const FieldSchema& f = v_.fields[i];
-      if (f.removed) continue;
       std::string path = f.path;
       bool mapped = false;
       for (const auto& [to, from] : mappings) {
@@ -129,7 +128,8 @@ class Binder {
   // A member's field, named by its key.
   std::shared_ptr<arrow::Field> FieldOf(const Entry& e) {
     const std::string name = UnescapeKey(LastSegment(e.path));
-    const bool required = e.field != nullptr && e.field->required;
+    // A removed field is missing from the records that removed it: never required.
+    const bool required = e.field != nullptr && e.field->required && !e.field->removed;
     auto meta = arrow::key_value_metadata(
         {kArrowPathKey, kArrowRequiredKey},
         {e.field != nullptr ? e.field->path : e.path, required ? "true" : "false"});

@@ -18,10 +18,13 @@ inline constexpr char kArrowRequiredKey[] = "latebind.required";  // "true" | "f
 
 // The Arrow schema a version binds to:
 //
-// - Columns: every live field; a field marked removed is left out unless a confirmed
-//   mapping (v.mappings, new → old) keeps it: for NEW=OLD the column is named OLD (the
-//   curated column keeps its name), sits where OLD sat and is typed from NEW; NEW itself is
-//   not a column of its own. A mapping whose NEW is no longer live keeps nothing.
+// - Columns: every field of the version, a field marked removed included (DESIGN.md §4: a
+//   removed field stays, marked removed): typed as it was last, at its place, so a removal
+//   (BACKWARD: readers on the new schema read old data) never drops a curated column;
+//   records without it hold null there. A confirmed mapping (v.mappings, new → old) NEW=OLD
+//   names the column OLD (the curated column keeps its name), places it where OLD sat and
+//   types it from NEW; NEW is not a column of its own, nor is OLD a second time. The
+//   mapping holds after NEW is removed in its turn (column OLD stays, typed from NEW).
 // - Nesting: `a.b` is field b of struct column a; `a[]` is the element of list column a and
 //   `a[].b` a field of a list of structs. An object never seen with a key binds as a string
 //   (its JSON text), an array never seen with an element as list<string>.
@@ -32,7 +35,8 @@ inline constexpr char kArrowRequiredKey[] = "latebind.required";  // "true" | "f
 //   every record", not "never null" (nulls count as present), and promotion puts a value
 //   that does not cast into _rescued_data, leaving a null behind; raw objects of older
 //   versions may also be bound to a newer one. The required flag is kept as the field's
-//   kArrowRequiredKey metadata, the source path as kArrowPathKey.
+//   kArrowRequiredKey metadata ("false" for a removed field), the source path as
+//   kArrowPathKey.
 // - Schema metadata: latebind.source_id, latebind.version, latebind.fingerprint.
 //
 // Column names are the registry's (not normalised: that is promotion's step). Fields keep

@@ -109,13 +109,36 @@ TEST(ArrowSchemaTest, EmptyObjectsAndArraysBindAsText) {
   EXPECT_TRUE(schema->Equals(expected, false)) << schema->ToString();
 }
 
-TEST(ArrowSchemaTest, RemovedFieldsAreLeftOut) {
-  const auto schema =
-      Bind(Version({Field("id", FieldType::kInt64), Field("gone", FieldType::kString, false, true),
-                    Field("obj", FieldType::kObject, false, true),
-                    Field("obj.x", FieldType::kInt64, false, true)}));
+// Audit bug B: a removed field was left out, so resolving a removal rewrote the curated
+// table without the column and moved every old row's value into _rescued_data. A removal
+// is BACKWARD (readers on the new schema read old data): the column stays, typed as it was
+// last, at its place, nullable and not required.
+TEST(ArrowSchemaTest, RemovedFieldsStayColumnsTypedAsTheyWereLast) {
+  const auto schema = Bind(Version(
+      {Field("id", FieldType::kInt64), Field("gone", FieldType::kString, true, true),
+       Field("obj", FieldType::kObject, false, true),
+       Field("obj.x", FieldType::kInt64, false, true), Field("after", FieldType::kDate, false)}));
   ASSERT_NE(schema, nullptr);
-  EXPECT_EQ(schema->field_names(), std::vector<std::string>{"id"});
+  const arrow::Schema expected(
+      {arrow::field("id", arrow::int64()), arrow::field("gone", arrow::utf8()),
+       arrow::field("obj", arrow::struct_({arrow::field("x", arrow::int64())})),
+       arrow::field("after", arrow::date32())});
+  ASSERT_TRUE(schema->Equals(expected, /*check_metadata=*/false)) << schema->ToString();
+  EXPECT_EQ(Meta(*schema->GetFieldByName("gone"), kArrowRequiredKey), "false");
+  EXPECT_EQ(Meta(*schema->GetFieldByName("gone"), kArrowPathKey), "gone");
+  EXPECT_EQ(Meta(*schema->GetFieldByName("id"), kArrowRequiredKey), "true");
+}
+
+// The version before the removal and the version that removes the field bind the same
+// columns: the table is not rewritten for a removal.
+TEST(ArrowSchemaTest, ARemovalBindsTheColumnsOfTheVersionBefore) {
+  const auto before =
+      Bind(Version({Field("id", FieldType::kInt64), Field("x", FieldType::kString)}));
+  const auto after =
+      Bind(Version({Field("id", FieldType::kInt64), Field("x", FieldType::kString, false, true)}));
+  ASSERT_NE(before, nullptr);
+  ASSERT_NE(after, nullptr);
+  EXPECT_TRUE(before->Equals(*after, /*check_metadata=*/false)) << after->ToString();
 }
 
 // The seed's story: transaction_date renamed to txn_date, the rename confirmed with
@@ -146,9 +169,12 @@ TEST(ArrowSchemaTest, MappingOfAnObjectMovesItsMembersAndNestedMappingsWork) {
   v.mappings["client.postcode"] = "client.zip";  // under a mapped object: client wins
   const auto schema = Bind(v);
   ASSERT_NE(schema, nullptr);
-  const arrow::Schema expected(
-      {arrow::field("customer", arrow::struct_({arrow::field("id", arrow::utf8()),
-                                                arrow::field("postcode", arrow::int64())}))});
+  // client wins, so client.zip is a removed member of client like any other: it stays, moved
+  // with client (customer.id, removed too, gives way to client.id mapped onto it).
+  const arrow::Schema expected({arrow::field(
+      "customer",
+      arrow::struct_({arrow::field("id", arrow::utf8()), arrow::field("zip", arrow::utf8()),
+                      arrow::field("postcode", arrow::int64())}))});
   EXPECT_TRUE(schema->Equals(expected, false)) << schema->ToString();
 
   SchemaVersion nested =
@@ -163,14 +189,19 @@ TEST(ArrowSchemaTest, MappingOfAnObjectMovesItsMembersAndNestedMappingsWork) {
   EXPECT_TRUE(bound->Equals(nested_expected, false)) << bound->ToString();
 }
 
-TEST(ArrowSchemaTest, MappingWhoseNewFieldIsGoneKeepsNothing) {
+// A confirmed rename whose new field is removed in its turn keeps its column: OLD, typed
+// from NEW, once (neither removed field a column of its own).
+TEST(ArrowSchemaTest, MappingWhoseNewFieldIsGoneKeepsItsColumn) {
   SchemaVersion v =
       Version({Field("id", FieldType::kInt64), Field("old", FieldType::kString, false, true),
                Field("new", FieldType::kString, false, true)});
   v.mappings["new"] = "old";
   const auto schema = Bind(v);
   ASSERT_NE(schema, nullptr);
-  EXPECT_EQ(schema->field_names(), std::vector<std::string>{"id"});
+  EXPECT_EQ(schema->field_names(), (std::vector<std::string>{"id", "old"}));
+  const auto kept = schema->GetFieldByName("old");
+  ASSERT_NE(kept, nullptr) << schema->ToString();
+  EXPECT_EQ(Meta(*kept, kArrowPathKey), "new");
 }
 
 TEST(ArrowSchemaTest, MappingOntoAPathWithNoParentImpliesTheParent) {

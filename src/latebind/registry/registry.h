@@ -52,7 +52,8 @@ struct StatusUpdate {
   std::string who;
   // Confirmed renames, new path → old path: each new path a live field of the version,
   // each old path a removed field it holds whose type the new one continues
-  // (TypeContinues, evolve.h), no old path filled twice. Added to the version's mappings.
+  // (TypeContinues, evolve.h), no old path filled twice. Added to the version's mappings
+  // and to those of every newer version, where they must hold too.
   std::map<std::string, std::string> mappings;
 };
 
@@ -93,9 +94,16 @@ class Registry {
   // One version; `version` 0 means the latest. kNotFound when it does not exist.
   virtual arrow::Result<SchemaVersion> Version(const std::string& source_id, int64_t version) = 0;
   // A person's decision (DESIGN.md §4 Resolution). Setting a version ACTIVE deprecates the
-  // version that was active before it. kBadInput for a BREAKING target, a missing note or
-  // a mapping StatusUpdate::mappings refuses (one that would overwrite a live column, fill
-  // a column twice or change its type incompatibly); nothing is changed then.
+  // version that was active before it (a DEPRECATED one set ACTIVE is a rollback), with one
+  // exception: a BREAKING version set ACTIVE while a newer version is ACTIVE. Versions are
+  // linear, each newer one built on the older and carrying its changes, so that change is
+  // accepted but the newer version stays ACTIVE (promotion keeps binding it): the version
+  // goes BREAKING → DEPRECATED, its note and history row saying so. The result holds the
+  // status reached. StatusUpdate::mappings are confirmed on the version and on every newer
+  // one (evolve carries them only into versions created later). kBadInput for a BREAKING
+  // target, a missing note or a mapping refused on any of those versions (one that would
+  // overwrite a live column, fill a column twice or change its type incompatibly; the
+  // message names the version); nothing is changed then. One transaction.
   virtual arrow::Result<SchemaVersion> SetStatus(const std::string& source_id, int64_t version,
                                                  const StatusUpdate& update) = 0;
   virtual arrow::Result<std::vector<StatusChange>> StatusHistory(const std::string& source_id) = 0;

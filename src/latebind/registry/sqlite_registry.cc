@@ -288,6 +288,25 @@ arrow::Result<std::map<std::string, std::string>> ConfirmMappings(
   return out;
 }
 
+// Confirms `requested` on each of `newer` (the versions above `version`, each built on it)
+// as ConfirmMappings does; kBadInput naming the first one it does not fit.
+arrow::Status ConfirmOnNewer(int64_t version, const std::map<std::string, std::string>& requested,
+                             std::vector<SchemaVersion>* newer) {
+  if (requested.empty()) return arrow::Status::OK();
+  for (SchemaVersion& w : *newer) {
+    auto confirmed = ConfirmMappings(w, requested);
+    if (!confirmed.ok()) {
+      return MakeError(ErrorKind::kBadInput,
+                       fmt::format("version {} is newer than {} and built on it, so a mapping "
+                                   "confirmed on {} is confirmed on it too, and it does not "
+                                   "fit: {}; nothing was changed",
+                                   w.version, version, version, confirmed.status().message()));
+    }
+    w.mappings = std::move(*confirmed);
+  }
+  return arrow::Status::OK();
+}
+
 std::string Dump(const Json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -712,6 +731,29 @@ arrow::Result<SchemaVersion> SqliteRegistry::Version(const std::string& source_i
   return std::move(*v);
 }
 
+arrow::Result<std::vector<SchemaVersion>> SqliteRegistry::LoadNewerVersions(
+    const std::string& source_id, int64_t version) {
+  ARROW_ASSIGN_OR_RAISE(auto q, db_->Prepare(fmt::format("SELECT {} FROM schema_versions WHERE "
+                                                         "source_id = ?1 AND version > ?2 ORDER "
+                                                         "BY version",
+                                                         kVersionColumns)));
+  q.Bind(1, source_id).Bind(2, version);
+  std::vector<SchemaVersion> out;
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(bool row, q.Step());
+    if (!row) break;
+    ARROW_ASSIGN_OR_RAISE(SchemaVersion v, ReadVersion(q));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+arrow::Status SqliteRegistry::StoreMappings(const SchemaVersion& v) {
+  ARROW_ASSIGN_OR_RAISE(auto up, db_->Prepare("UPDATE schema_versions SET mappings = ?1 WHERE "
+                                              "source_id = ?2 AND version = ?3"));
+  return up.Bind(1, Dump(MappingsToJson(v.mappings))).Bind(2, v.source_id).Bind(3, v.version).Run();
+}
+
 arrow::Result<SchemaVersion> SqliteRegistry::SetStatus(const std::string& source_id,
                                                        int64_t version,
                                                        const StatusUpdate& update) {
@@ -738,25 +780,45 @@ arrow::Result<SchemaVersion> SqliteRegistry::SetStatus(const std::string& source
   }
   SchemaVersion v = std::move(*found);
   ARROW_ASSIGN_OR_RAISE(v.mappings, ConfirmMappings(v, update.mappings));
+  // Versions are linear: each newer one was derived from this one and carries its changes,
+  // so a rename confirmed here is confirmed on each of them too (evolve carries mappings only
+  // into versions created later). All or nothing: one it does not fit refuses the call.
+  ARROW_ASSIGN_OR_RAISE(std::vector<SchemaVersion> newer, LoadNewerVersions(source_id, version));
+  ARROW_RETURN_NOT_OK(ConfirmOnNewer(version, update.mappings, &newer));
+  std::optional<int64_t> newer_active;
+  for (const SchemaVersion& w : newer) {
+    if (w.status == VersionStatus::kActive) newer_active = w.version;
+  }
   const std::string now = Now(std::chrono::system_clock::now());
   const std::string who = update.who.empty() ? "unknown" : update.who;
-  if (update.status == VersionStatus::kActive) {
+  VersionStatus to = update.status;
+  std::string note = update.note;
+  if (to == VersionStatus::kActive && v.status == VersionStatus::kBreaking && newer_active) {
+    // Accepting an older BREAKING change while a newer version is ACTIVE: that newer one
+    // already carries the change, and promotion binds the ACTIVE version. Making this one
+    // ACTIVE would deprecate it and bind the table to an older schema, dropping its fields.
+    to = VersionStatus::kDeprecated;
+    note = fmt::format("{} (accepted; version {}, newer and built on it, stays ACTIVE)",
+                       update.note, *newer_active);
+  } else if (to == VersionStatus::kActive) {
     ARROW_RETURN_NOT_OK(SupersedeActive(source_id, version, who, now));
   }
   ARROW_ASSIGN_OR_RAISE(auto up, db_->Prepare("UPDATE schema_versions SET status = ?1, note = "
                                               "?2, mappings = ?3 WHERE source_id = ?4 AND "
                                               "version = ?5"));
-  ARROW_RETURN_NOT_OK(up.Bind(1, (StatusName(update.status)))
-                          .Bind(2, update.note)
+  ARROW_RETURN_NOT_OK(up.Bind(1, (StatusName(to)))
+                          .Bind(2, note)
                           .Bind(3, Dump(MappingsToJson(v.mappings)))
                           .Bind(4, source_id)
                           .Bind(5, version)
                           .Run());
-  ARROW_RETURN_NOT_OK(
-      AddHistory(source_id, version, v.status, update.status, who, now, update.note));
+  if (!update.mappings.empty()) {
+    for (const SchemaVersion& w : newer) ARROW_RETURN_NOT_OK(StoreMappings(w));
+  }
+  ARROW_RETURN_NOT_OK(AddHistory(source_id, version, v.status, to, who, now, note));
   ARROW_RETURN_NOT_OK(tx->Commit());
-  v.status = update.status;
-  v.note = update.note;
+  v.status = to;
+  v.note = note;
   return v;
 }
 

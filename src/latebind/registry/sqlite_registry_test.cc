@@ -665,6 +665,85 @@ TEST_P(RegistryContractTest, SetStatusRefusesMappingsThatOverwriteOrMergeColumns
   EXPECT_EQ(Get(2).mappings, rename.mappings);
 }
 
+// Audit bug A: resolving an older BREAKING version while a newer one, built on it, is
+// ACTIVE made the older one ACTIVE and deprecated the newer one, so promotion bound the
+// table to the older schema and dropped the newer fields for good.
+TEST_P(RegistryContractTest, ResolvingAnOlderBreakingVersionKeepsTheNewerActiveOne) {
+  ApplyOne("raw/bank/1", kSeed);
+  ASSERT_EQ(ApplyOne("raw/bank/2", kRenamed, At(1)).status, VersionStatus::kBreaking);
+  PayloadProfile more = kRenamed;  // additive on version 2: ACTIVE, version 1 superseded
+  more.fields.push_back(Profile(10, {{"channel", FieldType::kString, {"web"}}}).fields[0]);
+  ASSERT_EQ(ApplyOne("raw/bank/3", more, At(2)).status, VersionStatus::kActive);
+  ASSERT_EQ(Get(1).status, VersionStatus::kDeprecated);
+  const size_t before = History().size();
+
+  StatusUpdate update;
+  update.status = VersionStatus::kActive;
+  update.note = "rename confirmed";
+  update.who = "alice";
+  update.mappings = {{"txn_date", "transaction_date"}};
+  auto r = registry_->SetStatus("bank", 2, update);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, VersionStatus::kDeprecated);
+  EXPECT_NE(r->note.find("rename confirmed"), std::string::npos) << r->note;
+  EXPECT_NE(r->note.find("version 3, newer and built on it, stays ACTIVE"), std::string::npos)
+      << r->note;
+  EXPECT_EQ(Get(2).status, VersionStatus::kDeprecated);
+  EXPECT_EQ(Get(3).status, VersionStatus::kActive);
+  EXPECT_EQ(Get(1).status, VersionStatus::kDeprecated);
+  EXPECT_EQ(Summary().active_version, 3);
+  // The mapping reaches the newer version, which promotion binds.
+  EXPECT_EQ(Get(2).mappings, update.mappings);
+  EXPECT_EQ(Get(3).mappings, update.mappings);
+
+  const auto history = History();
+  ASSERT_EQ(history.size(), before + 1);  // one row: nothing else changed status
+  EXPECT_EQ(history.back().version, 2);
+  EXPECT_EQ(history.back().from, VersionStatus::kBreaking);
+  EXPECT_EQ(history.back().to, VersionStatus::kDeprecated);
+  EXPECT_EQ(history.back().who, "alice");
+  EXPECT_EQ(history.back().note, r->note);
+
+  // A rollback on purpose, a DEPRECATED version set ACTIVE, still deprecates the active one.
+  StatusUpdate rollback;
+  rollback.status = VersionStatus::kActive;
+  rollback.note = "back to the seed shape";
+  ASSERT_TRUE(registry_->SetStatus("bank", 1, rollback).ok());
+  EXPECT_EQ(Get(1).status, VersionStatus::kActive);
+  EXPECT_EQ(Get(3).status, VersionStatus::kDeprecated);
+}
+
+// The mappings of a resolution reach every newer version, all or nothing: one a newer
+// version cannot take refuses the call, naming that version.
+TEST_P(RegistryContractTest, MappingsANewerVersionCannotTakeRefuseTheWholeResolution) {
+  ApplyOne("raw/bank/1", kSeed);
+  ASSERT_EQ(ApplyOne("raw/bank/2", kRenamed, At(1)).status, VersionStatus::kBreaking);
+  // Version 3 drops txn_date again: the rename confirmed on 2 has no field to fill from.
+  const PayloadProfile no_date = Profile(10, {{"id", FieldType::kInt64, {int64_t{31}}},
+                                              {"amount", FieldType::kFloat64, {4.5}},
+                                              {"currency", FieldType::kString, {"EUR"}}});
+  ApplyOne("raw/bank/3", no_date, At(2));
+  ASSERT_TRUE(Get(3).Find("txn_date") != nullptr && Get(3).Find("txn_date")->removed);
+  const auto before = History();
+
+  StatusUpdate update;
+  update.status = VersionStatus::kActive;
+  update.note = "rename confirmed";
+  update.mappings = {{"txn_date", "transaction_date"}};
+  auto r = registry_->SetStatus("bank", 2, update);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(KindOf(r.status()), ErrorKind::kBadInput) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("version 3 is newer than 2"), std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("txn_date is not a live field of bank version 3"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(Get(2).status, VersionStatus::kBreaking);
+  EXPECT_TRUE(Get(2).mappings.empty());
+  EXPECT_TRUE(Get(3).mappings.empty());
+  EXPECT_EQ(History().size(), before.size());
+}
+
 TEST_P(RegistryContractTest, UnknownSourcesAndVersions) {
   auto versions = registry_->Versions("nobody");
   ASSERT_FALSE(versions.ok());
