@@ -706,6 +706,29 @@ def test_an_unsupported_content_encoding_is_415_before_the_body(serve, coding):
     assert snapshot(srv.home) == []
 
 
+def test_a_second_content_encoding_field_is_part_of_the_list(serve):
+    """Audit 2026-11-24: only the first Content-Encoding field was read, so `identity` then
+    `br` got 202 and a brotli body was stored as plain text and dead-lettered."""
+    srv = serve()
+    with RawConn(srv.port) as c:
+        c.send(post_head("/v1/sources/enc/payloads",
+                         "Content-Encoding: identity\r\nContent-Encoding: br\r\n", 2) + b"{}")
+        res = c.read_response()
+        assert res is not None and res.status == 415, res
+        assert "identity, br" in res.json()["error"]["message"]
+    assert snapshot(srv.home) == []
+
+
+def test_a_content_type_is_read_in_any_case(serve):
+    """Audit 2026-11-24: `Text/CSV` was not recognised, so a CSV whose content sniffs as
+    JSON-ish (`[a],[b]`) was stored as .json and dead-lettered."""
+    srv = serve()
+    csv = b"[a],[b]\n1,2\n"
+    receipt = post_ok(srv.port, "ct", csv, content_type="Text/CSV ;charset=UTF-8")
+    check_receipt(srv.home, receipt, csv, "ct", "csv", "Text/CSV ;charset=UTF-8")
+    assert wait_profiled(srv.home, receipt["object"])["records"] == 1
+
+
 def test_a_transfer_coding_other_than_chunked_is_501(serve):
     srv = serve()
     body = b'{"a": 1}\n'

@@ -4,6 +4,7 @@ non-loopback address is refused without tokens."""
 import hashlib
 import http.client
 import json
+import socket
 import subprocess
 
 import pytest
@@ -124,6 +125,47 @@ def test_non_loopback_needs_tokens(latebind_bin, tmp_path):
                            "0.0.0.0:0"], capture_output=True, text=True, timeout=10)
     assert proc.returncode == 2
     assert "--auth-tokens" in proc.stderr
+
+
+@pytest.mark.parametrize("listen", ["127.0.0.1:8080x", "127.0.0.1:", "127.0.0.1:99999",
+                                    "127.0.0.1:-1", "[::1]:"])
+def test_a_bad_listen_port_is_refused(latebind_bin, tmp_path, listen):
+    """Audit 2026-11-24: std::stoi took '8080x' as 8080 and the server started."""
+    proc = subprocess.run([str(latebind_bin), "--home", str(tmp_path), "serve", "--listen",
+                           listen], capture_output=True, text=True, timeout=10)
+    assert proc.returncode == 2, proc.stderr
+    assert f"bad port in --listen '{listen}'" in proc.stderr
+
+
+def ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not ipv6_loopback(), reason="no IPv6 loopback on this machine")
+def test_an_ipv6_listen_address_is_written_in_brackets(latebind_bin, tmp_path):
+    """[::1]:PORT listened nowhere: the brackets were kept and the address taken for a
+    non-loopback one ("refusing to listen on non-loopback address [::1]")."""
+    proc = subprocess.Popen([str(latebind_bin), "--home", str(tmp_path), "serve", "--listen",
+                             "[::1]:0"], stderr=subprocess.PIPE, text=True)
+    try:
+        port = None
+        for line in proc.stderr:
+            entry = json.loads(line)
+            if entry.get("msg") == "listening":
+                port = int(entry["address"].rsplit(":", 1)[1])
+                break
+        assert port, "the server did not listen"
+        conn = http.client.HTTPConnection("::1", port, timeout=5)
+        conn.request("GET", "/healthz")
+        assert conn.getresponse().status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 @pytest.mark.parametrize("content", ["not json", '{"tokens": []}',

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <optional>
 #include <string_view>
 
@@ -84,15 +85,23 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
     return kExitBadInput;
   }
   args.server.host = args.listen.substr(0, colon);
+  // An IPv6 address is written in brackets, as in a URL: [::1]:8080.
+  if (args.server.host.size() >= 2 && args.server.host.front() == '[' &&
+      args.server.host.back() == ']') {
+    args.server.host = args.server.host.substr(1, args.server.host.size() - 2);
+  }
   if (args.server.host == "localhost") args.server.host = "127.0.0.1";
-  try {
-    const int port = std::stoi(args.listen.substr(colon + 1));
-    if (port < 0 || port > 65535) throw std::out_of_range("port");
-    args.server.port = static_cast<uint16_t>(port);
-  } catch (const std::exception&) {
-    fmt::print(stderr, "latebind serve: bad port in --listen '{}'\n", args.listen);
+  const std::string port_text = args.listen.substr(colon + 1);
+  int port = -1;
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
+      port < 0 || port > 65535) {
+    fmt::print(stderr, "latebind serve: bad port in --listen '{}': want a number 0-65535\n",
+               args.listen);
     return kExitBadInput;
   }
+  args.server.port = static_cast<uint16_t>(port);
   if (!args.auth_tokens.empty()) {
     auto auth = ingest::TokenAuthenticator::Load(args.auth_tokens);
     if (!auth.ok()) {

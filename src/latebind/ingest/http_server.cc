@@ -393,12 +393,24 @@ void HandlePromote(ServerState& s, const std::string& who,
   }
 }
 
+// The request's Content-Encoding, every field of it: a second field (`identity` then `br`)
+// is part of the list (RFC 9110 §5.3) and must not slip past the 415 gate.
+std::string ContentEncoding(const http::request<http::string_body>& req) {
+  std::string out;
+  const auto [begin, end] = req.equal_range(http::field::content_encoding);
+  for (auto it = begin; it != end; ++it) {
+    if (!out.empty()) out += ", ";
+    out += std::string(it->value());
+  }
+  return out;
+}
+
 void HandlePostPayload(ServerState& s, const std::string& source,
                        http::request<http::string_body>&& req, Respond respond) {
   Arrival a;
   a.source = source;
   a.content_type = std::string(req[http::field::content_type]);
-  const std::string_view encoding = req[http::field::content_encoding];
+  const std::string encoding = ContentEncoding(req);
   a.gzip = beast::iequals(encoding, "gzip") || beast::iequals(encoding, "x-gzip");
   a.idempotency_key = std::string(req["Idempotency-Key"]);
   a.body = std::move(req.body());
@@ -565,12 +577,11 @@ class Session : public std::enable_shared_from_this<Session> {
       }
     }
     if (route_.kind == Route::Kind::kPostPayload) {
-      if (const std::string_view encoding = req[http::field::content_encoding];
-          !IsSupportedEncoding(encoding)) {
+      if (const std::string encoding = ContentEncoding(req); !IsSupportedEncoding(encoding)) {
         return Reply(ErrorResponse(req.version(), 415, "unsupported_encoding",
                                    fmt::format("Content-Encoding '{}' is not supported: send "
                                                "the body as it is, or gzip",
-                                               std::string(encoding))),
+                                               encoding)),
                      false);
       }
       if (!parser_->content_length() && !parser_->chunked()) {

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "latebind/common/status.h"
 #include "latebind/profiler/format_detector.h"
@@ -17,8 +19,12 @@ namespace {
 constexpr size_t kSniffBytes = 64 << 10;
 
 std::string ExtensionFor(const Arrival& a) {
-  std::string_view type = a.content_type;
-  type = type.substr(0, type.find(';'));  // "application/json; charset=utf-8"
+  // A media type is case-insensitive and may have blanks before its parameters (RFC 9110
+  // §8.3.1): "Text/CSV ; charset=utf-8" is text/csv.
+  std::string type(a.content_type.substr(0, a.content_type.find(';')));
+  type.erase(0, type.find_first_not_of(" \t"));
+  type.erase(type.find_last_not_of(" \t") + 1);
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (type == "application/json") return "json";
   if (type == "application/x-ndjson" || type == "application/ndjson") return "ndjson";
   if (type == "text/csv") return "csv";

@@ -76,6 +76,11 @@ TEST(LanderTest, ExtensionFromContentTypeOrContent) {
   };
   EXPECT_EQ(ext_of(MakeArrival("s", "x", "application/json; charset=utf-8")), ".json");
   EXPECT_EQ(ext_of(MakeArrival("s", "x", "text/csv")), ".csv");
+  // Media types are case-insensitive, with blanks allowed before parameters (audit: a
+  // CSV sent as Text/CSV was sniffed, named .json and dead-lettered).
+  EXPECT_EQ(ext_of(MakeArrival("s", "[a],[b]\n1,2\n", "Text/CSV")), ".csv");
+  EXPECT_EQ(ext_of(MakeArrival("s", "x", "Application/X-NDJSON ;charset=utf-8")), ".ndjson");
+  EXPECT_EQ(ext_of(MakeArrival("s", "x", " application/json\t; q=1")), ".json");
   EXPECT_EQ(ext_of(MakeArrival("s", "{\"a\":1}\n{\"a\":2}\n")), ".ndjson");
   EXPECT_EQ(ext_of(MakeArrival("s", "[{\"a\":1}]")), ".json");
   EXPECT_EQ(ext_of(MakeArrival("s", "a,b\n1,2\n", "text/plain")), ".csv");
