@@ -379,11 +379,11 @@ void RegisterSchemaCommand(CLI::App& app, const GlobalOptions& global, int* exit
       "resolve", "A person's decision on a version: set it ACTIVE or DEPRECATED, with a note");
   resolve->footer(
       "Setting a version ACTIVE (typically a BREAKING one, after review) unblocks promotion\n"
-      "of the source and deprecates the version that was active. A BREAKING version older\n"
-      "than the ACTIVE one is accepted but goes to DEPRECATED instead: the ACTIVE version is\n"
+      "of the source and deprecates the version that was active. A version older than the\n"
+      "ACTIVE one is accepted but goes (or stays) DEPRECATED instead: the ACTIVE version is\n"
       "newer and built on it (versions are linear, each carries the changes before it), so\n"
-      "it stays ACTIVE and promotion keeps binding it. A DEPRECATED version set ACTIVE is a\n"
-      "rollback: it becomes the version promotion binds.\n\n"
+      "it stays ACTIVE and promotion keeps binding it; running a resolve twice changes\n"
+      "nothing more.\n\n"
       "--map NEW=OLD confirms a rename: promotion keeps filling the curated column OLD from\n"
       "the new field NEW. OLD must be a removed field (a live one would be overwritten),\n"
       "NEW's type must continue OLD's (int64/float64, date/timestamp/string, anything into\n"

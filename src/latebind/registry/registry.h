@@ -94,11 +94,11 @@ class Registry {
   // One version; `version` 0 means the latest. kNotFound when it does not exist.
   virtual arrow::Result<SchemaVersion> Version(const std::string& source_id, int64_t version) = 0;
   // A person's decision (DESIGN.md §4 Resolution). Setting a version ACTIVE deprecates the
-  // version that was active before it (a DEPRECATED one set ACTIVE is a rollback), with one
-  // exception: a BREAKING version set ACTIVE while a newer version is ACTIVE. Versions are
-  // linear, each newer one built on the older and carrying its changes, so that change is
-  // accepted but the newer version stays ACTIVE (promotion keeps binding it): the version
-  // goes BREAKING → DEPRECATED, its note and history row saying so. The result holds the
+  // version that was active before it, with one exception: a version set ACTIVE while a
+  // newer version is ACTIVE. Versions are linear, each newer one built on the older and
+  // carrying its changes, so that change is accepted but the newer version stays ACTIVE
+  // (promotion keeps binding it; the ACTIVE version is the newest accepted one): the
+  // version goes (or stays) DEPRECATED, its note and history row saying so. The result holds the
   // status reached. StatusUpdate::mappings are confirmed on the version and on every newer
   // one (evolve carries them only into versions created later). kBadInput for a BREAKING
   // target, a missing note or a mapping refused on any of those versions (one that would

@@ -793,10 +793,12 @@ arrow::Result<SchemaVersion> SqliteRegistry::SetStatus(const std::string& source
   const std::string who = update.who.empty() ? "unknown" : update.who;
   VersionStatus to = update.status;
   std::string note = update.note;
-  if (to == VersionStatus::kActive && v.status == VersionStatus::kBreaking && newer_active) {
-    // Accepting an older BREAKING change while a newer version is ACTIVE: that newer one
-    // already carries the change, and promotion binds the ACTIVE version. Making this one
-    // ACTIVE would deprecate it and bind the table to an older schema, dropping its fields.
+  if (to == VersionStatus::kActive && newer_active) {
+    // Accepting an older version while a newer one is ACTIVE: that newer one already
+    // carries its changes, and promotion binds the ACTIVE version. Making this one ACTIVE
+    // would deprecate the newer one and bind the table to an older schema, dropping its
+    // fields; and a resolve run twice would undo itself. The ACTIVE version is the newest
+    // accepted one.
     to = VersionStatus::kDeprecated;
     note = fmt::format("{} (accepted; version {}, newer and built on it, stays ACTIVE)",
                        update.note, *newer_active);

@@ -704,13 +704,20 @@ TEST_P(RegistryContractTest, ResolvingAnOlderBreakingVersionKeepsTheNewerActiveO
   EXPECT_EQ(history.back().who, "alice");
   EXPECT_EQ(history.back().note, r->note);
 
-  // A rollback on purpose, a DEPRECATED version set ACTIVE, still deprecates the active one.
-  StatusUpdate rollback;
-  rollback.status = VersionStatus::kActive;
-  rollback.note = "back to the seed shape";
-  ASSERT_TRUE(registry_->SetStatus("bank", 1, rollback).ok());
-  EXPECT_EQ(Get(1).status, VersionStatus::kActive);
-  EXPECT_EQ(Get(3).status, VersionStatus::kDeprecated);
+  // Run again (a retried command), or for an older DEPRECATED version: the newer ACTIVE
+  // one stays, so a resolution never undoes itself.
+  for (int64_t older : {2, 1}) {
+    StatusUpdate again;
+    again.status = VersionStatus::kActive;
+    again.note = "once more";
+    auto r2 = registry_->SetStatus("bank", older, again);
+    ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+    EXPECT_EQ(r2->status, VersionStatus::kDeprecated);
+    EXPECT_EQ(Get(older).status, VersionStatus::kDeprecated);
+    EXPECT_EQ(Get(3).status, VersionStatus::kActive);
+    EXPECT_EQ(History().back().from, VersionStatus::kDeprecated);
+    EXPECT_EQ(History().back().to, VersionStatus::kDeprecated);
+  }
 }
 
 // The mappings of a resolution reach every newer version, all or nothing: one a newer
