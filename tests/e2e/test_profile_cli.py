@@ -1132,3 +1132,14 @@ def test_memory_bound_on_300mb_ndjson(latebind_bin, tmp_path):
         assert peak_mb < 400, f"peak RSS {peak_mb:.0f} MB profiling {written / 2**20:.0f} MB"
     finally:
         path.unlink(missing_ok=True)
+
+
+def test_keys_cannot_drive_the_terminal(latebind, write):
+    """Audit 2026-11-24: table cells were cleaned of control characters, but the note lines
+    printed a key as it was, so ESC (and C1 controls such as U+009B, CSI) from the data
+    reached the terminal."""
+    data = '{"\\u001b[31mRED\\u009b2J":1}\n{"\\u001b[31mRED\\u009b2J":"s"}\n'.encode()
+    res = latebind.profile(write("esc.ndjson", data))
+    assert res.returncode == 0, res.describe()
+    assert "note:" in res.stdout and "RED" in res.stdout
+    assert "\x1b" not in res.stdout and "\u009b" not in res.stdout, repr(res.stdout)

@@ -11,6 +11,9 @@
 namespace latebind::cli {
 namespace {
 
+// A path in a note line: long enough to tell fields apart, its control characters blanked.
+constexpr size_t kMaxNotePathColumns = 120;
+
 using profiler::ScalarValue;
 
 std::string Scalar(const ScalarValue& v) {
@@ -92,7 +95,9 @@ std::string RenderProfileTable(const profiler::PayloadProfile& p) {
   bool legend = false;
   for (const auto& f : p.fields) {
     legend = legend || f.conflict || f.widened;
-    for (const auto& note : f.notes) out += fmt::format("  note: {}: {}\n", f.path, note);
+    for (const auto& note : f.notes) {
+      out += fmt::format("  note: {}: {}\n", Clip(f.path, kMaxNotePathColumns), note);
+    }
   }
   if (legend) out += "  (! type conflict, profiled as string; * int64 widened to float64)\n";
   return out;

@@ -65,6 +65,13 @@ std::string Clip(const std::string& s, size_t width) {
       }
       ++cols;
     }
+    // C0 and C1 controls (U+0080–U+009F is 0xC2 0x80–0x9F) would drive the terminal.
+    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(s[i + 1]) <= 0x9F) {
+      out.push_back(' ');
+      ++i;
+      continue;
+    }
     out.push_back(c < 0x20 || c == 0x7F ? ' ' : static_cast<char>(c));
   }
   return out;

@@ -217,8 +217,7 @@ CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
   const FirstRow first = SniffFirstRow(sample, dialect, options.sample_rows, complete);
   dialect.header = first.header;
   const size_t columns = std::max<size_t>(best.columns, first.cells.size());
-  dialect.columns =
-      ColumnNames(first.header ? &first.cells : nullptr, std::max<size_t>(columns, 1));
+  dialect.columns = ColumnNames(first.header ? &first.cells : nullptr, columns);
   return dialect;
 }
 

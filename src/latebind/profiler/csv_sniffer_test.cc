@@ -14,6 +14,14 @@ TEST(CsvSnifferTest, Delimiters) {
   EXPECT_EQ(SniffCsv("a|b|c\nx,y|2|3\n").delimiter, '|');
 }
 
+// Audit 2026-11-24: an empty CSV named one column, `column0`, which the registry then took
+// for a required field of the source, "removed" by its first real payload.
+TEST(CsvSnifferTest, AnEmptyTextHasNoColumns) {
+  EXPECT_TRUE(SniffCsv("").columns.empty());
+  EXPECT_TRUE(SniffCsv("\n\n").columns.empty());
+  EXPECT_EQ(SniffCsv("a\n1\n").columns.size(), 1u);
+}
+
 TEST(CsvSnifferTest, QuotedDelimitersAndNewlines) {
   const CsvDialect d = SniffCsv("id,memo\n1,\"a, b\"\n2,\"line\nbreak\"\n3,plain\n");
   EXPECT_EQ(d.delimiter, ',');

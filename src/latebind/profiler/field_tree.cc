@@ -278,12 +278,14 @@ void FieldTree::FinalizeNode(int32_t node, const std::string& path, bool node_re
     f.present = s.present - s.repeated_keys;  // objects holding it (elements: occurrences)
     f.nulls = s.types[static_cast<int>(FieldType::kNull)];
     f.type_counts = s.types;
-    // Required: present in every object that could hold it. An element path mirrors its
-    // array, since "present in every element" is always true.
+    // Required: present in every object that could hold it, and in one at least (a
+    // header-only CSV names columns no record holds). An element path mirrors its array,
+    // since "present in every element" is always true.
     if (c.element) {
       f.required = node_required;
     } else {
-      f.required = f.present == parent.stats.types[static_cast<int>(FieldType::kObject)];
+      f.required =
+          f.present > 0 && f.present == parent.stats.types[static_cast<int>(FieldType::kObject)];
     }
     f.distinct_approx = s.distinct.Estimate();
     f.distinct_sketch = s.distinct;

@@ -188,15 +188,23 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
   }
 
   // Registered fields the payload lacks. Only a required one whose parent the payload has
-  // is removed; an optional one missing is normal, and so are the children of a missing
-  // parent (the parent itself is judged) and array elements (empty arrays have none).
+  // as an object is removed; an optional one missing is normal, and so are the children of
+  // a missing parent (the parent itself is judged), of a parent seen only as null or as
+  // something else than an object (no object could hold them), and array elements (empty
+  // arrays have none).
   std::vector<size_t> removed;
   if (profile.records > 0) {
     for (size_t i = 0; i < cur.fields.size(); ++i) {
       const FieldSchema& f = cur.fields[i];
       if (f.removed || !f.required || seen.count(f.path) || IsElementPath(f.path)) continue;
       const std::string parent(ParentPath(f.path));
-      if (!parent.empty() && !seen.count(parent)) continue;
+      if (!parent.empty()) {
+        const auto held = seen.find(parent);
+        if (held == seen.end() ||
+            held->second->type_counts[static_cast<int>(FieldType::kObject)] == 0) {
+          continue;
+        }
+      }
       removed.push_back(i);
     }
   }

@@ -33,6 +33,7 @@ FieldProfile Field(std::string path, FieldType type, uint64_t present,
   f.type = type;
   f.required = true;
   f.present = present;
+  f.type_counts[static_cast<int>(type)] = present;  // every occurrence of that type
   f.examples = std::move(examples);
   f.distinct_approx = f.examples.size();
   if (!f.examples.empty()) {
@@ -594,6 +595,48 @@ PayloadProfile ProfileNdjson(const std::string& text) {
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r.ok() && r->ok()) << "the test's NDJSON does not parse";
   return r.ValueOr(PayloadProfile{});
+}
+
+// Audit 2026-11-24: a parent seen only as null (or a list of null elements) held no object
+// that could lack its children, yet they were "removed": a false BREAKING version, an
+// alert and a blocked source. An object without them still removes them.
+TEST(EvolveRealProfileTest, ChildrenOfAParentSeenOnlyAsNullAreNotRemoved) {
+  const SchemaVersion v1 = First(ProfileNdjson(R"({"id":1,"a":{"b":1},"items":[{"sku":"x"}]})"
+                                               "\n"
+                                               R"({"id":2,"a":null,"items":[{"sku":"y"}]})"
+                                               "\n"));
+  ASSERT_TRUE(Get(v1, "a.b").required);
+  ASSERT_TRUE(Get(v1, "items[].sku").required);
+  const Evolution quiet = Apply(v1, ProfileNdjson(R"({"id":3,"a":null,"items":[null]})"
+                                                  "\n"));
+  EXPECT_FALSE(quiet.new_version) << "removed " << quiet.version.field_diff.removed.size();
+  EXPECT_FALSE(Get(quiet.version, "a.b").removed);
+  EXPECT_FALSE(Get(quiet.version, "items[].sku").removed);
+  const Evolution removed = Apply(quiet.version,
+                                  ProfileNdjson(R"({"id":4,"a":{"c":1},"items":[]})"
+                                                "\n"),
+                                  "raw/src/3", kT3);
+  ASSERT_TRUE(removed.new_version);
+  EXPECT_EQ(removed.version.field_diff.removed, std::vector<std::string>{"a.b"});
+}
+
+// A header-only CSV (or an empty payload) has no record holding its columns: none of them is
+// required, so the first real payload does not find them "removed".
+TEST(EvolveRealProfileTest, ColumnsOfAPayloadWithoutRecordsAreNotRequired) {
+  std::unique_ptr<ByteSource> source = OpenMemorySource(std::string("a,b\n"));
+  profiler::ProfileOptions options;
+  options.format = profiler::Format::kCsv;
+  options.threads = 1;
+  auto header_only = profiler::ProfileSource(source.get(), "h.csv", options);
+  ASSERT_TRUE(header_only.ok()) << header_only.status().ToString();
+  ASSERT_EQ(header_only->records, 0u);
+  ASSERT_EQ(header_only->fields.size(), 2u);
+  for (const auto& f : header_only->fields) EXPECT_FALSE(f.required) << f.path;
+  const SchemaVersion v1 = First(*header_only);
+  const Evolution next = Apply(v1, ProfileNdjson(R"({"id":1})"
+                                                 "\n"));
+  EXPECT_TRUE(next.version.field_diff.removed.empty());
+  EXPECT_NE(next.version.status, VersionStatus::kBreaking);
 }
 
 TEST(EvolveRealProfileTest, NestedAndArrayPathsThroughTheProfiler) {
