@@ -623,3 +623,15 @@ def test_a_missing_command_lists_the_valid_ones(latebind, args, prefix):
     res = latebind.run(*args)
     assert res.returncode == 2, res.describe()
     assert f"{prefix}: a command is required; the commands are:" in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("args", [["sources", "--version"],
+                                  ["schema", "history", "orders", "--version", "2"]])
+def test_version_after_a_command_without_it_is_a_usage_error(home, args):
+    """Audit 2026-11-24: a command's unknown --version fell through to the program's and
+    printed `latebind 0.1.0` with exit 0, so a mistyped filter silently did nothing."""
+    res = home.run(*args)
+    assert res.returncode == 2, res.describe()
+    assert "--version is not an option of this command" in res.stderr
+    assert "latebind 0.1.0" not in res.stdout
+    assert home.run("--version").stdout.strip() == "latebind 0.1.0"

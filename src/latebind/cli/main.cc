@@ -77,6 +77,20 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (ReportMissingCommand(app, e)) return kExitBadInput;
+    // A command's unknown options fall through to the program's (for --home), so
+    // `schema history SRC --version 2` would print the program's version and exit 0.
+    if (dynamic_cast<const CLI::CallForVersion*>(&e) != nullptr && !app.get_subcommands().empty()) {
+      std::string path = "latebind";
+      for (const CLI::App* sub = app.get_subcommands().front(); sub != nullptr;
+           sub = sub->get_subcommands().empty() ? nullptr : sub->get_subcommands().front()) {
+        path += " " + sub->get_name();
+      }
+      fmt::print(stderr,
+                 "{}: --version is not an option of this command (the program's version: "
+                 "latebind --version)\nRun '{} --help' for more information.\n",
+                 path, path);
+      return kExitBadInput;
+    }
     const int rc = app.exit(e);  // prints help, version or the usage error
     return rc == 0 ? kExitOk : kExitBadInput;
   }
