@@ -697,17 +697,7 @@ arrow::Result<std::vector<SourceSummary>> SqliteRegistry::Sources() {
 
 arrow::Result<std::vector<SchemaVersion>> SqliteRegistry::Versions(const std::string& source_id) {
   std::lock_guard lock(mu_);
-  ARROW_ASSIGN_OR_RAISE(auto q, db_->Prepare(fmt::format("SELECT {} FROM schema_versions WHERE "
-                                                         "source_id = ?1 ORDER BY version",
-                                                         kVersionColumns)));
-  q.Bind(1, source_id);
-  std::vector<SchemaVersion> out;
-  while (true) {
-    ARROW_ASSIGN_OR_RAISE(bool row, q.Step());
-    if (!row) break;
-    ARROW_ASSIGN_OR_RAISE(SchemaVersion v, ReadVersion(q));
-    out.push_back(std::move(v));
-  }
+  ARROW_ASSIGN_OR_RAISE(std::vector<SchemaVersion> out, LoadVersionsAfter(source_id, 0));
   if (out.empty()) {
     ARROW_ASSIGN_OR_RAISE(auto s, db_->Prepare("SELECT 1 FROM sources WHERE source_id = ?1"));
     s.Bind(1, source_id);
@@ -731,13 +721,13 @@ arrow::Result<SchemaVersion> SqliteRegistry::Version(const std::string& source_i
   return std::move(*v);
 }
 
-arrow::Result<std::vector<SchemaVersion>> SqliteRegistry::LoadNewerVersions(
-    const std::string& source_id, int64_t version) {
+arrow::Result<std::vector<SchemaVersion>> SqliteRegistry::LoadVersionsAfter(
+    const std::string& source_id, int64_t after) {
   ARROW_ASSIGN_OR_RAISE(auto q, db_->Prepare(fmt::format("SELECT {} FROM schema_versions WHERE "
                                                          "source_id = ?1 AND version > ?2 ORDER "
                                                          "BY version",
                                                          kVersionColumns)));
-  q.Bind(1, source_id).Bind(2, version);
+  q.Bind(1, source_id).Bind(2, after);
   std::vector<SchemaVersion> out;
   while (true) {
     ARROW_ASSIGN_OR_RAISE(bool row, q.Step());
@@ -783,7 +773,7 @@ arrow::Result<SchemaVersion> SqliteRegistry::SetStatus(const std::string& source
   // Versions are linear: each newer one was derived from this one and carries its changes,
   // so a rename confirmed here is confirmed on each of them too (evolve carries mappings only
   // into versions created later). All or nothing: one it does not fit refuses the call.
-  ARROW_ASSIGN_OR_RAISE(std::vector<SchemaVersion> newer, LoadNewerVersions(source_id, version));
+  ARROW_ASSIGN_OR_RAISE(std::vector<SchemaVersion> newer, LoadVersionsAfter(source_id, version));
   ARROW_RETURN_NOT_OK(ConfirmOnNewer(version, update.mappings, &newer));
   std::optional<int64_t> newer_active;
   for (const SchemaVersion& w : newer) {

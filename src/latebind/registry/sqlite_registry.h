@@ -66,9 +66,9 @@ class SqliteRegistry final : public Registry {
   arrow::Result<std::vector<CuratedTable>> ReadTables(const std::string& only);
   arrow::Result<std::optional<SchemaVersion>> LoadVersion(const std::string& source_id,
                                                           int64_t version);
-  // The source's versions numbered above `version`, oldest first; mu_ held.
-  arrow::Result<std::vector<SchemaVersion>> LoadNewerVersions(const std::string& source_id,
-                                                              int64_t version);
+  // The source's versions numbered above `after` (0: all), oldest first; mu_ held.
+  arrow::Result<std::vector<SchemaVersion>> LoadVersionsAfter(const std::string& source_id,
+                                                              int64_t after);
   // Writes v.mappings over the stored ones of (v.source_id, v.version); mu_ held.
   arrow::Status StoreMappings(const SchemaVersion& v);
   arrow::Status InsertVersion(const SchemaVersion& v, const ApplyOptions& options);
