@@ -1046,6 +1046,44 @@ def test_unterminated_quote_in_csv(latebind, write):
     assert p.col == 3, p
 
 
+def test_one_unclosed_quote_keeps_the_csv_quote_char(latebind, write):
+    """CSV audit 2026-11-24: one unclosed quote in the sniffed head made the sniffer drop `"`
+    quoting for the whole file (`'` won, exit 0, quotes kept in the values). `"` stays the
+    quote and the unclosed field is an error at its opening quote."""
+    data = b'a,b\n"1",2\n"3","x\n4,5\n'
+    path = write("unclosed.csv", data)
+    res = latebind.profile_json(path, expect_rc=None)
+    assert_bad_input(res)
+    prof = res.profile()
+    assert prof["csv"]["quote"] == '"' and prof["csv"]["columns"] == ["a", "b"], prof["csv"]
+    assert prof["errors"] == 1, prof
+    p = assert_located(res, path, line=3, byte=data.index(b'"x'), contains="never closed",
+                       data=data)
+    assert p.col == 5, p
+    problem = prof["problems"][0]
+    assert (problem["severity"], problem["line"], problem["byte"]) == (
+        "error", 3, data.index(b'"x')), problem
+
+
+def test_unclosed_quote_closed_by_a_later_row_keeps_the_csv_quote_char(latebind, write):
+    """The audit's c5.csv: `999,"broken` before rows `i,"n, i"`. The next row's opening quote
+    closes the field (as Python's csv reads it), folding two rows into one of three cells;
+    that tied the counts, and `'`, splitting every `"n, i"` into three cells, won on columns."""
+    rows = ["id,name"] + [f'{i},"n, {i}"' for i in range(50)]
+    rows.insert(20, '999,"broken')
+    data = ("\n".join(rows) + "\n").encode()
+    path = write("c5.csv", data)
+    res = latebind.profile_json(path)  # warnings only
+    prof = res.profile()
+    assert prof["csv"]["quote"] == '"' and prof["csv"]["columns"] == ["id", "name"], prof["csv"]
+    assert sorted(res.fields()) == ["id", "name"]
+    assert res.fields()["name"]["min"] == "broken\n19,n", res.fields()["name"]  # the folded row
+    assert prof["records"] == 50 and prof["errors"] == 0 and prof["warnings"] == 2, prof
+    assert_located(res, path, warning=True, line=21, byte=data.index(b"999,"), contains="ragged")
+    assert_located(res, path, warning=True, line=22, byte=data.index(b'19"') + 2,
+                   contains="kept as text", data=data)
+
+
 def test_stray_quote_in_csv_is_text_with_a_warning_at_it(latebind, write):
     """CSV audit 2026-11-24: a quote inside an unquoted cell opened a quoted run that ran
     to the next quote, folding rows into one cell; it is text now, as Python's csv reads it."""

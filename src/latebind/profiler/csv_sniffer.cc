@@ -18,6 +18,7 @@ struct Candidate {
   size_t consistent_rows = 0;  // rows with the modal column count
   size_t columns = 0;          // the modal column count
   size_t stray_rows = 0;       // rows with a quote char kept as text (not at a cell's start)
+  size_t quoted_rows = 0;      // rows of the modal column count with a clean quoted cell
   size_t rank = 0;             // preference order, lower wins ties
 };
 
@@ -40,6 +41,7 @@ auto SampleRows(std::string_view sample, const CsvDialect& d, size_t max_rows, b
 struct RowShape {
   size_t cells = 0;
   bool stray_quote = false;
+  bool quoted = false;  // a quoted cell closed right before a delimiter or the row's end
 };
 
 // The rows' cell counts and stray quotes, without copying a cell: scoring the ~20 candidate
@@ -47,14 +49,15 @@ struct RowShape {
 std::vector<RowShape> RowShapes(std::string_view sample, const CsvDialect& d, size_t max_rows,
                                 bool complete) {
   return SampleRows(sample, d, max_rows, complete, [](const CsvRow& row) {
-    return RowShape{row.cells.size(), row.stray_quote};
+    return RowShape{row.cells.size(), row.stray_quote, row.quoted && !row.unterminated};
   });
 }
 
 void ScoreDialect(std::string_view sample, size_t max_rows, bool complete, Candidate* c) {
   std::map<size_t, size_t> counts;
-  c->consistent_rows = c->columns = c->stray_rows = 0;
-  for (const RowShape& row : RowShapes(sample, c->dialect, max_rows, complete)) {
+  c->consistent_rows = c->columns = c->stray_rows = c->quoted_rows = 0;
+  const std::vector<RowShape> rows = RowShapes(sample, c->dialect, max_rows, complete);
+  for (const RowShape& row : rows) {
     ++counts[row.cells];
     c->stray_rows += row.stray_quote;
   }
@@ -64,6 +67,7 @@ void ScoreDialect(std::string_view sample, size_t max_rows, bool complete, Candi
       c->columns = columns;
     }
   }
+  for (const RowShape& row : rows) c->quoted_rows += row.quoted && row.cells == c->columns;
 }
 
 bool Better(const Candidate& a, const Candidate& b) {
@@ -90,6 +94,24 @@ void DropWorseEscapes(std::vector<Candidate>* candidates) {
   }
   std::erase_if(*candidates, [&](const Candidate& c) {
     return c.stray_rows > fewest[{c.dialect.delimiter, c.dialect.quote}];
+  });
+}
+
+// Of one delimiter's candidates, keeps only those whose quote char opens and closes a quoted
+// cell cleanly (right before a delimiter or the row's end) in a row of their modal column
+// count, when any does. A quote char that never quotes a cell reads the sample as no quoting
+// would; counting rows alone, it could win over the file's own quote char after one quote
+// left unclosed (which swallows the rows after it) or one that closes on a later line (whose
+// folded row can tie the counts, and the reading that splits every `"n, 1"` has more
+// columns). A quoted cell is what every CSV writer emits and every reader strips, so it
+// decides; the rows with an unclosed quote are then reported by the profiler, at the quote.
+void DropQuotelessReadings(std::vector<Candidate>* candidates) {
+  std::set<char> quoting;  // delimiters with a candidate that quotes cells
+  for (const Candidate& c : *candidates) {
+    if (c.quoted_rows > 0) quoting.insert(c.dialect.delimiter);
+  }
+  std::erase_if(*candidates, [&](const Candidate& c) {
+    return c.quoted_rows == 0 && quoting.count(c.dialect.delimiter) > 0;
   });
 }
 
@@ -202,6 +224,7 @@ CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
   const size_t first_rows = std::min<size_t>(options.sample_rows, 64);
   for (Candidate& c : candidates) ScoreDialect(sample, first_rows, complete, &c);
   DropWorseEscapes(&candidates);
+  DropQuotelessReadings(&candidates);
   std::sort(candidates.begin(), candidates.end(), better);
   const Candidate leader = candidates.front();
   std::erase_if(candidates, [&](const Candidate& c) {
@@ -210,6 +233,7 @@ CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
   });
   for (Candidate& c : candidates) ScoreDialect(sample, options.sample_rows, complete, &c);
   DropWorseEscapes(&candidates);
+  DropQuotelessReadings(&candidates);
   const Candidate& best = *std::min_element(candidates.begin(), candidates.end(), better);
 
   CsvDialect dialect = best.dialect;

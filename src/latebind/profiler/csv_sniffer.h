@@ -21,9 +21,13 @@ struct SniffOptions {
 // BOM; it may end mid-record). The candidates: delimiters , ; TAB |, quotes " ' or none,
 // escapes doubled-quote or backslash, each tokenized as CsvTokenizer reads (a quote opens
 // quoting only at a cell's start). Of the two escapes of a delimiter and quote char, the one
-// leaving fewer rows with a quote kept as text stays in the running (both on a tie). The
-// winner splits the most sample rows into the same number of columns (more columns breaking
-// ties, then the order above). The first row is a header when its cells are
+// leaving fewer rows with a quote kept as text stays in the running (both on a tie). Of one
+// delimiter's candidates, when any quote char opens and closes a quoted cell cleanly (right
+// before a delimiter or the row's end) in a row of its reading's modal column count, only
+// such candidates stay: a quote char that never quotes a cell must not win over the file's
+// own one because a quote left unclosed swallowed or folded rows (the profiler then reports
+// that quote). The winner splits the most sample rows into the same number of columns (more
+// columns breaking ties, then the order above). The first row is a header when its cells are
 // text or empty, not all empty, and either some column holds non-text values below it or
 // none of its non-empty values recurs in its column; an empty name becomes columnN. Lines
 // end in LF or CRLF, or in CR alone when the sample holds a CR and no LF.

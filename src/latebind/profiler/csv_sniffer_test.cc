@@ -70,6 +70,49 @@ TEST(CsvSnifferTest, EscapeThatLeavesNoStrayQuoteWins) {
   EXPECT_EQ(doubled.columns, (std::vector<std::string>{"k", "v", "t"}));
 }
 
+// Audit 2026-11-24: one quote left unclosed in the sample made the sniffer drop `"` quoting
+// for the whole file. Read with `"`, the unclosed field swallowed the rows after it (or, closed
+// by the next row's opening quote, folded two rows into one of three cells), so `'` — which
+// never quotes a cell here — split as many rows alike or more, and won: every `"n, 0"` became
+// two cells, silently. A quote char that quotes cells cleanly now decides for its delimiter.
+TEST(CsvSnifferTest, OneUnclosedQuoteKeepsTheQuoteChar) {
+  const CsvDialect few = SniffCsv("a,b\n\"1\",2\n\"3\",\"x\n4,5\n");
+  EXPECT_EQ(few.quote, '"');
+  EXPECT_EQ(few.escape, '"');
+  EXPECT_EQ(few.columns, (std::vector<std::string>{"a", "b"}));
+  // The audit's file: 50 rows `i,"n, i"`, and `999,"broken` after the 19th.
+  std::string c5 = "id,name\n";
+  for (int i = 0; i < 50; ++i) {
+    if (i == 19) c5 += "999,\"broken\n";
+    c5 += std::to_string(i) + ",\"n, " + std::to_string(i) + "\"\n";
+  }
+  const CsvDialect folded = SniffCsv(c5);
+  EXPECT_EQ(folded.quote, '"');
+  EXPECT_EQ(folded.delimiter, ',');
+  EXPECT_EQ(folded.columns, (std::vector<std::string>{"id", "name"}));
+  // Quoting only where needed (Python's QUOTE_MINIMAL): the unclosed field swallows the
+  // other 39 rows, which read alike without quoting.
+  std::string minimal = "id,memo\n1,\"x, y\"\n2,\"broken\n";
+  for (int i = 3; i < 42; ++i) minimal += std::to_string(i) + ",plain\n";
+  const CsvDialect swallowed = SniffCsv(minimal);
+  EXPECT_EQ(swallowed.quote, '"');
+  EXPECT_EQ(swallowed.columns, (std::vector<std::string>{"id", "memo"}));
+  // The same in a sample cut short (the profiler's 1 MiB head of a larger file).
+  EXPECT_EQ(SniffCsv(minimal + "42,pla").quote, '"');
+}
+
+// A quote char that never quotes a cell cleanly is no evidence: the rule above leaves such
+// files to the row counts, as before (stray quotes mid-cell stay text, ADR-067).
+TEST(CsvSnifferTest, QuotesThatNeverCloseCleanlyDoNotDecide) {
+  // `'` quotes cells; `"` only opens one that closes with text after it.
+  const CsvDialect single = SniffCsv("id,memo\n1,'a, b'\n2,\"x\"y\n3,'c, d'\n");
+  EXPECT_EQ(single.quote, '\'');
+  // No quoted cell at all: stray quotes are text under the first quote char, as before.
+  const CsvDialect strays = SniffCsv("id,size\n1,12\" pipe\n2,6\" ruler\n3,plain\n");
+  EXPECT_EQ(strays.quote, '"');
+  EXPECT_EQ(strays.columns, (std::vector<std::string>{"id", "size"}));
+}
+
 TEST(CsvSnifferTest, HeaderDetection) {
   EXPECT_TRUE(SniffCsv("name,amount\nann,1\nbob,2\n").header);
   EXPECT_FALSE(SniffCsv("1,2\n3,4\n").header);
@@ -217,6 +260,19 @@ TEST(CsvTokenizerTest, UnterminatedQuote) {
 // Audit 2026-11-24: a quote inside an unquoted cell opened a quoted run, so `12" pipe`
 // swallowed the next rows into its cell up to the next quote. As in RFC 4180 readers and
 // Python's csv module, only a quote that starts a cell opens one; any other is text.
+TEST(CsvTokenizerTest, RowsWithACleanlyQuotedCell) {
+  // Closed before a delimiter or the row's end (LF, CRLF, end of input); text after the
+  // closing quote or a field left open is no clean quoting.
+  const std::string text = "\"a\",b\n1,\"b\"\r\n\"a\"b,c\nx,y\n2,\"z\"\n\"open\n";
+  CsvTokenizer t(CsvDialect{});
+  std::vector<bool> quoted;
+  t.Tokenize(text.data(), text.size(), [&](const CsvRow& row) {
+    quoted.push_back(row.quoted && !row.unterminated);
+    return true;
+  });
+  EXPECT_EQ(quoted, (std::vector<bool>{true, true, false, false, true, false}));
+}
+
 TEST(CsvTokenizerTest, QuoteInsideAnUnquotedCellIsText) {
   CsvDialect d;
   CsvTokenizer t(d);

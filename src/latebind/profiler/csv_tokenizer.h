@@ -31,6 +31,9 @@ struct CsvRow {
   uint64_t offset = 0;                  // byte offset of the row in the tokenized text
   bool unterminated = false;            // ended inside a quoted field at end of input
   bool stray_quote = false;             // a quote char inside a cell, not at its start: text
+  // A quoted field opened at a cell's start and closed right before a delimiter or the row's
+  // end: evidence for the sniffer that the dialect's quote char is the file's.
+  bool quoted = false;
   // Byte offset (in the tokenized text) of the quote a problem is about: the opening quote of
   // the field left open when unterminated, else the row's first stray quote; 0 if neither.
   uint64_t quote_offset = 0;
@@ -164,6 +167,7 @@ uint64_t CsvTokenizer::Tokenize(const char* data, size_t size, OnRow&& on_row) {
     const uint64_t row_line = line;
     bool unterminated = false;
     bool stray_quote = false;
+    bool clean_quote = false;
     size_t quote_offset = 0;
     bool row_done = false;
     while (!row_done) {
@@ -188,6 +192,8 @@ uint64_t CsvTokenizer::Tokenize(const char* data, size_t size, OnRow&& on_row) {
           if (!QuotedRun(data, size, &i, &line)) {
             unterminated = true;
             quote_offset = cell_begin;
+          } else if (i == size || data[i] == delim_ || data[i] == newline_ || data[i] == '\r') {
+            clean_quote = true;  // once per quoted cell, not per byte
           }
           run = j = i;
           continue;
@@ -229,6 +235,7 @@ uint64_t CsvTokenizer::Tokenize(const char* data, size_t size, OnRow&& on_row) {
     row_.offset = row_begin;
     row_.unterminated = unterminated;
     row_.stray_quote = stray_quote;
+    row_.quoted = clean_quote;
     row_.quote_offset = quote_offset;
     if (!on_row(row_)) break;
   }

@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "latebind/common/field_path.h"
+#include "latebind/profiler/field_tree.h"
 #include "latebind/profiler/profile_json.h"
 
 namespace latebind::registry {
@@ -158,13 +159,15 @@ std::set<std::string> Shapes(const FieldStats& s) {
   return out;
 }
 
-double RangeSimilarity(const FieldStats& a, const FieldStats& b) {
+// `shared` in [0,1] weighs what overlapping ranges say (see ValueEvidenceWeight): a small
+// domain's values overlap whatever they mean.
+double RangeSimilarity(const FieldStats& a, const FieldStats& b, double shared) {
   const auto a0 = Numeric(a.min), a1 = Numeric(a.max), b0 = Numeric(b.min), b1 = Numeric(b.max);
   if (a0 && a1 && b0 && b1) {
     const double overlap = std::min(*a1, *b1) - std::max(*a0, *b0);
     const double span = std::max(*a1, *b1) - std::min(*a0, *b0);
-    if (span <= 0) return 1.0;
-    if (overlap >= 0) return 0.5 + 0.5 * overlap / span;
+    if (span <= 0) return 0.5 + 0.5 * shared;
+    if (overlap >= 0) return 0.5 + 0.5 * shared * overlap / span;
     // Disjoint ranges: close ones (this week's dates after last week's) still look alike.
     const double width = std::max({*a1 - *a0, *b1 - *b0, span / 8});
     return 0.5 * std::exp(-(-overlap) / width);
@@ -173,7 +176,7 @@ double RangeSimilarity(const FieldStats& a, const FieldStats& b) {
   const auto* az = std::get_if<std::string>(&a.max);
   const auto* bs = std::get_if<std::string>(&b.min);
   const auto* bz = std::get_if<std::string>(&b.max);
-  if (as && az && bs && bz) return (*as <= *bz && *bs <= *az) ? 0.7 : 0.3;
+  if (as && az && bs && bz) return (*as <= *bz && *bs <= *az) ? 0.5 + 0.2 * shared : 0.3;
   return 0.5;  // nothing to compare
 }
 
@@ -228,7 +231,12 @@ double NameSimilarity(std::string_view old_path, std::string_view new_path) {
   return std::clamp(score, 0.0, 1.0);
 }
 
-double ValueSimilarity(const FieldSchema& old_field, const FieldSchema& new_field) {
+namespace {
+
+// ValueSimilarity with the evidence of shared values (overlapping ranges, shared examples)
+// weighed by `shared`.
+double WeighedValueSimilarity(const FieldSchema& old_field, const FieldSchema& new_field,
+                              double shared) {
   const FieldStats& a = old_field.stats;
   const FieldStats& b = new_field.stats;
   const std::set<std::string> sa = Shapes(a), sb = Shapes(b);
@@ -239,13 +247,19 @@ double ValueSimilarity(const FieldSchema& old_field, const FieldSchema& new_fiel
     shape = static_cast<double>(shared) / (sa.size() + sb.size() - shared);
   }
   if (old_field.type != new_field.type) shape *= 0.8;
-  const double range = RangeSimilarity(a, b);
+  const double range = RangeSimilarity(a, b, shared);
   const double cardinality = 1.0 - std::abs(Uniqueness(a) - Uniqueness(b));
-  const double overlap = ExampleOverlap(a, b);
+  const double overlap = shared * ExampleOverlap(a, b);
   const double weighted = 0.35 * shape + 0.25 * range + 0.2 * cardinality + 0.2 * overlap;
   // Shared example values are strong evidence on their own (the samples are bottom-k by
   // hash, so equal data yields equal samples).
   return std::clamp(std::max(weighted, overlap > 0 ? 0.5 + 0.5 * overlap : 0.0), 0.0, 1.0);
+}
+
+}  // namespace
+
+double ValueSimilarity(const FieldSchema& old_field, const FieldSchema& new_field) {
+  return WeighedValueSimilarity(old_field, new_field, 1.0);
 }
 
 bool RenameCompatible(FieldType from, FieldType to) {
@@ -256,10 +270,29 @@ bool RenameCompatible(FieldType from, FieldType to) {
   return from == to || (numeric(from) && numeric(to)) || (text(from) && text(to));
 }
 
+double ValueEvidenceWeight(const FieldSchema& old_field, const FieldSchema& new_field) {
+  // A field's distinct values, at least as many as its examples show (a count stored
+  // before sketches, ADR-066, may be missing).
+  auto distinct = [](const FieldStats& s) {
+    return std::max<double>(static_cast<double>(s.distinct_approx),
+                            static_cast<double>(s.examples.size()));
+  };
+  const double d = std::min(distinct(old_field.stats), distinct(new_field.stats));
+  // From none at the example sample's size (the samples are then whole domains) to full at
+  // four times it, on a log scale.
+  const double k = profiler::ExampleSample::kSize;
+  return d <= k ? 0.0 : std::min(1.0, std::log(d / k) / std::log(4.0));
+}
+
 double RenameConfidence(const FieldSchema& old_field, const FieldSchema& new_field) {
   if (!RenameCompatible(old_field.type, new_field.type)) return 0;
   const double name = NameSimilarity(old_field.path, new_field.path);
-  const double value = ValueSimilarity(old_field, new_field);
+  // Shared values count only as far as they could not be shared by chance: two booleans,
+  // two fields of a few country codes or two constants share their whole domain whatever
+  // they mean, so that evidence is weighed by the domain's size. Everything else (shapes,
+  // disjoint ranges, cardinality) counts as before.
+  const double value =
+      WeighedValueSimilarity(old_field, new_field, ValueEvidenceWeight(old_field, new_field));
   // Both must be high: a strong name cannot carry unrelated values, nor the reverse.
   const double blended = 0.5 * name + 0.5 * value;
   return std::round(std::min(blended, std::min(name, value) + 0.35) * 1000) / 1000;

@@ -27,13 +27,22 @@ double NameSimilarity(std::string_view old_path, std::string_view new_path);
 // (a bottom-k sample by hash: shared values mean shared data).
 double ValueSimilarity(const FieldSchema& old_field, const FieldSchema& new_field);
 
+// How much shared values (shared examples, overlapping ranges) count toward a rename, in
+// [0,1]: 0 when the smaller of the two fields' distinct counts is at most the profiler's
+// example sample (5 values: the samples are then whole domains, and small domains such as
+// booleans, a few country codes or a constant share values by chance), 1 from four times that
+// (20 distinct values), log-linear between (0.5 at 10).
+double ValueEvidenceWeight(const FieldSchema& old_field, const FieldSchema& new_field);
+
 // Whether a value of `from` can be read as `to` without loss of meaning (a rename must not
 // also be an incompatible type change): equal, int64 ↔ float64, or among date, timestamp
 // and string.
 bool RenameCompatible(FieldType from, FieldType to);
 
 // The confidence that `new_field` is `old_field` renamed: 0 for incompatible types, else
-// a blend of both similarities that needs both to be high (see ADR-024).
+// a blend of both similarities that needs both to be high (see ADR-024), the value
+// similarity's evidence from shared values weighed by ValueEvidenceWeight: fields of few
+// distinct values need a strong name similarity to be a rename.
 double RenameConfidence(const FieldSchema& old_field, const FieldSchema& new_field);
 
 // Pairs removed with added fields: every compatible pair is scored, pairs are taken best

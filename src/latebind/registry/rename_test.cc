@@ -379,6 +379,89 @@ TEST(RenameEvolveTest, SeveralRenamesAtOncePairBestFirst) {
   EXPECT_EQ(d.added, std::vector<std::string>{"sku"});
 }
 
+// Audit 2026-11-24: fields of few distinct values share their examples by chance (two
+// booleans share {true, false}), and shared examples lifted the value similarity to 1.0, so a
+// name similarity of 0.5 (`is_active` / `is_deleted`) made a rename of 0.75. Their likeness
+// counts by the size of their domain now: such pairs are removed + added.
+Evolution LowCardinalityPair(const std::string& old_key, const std::string& new_key,
+                             const std::function<std::string(int)>& value) {
+  const auto v1 = FirstVersion(ProfileNdjson(Lines(
+      40, [&](int i) { return fmt::format(R"({{"id":{},"{}":{}}})", i, old_key, value(i)); })));
+  return Next(v1, ProfileNdjson(Lines(40, [&](int i) {
+                return fmt::format(R"({{"id":{},"{}":{}}})", 100 + i, new_key, value(i + 1));
+              })));
+}
+
+void ExpectNotARename(const Evolution& ev, const std::string& from, const std::string& to) {
+  ASSERT_TRUE(ev.new_version);
+  const FieldDiff& d = ev.version.field_diff;
+  EXPECT_TRUE(d.renamed.empty()) << from << " taken for a rename of " << to;
+  EXPECT_EQ(d.removed, std::vector<std::string>{from});
+  EXPECT_EQ(d.added, std::vector<std::string>{to});
+  ASSERT_EQ(d.rejected_renames.size(), 1u);
+  EXPECT_LT(d.rejected_renames[0].confidence, RenameOptions{}.threshold);
+}
+
+TEST(RenameEvolveTest, BooleansSharingTrueAndFalseAreNotARename) {
+  // The audit's two records a side.
+  const auto v1 = FirstVersion(
+      ProfileNdjson("{\"id\":1,\"is_active\":true}\n{\"id\":2,\"is_active\":false}\n"));
+  const Evolution ev =
+      Next(v1, ProfileNdjson("{\"id\":3,\"is_deleted\":false}\n{\"id\":4,\"is_deleted\":true}\n"));
+  ExpectNotARename(ev, "is_active", "is_deleted");  // 0.588; 0.75 before
+  ExpectNotARename(
+      LowCardinalityPair("is_active", "is_deleted", [](int i) { return i % 3 ? "true" : "false"; }),
+      "is_active", "is_deleted");
+}
+
+TEST(RenameEvolveTest, FieldsOfAFewCountryCodesAreNotARename) {
+  const std::vector<std::string> codes = {"US", "DE", "FR", "GB"};
+  ExpectNotARename(LowCardinalityPair("billing_country", "shipping_country",
+                                      [&](int i) { return "\"" + codes[i % codes.size()] + "\""; }),
+                   "billing_country", "shipping_country");  // 0.62; 0.79 before
+}
+
+TEST(RenameEvolveTest, ConstantsAreNotARename) {
+  ExpectNotARename(LowCardinalityPair("f1", "f2", [](int) { return "7"; }), "f1", "f2");
+  ExpectNotARename(LowCardinalityPair("f1", "f2", [](int) { return "\"on\""; }), "f1", "f2");
+}
+
+TEST(RenameEvolveTest, FewValuesUnderAStrongNameMatchAreStillARename) {
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"isActive", "is_active"}, {"order_status", "orderStatus"}}) {
+    const Evolution ev = LowCardinalityPair(from, to, [&](int i) -> std::string {
+      if (from == "isActive") return i % 3 ? "true" : "false";
+      static const char* kStatuses[] = {"\"new\"", "\"paid\"", "\"shipped\""};
+      return kStatuses[i % 3];
+    });
+    ASSERT_TRUE(ev.new_version);
+    const FieldDiff& d = ev.version.field_diff;
+    ASSERT_EQ(d.renamed.count(from), 1u) << from << " → " << to << " not found";
+    EXPECT_EQ(d.renamed.at(from).to, to);
+    EXPECT_GE(d.renamed.at(from).confidence, 0.8);  // the name's 1.0, shared values weighed 0
+  }
+}
+
+TEST(RenameConfidenceTest, ValueEvidenceCountsByTheDomainsSize) {
+  auto ints = [](std::string path, uint64_t distinct) {
+    return Field(std::move(path), FieldType::kInt64, {int64_t{1}, int64_t{2}}, int64_t{1},
+                 int64_t{2}, 100, distinct);
+  };
+  EXPECT_EQ(ValueEvidenceWeight(ints("a", 1), ints("b", 1)), 0.0);
+  EXPECT_EQ(ValueEvidenceWeight(ints("a", 2), ints("b", 500)), 0.0);  // the smaller domain
+  EXPECT_EQ(ValueEvidenceWeight(ints("a", 5), ints("b", 5)), 0.0);
+  EXPECT_NEAR(ValueEvidenceWeight(ints("a", 10), ints("b", 20)), 0.5, 1e-9);
+  EXPECT_EQ(ValueEvidenceWeight(ints("a", 20), ints("b", 100)), 1.0);
+  // A count stored without a sketch may be 0: the examples are a floor.
+  EXPECT_EQ(ValueEvidenceWeight(ints("a", 0), ints("b", 0)), 0.0);
+  // Unlike values still count in full against a rename, whatever the domain's size: a
+  // perfect name over dates versus two words stays rejected (NeedsBothNameAndValues).
+  const FieldSchema words = Field("transaction_date", FieldType::kString, {"pending", "booked"},
+                                  "booked", "pending", 100, 2);
+  EXPECT_LT(RenameConfidence(DateField("transaction_date", 0, 30), words),
+            RenameOptions{}.threshold);
+}
+
 TEST(RenameEvolveTest, ThresholdIsAnOption) {
   const auto v1 = FirstVersion(
       ProfileNdjson(Lines(60, [](int i) { return Txn(i, "transaction_date", 0, ""); })));
