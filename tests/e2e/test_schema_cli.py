@@ -480,15 +480,21 @@ def test_export_jsonschema_validates_a_record(story):
     assert doc["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert doc["type"] == "object"
     props = doc["properties"]
-    assert list(props) == COLUMNS
+    # The raw record's keys: the confirmed rename binds txn_date to the curated column
+    # transaction_date, but producers send both keys, the old one before v3, the new after.
+    assert list(props) == COLUMNS + ["txn_date"]
     assert props["transaction_date"] == {"type": ["string", "null"], "format": "date"}
+    assert props["txn_date"] == {"type": ["string", "null"], "format": "date"}
     assert props["amount"]["type"] == ["number", "null"]
-    assert set(doc["required"]) == {"transaction_id", "transaction_date", "amount", "customer_id"}
+    # transaction_date is removed in v3 and txn_date came with it: neither is in every record.
+    assert set(doc["required"]) == {"transaction_id", "amount", "customer_id"}
     try:
         import jsonschema  # optional: not a test dependency
     except ImportError:
         return
     jsonschema.Draft202012Validator.check_schema(doc)
+    for line in (V1 + V2 + V2_NO_CHANNEL + V3).splitlines():
+        jsonschema.validate(json.loads(line), doc, cls=jsonschema.Draft202012Validator)
     record = {"transaction_id": "T9", "transaction_date": "2024-02-01", "amount": 1.5,
               "customer_id": "C9", "channel": None}
     jsonschema.validate(record, doc, cls=jsonschema.Draft202012Validator)
@@ -518,7 +524,113 @@ def test_export_nested_types(home):
     assert spark["at"] == "timestamp"
     js = home.json("schema", "export", "nest", "--format", "jsonschema")["properties"]
     assert js["items"]["items"]["properties"]["qty"] == {"type": ["integer", "null"]}
-    assert js["at"] == {"type": ["string", "null"], "format": "date-time"}
+    # The profiler's timestamps are wider than RFC 3339 (no seconds, a space, +0530): a
+    # pattern of exactly its grammar, no `format: date-time` (audit).
+    assert js["at"]["type"] == ["string", "null"] and "format" not in js["at"]
+    assert re.search(js["at"]["pattern"], "2024-01-01T10:00:00Z")
+
+
+# Audit: `schema export --format jsonschema` rejected the records the schema was learned
+# from. Payloads that make versions: v1 with an object and an array never seen with a key or
+# element, a field mixing ints and strings, timestamps without seconds, with a space and a
+# +0530 offset; v2 adds a field and nested members (FULL, additive); v3 types n as a string
+# (BREAKING, resolved) and puts a date in the timestamp field.
+RAW_V1 = [
+    {"id": 1, "name": "a", "o": {}, "tags": [], "code": 1, "n": 1, "at": "2026-01-01 10:00",
+     "meta": {"k": 1}, "items": [{"sku": "s1"}], "day": "2026-01-01"},
+    {"id": 2, "name": None, "o": {}, "tags": [], "code": "x", "n": 2,
+     "at": "2026-01-01T10:00:00+0530", "meta": {"k": 2}, "items": [], "day": "2024-02-29"},
+]
+RAW_V2 = [
+    {"id": 3, "name": "c", "o": {}, "tags": [], "code": 2, "n": 3, "at": "2026-01-02t10:00Z",
+     "meta": {"k": 3, "added": "m"}, "items": [{"sku": "s2", "qty": 2}], "day": "2026-01-02",
+     "extra": True},
+]
+RAW_V3 = [
+    {"id": 4, "name": "d", "o": {}, "tags": [], "code": "y", "n": "four", "at": "2026-01-03",
+     "meta": {"k": 4, "added": "n"}, "items": [{"sku": "s3", "qty": 1}], "day": "2026-01-03",
+     "extra": False},
+]
+
+
+def ndjson(records):
+    return "".join(json.dumps(r) + "\n" for r in records)
+
+
+def validator_of(doc):
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.Draft202012Validator.check_schema(doc)
+    return jsonschema.Draft202012Validator(
+        doc, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+def test_export_jsonschema_accepts_every_ingested_record(home):
+    assert home.ingest("raw", "v1.ndjson", ndjson(RAW_V1))["schema_version"] == 1
+    entry = home.ingest("raw", "v2.ndjson", ndjson(RAW_V2))
+    assert entry["schema_version"] == 2 and entry["schema_status"] == "ACTIVE"
+    entry = home.ingest("raw", "v3.ndjson", ndjson(RAW_V3))
+    assert entry["schema_version"] == 3 and entry["schema_status"] == "BREAKING"
+    home.ok("schema", "resolve", "raw", "--version", "3", "--status", "ACTIVE", "--note", "ok")
+
+    doc = home.json("schema", "export", "raw", "--format", "jsonschema")
+    props = doc["properties"]
+    # Only what every record since version 1 carries is required: not extra (v2).
+    assert set(doc["required"]) == {"id", "name", "o", "tags", "code", "n", "at", "meta",
+                                    "items", "day"}
+    # Nested: meta.added appeared with v2, items[].qty with v2, after their objects.
+    assert props["meta"]["required"] == ["k"]
+    assert props["items"]["items"]["required"] == ["sku"]
+    # The raw values, not the bound columns: no type for mixed values, an object or array
+    # never seen with a key or element is one, a timestamp matched by pattern, not format.
+    assert props["code"] == {"description": "values of more than one JSON type seen"}
+    assert props["n"] == {"description": "values of more than one JSON type seen"}
+    assert props["o"]["type"] == ["object", "null"] and "properties" not in props["o"]
+    assert props["tags"]["type"] == ["array", "null"] and "items" not in props["tags"]
+    assert "format" not in props["at"] and "pattern" in props["at"]
+    assert props["day"] == {"type": ["string", "null"], "format": "date"}
+
+    validator = validator_of(doc)
+    for record in RAW_V1 + RAW_V2 + RAW_V3:
+        errors = [e.message for e in validator.iter_errors(record)]
+        assert not errors, (record, errors)
+    # Real constraints still hold.
+    record = RAW_V3[0]
+    for bad in ({**record, "id": "seven"}, {k: v for k, v in record.items() if k != "id"},
+                {**record, "meta": {"added": "x"}}, {**record, "items": [{"qty": 1}]},
+                {**record, "at": "yesterday"}, {**record, "at": "2026-02-29 10:00"},
+                {**record, "day": "2026-02-30"}, {**record, "extra": "yes"},
+                {**record, "o": 5}, {**record, "tags": {}}):
+        assert not validator.is_valid(bad), bad
+    # Each version describes its own records: v1 requires nothing v2 added either.
+    v1 = validator_of(home.json("schema", "export", "raw", "--version", "1",
+                                "--format", "jsonschema"))
+    assert all(v1.is_valid(r) for r in RAW_V1)
+
+
+# The exported pattern accepts exactly what the profiler types timestamp or date.
+TIMESTAMP_CANDIDATES = [
+    "2026-01-01", "2026-01-01 10:00", "2026-01-01T10:00:00", "2026-01-01t10:00:00.5z",
+    "2026-01-01T10:00:00,123456789Z", "2026-01-01T10:00:00.1234567890Z", "2026-01-01T10:00+05",
+    "2026-01-01T10:00+0530", "2026-01-01T10:00-05:30", "2026-01-01T10:00:60Z",
+    "2026-01-01T10:00:61Z", "2026-01-01T24:00", "2026-01-01T23:60", "2026-01-01T10:00+24",
+    "2026-01-01T10:00+05:60", "2026-01-01T10:00+5", "2026-01-01T10:00+05:3",
+    "2026-01-01T10:00:5", "2026-01-01T10:00.5", "2026-01-01T10", "2026-01-01Z",
+    "2026-01-01_10:00", "2024-02-29T00:00", "2023-02-29T00:00", "2000-02-29 00:00",
+    "1900-02-29 00:00", "0000-02-29 00:00", "2026-04-31 00:00", "2026-13-01 00:00",
+    "2026-00-10 00:00", "2026-1-01 00:00", "20260101T1000", "2026-01-01T10:00:00Z ",
+    "\u0662026-01-01T10:00", "2026-01-01T10:00:00.Z", "2026-12-31T23:59:59.999999999-23:59",
+]
+
+
+def test_timestamp_pattern_matches_what_the_profiler_types_timestamp(home, write, latebind):
+    record = {f"f{i}": s for i, s in enumerate(TIMESTAMP_CANDIDATES)}
+    home.ingest("ts", "ts.ndjson", json.dumps(record) + "\n")
+    pattern = home.json("schema", "export", "ts", "--format", "jsonschema")["properties"]
+    pattern = next(p["pattern"] for p in pattern.values() if "pattern" in p)
+    typed = {f["path"]: f["type"] for f in home.json("schema", "show", "ts", "--json")["fields"]}
+    for i, s in enumerate(TIMESTAMP_CANDIDATES):
+        calendar = typed[f"f{i}"] in ("timestamp", "date")
+        assert bool(re.search(pattern, s)) == calendar, (s, typed[f"f{i}"])
 
 
 # --- errors and help ------------------------------------------------------------------------

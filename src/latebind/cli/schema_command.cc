@@ -278,16 +278,17 @@ int RunExport(const GlobalOptions& global, const SchemaArgs& args) {
     if (!picked.ok()) return Fail("export", picked.status());
     v = *picked;
   }
+  if (args.format == "jsonschema") {  // the raw records, not the bound columns
+    PrintJson(JsonSchemaOf(*v, fmt::format("{} schema version {}", v->source_id, v->version)));
+    return kExitOk;
+  }
   auto schema = registry::ToArrowSchema(*v);
   if (!schema.ok()) return Fail("export", schema.status());
   if (args.format == "arrow") {
     std::cout << (*schema)->ToString() << "\n";
     return kExitOk;
   }
-  auto out =
-      args.format == "spark"
-          ? SparkSchemaJson(**schema)
-          : JsonSchemaOf(**schema, fmt::format("{} schema version {}", v->source_id, v->version));
+  auto out = SparkSchemaJson(**schema);
   if (!out.ok()) return Fail("export", out.status());
   PrintJson(*out);
   return kExitOk;
@@ -416,7 +417,11 @@ void RegisterSchemaCommand(CLI::App& app, const GlobalOptions& global, int* exit
       "last, at their place; new records hold null there), confirmed renames under their\n"
       "old column name, nested objects as structs, arrays as lists; every column nullable.\n"
       "Formats: arrow (Arrow's schema text), spark (StructType JSON, for\n"
-      "StructType.fromJson), jsonschema (JSON Schema 2020-12 of one record).\n"
+      "StructType.fromJson), jsonschema (JSON Schema 2020-12 of one raw record, as\n"
+      "producers send it: fields under their own keys, required only when present since\n"
+      "their object first appeared and not removed, so every record ingested validates;\n"
+      "timestamps by pattern (latebind's ISO 8601 grammar), values of mixed types\n"
+      "unconstrained).\n"
       "Default version: the latest ACTIVE one, else the latest.\n\n"
       "Example:\n"
       "  latebind schema export orders --format spark > orders.json\n"

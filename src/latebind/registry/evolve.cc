@@ -61,6 +61,7 @@ FieldSchema FromProfile(const profiler::FieldProfile& p, int64_t version) {
   f.path = p.path;
   f.type = p.type;
   f.required = p.required;
+  f.mixed = p.conflict;
   f.since_version = version;
   f.stats = StatsOf(p);
   return f;
@@ -183,6 +184,15 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
     if (change == Change::kIncompatible) {
       compat = Compatibility::kNone;
       breaking = true;
+    }
+    // Raw values of two kinds (`schema export` must know: it describes raw records): a
+    // conflict, an incompatible change, or a value other than text that a string field
+    // took silently (Reconcile lets it fit).
+    const bool text_or_null = p.type == FieldType::kString || p.type == FieldType::kDate ||
+                              p.type == FieldType::kTimestamp || p.type == FieldType::kNull;
+    if (p.conflict || change == Change::kIncompatible ||
+        (type == FieldType::kString && !text_or_null)) {
+      f.mixed = true;
     }
     f.type = type;
   }

@@ -696,6 +696,33 @@ TEST(EvolveRealProfileTest, MixedValuesInOnePayload) {
   EXPECT_EQ(conflict.version.status, VersionStatus::kBreaking);
 }
 
+// `schema export --format jsonschema` describes raw records: a field typed string because its
+// values mixed kinds must say so, or the records it was learned from fail the schema.
+TEST(EvolveRealProfileTest, FieldsWhoseValuesMixKindsAreMarkedMixed) {
+  // Within one payload: ints and strings, a conflict typed string.
+  const SchemaVersion v1 = First(
+      ProfileNdjson("{\"n\":1,\"code\":1,\"s\":\"a\"}\n{\"n\":2,\"code\":\"x\",\"s\":\"b\"}\n"));
+  EXPECT_TRUE(Get(v1, "code").mixed);
+  EXPECT_FALSE(Get(v1, "n").mixed);
+  EXPECT_FALSE(Get(v1, "s").mixed);
+  // Across payloads: an incompatible type change (n: int64 → string).
+  const Evolution changed = Apply(v1, ProfileNdjson("{\"n\":\"three\",\"code\":1,\"s\":\"c\"}\n"));
+  ASSERT_TRUE(changed.new_version);
+  EXPECT_TRUE(Get(changed.version, "n").mixed);
+  // A number fitting a string field silently (no version) still mixes its values; a date
+  // or a null does not.
+  const Evolution fits = Apply(v1, ProfileNdjson("{\"n\":3,\"code\":2,\"s\":\"2024-01-01\"}\n"
+                                                 "{\"n\":4,\"code\":3,\"s\":null}\n"));
+  ASSERT_FALSE(fits.new_version);
+  EXPECT_FALSE(Get(fits.version, "s").mixed);
+  const Evolution number = Apply(v1, ProfileNdjson("{\"n\":3,\"code\":2,\"s\":5}\n"));
+  ASSERT_FALSE(number.new_version);
+  EXPECT_TRUE(Get(number.version, "s").mixed);
+  // Widenings are no mix: int64 → float64, date → timestamp.
+  const Evolution widened = Apply(v1, ProfileNdjson("{\"n\":1.5,\"code\":1,\"s\":\"d\"}\n"));
+  EXPECT_FALSE(Get(widened.version, "n").mixed);
+}
+
 // --- The JSON form keeps DESIGN.md §4's names ----------------------------------------------------
 
 TEST(SchemaJsonTest, DiffUsesTheDesignNamesAndRoundTrips) {
@@ -760,6 +787,19 @@ TEST(SchemaJsonTest, StoredFormKeepsTheSketchesThePublicFormLeavesThemOut) {
   for (const Json& f : FieldsToJson(v.fields)) {
     EXPECT_FALSE(f.contains("distinct_sketch") || f.contains("distinct_payload_max")) << f.dump();
   }
+}
+
+TEST(SchemaJsonTest, TheMixedFlagIsStoredOnlyWhenSet) {
+  SchemaVersion v = First(Basic());
+  v.fields[1].mixed = true;
+  const Json stored = FieldsToJson(v.fields, FieldsForm::kStored);
+  EXPECT_EQ(stored[1]["mixed"], true);
+  EXPECT_FALSE(stored[0].contains("mixed"));
+  EXPECT_FALSE(FieldsToJson(v.fields)[1].contains("mixed"));
+  auto back = FieldsFromJson(Json::parse(stored.dump()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE((*back)[1].mixed);
+  EXPECT_FALSE((*back)[0].mixed);
 }
 
 TEST(SchemaJsonTest, FieldsStoredBeforeSketchesReadTheirCountAsThePayloadMaximum) {

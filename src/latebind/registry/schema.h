@@ -50,6 +50,10 @@ struct FieldSchema {
   FieldType type = FieldType::kNull;
   bool required = false;  // present in every record observed under this version
   bool removed = false;   // required once, then missing from a whole payload; kept (union)
+  // Values of incompatible JSON kinds seen (ints and strings, say: a type conflict within a
+  // payload, an incompatible type change, or a non-text value fitting a string field): its
+  // raw values are of any kind, though it binds as string. Kept in the stored form only.
+  bool mixed = false;
   int64_t since_version = 1;
   FieldStats stats;
 };

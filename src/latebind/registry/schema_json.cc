@@ -52,6 +52,7 @@ Json FieldsToJson(const std::vector<FieldSchema>& fields, FieldsForm form) {
               {"distinct_approx", f.stats.distinct_approx},
               {"examples", examples}};
     if (form == FieldsForm::kStored) {
+      if (f.mixed) j["mixed"] = true;  // only when set: most fields never are
       j["distinct_payload_max"] = f.stats.distinct_payload_max;
       // Serialize's text rather than an array of 1,024 numbers: ~690 characters for a dense
       // sketch, a few for a sparse one, and every payload's arrival reads and writes them.
@@ -76,6 +77,7 @@ arrow::Result<std::vector<FieldSchema>> FieldsFromJson(const Json& j) {
     s.type = *type;
     s.required = f.value("required", false);
     s.removed = f.value("removed", false);
+    s.mixed = f.value("mixed", false);
     s.since_version = f.value("since_version", int64_t{1});
     s.stats.present = f.value("present", uint64_t{0});
     s.stats.nulls = f.value("nulls", uint64_t{0});

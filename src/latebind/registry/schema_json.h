@@ -14,8 +14,9 @@ namespace latebind::registry {
 using Json = nlohmann::ordered_json;
 
 // kStored adds what only the registry's own column holds, each field's
-// `distinct_payload_max` and `distinct_sketch` (HyperLogLog::Serialize's text, left out
-// when empty), which stay internal: kPublic is the `--json` and HTTP form.
+// `distinct_payload_max`, `distinct_sketch` (HyperLogLog::Serialize's text, left out
+// when empty) and `mixed` (only when true; absent reads as false), which stay internal:
+// kPublic is the `--json` and HTTP form.
 enum class FieldsForm { kPublic, kStored };
 Json FieldsToJson(const std::vector<FieldSchema>& fields, FieldsForm form = FieldsForm::kPublic);
 // Reads either form. A field without a sketch (the public form, or stored before sketches
