@@ -1181,3 +1181,15 @@ def test_keys_cannot_drive_the_terminal(latebind, write):
     assert res.returncode == 0, res.describe()
     assert "note:" in res.stdout and "RED" in res.stdout
     assert "\x1b" not in res.stdout and "\u009b" not in res.stdout, repr(res.stdout)
+
+
+@pytest.mark.parametrize("name, fmt", [("e.csv", "csv"), ("e.json", "json"), ("e.ndjson", "ndjson"),
+                                       ("e.csv.gz", "csv")])
+def test_a_blank_file_takes_its_format_from_its_name(latebind, write, name, fmt):
+    """Audit 2026-11-24: blank content cannot tell a format, and an empty .csv was reported
+    as NDJSON. It is its name's format now, with no fields and a warning."""
+    import gzip as _gzip
+    data = _gzip.compress(b"\n") if name.endswith(".gz") else b"\n"
+    res = latebind.profile_json(write(name, data))
+    p = res.profile()
+    assert (p["format"], p["records"], p["fields"], p["errors"]) == (fmt, 0, [], 0)

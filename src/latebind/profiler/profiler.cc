@@ -143,6 +143,9 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
 
   if (options.format) {
     profile.format = *options.format;
+  } else if (const auto named = FormatOfKey(path);
+             named && body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    profile.format = *named;  // blank content cannot tell: an empty .csv is a CSV
   } else {
     profile.format = DetectFormat(body, head.complete);
   }
