@@ -416,15 +416,19 @@ def test_type_conflict_int_and_string(latebind, write):
 def test_iso_dates_and_timestamps_in_json(latebind, write):
     recs = [
         {"d": "2024-01-05", "t": "2024-01-05T10:20:30Z", "u": "2024-01-05 10:20:30.123+02:00",
-         "bad_day": "2023-02-29", "leap": "2024-02-29", "not_ts": "2024-01-05T25:00:00"},
+         "bad_day": "2023-02-29", "leap": "2024-02-29", "not_ts": "2024-01-05T25:00:00",
+         "z": "2024-01-05T10:00:00+02:00"},
         {"d": "1999-12-31", "t": "2024-03-01T00:00:00.5-05:00", "u": "2024-01-06T11:00",
-         "bad_day": "2024-13-01", "leap": "2000-02-29", "not_ts": "2024-01-05 10:61"},
+         "bad_day": "2024-13-01", "leap": "2000-02-29", "not_ts": "2024-01-05 10:61",
+         "z": "2024-01-05 09:00"},
     ]
     res = latebind.profile_json(write("dates.ndjson", ndjson(recs)))
     f = res.fields()
     assert f["d"]["type"] == "date" and (f["d"]["min"], f["d"]["max"]) == ("1999-12-31", "2024-01-05")
     assert f["t"]["type"] == "timestamp"
     assert f["u"]["type"] == "timestamp"
+    # The range is by instant, not text: 10:00+02:00 is 08:00 UTC, before 09:00 (UTC).
+    assert (f["z"]["min"], f["z"]["max"]) == ("2024-01-05T10:00:00+02:00", "2024-01-05 09:00")
     assert f["leap"]["type"] == "date"
     assert f["bad_day"]["type"] == "string"  # not real calendar days
     assert f["not_ts"]["type"] == "string"
@@ -436,6 +440,8 @@ def test_iso_dates_and_timestamps_in_csv(latebind, write):
     f = res.fields()
     assert f["day"]["type"] == "date"
     assert f["at"]["type"] == "timestamp"
+    # By instant, not text: 10:20:30.5+01:00 is 09:20:30.5 UTC, the earliest of the three.
+    assert (f["at"]["min"], f["at"]["max"]) == ("2024-01-05T10:20:30.5+01:00", "2024-01-05T10:20:30Z")
     assert f["text"]["type"] == "string"
 
 

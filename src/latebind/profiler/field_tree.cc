@@ -114,6 +114,7 @@ void FieldStats::AddString(std::string_view v, FieldType type) {
                          types[static_cast<int>(FieldType::kDate)] +
                          types[static_cast<int>(FieldType::kTimestamp)] ==
                      0;
+  if (type != FieldType::kString) AddCalendar(v);
   ++types[static_cast<int>(type)];
   // A prefix is a lower bound of the value: exact for min, an underestimate for max.
   const std::string_view bounded = Utf8Prefix(v, kMaxStatBytes);
@@ -135,6 +136,20 @@ void FieldStats::AddString(std::string_view v, FieldType type) {
   }
 }
 
+void FieldStats::AddCalendar(std::string_view v) {
+  const std::optional<CalendarInstant> t = CalendarInstantOf(v);
+  if (!t) return;  // not reached: the caller's classifier typed `v` date or timestamp
+  const bool first = CalendarValues() == 0;
+  if (first || *t < min_instant) {
+    min_instant = *t;
+    min_calendar.assign(v);
+  }
+  if (first || *t > max_instant) {
+    max_instant = *t;
+    max_calendar.assign(v);
+  }
+}
+
 void FieldStats::Merge(const FieldStats& o) {
   const auto count = [](const TypeCounts& t, FieldType f) { return t[static_cast<int>(f)]; };
   const auto strings = [&](const TypeCounts& t) {
@@ -149,6 +164,16 @@ void FieldStats::Merge(const FieldStats& o) {
     if (strings(types) == 0 || o.max_str > max_str) {
       max_str = o.max_str;
       max_key = o.max_key;
+    }
+  }
+  if (o.CalendarValues() > 0) {
+    if (CalendarValues() == 0 || o.min_instant < min_instant) {
+      min_instant = o.min_instant;
+      min_calendar = o.min_calendar;
+    }
+    if (CalendarValues() == 0 || o.max_instant > max_instant) {
+      max_instant = o.max_instant;
+      max_calendar = o.max_calendar;
     }
   }
   if (o.FiniteFloats() > 0) {
@@ -314,9 +339,16 @@ void FieldTree::FinalizeNode(int32_t node, const std::string& path, bool node_re
         f.min = s.true_count == bools;
         f.max = s.true_count > 0;
         break;
-      case FieldType::kString:
       case FieldType::kDate:
       case FieldType::kTimestamp:
+        // Every text value is a date or timestamp here (with plain strings the type is
+        // string): the range is by instant.
+        if (s.CalendarValues() > 0) {
+          f.min = s.min_calendar;
+          f.max = s.max_calendar;
+        }
+        break;
+      case FieldType::kString:
         if (s.types[static_cast<int>(FieldType::kString)] +
                 s.types[static_cast<int>(FieldType::kDate)] +
                 s.types[static_cast<int>(FieldType::kTimestamp)] >

@@ -18,6 +18,7 @@
 
 #include "latebind/profiler/hyperloglog.h"
 #include "latebind/profiler/profile.h"
+#include "latebind/profiler/type_lattice.h"
 
 namespace latebind::profiler {
 
@@ -78,6 +79,12 @@ struct FieldStats {
   uint64_t min_key = 0;
   uint64_t max_key = 0;
   bool str_truncated = false;  // min/max strings are kept to kMaxStatBytes
+  // The earliest and latest date or timestamp values, by instant, with their text: the
+  // range of a field typed date or timestamp (min_str/max_str order text).
+  CalendarInstant min_instant;
+  CalendarInstant max_instant;
+  std::string min_calendar;
+  std::string max_calendar;
   HyperLogLog distinct;
   ExampleSample examples;
   // Occurrences past a key's first in one object (a JSON duplicate key): counted in
@@ -98,6 +105,10 @@ struct FieldStats {
     ++present;
     ++types[static_cast<int>(FieldType::kFloat64)];
     ++float_overflow;
+  }
+  uint64_t CalendarValues() const {
+    return types[static_cast<int>(FieldType::kDate)] +
+           types[static_cast<int>(FieldType::kTimestamp)];
   }
   // float64 values with a place in min_float/max_float.
   uint64_t FiniteFloats() const {
@@ -142,6 +153,8 @@ struct FieldStats {
   }
 
  private:
+  void AddCalendar(std::string_view v);  // a date or timestamp value, into the instant range
+
   static constexpr uint32_t kRepeatProbe = 256;
   static constexpr size_t kMaxRepeatBytes = 64;
   std::string last_raw_;

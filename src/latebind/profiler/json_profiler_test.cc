@@ -346,6 +346,45 @@ TEST_F(ProfileFileTest, SameProfileForAnyBlockSizeAndThreads) {
   }
 }
 
+// "2024-01-15T10:00:00+02:00" is 08:00 UTC, before "2024-01-15 09:00" though it sorts after
+// it as text: the range of a timestamp field is by instant, in any block layout.
+TEST_F(ProfileFileTest, TimestampRangeIsByInstantNotText) {
+  std::string ndjson;
+  std::string csv = "t,d\n";
+  for (int i = 0; i < 3000; ++i) {
+    const char* t = i == 1500   ? "2024-01-15T10:00:00+02:00"    // the earliest
+                    : i == 700  ? "2024-01-15T22:00:00-05:00"    // the latest: 03:00 next day
+                    : i == 2999 ? "2024-01-15T23:59:59.999999Z"  // largest as text of the rest
+                                : "2024-01-15 09:00";
+    ndjson +=
+        std::string("{\"t\":\"") + t + "\",\"d\":\"2024-01-1" + std::to_string(i % 9) + "\"}\n";
+    csv += std::string(t) + ",2024-01-1" + std::to_string(i % 9) + "\n";
+  }
+  for (const std::string& content : {ndjson, csv}) {
+    for (int threads : {1, 3}) {
+      ProfileOptions options;
+      options.threads = threads;
+      if (threads > 1) options.block_bytes = 1000;
+      const auto p = Profile(content, options);
+      const FieldProfile& t = Field(p, "t");
+      EXPECT_EQ(t.type, FieldType::kTimestamp);
+      EXPECT_EQ(t.min, ScalarValue(std::string("2024-01-15T10:00:00+02:00")));
+      EXPECT_EQ(t.max, ScalarValue(std::string("2024-01-15T22:00:00-05:00")));
+      const FieldProfile& d = Field(p, "d");
+      EXPECT_EQ(d.type, FieldType::kDate);
+      EXPECT_EQ(d.min, ScalarValue(std::string("2024-01-10")));
+      EXPECT_EQ(d.max, ScalarValue(std::string("2024-01-18")));
+    }
+  }
+  // Mixed with free text the field is a string, ranged as text.
+  const auto mixed = Profile(
+      "{\"t\":\"2024-01-15T10:00:00+02:00\"}\n{\"t\":\"2024-01-15 11:00\"}\n"
+      "{\"t\":\"soon\"}\n");
+  EXPECT_EQ(Field(mixed, "t").type, FieldType::kString);
+  EXPECT_EQ(Field(mixed, "t").min, ScalarValue(std::string("2024-01-15 11:00")));
+  EXPECT_EQ(Field(mixed, "t").max, ScalarValue(std::string("soon")));
+}
+
 TEST_F(ProfileFileTest, BinaryAndEmptyInput) {
   auto p = Profile(std::string("\x00\x01\x02garbage", 10));
   EXPECT_FALSE(p.ok());

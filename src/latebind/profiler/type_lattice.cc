@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 
 namespace latebind::profiler {
@@ -80,6 +81,45 @@ FieldType ClassifyString(std::string_view s) {
   if (s.size() == 10) return FieldType::kDate;
   if (p[10] != 'T' && p[10] != ' ' && p[10] != 't') return FieldType::kString;
   return ValidTimeAndZone(p + 11, p + s.size()) ? FieldType::kTimestamp : FieldType::kString;
+}
+
+std::optional<CalendarInstant> CalendarInstantOf(std::string_view s) {
+  const FieldType type = ClassifyString(s);
+  if (type != FieldType::kDate && type != FieldType::kTimestamp) return std::nullopt;
+  // The grammar is checked: every read below is of digits where ClassifyString found them.
+  const char* p = s.data();
+  const char* end = p + s.size();
+  int y = 0, mo = 0, d = 0;
+  Digits(p, 4, &y);
+  Digits(p + 5, 2, &mo);
+  Digits(p + 8, 2, &d);
+  namespace chrono = std::chrono;
+  const chrono::sys_days day{chrono::year{y} / chrono::month(static_cast<unsigned>(mo)) /
+                             chrono::day(static_cast<unsigned>(d))};
+  CalendarInstant t{day.time_since_epoch().count() * int64_t{86400}, 0};
+  if (type == FieldType::kDate) return t;
+  int h = 0, mi = 0, sec = 0;
+  Digits(p + 11, 2, &h);
+  Digits(p + 14, 2, &mi);
+  p += 16;
+  if (p < end && *p == ':') {
+    Digits(p + 1, 2, &sec);
+    p += 3;
+    if (p < end && (*p == '.' || *p == ',')) {
+      int digits = 0;
+      for (++p; p < end && IsDigit(*p); ++p, ++digits) t.nanos = t.nanos * 10 + (*p - '0');
+      for (; digits < 9; ++digits) t.nanos *= 10;
+    }
+  }
+  int64_t offset = 0;  // the zone's seconds east of UTC
+  if (p < end && (*p == '+' || *p == '-')) {
+    int zh = 0, zm = 0;
+    Digits(p + 1, 2, &zh);
+    if (end - p > 3) Digits(end - 2, 2, &zm);
+    offset = (*p == '-' ? -1 : 1) * (zh * 3600 + zm * 60);
+  }
+  t.seconds += h * 3600 + mi * 60 + sec - offset;
+  return t;
 }
 
 CellValue ClassifyCell(std::string_view cell) {

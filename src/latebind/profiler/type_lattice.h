@@ -6,7 +6,9 @@
 #pragma once
 
 #include <array>
+#include <compare>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "latebind/common/field_type.h"
@@ -20,6 +22,18 @@ using TypeCounts = std::array<uint64_t, kFieldTypeCount>;
 //   timestamp  YYYY-MM-DD[T ]HH:MM[:SS[.fraction]][Z|±HH[:MM]]
 // Anything else is kString.
 FieldType ClassifyString(std::string_view s);
+
+// The instant a date or timestamp names, to order them: text order is wrong across zones
+// and separators ("2026-01-01T10:00+02:00" is before "2026-01-01 09:00"). A value without
+// a zone is read as UTC, as promotion binds it; a date is its midnight; a leap second
+// (":60") is the next minute's first.
+struct CalendarInstant {
+  int64_t seconds = 0;  // since 1970-01-01T00:00:00Z
+  int32_t nanos = 0;
+  auto operator<=>(const CalendarInstant&) const = default;
+};
+// nullopt unless ClassifyString types `s` date or timestamp.
+std::optional<CalendarInstant> CalendarInstantOf(std::string_view s);
 
 // One CSV cell, typed as DuckDB's sniffer would: empty → null; true/false (any case) →
 // boolean; an integer that fits int64 → int64 (a leading zero as in "007" keeps it a

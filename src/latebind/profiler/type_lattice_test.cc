@@ -21,6 +21,30 @@ TEST(ClassifyStringTest, DatesAndTimestamps) {
   EXPECT_EQ(ClassifyString(""), FieldType::kString);
 }
 
+TEST(CalendarInstantTest, ZonesSeparatorsFractionsAndDates) {
+  auto at = [](std::string_view s) { return CalendarInstantOf(s); };
+  EXPECT_EQ(at("1970-01-01"), (CalendarInstant{0, 0}));
+  EXPECT_EQ(at("1970-01-02T00:00Z"), (CalendarInstant{86400, 0}));
+  EXPECT_EQ(at("1969-12-31"), (CalendarInstant{-86400, 0}));
+  EXPECT_EQ(at("2024-02-29T12:00:00Z"), (CalendarInstant{1709208000, 0}));
+  // The same instant written five ways.
+  const CalendarInstant noon_utc{1705320000, 0};  // 2024-01-15T12:00:00Z
+  EXPECT_EQ(at("2024-01-15 12:00"), noon_utc);
+  EXPECT_EQ(at("2024-01-15t12:00:00z"), noon_utc);
+  EXPECT_EQ(at("2024-01-15T14:00:00+02:00"), noon_utc);
+  EXPECT_EQ(at("2024-01-15T06:30:00-0530"), noon_utc);
+  EXPECT_EQ(at("2024-01-16T01:00+13"), noon_utc);
+  EXPECT_EQ(at("2024-01-15T12:00:00.5Z"), (CalendarInstant{1705320000, 500000000}));
+  EXPECT_EQ(at("2024-01-15T12:00:00,000000001"), (CalendarInstant{1705320000, 1}));
+  EXPECT_EQ(at("2024-01-15T11:59:60Z"), noon_utc);  // a leap second
+  // Text order and instant order disagree across zones.
+  EXPECT_LT(std::string_view("2024-01-15 11:00"), "2024-01-15T10:00:00+02:00");
+  EXPECT_LT(*at("2024-01-15T10:00:00+02:00"), *at("2024-01-15 11:00"));
+  EXPECT_EQ(at("2024-01-15x"), std::nullopt);
+  EXPECT_EQ(at("2023-02-29"), std::nullopt);
+  EXPECT_EQ(at("2024-01-15T24:00Z"), std::nullopt);
+}
+
 TEST(ClassifyCellTest, Numbers) {
   EXPECT_EQ(ClassifyCell("42").type, FieldType::kInt64);
   EXPECT_EQ(ClassifyCell("-42").int_value, -42);

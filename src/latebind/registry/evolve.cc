@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "latebind/common/field_path.h"
+#include "latebind/profiler/type_lattice.h"
 
 namespace latebind::registry {
 namespace {
@@ -23,7 +24,13 @@ std::optional<int> Compare(const profiler::ScalarValue& a, const profiler::Scala
     return std::nullopt;
   };
   if (const auto* sa = std::get_if<std::string>(&a)) {
-    if (const auto* sb = std::get_if<std::string>(&b)) return sa->compare(*sb) < 0 ? -1 : *sa > *sb;
+    if (const auto* sb = std::get_if<std::string>(&b)) {
+      // Dates and timestamps by instant, as the profiler ranges them; other text by bytes.
+      const auto ta = profiler::CalendarInstantOf(*sa);
+      const auto tb = ta ? profiler::CalendarInstantOf(*sb) : std::nullopt;
+      if (ta && tb) return *ta < *tb ? -1 : *ta > *tb;
+      return sa->compare(*sb) < 0 ? -1 : *sa > *sb;
+    }
     return std::nullopt;
   }
   const auto na = num(a), nb = num(b);

@@ -885,6 +885,31 @@ TEST(MergeStatsTest, CountsAddRangesWidenExamplesCapAtFive) {
                                                   int64_t{3}}));
 }
 
+// Payloads' timestamp ranges merge by instant: the text "2024-01-15 11:00" sorts before
+// "2024-01-15T10:00:00+02:00" (08:00 UTC), which is the earlier.
+TEST(MergeStatsTest, TimestampRangesMergeByInstant) {
+  FieldStats a;
+  a.present = 2;
+  a.min = std::string("2024-01-15 11:00");
+  a.max = std::string("2024-01-15 12:00");
+  FieldStats b;
+  b.present = 2;
+  b.min = std::string("2024-01-15T10:00:00+02:00");
+  b.max = std::string("2024-01-15T08:00:00-05:00");  // 13:00 UTC
+  MergeStats(&a, b);
+  EXPECT_EQ(a.min, ScalarValue(std::string("2024-01-15T10:00:00+02:00")));
+  EXPECT_EQ(a.max, ScalarValue(std::string("2024-01-15T08:00:00-05:00")));
+  FieldStats text;
+  text.present = 1;
+  text.min = text.max = std::string("2024-01-15 11:00");
+  FieldStats later_text;
+  later_text.present = 1;
+  later_text.min = later_text.max = std::string("n/a");  // free text: by bytes
+  MergeStats(&text, later_text);
+  EXPECT_EQ(text.min, ScalarValue(std::string("2024-01-15 11:00")));
+  EXPECT_EQ(text.max, ScalarValue(std::string("n/a")));
+}
+
 // The issue this fixes: 100 payloads of 1,000 unique ids each showed ~1,000 distinct.
 TEST(MergeStatsTest, DistinctCountOfDisjointPayloadsIsTheirUnion) {
   FieldStats all = StatsOf(IdField(0, 1000));

@@ -9,6 +9,7 @@
 #include "latebind/common/field_path.h"
 #include "latebind/profiler/field_tree.h"
 #include "latebind/profiler/profile_json.h"
+#include "latebind/profiler/type_lattice.h"
 
 namespace latebind::registry {
 namespace {
@@ -123,15 +124,8 @@ std::optional<double> Numeric(const profiler::ScalarValue& v) {
   if (const auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
   if (const auto* d = std::get_if<double>(&v)) return *d;
   if (const auto* s = std::get_if<std::string>(&v)) {
-    int y, m, d;
-    if (s->size() >= 10 && std::sscanf(s->c_str(), "%4d-%2d-%2d", &y, &m, &d) == 3) {
-      // Days from civil (Howard Hinnant's algorithm).
-      y -= m <= 2;
-      const int era = (y >= 0 ? y : y - 399) / 400;
-      const unsigned yoe = static_cast<unsigned>(y - era * 400);
-      const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-      const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-      return era * 146097.0 + doe - 719468;
+    if (const auto t = profiler::CalendarInstantOf(*s)) {  // dates and timestamps, in days
+      return (static_cast<double>(t->seconds) + t->nanos * 1e-9) / 86400;
     }
   }
   return std::nullopt;
