@@ -84,9 +84,38 @@ def test_truncated_gzip_is_dead_lettered_as_truncated(latebind_bin, latebind, tm
     [dead] = home.ok("deadletter", "list", "--json").json()
     message = dead["reason"]["message"]
     assert "truncated gzip stream" in message and "compressed byte" in message, dead
-    # Named by the object's key, not by the server's file path.
-    assert message.startswith("raw/source=gz/") and str(home.root) not in message, message
+    # Defect 2026-11-24: the reason named the payload's raw/ key, gone once it moved. Like
+    # every reason it names no object (the entry's `object` does), nor the file path.
+    assert message.startswith("truncated gzip stream (ends at compressed byte "), message
+    assert "raw/" not in message and str(home.root) not in message, message
+    assert dead["object"].startswith("dead-letter/source=gz/"), dead
+    assert (home.root / dead["object"]).is_file() and not list((home.root / "raw").rglob("*.gz"))
+    # `ingest --json` locates it in the dead-letter object too.
+    assert entry["object"] == dead["object"], entry
+    assert entry["reason"].startswith(dead["object"] + ":") and entry["reason"].endswith(message), entry
+    meta = json.loads((home.root / (dead["object"].split(".", 1)[0] + ".meta.json")).read_text())
+    assert meta["reason"] == dead["reason"] and meta["object"] == dead["object"], meta
     assert all("unclosed string" not in p["message"] for p in dead.get("problems", [])), dead
+    # The listing for people: the object on one line, then where and why.
+    text = home.ok("deadletter", "list").stdout
+    assert dead["object"] in text and f"): {message}" in text, text
+
+
+def test_a_raw_gzip_cut_after_profiling_fails_promotion_naming_its_key(latebind, tmp_path):
+    """Byte sources name no object in their data errors (ADR-080): the promotion that reads
+    a raw object damaged after it was profiled names it by its key, never by its file."""
+    home = Home(latebind, tmp_path / "home")
+    body = "".join(json.dumps({"id": i, "name": f"name-{i}" * 20}) + "\n" for i in range(2000))
+    entry = home.ingest("gz", "whole.ndjson.gz", gzip.compress(body.encode()))
+    raw = home.root / entry["landed"]
+    raw.write_bytes(raw.read_bytes()[: raw.stat().st_size // 2])
+
+    res, by_source = home.promote(expect_rc=1)
+    failed = by_source["gz"]
+    assert failed["status"] == "failed", failed
+    error = json.dumps(failed["error"])
+    assert f'{entry["landed"]}: truncated gzip stream' in error, failed
+    assert str(home.root) not in error, failed
 
 
 def test_gzip_with_bad_crc_is_dead_lettered_as_corrupt(latebind, tmp_path):

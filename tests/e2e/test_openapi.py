@@ -248,12 +248,20 @@ def wait_versions(port: int, source: str, n: int, timeout: float = 10) -> list[d
 
 
 def framing_and_limit_errors(contract: Contract, port: int, method: str, path: str) -> None:
-    """400 (both framings), 413 (Content-Length past the limit) and 431 (huge header): the
-    session answers these before any handler, for every route."""
+    """400 (both framings, HTTP/1.1 without Host, HTTP/1.0 with Transfer-Encoding, a
+    target of another scheme), 413 (Content-Length past the limit) and 431 (huge header):
+    the session answers these before any handler, for every route."""
     m = method.upper()
     contract.raw(port, m, path,
                  f"{m} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
                  f"Transfer-Encoding: chunked\r\n\r\n".encode(), expect=400)
+    contract.raw(port, m, path, f"{m} {path} HTTP/1.1\r\nContent-Length: 0\r\n\r\n".encode(),
+                 expect=400)
+    contract.raw(port, m, path,
+                 f"{m} {path} HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".encode(),
+                 expect=400)
+    contract.raw(port, m, path, f"{m} ftp://x{path} HTTP/1.1\r\nHost: x\r\n\r\n".encode(),
+                 expect=400)
     contract.raw(port, m, path,
                  f"{m} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {1 << 40}\r\n\r\n".encode(),
                  expect=413)

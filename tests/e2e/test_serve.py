@@ -401,6 +401,31 @@ def test_malformed_payload_is_acknowledged_then_dead_lettered(serve):
     assert m['latebind_http_requests_total{source="broken",code="202"}'] == 1
 
 
+def test_a_truncated_gzip_dead_letter_reason_names_no_former_key(serve):
+    """Defect 2026-11-24: the reason of a truncated gzip named the payload's raw/ key, which
+    is gone once the payload moved. Like every reason it names no object now (the meta's
+    `object` does), and keeps the compressed byte offset."""
+    srv = serve()
+    whole = gzip.compress(b"".join(b'{"id": %d, "name": "n-%d"}\n' % (i, i * 7919) for i in range(3000)))
+    body = whole[: len(whole) // 2]
+    receipt = post_ok(srv.port, "cutgz", body, headers={"Content-Encoding": "gzip"})
+    key = receipt["object"]
+    assert key.endswith(".ndjson.gz"), key
+    dl_key = "dead-letter/" + key[len("raw/"):]
+    dl_meta_path = srv.home / meta_key(dl_key)
+    wait_for(lambda: dl_meta_path.is_file() and not (srv.home / key).exists(), what="dead-letter")
+    meta = json.loads(dl_meta_path.read_text())
+    assert meta["object"] == dl_key and meta["raw_object"] == key, meta
+    reason = meta["reason"]
+    assert reason["message"].startswith("truncated gzip stream (ends at compressed byte "), reason
+    assert "raw/" not in reason["message"] and str(srv.home) not in reason["message"], reason
+    assert json.loads(wait_row(srv.home, dl_key, "dead_letter").reason) == reason
+    logged = wait_for(lambda: [e for e in srv.logs()
+                               if e.get("msg") == "payload cannot be parsed: kept in dead-letter"],
+                      what="the dead-letter log line")
+    assert logged[0]["object"] == dl_key and logged[0]["reason"] == reason["message"], logged
+
+
 def test_idempotency_key_retry_gets_the_same_receipt_also_after_a_crash(serve, tmp_path):
     home = tmp_path / "home"
     srv = serve(home=home)
@@ -737,6 +762,133 @@ def test_a_transfer_coding_other_than_chunked_is_501(serve):
     assert res is not None and res.status == 501, res
     assert res.json()["error"]["code"] == "not_implemented"
     assert snapshot(srv.home) == []
+
+
+def assert_refused_400(c: RawConn, says: str) -> RawResponse:
+    """The answer on `c` is 400 bad_request saying `says`, and the server closes."""
+    res = c.read_response(5)
+    assert res is not None, "connection closed without an answer (expected 400)"
+    assert res.status == 400, res
+    assert res.headers["content-type"] == "application/json", res
+    assert set(res.json()) == {"error"} and set(res.json()["error"]) == {"code", "message"}, res
+    assert res.json()["error"]["code"] == "bad_request", res
+    assert says in res.json()["error"]["message"], res
+    assert c.closed_by_peer(5)
+    return res
+
+
+def test_an_http_1_1_request_without_exactly_one_host_is_400(serve):
+    """Defect 2026-11-24: an HTTP/1.1 request without Host was served. RFC 9112 §3.2: 400
+    for one that lacks Host, and for any request with more than one or an invalid one."""
+    srv = serve()
+    before = snapshot(srv.home)
+    body = b'{"a": 1}\n'
+    for head, says in (
+        (b"GET /healthz HTTP/1.1\r\n", "needs a Host header field"),
+        (b"POST /v1/sources/nohost/payloads HTTP/1.1\r\nContent-Length: %d\r\n" % len(body),
+         "needs a Host header field"),
+        (b"POST /v1/sources/twohosts/payloads HTTP/1.1\r\nHost: a\r\nHost: b\r\n"
+         b"Content-Length: %d\r\n" % len(body), "2 Host header fields"),
+        (b"POST /v1/sources/twohosts/payloads HTTP/1.0\r\nHost: a\r\nHost: a\r\n"
+         b"Content-Length: %d\r\n" % len(body), "2 Host header fields"),
+        (b"POST /v1/sources/badhost/payloads HTTP/1.1\r\nHost: user@h\r\n"
+         b"Content-Length: %d\r\n" % len(body), "invalid Host header field"),
+    ):
+        with RawConn(srv.port) as c:
+            c.send(head + b"\r\n" + (body if head.startswith(b"POST") else b""))
+            assert_refused_400(c, says)
+    # A HEAD gets the same answer without its body, and a pipelined request after the
+    # refused one is never served.
+    with RawConn(srv.port) as c:
+        c.send(b"HEAD /healthz HTTP/1.1\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        res = c.read_response(5, to_head=True)
+        assert res is not None and res.status == 400 and int(res.headers["content-length"]) > 0, res
+        assert c.closed_by_peer(5) and c.buf == b"", c.buf
+    assert snapshot(srv.home) == before
+    assert metrics(srv.port)['latebind_http_requests_total{source="",code="400"}'] == 6
+    # HTTP/1.0 may leave Host out; an empty Host is valid.
+    with RawConn(srv.port) as c:
+        c.send(b"POST /v1/sources/old/payloads HTTP/1.0\r\nContent-Length: %d\r\n\r\n" % len(body)
+               + body)
+        res = c.read_response(5)
+        assert res is not None and res.status == 202, res
+        check_receipt(srv.home, res.json(), body, "old", "ndjson", "")
+    res = raw_request(srv.port, b"GET /healthz HTTP/1.1\r\nHost:\r\n\r\n")
+    assert res is not None and res.status == 200, res
+
+
+@pytest.mark.parametrize("extra, says", [
+    ("Transfer-Encoding: chunked\r\n", "Transfer-Encoding in an HTTP/1.0 request"),
+    ("Transfer-Encoding: gzip, chunked\r\n", "Transfer-Encoding in an HTTP/1.0 request"),
+    # Beast may refuse the pair itself, as it does in HTTP/1.1.
+    ("Content-Length: 13\r\nTransfer-Encoding: chunked\r\n", "Transfer-Encoding"),
+], ids=["chunked", "gzip-chunked", "with-content-length"])
+def test_transfer_encoding_in_http_1_0_is_400_and_closes(serve, extra, says):
+    """Defect 2026-11-24: a chunked HTTP/1.0 request was read as chunked and stored. RFC 9112
+    §6.1: its framing is faulty: 400, then close, before any of the body is read."""
+    srv = serve()
+    before = snapshot(srv.home)
+    body = b'{"a": 1}\n'
+    with RawConn(srv.port) as c:
+        c.send(f"POST /v1/sources/old/payloads HTTP/1.0\r\nHost: {HOST}\r\n{extra}\r\n".encode()
+               + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+        assert_refused_400(c, says)
+    assert snapshot(srv.home) == before
+    # The same request with HTTP/1.1 is a chunked body.
+    res = raw_request(srv.port, post_head("/v1/sources/old/payloads", "Transfer-Encoding: chunked\r\n")
+                      + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+    assert res is not None and res.status == 202, res
+
+
+def test_an_absolute_form_target_is_routed_by_its_path_and_query(serve):
+    """Defect 2026-11-24: `POST http://host/v1/sources/x/payloads` got 404. RFC 9112 §3.2.2:
+    a server MUST accept the absolute-form; it routes as its path and query would."""
+    srv = serve()
+    body = b'{"a": 1}\n{"a": 2}\n'
+    origin = f"http://{HOST}:{srv.port}"
+    objects = []
+    with RawConn(srv.port) as c:  # keep-alive: the connection serves the next one too
+        for target in (f"{origin}/v1/sources/abs/payloads",
+                       "https://example.com/v1/sources/abs/payloads?x=1&y=%2F"):
+            c.send(post_head(target, "Content-Type: application/x-ndjson\r\n", len(body)) + body)
+            res = c.read_response()
+            assert res is not None and res.status == 202, (target, res)
+            check_receipt(srv.home, res.json(), body, "abs", "ndjson", "application/x-ndjson")
+            objects.append(res.json()["object"])
+        c.send(f"GET HTTP://{HOST}/healthz HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
+        res = c.read_response()
+        assert res is not None and res.status == 200 and res.json() == {"status": "ok"}, res
+    for key in objects:
+        assert wait_profiled(srv.home, key)["records"] == 2
+    for method, target, status, code in (
+        ("GET", f"{origin}/v1/sources", 200, None),
+        ("GET", f"{origin}/v1/sources/abs/versions", 200, None),
+        ("GET", f"{origin}", 404, "not_found"),
+        ("GET", f"{origin}/nope?q=1", 404, "not_found"),
+        ("PUT", f"{origin}/v1/sources/abs/payloads", 405, "method_not_allowed"),
+    ):
+        res = raw_request(srv.port, f"{method} {target} HTTP/1.1\r\nHost: {HOST}\r\n"
+                                    f"Content-Length: 0\r\n\r\n".encode())
+        assert res is not None and res.status == status, (target, res)
+        if code:
+            assert res.json()["error"]["code"] == code, res
+    # 405 names the path, not the whole URI.
+    assert res.json()["error"]["message"] == "PUT /v1/sources/abs/payloads is not allowed: use POST"
+    before = snapshot(srv.home)
+    # The id in an absolute-form path is checked as in origin-form: undecoded.
+    with RawConn(srv.port) as c:
+        c.send(post_head(f"{origin}/v1/sources/%2e%2e/payloads", "", len(body)) + body)
+        res = c.read_response()
+        assert res is not None and res.status == 400, res
+        assert res.json()["error"]["code"] == "bad_source_id", res
+    for target, says in (("ftp://h/v1/sources/abs/payloads", "scheme 'ftp' is not supported"),
+                         ("http:///v1/sources/abs/payloads", "needs a host and no user info"),
+                         ("http://u@h/v1/sources/abs/payloads", "needs a host and no user info"),
+                         ("http://h/v1/sources/abs/payloads#f", "malformed request target")):
+        with RawConn(srv.port) as c:
+            c.send(post_head(target, "", len(body)) + body)
+            assert_refused_400(c, says)
+    assert snapshot(srv.home) == before
 
 
 # ---------------------------------------------------------------------------------------------

@@ -163,8 +163,8 @@ class IngestRun {
   std::string ReportSchema(const ingest::ArrivalOutcome& out, nlohmann::ordered_json& entry);
   // The payload's problems on stderr as `latebind profile` prints them, under `name`;
   // its warnings and, when dead-lettered, its reason into `entry`.
-  void ReportProblems(const std::string& name, const std::string& key,
-                      const ingest::ArrivalOutcome& out, nlohmann::ordered_json& entry);
+  void ReportProblems(const std::string& name, const ingest::ArrivalOutcome& out,
+                      nlohmann::ordered_json& entry);
 
   const IngestArgs& args_;
   const bool recover_;  // profile what a crashed run left unprofiled first
@@ -248,7 +248,7 @@ nlohmann::ordered_json IngestRun::Process(const std::string& key, nlohmann::orde
   entry["records"] = out->profile.records;
   entry["dead_lettered"] = out->dead_lettered;
   const std::string schema_note = ReportSchema(*out, entry);
-  ReportProblems(name, key, *out, entry);
+  ReportProblems(name, *out, entry);
   if (out->dead_lettered) Fail(kExitBadInput);
   if (!args_.json) {
     Say(stdout,
@@ -276,8 +276,8 @@ std::string IngestRun::ReportSchema(const ingest::ArrivalOutcome& out,
                      registry::StatusName(out.schema->status));
 }
 
-void IngestRun::ReportProblems(const std::string& name, const std::string& key,
-                               const ingest::ArrivalOutcome& out, nlohmann::ordered_json& entry) {
+void IngestRun::ReportProblems(const std::string& name, const ingest::ArrivalOutcome& out,
+                               nlohmann::ordered_json& entry) {
   const profiler::PayloadProfile& profile = out.profile;
   std::string lines;
   auto warnings = nlohmann::ordered_json::array();
@@ -289,7 +289,8 @@ void IngestRun::ReportProblems(const std::string& name, const std::string& key,
                           {"byte", p.byte_offset},
                           {"message", p.message}});
     } else if (out.dead_lettered && !entry.contains("reason")) {
-      entry["reason"] = profiler::FormatProblem(key, p);
+      // Located in the object where the payload is now: its raw/ key is gone.
+      entry["reason"] = profiler::FormatProblem(out.object, p);
     }
   }
   const uint64_t hidden = profile.error_count + profile.warning_count - profile.problems.size();
@@ -344,7 +345,8 @@ void RegisterIngestCommand(CLI::App& app, const GlobalOptions& global, int* exit
       "crash left unprofiled, marked \"recovered\"): file, landed, bytes, sha256, received_at,\n"
       "object, records, dead_lettered, schema_version, new_version, schema_status, warnings (the\n"
       "first ones, each {\"line\", \"column\", \"byte\", \"message\"}) and, when dead-lettered,\n"
-      "reason. A file that could not be read, landed or profiled has\n"
+      "reason (\"OBJECT:LINE:COL (byte N): message\", OBJECT its dead-letter/ key). A file that\n"
+      "could not be read, landed or profiled has\n"
       "\"error\": {\"code\", \"message\"}, code one of bad_input, not_found, too_large,\n"
       "unavailable, conflict, internal.");
   cmd->add_option("--source", args->source, "Source id, ^[a-z0-9][a-z0-9_-]{0,63}$")

@@ -46,23 +46,19 @@ class RawInput {
   virtual ~RawInput() = default;
   virtual arrow::Result<size_t> Read(uint8_t* dst, size_t n) = 0;  // fills unless at end
   virtual uint64_t size() const = 0;
-  virtual const std::string& name() const = 0;
 };
 
 class FdInput : public RawInput {
  public:
-  FdInput(int fd, std::string path, std::string name, uint64_t size)
-      : fd_(fd), path_(std::move(path)), name_(std::move(name)), size_(size) {}
+  FdInput(int fd, std::string path, uint64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
   arrow::Result<size_t> Read(uint8_t* dst, size_t n) override {
     return ReadFull(fd_.get(), dst, n, path_);
   }
   uint64_t size() const override { return size_; }
-  const std::string& name() const override { return name_; }
 
  private:
   UniqueFd fd_;
   std::string path_;
-  std::string name_;
   uint64_t size_;
 };
 
@@ -76,12 +72,10 @@ class MemoryInput : public RawInput {
     return n;
   }
   uint64_t size() const override { return bytes_.size(); }
-  const std::string& name() const override { return name_; }
 
  private:
   std::string_view bytes_;
   size_t pos_ = 0;
-  std::string name_ = "<memory>";
 };
 
 class PlainSource : public ByteSource {
@@ -161,9 +155,9 @@ class GzipSource : public ByteSource {
             break;
           }
           return MakeError(ErrorKind::kBadInput,
-                           fmt::format("{}: truncated gzip stream (ends at compressed byte {} "
+                           fmt::format("truncated gzip stream (ends at compressed byte {} "
                                        "inside a member)",
-                                       in_->name(), consumed_));
+                                       consumed_));
         }
       }
       if (member_done_) {
@@ -191,13 +185,12 @@ class GzipSource : public ByteSource {
         member_done_ = true;
       } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
         return MakeError(ErrorKind::kBadInput,
-                         fmt::format("{}: corrupt gzip data near compressed byte {}: {}",
-                                     in_->name(), consumed_, zs_.msg ? zs_.msg : "inflate failed"));
+                         fmt::format("corrupt gzip data near compressed byte {}: {}", consumed_,
+                                     zs_.msg ? zs_.msg : "inflate failed"));
       }
       if (total_out_ > max_out_) {
         return MakeError(ErrorKind::kTooLarge,
-                         fmt::format("{}: gzip stream decompresses to more than {} bytes",
-                                     in_->name(), max_out_));
+                         fmt::format("gzip stream decompresses to more than {} bytes", max_out_));
       }
     }
     return arrow::Status::OK();
@@ -239,8 +232,7 @@ arrow::Result<std::unique_ptr<ByteSource>> Wrap(std::unique_ptr<RawInput> in,
 }  // namespace
 
 arrow::Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path,
-                                                          ByteSourceOptions options,
-                                                          std::string name) {
+                                                          ByteSourceOptions options) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoError("cannot open", path, errno);
   UniqueFd guard(fd);
@@ -249,9 +241,7 @@ arrow::Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& pat
   if (S_ISDIR(st.st_mode)) {
     return MakeError(ErrorKind::kBadInput, fmt::format("{}: is a directory", path));
   }
-  if (name.empty()) name = path;
-  return Wrap(std::make_unique<FdInput>(guard.release(), path, std::move(name),
-                                        static_cast<uint64_t>(st.st_size)),
+  return Wrap(std::make_unique<FdInput>(guard.release(), path, static_cast<uint64_t>(st.st_size)),
               options);
 }
 

@@ -17,9 +17,12 @@ class ByteSource {
   virtual ~ByteSource() = default;
 
   // Reads up to `capacity` bytes into `dst`; returns how many (0 only at end of stream).
-  // Errors: kUnavailable for I/O failures, kBadInput for a corrupt or truncated gzip
-  // stream (the message names the compressed byte offset), kTooLarge when decompressed
-  // output passes the configured limit. After an error the source must not be read again.
+  // Errors: kUnavailable for I/O failures (naming the file), kBadInput for a corrupt or
+  // truncated gzip stream (the message names the compressed byte offset), kTooLarge when
+  // decompressed output passes the configured limit. The data errors do not name the
+  // source: its reader knows it by a name that may change (a stored object's key moves to
+  // dead-letter/), so the reader adds it where it needs one (ADR-080). After an error the
+  // source must not be read again.
   virtual arrow::Result<size_t> Read(uint8_t* dst, size_t capacity) = 0;
 
   // True when the bytes are decompressed from gzip.
@@ -41,11 +44,9 @@ struct ByteSourceOptions {
 // Opens `path`; gzip is recognised by its magic bytes (1f 8b), not by the extension.
 // Concatenated gzip members are read as one stream (as `gzip -d` does), and zero padding
 // after a member is skipped. Errors: kNotFound when the file does not exist, kUnavailable
-// for other open failures, kBadInput when `path` is a directory. Errors in the data name
-// the source `name` (default: `path`; a store passes the object's key, not its file).
+// for other open failures, kBadInput when `path` is a directory.
 arrow::Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path,
-                                                          ByteSourceOptions options = {},
-                                                          std::string name = {});
+                                                          ByteSourceOptions options = {});
 
 // A source over bytes in memory (not copied: `bytes` must outlive the source); gzip is
 // recognised by its magic bytes as for files. Used by fuzzers and tests.

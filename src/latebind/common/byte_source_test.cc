@@ -86,16 +86,23 @@ TEST_F(ByteSourceTest, ZeroPaddingAfterAMemberIsSkipped) {
   EXPECT_FALSE(ReadAll(src->get()).ok());
 }
 
-// A store names its objects by key in data errors, not by the file that holds them.
-TEST_F(ByteSourceTest, DataErrorsNameTheGivenName) {
+// Defect 2026-11-24: a truncated gzip's dead-letter reason named its former raw/ key. Data
+// errors name no source (its reader does, under the name it has then); I/O errors do.
+TEST_F(ByteSourceTest, DataErrorsNameNoSource) {
   std::string gz = Gzip(std::string(50000, 'x'));
   gz.resize(gz.size() / 2);
-  auto src = OpenFileSource(Write("cut.gz", gz), {}, "raw/source=s/x.ndjson.gz");
+  const std::string path = Write("cut.gz", gz);
+  auto src = OpenFileSource(path);
   ASSERT_TRUE(src.ok());
   auto all = ReadAll(src->get(), 1 << 16);
   ASSERT_FALSE(all.ok());
-  EXPECT_TRUE(all.status().message().starts_with("raw/source=s/x.ndjson.gz: truncated gzip"))
+  EXPECT_TRUE(all.status().message().starts_with("truncated gzip stream (ends at compressed byte "))
       << all.status().message();
+  EXPECT_EQ(all.status().message().find(path), std::string::npos) << all.status().message();
+  auto memory = OpenMemorySource(gz);
+  auto from_memory = ReadAll(memory.get(), 1 << 16);
+  ASSERT_FALSE(from_memory.ok());
+  EXPECT_EQ(from_memory.status().message(), all.status().message());
 }
 
 TEST_F(ByteSourceTest, TruncatedGzipIsBadInput) {

@@ -12,6 +12,7 @@
 #include "latebind/ingest/lander.h"
 #include "latebind/registry/sqlite_registry.h"
 #include "latebind/storage/faulty_store.h"
+#include "latebind/storage/local_store.h"
 #include "latebind/storage/memory_store.h"
 #include "latebind/storage/zone_keys.h"
 
@@ -206,6 +207,39 @@ TEST_F(ArrivalProcessorTest, GzipBombIsDeadLetteredInBoundedMemory) {
             std::string::npos)
       << meta.dump();
   EXPECT_EQ(*store->Get(out->object), gz);  // kept as received
+}
+
+// Defect 2026-11-24: a truncated gzip was dead-lettered with a reason that named its raw/
+// key, which no longer exists once the payload moved. Like every other reason, it names no
+// object now (the meta's "object" does) and keeps the compressed byte offset. On a local
+// store, whose sources were opened under the key.
+TEST_F(ArrivalProcessorTest, TruncatedGzipReasonNamesNoFormerKey) {
+  auto opened = storage::LocalStore::Open((dir_ / "home").string());
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::shared_ptr<storage::ObjectStore> store = std::move(*opened);
+  Lander lander(store);
+  ArrivalProcessor arrivals(store, registry_, {});
+  std::string plain;
+  for (int i = 0; i < 2000; ++i) plain += "{\"id\":" + std::to_string(i) + ",\"pad\":\"xyz\"}\n";
+  std::string gz = GzipForTests(plain);
+  gz.resize(gz.size() / 2);
+  Arrival a;
+  a.source = "bank";
+  a.body = gz;
+  a.gzip = true;
+  a.content_type = "application/x-ndjson";
+  const std::string key = lander.Land(a).get()->object;
+  auto out = arrivals.Process(key);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_TRUE(out->dead_lettered);
+  const auto meta = nlohmann::json::parse(*store->Get(storage::MetaKeyOf(out->object)));
+  EXPECT_EQ(meta["object"], out->object);
+  const std::string message = meta["reason"]["message"].get<std::string>();
+  EXPECT_TRUE(message.starts_with("truncated gzip stream (ends at compressed byte ")) << message;
+  EXPECT_EQ(message.find("raw/"), std::string::npos) << message;
+  EXPECT_EQ(message.find(dir_.string()), std::string::npos) << message;
+  EXPECT_EQ(out->profile.problems.front().message, message);
+  EXPECT_FALSE(store->Get(key).ok());
 }
 
 TEST_F(ArrivalProcessorTest, BatchIsAppliedTogetherAndDeadLettersTheBad) {

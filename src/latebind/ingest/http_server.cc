@@ -24,6 +24,7 @@
 #include "latebind/ingest/lander.h"
 #include "latebind/ingest/metrics.h"
 #include "latebind/ingest/promotion_worker.h"
+#include "latebind/ingest/request_head_internal.h"
 #include "latebind/promotion/promotion_json.h"
 #include "latebind/registry/schema_json.h"
 #include "latebind/storage/zone_keys.h"
@@ -95,8 +96,8 @@ struct Route {
   }
 };
 
-Route RouteOf(http::verb method, std::string_view target) {
-  const std::string_view path = target.substr(0, target.find('?'));
+// `path`: the target's path, without its query.
+Route RouteOf(http::verb method, std::string_view path) {
   Route r;
   // A GET route answers HEAD too, with the same header and no body.
   auto want = [&](http::verb v, Route::Kind kind) {
@@ -521,8 +522,12 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) return Close();  // end of stream, timeout, reset: nothing was acknowledged
     auto& req = parser_->get();
-    route_ = RouteOf(req.method(), req.target());
     head_ = req.method() == http::verb::head;
+    // Host, HTTP/1.0 framing and the target's form, before anything reads the target.
+    auto target = internal::CheckRequestHead(req);
+    if (!target.ok()) return Reply(StatusResponse(req.version(), target.status()), false);
+    path_ = target->substr(0, target->find('?'));
+    route_ = RouteOf(req.method(), path_);
     // Both framings at once is how requests are smuggled past proxies: refuse.
     if (req.count(http::field::content_length) && req.count(http::field::transfer_encoding)) {
       return Reply(ErrorResponse(req.version(), 400, "bad_request",
@@ -667,10 +672,10 @@ class Session : public std::enable_shared_from_this<Session> {
       case Route::Kind::kPromote:
         return HandlePromote(*state_, who_, req, respond);
       case Route::Kind::kBadMethod: {
-        Response res = ErrorResponse(
-            req.version(), 405, "method_not_allowed",
-            fmt::format("{} {} is not allowed: use {}", std::string(req.method_string()),
-                        std::string(req.target().substr(0, req.target().find('?'))), route_.allow));
+        Response res =
+            ErrorResponse(req.version(), 405, "method_not_allowed",
+                          fmt::format("{} {} is not allowed: use {}",
+                                      std::string(req.method_string()), path_, route_.allow));
         res.set(http::field::allow, route_.allow);
         return respond(std::move(res));
       }
@@ -779,7 +784,8 @@ class Session : public std::enable_shared_from_this<Session> {
   ServerState* state_;
   std::function<void(Session*)> on_close_;
   Route route_;
-  std::string who_;  // the caller, for the audit trail: the token's name, or "api"
+  std::string path_;  // the target's path: origin-form as sent, or absolute-form's path
+  std::string who_;   // the caller, for the audit trail: the token's name, or "api"
   bool keep_alive_ = false;
   bool head_ = false;  // a HEAD request: its answer goes without a body
   bool idle_ = true;

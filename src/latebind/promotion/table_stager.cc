@@ -232,9 +232,14 @@ class Stager {
     std::unique_ptr<profiler::RecordSplitter> splitter;
     while (!eof) {
       const size_t size = item->buffer.size();
-      ARROW_ASSIGN_OR_RAISE(
-          size_t n,
-          source->Read(reinterpret_cast<uint8_t*>(item->buffer.Extend(kReadBytes)), kReadBytes));
+      auto read =
+          source->Read(reinterpret_cast<uint8_t*>(item->buffer.Extend(kReadBytes)), kReadBytes);
+      // An error in the data (a corrupt gzip) names no object: this one's key does. An I/O
+      // error names its file already.
+      if (!read.ok() && KindOf(read.status()) != ErrorKind::kUnavailable) {
+        return read.status().WithMessage(objects_[index].key, ": ", read.status().message());
+      }
+      ARROW_ASSIGN_OR_RAISE(size_t n, std::move(read));
       item->buffer.Truncate(size + n);
       eof = n == 0;
       if (first) {

@@ -450,7 +450,7 @@ arrow::Result<std::string> LocalStore::Get(std::string_view key) {
 arrow::Result<std::unique_ptr<ByteSource>> LocalStore::OpenDecoded(std::string_view key,
                                                                    ByteSourceOptions options) {
   ARROW_RETURN_NOT_OK(ValidateKey(key));
-  return OpenFileSource(PathOf(key), options, std::string(key));
+  return OpenFileSource(PathOf(key), options);
 }
 
 arrow::Result<std::vector<ObjectInfo>> LocalStore::List(std::string_view prefix) {
