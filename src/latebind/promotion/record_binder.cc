@@ -506,9 +506,10 @@ class Binder final : public RecordBinder {
         fits = t == dom::element_type::INT64 || t == dom::element_type::UINT64 ||
                t == dom::element_type::DOUBLE;
         if (fits) {
-          const double d = t == dom::element_type::INT64    ? static_cast<double>(int64_t(v))
-                           : t == dom::element_type::UINT64 ? static_cast<double>(uint64_t(v))
-                                                            : double(v);
+          double d = t == dom::element_type::INT64    ? static_cast<double>(int64_t(v))
+                     : t == dom::element_type::UINT64 ? static_cast<double>(uint64_t(v))
+                                                      : double(v);
+          if (d == 0 && IsMinusZero(v, at)) d = -0.0;
           Append(static_cast<arrow::DoubleBuilder*>(node.builder), d);
         }
         break;
@@ -632,21 +633,29 @@ class Binder final : public RecordBinder {
                            : JsonChild(doc_text_, parent, static_cast<size_t>(f->position));
   }
 
-  // Appends the JSON text of `v`, at `at` in the record being bound. The DOM holds a
-  // number as a double, whose text can differ from the record's ("1.10", "1E5", digits
-  // beyond a double's, an integer beyond 64 bits): a number that is not an integer, and an
-  // object or array holding one, is copied from the record's text (minified); the rest is
-  // written from the DOM, as exact.
   // The placeholder WidenBigIntegers left for a number beyond float64.
   bool IsBeyondFloat64(dom::element v) const {
     return widened_doc_ && v.type() == dom::element_type::STRING &&
            std::string_view(v) == profiler::kBeyondFloat64;
   }
 
+  // JSON's `-0`, at `at`: an integer the DOM holds as 0, its sign only in the text.
+  bool IsMinusZero(dom::element v, const Frame* at) {
+    if (v.type() != dom::element_type::INT64 || int64_t(v) != 0) return false;
+    const size_t begin = ValueStart(at);
+    return begin < doc_text_.size() && doc_text_[begin] == '-';
+  }
+
+  // Appends the JSON text of `v`, at `at` in the record being bound. The DOM holds a
+  // number as a double, whose text can differ from the record's ("1.10", "1E5", digits
+  // beyond a double's, an integer beyond 64 bits), and `-0` as the integer 0: a number
+  // that is not an integer, an integer 0, and an object or array holding either, is copied
+  // from the record's text (minified); the rest is written from the DOM, as exact.
   void AppendJsonText(dom::element v, const Frame* at, std::string* out) {
     const dom::element_type t = v.type();
     if (t != dom::element_type::DOUBLE && t != dom::element_type::OBJECT &&
-        t != dom::element_type::ARRAY && !IsBeyondFloat64(v)) {
+        t != dom::element_type::ARRAY && !IsBeyondFloat64(v) &&
+        !(t == dom::element_type::INT64 && int64_t(v) == 0)) {
       *out += simdjson::minify(v);
       return;
     }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -276,6 +277,25 @@ TEST(RecordBinderTest, NumbersKeepTheirTextInStringColumnsAndRescuedValues) {
   EXPECT_EQ(Cell(*batch, "s", 3), "3.0e+1");
   EXPECT_EQ(RescuedText(*batch, 3), R"({"n":[0.1,{"z":1.0}]})");
   EXPECT_EQ(RescuedText(*batch, 4), R"({"$":1.000})");
+}
+
+// JSON's -0 is an integer the DOM holds as 0: a text column, a rescued value and a float64
+// column keep its sign; an int64 column has no -0.
+TEST(RecordBinderTest, MinusZeroKeepsItsSign) {
+  Bound b(Version({F("s", FieldType::kString), F("d", FieldType::kFloat64),
+                   F("i", FieldType::kInt64), F("b", FieldType::kBoolean)}));
+  auto batch = b.Json(R"({"s":-0,"d":-0,"i":-0,"b":-0}
+{"s":0,"d":0,"i":0,"b":[-0, 0]}
+)");
+  ASSERT_EQ(batch->num_rows(), 2);
+  EXPECT_EQ(Cell(*batch, "s", 0), "-0");
+  EXPECT_EQ(Cell(*batch, "s", 1), "0");
+  auto d = std::static_pointer_cast<arrow::DoubleArray>(batch->GetColumnByName("d"));
+  EXPECT_TRUE(std::signbit(d->Value(0)));
+  EXPECT_FALSE(std::signbit(d->Value(1)));
+  EXPECT_EQ(Cell(*batch, "i", 0), "0");
+  EXPECT_EQ(RescuedText(*batch, 0), R"({"b":-0})");
+  EXPECT_EQ(RescuedText(*batch, 1), R"({"b":[-0,0]})");
 }
 
 // A text value fits its column exactly when the profiler types it as the column's type (or
