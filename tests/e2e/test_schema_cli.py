@@ -331,6 +331,20 @@ def test_diff_type_and_required_changes(home):
     assert "\x1b[32m+ extra" in colored  # green
 
 
+def test_producers_on_two_shapes_raise_one_breaking_version_not_one_per_switch(home):
+    """Audit 2026-11-24: a field back after being removed was required again, so producers
+    on two shapes (a rolling deploy) alternating payloads raised a BREAKING version and an
+    alert at every switch. Once back, the field is optional: one BREAKING, then quiet."""
+    old, new = '{"id":1}\n', '{"id":2,"coupon":"X"}\n'
+    statuses = [home.ingest("shop", f"p{i}.ndjson", new if i % 2 else old)
+                for i in range(8)]
+    created = [(e["schema_version"], e["schema_status"]) for e in statuses if e["new_version"]]
+    assert created == [(1, "ACTIVE"), (2, "ACTIVE"), (3, "BREAKING"), (4, "ACTIVE")]
+    shown = home.json("schema", "show", "shop", "--json")
+    coupon = next(f for f in shown["fields"] if f["path"] == "coupon")
+    assert coupon["required"] is False and not coupon.get("removed")
+
+
 # --- resolve --------------------------------------------------------------------------------
 
 

@@ -168,7 +168,8 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
   FieldDiff diff;
   Compatibility compat = Compatibility::kFull;
   bool breaking = false;
-  std::vector<size_t> added;  // indexes into `fields`
+  std::vector<size_t> added;     // indexes into `fields`
+  std::vector<size_t> returned;  // of those, fields back after being removed
 
   // Fields of the payload against the registered ones.
   for (const auto& p : profile.fields) {
@@ -180,6 +181,7 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
         fields.push_back(FromProfile(p, next));
       } else {
         fields[it->second] = FromProfile(p, next);  // back after being removed
+        returned.push_back(it->second);
       }
       added.push_back(index[p.path]);
       continue;
@@ -271,6 +273,10 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
     // a field this version adds takes its flag from this payload alone.
     f.required = just_added ? it->second->required : f.required && it->second->required;
   }
+  // A field back after being removed is known to come and go (producers on two shapes,
+  // a rolling deploy): optional, or every payload of the older shape would remove it
+  // again, each time a new BREAKING version and an alert.
+  for (size_t i : returned) fields[i].required = false;
 
   if (!is_new) {
     ev.version = cur;

@@ -299,9 +299,13 @@ TEST(EvolveTest, RemovedFieldThatComesBackIsAddedAgain) {
   EXPECT_EQ(ev.version.status, VersionStatus::kActive);
   EXPECT_EQ(ev.version.compatibility, Compatibility::kFull);
   EXPECT_FALSE(Get(ev.version, "name").removed);
-  EXPECT_TRUE(Get(ev.version, "name").required);
   EXPECT_EQ(Get(ev.version, "name").since_version, 3);
   EXPECT_EQ(ev.version.fingerprint, v1.fingerprint);  // the same live fields and types
+  // It is known to come and go (producers on two shapes): optional from now on, so the
+  // older shape's next payload is no new removal, no new BREAKING version and no alert.
+  EXPECT_FALSE(Get(ev.version, "name").required);
+  EXPECT_FALSE(Apply(ev.version, without, "raw/src/4", kT3).new_version);
+  EXPECT_FALSE(Apply(ev.version, Basic(), "raw/src/5", kT3).new_version);
 }
 
 // --- Additive and type changes ------------------------------------------------------------------

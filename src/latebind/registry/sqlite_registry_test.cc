@@ -475,7 +475,11 @@ TEST_P(RegistryContractTest, EachSinkOwesItsOldestAlertFirstAndCannotStarveAnoth
   // Three BREAKING versions (v2, v3, v4) for the dead sink, the last also for the live one.
   ApplyOne("raw/bank/2", kRenamed, At(1, {"http://dead"}));
   ApplyOne("raw/bank/3", kSeed, At(2, {"http://dead"}));
-  ApplyOne("raw/bank/4", kRenamed, At(3, {"http://dead", "http://live"}));
+  // amount dropped: removed (transaction_date, back in v3, is optional now: no removal).
+  const PayloadProfile without_amount =
+      Profile(10, {{"id", FieldType::kInt64, {int64_t{31}}},
+                   {"transaction_date", FieldType::kDate, Dates(16, 5)}});
+  ApplyOne("raw/bank/4", without_amount, At(3, {"http://dead", "http://live"}));
   EXPECT_EQ(*registry_->PendingAlerts(), 4);
   auto due = registry_->DueDeliveries(now, 10);
   ASSERT_TRUE(due.ok());
