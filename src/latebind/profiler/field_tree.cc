@@ -114,7 +114,7 @@ void FieldStats::AddString(std::string_view v, FieldType type) {
                          types[static_cast<int>(FieldType::kDate)] +
                          types[static_cast<int>(FieldType::kTimestamp)] ==
                      0;
-  if (type != FieldType::kString) AddCalendar(v);
+  if (type != FieldType::kString) AddCalendar(v, type);
   ++types[static_cast<int>(type)];
   // A prefix is a lower bound of the value: exact for min, an underestimate for max.
   const std::string_view bounded = Utf8Prefix(v, kMaxStatBytes);
@@ -136,16 +136,15 @@ void FieldStats::AddString(std::string_view v, FieldType type) {
   }
 }
 
-void FieldStats::AddCalendar(std::string_view v) {
-  const std::optional<CalendarInstant> t = CalendarInstantOf(v);
-  if (!t) return;  // not reached: the caller's classifier typed `v` date or timestamp
+void FieldStats::AddCalendar(std::string_view v, FieldType type) {
+  const CalendarInstant t = CalendarInstantOf(v, type);
   const bool first = CalendarValues() == 0;
-  if (first || *t < min_instant) {
-    min_instant = *t;
+  if (first || t < min_instant) {
+    min_instant = t;
     min_calendar.assign(v);
   }
-  if (first || *t > max_instant) {
-    max_instant = *t;
+  if (first || t > max_instant) {
+    max_instant = t;
     max_calendar.assign(v);
   }
 }

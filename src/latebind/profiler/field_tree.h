@@ -153,7 +153,8 @@ struct FieldStats {
   }
 
  private:
-  void AddCalendar(std::string_view v);  // a date or timestamp value, into the instant range
+  // A value typed `type` (kDate or kTimestamp), into the instant range.
+  void AddCalendar(std::string_view v, FieldType type);
 
   static constexpr uint32_t kRepeatProbe = 256;
   static constexpr size_t kMaxRepeatBytes = 64;

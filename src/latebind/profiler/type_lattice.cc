@@ -86,6 +86,10 @@ FieldType ClassifyString(std::string_view s) {
 std::optional<CalendarInstant> CalendarInstantOf(std::string_view s) {
   const FieldType type = ClassifyString(s);
   if (type != FieldType::kDate && type != FieldType::kTimestamp) return std::nullopt;
+  return CalendarInstantOf(s, type);
+}
+
+CalendarInstant CalendarInstantOf(std::string_view s, FieldType type) {
   // The grammar is checked: every read below is of digits where ClassifyString found them.
   const char* p = s.data();
   const char* end = p + s.size();

@@ -34,6 +34,8 @@ struct CalendarInstant {
 };
 // nullopt unless ClassifyString types `s` date or timestamp.
 std::optional<CalendarInstant> CalendarInstantOf(std::string_view s);
+// The same for a value ClassifyString already typed `type` (kDate or kTimestamp).
+CalendarInstant CalendarInstantOf(std::string_view s, FieldType type);
 
 // One CSV cell, typed as DuckDB's sniffer would: empty → null; true/false (any case) →
 // boolean; an integer that fits int64 → int64 (a leading zero as in "007" keeps it a
