@@ -23,6 +23,7 @@ struct DeadLetterArgs {
   bool json = false;
   std::vector<std::string> objects;
   std::string format = "auto";
+  uint64_t max_decoded_bytes = ingest::ArrivalProcessor::kDefaultMaxDecodedBytes;
 };
 
 bool IsPayload(const std::string& key) { return !key.ends_with(".meta.json"); }
@@ -93,6 +94,7 @@ int RunReplay(const GlobalOptions& global, const DeadLetterArgs& args) {
   if (!registry.ok()) return Fail(registry.status());
   profiler::ProfileOptions options;
   options.format = profiler::ParseFormat(args.format);  // "auto": detect
+  options.source.max_decompressed_bytes = args.max_decoded_bytes;
   ingest::ArrivalProcessor arrivals(store, *registry, options);
   std::vector<std::string> keys = args.objects;
   if (!args.source.empty()) {
@@ -147,6 +149,8 @@ void RegisterDeadLetterCommand(CLI::App& app, const GlobalOptions& global, int* 
   replay->footer(
       "An object that parses now goes back to <home>/raw/ with its meta and updates its\n"
       "source's schema in the registry; one that still does not stays in dead-letter/.\n"
+      "A gzip payload dead-lettered as too large (its decoded size past serve's or ingest's\n"
+      "--max-decoded-bytes) parses with a larger --max-decoded-bytes here.\n"
       "Exit code 3 when some stayed.");
   replay->add_option("OBJECT", args->objects, "Dead-letter object keys (dead-letter/source=…)");
   replay->add_option("--source", args->source, "Every dead-letter object of this source")
@@ -156,6 +160,12 @@ void RegisterDeadLetterCommand(CLI::App& app, const GlobalOptions& global, int* 
                    "Read as: auto (the format it landed as, from its extension), or json, ndjson "
                    "or csv (e.g. a JSON array landed as .ndjson)")
       ->check(CLI::IsMember({"auto", "json", "ndjson", "csv"}))
+      ->capture_default_str();
+  replay
+      ->add_option("--max-decoded-bytes", args->max_decoded_bytes,
+                   "Largest decoded size of a gzip payload (bytes): more than serve's or ingest's "
+                   "recovers a payload dead-lettered as too large")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 50))
       ->capture_default_str();
   replay->add_flag("--json", args->json, "Print as JSON");
   replay->callback([args, &global, exit_code] { *exit_code = RunReplay(global, *args); });

@@ -34,7 +34,14 @@ struct IngestArgs {
   std::vector<std::string> files;
   bool json = false;
   uint64_t max_bytes = 1ull << 30;
+  uint64_t max_decoded_bytes = ingest::ArrivalProcessor::kDefaultMaxDecodedBytes;
 };
+
+profiler::ProfileOptions ArrivalProfileOptions(const IngestArgs& args) {
+  profiler::ProfileOptions options;
+  options.source.max_decompressed_bytes = args.max_decoded_bytes;
+  return options;
+}
 
 // The Content-Type an HTTP client would send for this file, and its Content-Encoding from
 // its bytes: gzip named `x.json` lands as `.json.gz`, and text named `x.csv.gz` as `.csv`,
@@ -144,7 +151,7 @@ class IngestRun {
       : args_(args),
         recover_(recover),
         lander_(store),
-        arrivals_(store, std::move(registry), profiler::ProfileOptions{}),
+        arrivals_(store, std::move(registry), ArrivalProfileOptions(args)),
         bar_(fmt::format("ingesting {} file(s)", args.files.size())) {}
 
   // The exit code: the worst of the files' (see the command's help), or 128 + the signal
@@ -355,6 +362,12 @@ void RegisterIngestCommand(CLI::App& app, const GlobalOptions& global, int* exit
   cmd->add_option("FILE", args->files, "Files to land")->required();
   cmd->add_flag("--json", args->json, "Print what happened to each file as JSON");
   cmd->add_option("--max-bytes", args->max_bytes, "Largest file accepted (bytes)")
+      ->capture_default_str();
+  cmd->add_option("--max-decoded-bytes", args->max_decoded_bytes,
+                  "Largest decoded size of a gzip file (bytes); one that inflates past it is "
+                  "dead-lettered as too large (`deadletter replay --max-decoded-bytes` with more "
+                  "recovers it)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 50))
       ->capture_default_str();
   cmd->callback([args, &global, exit_code] { *exit_code = RunIngest(global, *args); });
 }

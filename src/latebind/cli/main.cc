@@ -3,6 +3,7 @@
 #include <fmt/ranges.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -43,6 +44,55 @@ bool ReportMissingCommand(CLI::App& app, const CLI::ParseError& error) {
   return true;
 }
 
+// "deadletter.replay" → "deadletter replay " (a config section as the command's words).
+std::string CommandPath(std::string section) {
+  std::replace(section.begin(), section.end(), '.', ' ');
+  return section.empty() ? section : section + " ";
+}
+
+// A --config file that could not be used: unreadable, or a key no command has. CLI11 says
+// only "INI was not able to parse serve.bogus" or "FILE was not readable (missing?)":
+// names the file, the key and where the keys come from. False (nothing printed) for other
+// errors.
+bool ReportConfigError(const CLI::App& app, const CLI::ParseError& error) {
+  const bool file_error = dynamic_cast<const CLI::FileError*>(&error) != nullptr;
+  if (!file_error && dynamic_cast<const CLI::ConfigError*>(&error) == nullptr) return false;
+  const CLI::Option* config = app.get_config_ptr();
+  std::string file = "(none)";
+  if (config != nullptr && config->count() > 0) file = config->as<std::string>();
+  if (file_error) {
+    fmt::print(stderr,
+               "latebind: --config {}: cannot read it (missing, not a regular file, or no "
+               "permission)\n",
+               file);
+    return true;
+  }
+  std::string key = error.what();
+  constexpr std::string_view kExtras = "INI was not able to parse ";
+  if (key.starts_with(kExtras)) {
+    key = key.substr(kExtras.size());
+    const size_t dot = key.rfind('.');
+    const std::string section = dot == std::string::npos ? "" : key.substr(0, dot);
+    const std::string name = dot == std::string::npos ? key : key.substr(dot + 1);
+    if (name == "++" || name == "--") {  // CLI11's markers of a section's start and end
+      fmt::print(stderr,
+                 "latebind: --config {}: unknown section [{}]: a section is named after a "
+                 "command ([serve], [promote], [deadletter.replay])\n",
+                 file, section);
+      return true;
+    }
+    fmt::print(stderr,
+               "latebind: --config {}: unknown key '{}'{}: keys are the long options without "
+               "'--', those of a command in its section ([serve], [deadletter.replay]); see "
+               "'latebind {}--help'\n",
+               file, name, section.empty() ? " at the top level" : " in [" + section + "]",
+               CommandPath(section));
+    return true;
+  }
+  fmt::print(stderr, "latebind: --config {}: {}\n", file, key);
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -55,6 +105,13 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   // Global options are accepted before or after the subcommand.
   app.fallthrough();
+  // A --config key no command has is an error, not ignored: a typo must not silently leave
+  // a limit or an address at its default. Set before the commands are added, which copy it.
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  app.set_config("--config", "",
+                 "TOML file of option values: keys are the long options without '--' "
+                 "(home = \"/data/lb\"), a command's in its section ([serve], [promote], "
+                 "[deadletter.replay]); options given on the command line win");
 
   GlobalOptions global;
   const char* env_home = std::getenv("LATEBIND_HOME");
@@ -72,11 +129,24 @@ int main(int argc, char** argv) {
   RegisterSourcesCommand(app, global, &exit_code);
   RegisterSchemaCommand(app, global, &exit_code);
   RegisterPromoteCommand(app, global, &exit_code);
+  // After the commands: a footer set earlier would be copied into each command's help.
+  app.footer(
+      "Configuration: every option can also come from --config FILE (TOML), e.g.\n"
+      "  home = \"/var/lib/latebind\"\n"
+      "  [serve]\n"
+      "  listen = \"127.0.0.1:9000\"\n"
+      "  max-body-bytes = 1048576\n"
+      "  alert-webhook = [\"https://hooks.example.com/a\"]\n"
+      "  [deadletter.replay]\n"
+      "  max-decoded-bytes = 4294967296\n"
+      "A key is a long option's name; a flag takes true or false. An option given on the\n"
+      "command line wins over the file; an unknown key or an unreadable file is a usage\n"
+      "error (exit code 2). Example: docs/latebind.example.toml.");
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (ReportMissingCommand(app, e)) return kExitBadInput;
+    if (ReportMissingCommand(app, e) || ReportConfigError(app, e)) return kExitBadInput;
     // A command's unknown options fall through to the program's (for --home), so
     // `schema history SRC --version 2` would print the program's version and exit 0.
     if (dynamic_cast<const CLI::CallForVersion*>(&e) != nullptr && !app.get_subcommands().empty()) {

@@ -71,6 +71,20 @@ int RunPromote(const GlobalOptions& global, const PromoteArgs& args) {
     fmt::print(stderr, "latebind promote: {}\n", store.status().message());
     return ExitCodeFor(store.status());
   }
+  if (args.repromote) {
+    // A version a named source does not have would re-promote nothing and say "nothing
+    // new": a typo, told as such, like `schema diff` tells it. A source without versions is
+    // left to the promoter, which reports it as it reports it without --repromote.
+    for (const std::string& source : args.sources) {
+      auto versions = LoadVersions(**registry, source);
+      if (!versions.ok()) continue;
+      if (auto picked = PickVersion(*versions, args.since_version); !picked.ok()) {
+        fmt::print(stderr, "latebind promote: --since-version {}: {}\n", args.since_version,
+                   picked.status().message());
+        return kExitBadInput;
+      }
+    }
+  }
   promotion::PromoteOptions options;
   options.sources = args.sources;
   options.override_breaking = args.override_breaking;
@@ -213,7 +227,8 @@ void RegisterPromoteCommand(CLI::App& app, const GlobalOptions& global, int* exi
       "  latebind promote\n"
       "  latebind promote --source bank --override-breaking --json\n"
       "  latebind promote --source bank --repromote --since-version 3");
-  cmd->add_option("--source", args->sources, "Promote only this source (repeatable)");
+  cmd->add_option("--source", args->sources, "Promote only this source (repeatable)")
+      ->check(SourceIdValidator());
   cmd->add_flag("--override-breaking", args->override_breaking,
                 "Promote sources with a BREAKING version, binding the ACTIVE schema");
   cmd->add_flag("--repromote", args->repromote,
@@ -228,8 +243,9 @@ void RegisterPromoteCommand(CLI::App& app, const GlobalOptions& global, int* exi
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
   cmd->add_option("--threads", args->threads,
-                  "Threads for binding records and for encoding Parquet (default: one per core)")
-      ->check(CLI::NonNegativeNumber);
+                  "Threads for binding records and for encoding Parquet; 0 = one per core")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_flag("--json", args->json, "Print the outcome per source as JSON");
   cmd->callback([args, &global, exit_code] { *exit_code = RunPromote(global, *args); });
 

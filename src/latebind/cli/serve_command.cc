@@ -85,10 +85,25 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
     return kExitBadInput;
   }
   args.server.host = args.listen.substr(0, colon);
-  // An IPv6 address is written in brackets, as in a URL: [::1]:8080.
-  if (args.server.host.size() >= 2 && args.server.host.front() == '[' &&
-      args.server.host.back() == ']') {
+  // An IPv6 address is written in brackets, as in a URL: [::1]:8080 (ADR-075). Unbracketed,
+  // "::1:8080" is ambiguous (is 8080 the port or the address's last group?): refused.
+  const bool bracketed = args.server.host.size() >= 2 && args.server.host.front() == '[' &&
+                         args.server.host.back() == ']';
+  if (bracketed) {
     args.server.host = args.server.host.substr(1, args.server.host.size() - 2);
+  } else if (args.server.host.find_first_of(":[]") != std::string::npos) {
+    fmt::print(stderr,
+               "latebind serve: --listen '{}': write an IPv6 address in brackets, as "
+               "[::1]:8080\n",
+               args.listen);
+    return kExitBadInput;
+  }
+  if (args.server.host.empty()) {
+    fmt::print(stderr,
+               "latebind serve: --listen '{}' has no host: give one, e.g. 127.0.0.1{} "
+               "(loopback) or 0.0.0.0{} (every interface, needs --auth-tokens)\n",
+               args.listen, args.listen.substr(colon), args.listen.substr(colon));
+    return kExitBadInput;
   }
   if (args.server.host == "localhost") args.server.host = "127.0.0.1";
   const std::string port_text = args.listen.substr(colon + 1);
@@ -250,13 +265,20 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
       "With --auth-tokens, producers send 'Authorization: Bearer <token>'; tokens are stored\n"
       "as SHA-256 hashes (printf %s \"$TOKEN\" | sha256sum). 401 without a valid token, 403\n"
       "for a source the token may not post to, or for status changes and promotions without\n"
-      "\"operator\": true. /healthz and /metrics stay open.");
+      "\"operator\": true. /healthz and /metrics stay open. The file:\n"
+      "  {\"tokens\": [\n"
+      "    {\"name\": \"orders-producer\", \"sha256\": \"<64 hex>\", \"sources\": [\"orders\"]},\n"
+      "    {\"name\": \"oncall\", \"sha256\": \"<64 hex>\", \"sources\": [\"*\"], \"operator\": "
+      "true}]}\n"
+      "\"*\" in \"sources\" allows every source; \"operator\" defaults to false.");
   cmd->add_option("--listen", args->listen,
                   "HOST:PORT to listen on; a non-loopback address needs --auth-tokens")
       ->capture_default_str();
   cmd->add_option("--auth-tokens", args->auth_tokens,
                   "JSON file of hashed bearer tokens and the sources each may post to: "
-                  "{\"tokens\":[{\"name\",\"sha256\",\"sources\":[...]}]}");
+                  "{\"tokens\":[{\"name\",\"sha256\",\"sources\":[...],\"operator\"}]}; "
+                  "\"sources\": [\"*\"] allows every source, \"operator\": true (default "
+                  "false) allows status changes and promotions");
   cmd->add_option("--promote-every", args->promote_every,
                   "Promote every source on this schedule (e.g. 30s, 5m, 1h; default off); "
                   "a source being promoted by `latebind promote` is skipped that round");
@@ -267,6 +289,12 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
                   "Largest payload accepted; larger gets 413")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
       ->capture_default_str();
+  cmd->add_option("--max-decoded-bytes", args->server.max_decoded_bytes,
+                  "Largest decoded size of a gzip payload (bytes); one that inflates past it is "
+                  "dead-lettered as too large (`deadletter replay --max-decoded-bytes` with more "
+                  "recovers it). Profiling streams: memory does not grow with it")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 50))
+      ->capture_default_str();
   cmd->add_option("--header-timeout", args->header_timeout_s,
                   "Seconds a client has to send a request header; past it, 408 and close (an idle "
                   "keep-alive connection is closed without an answer)")
@@ -276,24 +304,29 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_
                   "Seconds a client has to send a request body; past it, 408 and close")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
-  cmd->add_flag("--wal", args->wal,
-                "Acknowledge once a write-ahead log under <home>/wal holds the payload (one "
-                "fdatasync per batch); it reaches raw/ moments later, and after a crash before "
-                "serving. Default: acknowledge once the raw file itself is durable (slower)");
+  CLI::Option* wal =
+      cmd->add_flag("--wal", args->wal,
+                    "Acknowledge once a write-ahead log under <home>/wal holds the payload (one "
+                    "fdatasync per batch); the payload reaches raw/ moments later, or, after a "
+                    "crash, when the next serve replays the log before it starts serving. Default: "
+                    "acknowledge once the raw file itself is durable (slower)");
   cmd->add_option("--wal-segment-mib", args->wal_segment_mib,
                   "With --wal: MiB per log segment. The raw files a segment holds are synced "
                   "(one syncfs) before it is deleted")
       ->check(CLI::Range(1, 4096))
+      ->needs(wal)
       ->capture_default_str();
   cmd->add_option("--wal-backlog-mib", args->wal_backlog_mib,
                   "With --wal: MiB acknowledged from the log that may wait for the raw zone. "
                   "Past it new payloads wait for the raw zone to catch up")
       ->check(CLI::Range(1, 65536))
+      ->needs(wal)
       ->capture_default_str();
   cmd->add_option("--wal-backlog-wait", args->wal_backlog_wait,
                   "With --wal: how long a payload waits for that room (e.g. 500ms, 2s); then it "
                   "gets 503 with Retry-After, and so do the next ones until the raw zone "
                   "catches up")
+      ->needs(wal)
       ->capture_default_str();
   cmd->add_option("--io-threads", args->server.io_threads, "Threads serving connections")
       ->check(CLI::Range(1, 256))

@@ -189,8 +189,10 @@ class GzipSource : public ByteSource {
                                      zs_.msg ? zs_.msg : "inflate failed"));
       }
       if (total_out_ > max_out_) {
-        return MakeError(ErrorKind::kTooLarge,
-                         fmt::format("gzip stream decompresses to more than {} bytes", max_out_));
+        return MakeError(
+            ErrorKind::kTooLarge,
+            fmt::format("payload too large: its gzip stream decompresses to more than {} bytes",
+                        max_out_));
       }
     }
     return arrow::Status::OK();

@@ -24,6 +24,20 @@ bool IsPayloadKey(std::string_view key) {
   return !key.ends_with(kMetaSuffix) && !key.ends_with(".profile.json");
 }
 
+// The start of ByteSource's kTooLarge message for a gzip stream past its decoded-size limit
+// (byte_source.cc). The profile keeps only the message, so it is recognised by it.
+constexpr std::string_view kDecodedTooLarge = "payload too large: its gzip stream decompresses";
+
+// A payload dead-lettered for its decoded size is recovered by raising the limit: the
+// reason says which flag that is (every command that processes arrivals has it).
+void NameTheDecodedLimit(profiler::PayloadProfile* profile) {
+  for (auto& p : profile->problems) {
+    if (p.message.starts_with(kDecodedTooLarge)) {
+      p.message += " (the limit is --max-decoded-bytes; raise it to accept this payload)";
+    }
+  }
+}
+
 std::string Dump(const nlohmann::ordered_json& j) {
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -86,6 +100,7 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::Profile(const std::string& key) 
   profiler::ProfileOptions options = options_;
   if (!options.format) options.format = profiler::FormatOfKey(key);
   ARROW_ASSIGN_OR_RAISE(out.profile, profiler::ProfileSource(source.get(), key, options));
+  NameTheDecodedLimit(&out.profile);
   out.object = key;
   return out;
 }
@@ -140,6 +155,7 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::Replay(const std::string& dl_key
   if (!options.format) options.format = profiler::FormatOfKey(dl_key);
   ArrivalOutcome out;
   ARROW_ASSIGN_OR_RAISE(out.profile, profiler::ProfileSource(source.get(), dl_key, options));
+  NameTheDecodedLimit(&out.profile);
   out.object = dl_key;
   out.dead_lettered = true;
   if (!out.profile.ok()) return out;

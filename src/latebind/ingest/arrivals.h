@@ -33,10 +33,14 @@ struct ArrivalOutcome {
 class ArrivalProcessor {
  public:
   // Default bound on a payload's decoded size (1 GiB): a gzip body that inflates past it
-  // is dead-lettered with that reason, in bounded memory (the profiler streams).
+  // is dead-lettered with that reason, in bounded memory (the profiler streams). The
+  // commands that process arrivals (serve, ingest, deadletter replay) take it as
+  // --max-decoded-bytes: a payload dead-lettered for its size is recovered by a replay with
+  // a larger one.
   static constexpr uint64_t kDefaultMaxDecodedBytes = 1ull << 30;
 
   // `options.source.max_decompressed_bytes` is lowered to kDefaultMaxDecodedBytes when unset.
+  // The dead-letter reason of a payload past it names --max-decoded-bytes.
   ArrivalProcessor(std::shared_ptr<storage::ObjectStore> store,
                    std::shared_ptr<registry::Registry> registry, profiler::ProfileOptions options,
                    registry::ApplyOptions apply = {});

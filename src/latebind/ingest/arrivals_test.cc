@@ -206,6 +206,12 @@ TEST_F(ArrivalProcessorTest, GzipBombIsDeadLetteredInBoundedMemory) {
   EXPECT_NE(meta["reason"]["message"].get<std::string>().find("decompresses to more than 1048576"),
             std::string::npos)
       << meta.dump();
+  // Audit 2026-11-24: the reason says what is wrong and which flag raises the limit.
+  EXPECT_TRUE(meta["reason"]["message"].get<std::string>().starts_with("payload too large"))
+      << meta.dump();
+  EXPECT_NE(meta["reason"]["message"].get<std::string>().find("--max-decoded-bytes"),
+            std::string::npos)
+      << meta.dump();
   EXPECT_EQ(*store->Get(out->object), gz);  // kept as received
 }
 

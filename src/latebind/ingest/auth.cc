@@ -55,20 +55,28 @@ arrow::Result<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::Load(
   for (size_t i = 0; i < doc["tokens"].size(); ++i) {
     const auto& t = doc["tokens"][i];
     Token token;
-    token.name = t.is_object() ? t.value("name", fmt::format("#{}", i)) : "";
+    // Errors name the token as its owner knows it: by its "name", else its place in the
+    // list, counted from 1 as an editor counts.
+    const bool named = t.is_object() && t.contains("name") && t["name"].is_string();
+    token.name = named ? t["name"].get<std::string>() : fmt::format("#{}", i + 1);
+    const std::string label =
+        named ? fmt::format("token '{}'", token.name) : fmt::format("token #{}", i + 1);
+    if (t.is_object() && t.contains("name") && !named) {
+      return bad(fmt::format("{}: \"name\" must be a string", label));
+    }
     if (!t.is_object() || !t.contains("sha256") || !t["sha256"].is_string() ||
         !HexToBytes(t["sha256"].get<std::string>(), &token.sha256)) {
-      return bad(fmt::format("token {}: \"sha256\" must be 64 hex digits", i));
+      return bad(fmt::format("{}: \"sha256\" must be 64 hex digits", label));
     }
     if (!t.contains("sources") || !t["sources"].is_array() || t["sources"].empty()) {
-      return bad(fmt::format("token {}: \"sources\" must list source ids or \"*\"", i));
+      return bad(fmt::format("{}: \"sources\" must list source ids or \"*\"", label));
     }
     for (const auto& s : t["sources"]) {
-      if (!s.is_string()) return bad(fmt::format("token {}: sources must be strings", i));
+      if (!s.is_string()) return bad(fmt::format("{}: sources must be strings", label));
       token.sources.push_back(s.get<std::string>());
     }
     if (t.contains("operator") && !t["operator"].is_boolean()) {
-      return bad(fmt::format("token {}: \"operator\" must be true or false", i));
+      return bad(fmt::format("{}: \"operator\" must be true or false", label));
     }
     token.is_operator = t.value("operator", false);
     auth->tokens_.push_back(std::move(token));

@@ -50,5 +50,26 @@ TEST(TokenAuthenticatorTest, BadFilesAreClearErrors) {
   }
 }
 
+// Audit 2026-11-24: errors said "token 0" (an index from 0 nobody counts by); they name the
+// token by its "name", else by its place counted from 1.
+TEST(TokenAuthenticatorTest, ErrorsNameTheToken) {
+  const std::string good = "{\"name\": \"ok\", \"sha256\": \"" + Sha256Hex("a") +
+                           "\", \"sources\": [\"*\"], \"operator\": true}";
+  auto named = TokenAuthenticator::Load(
+      WriteTokens("{\"tokens\": [" + good +
+                  ", {\"name\": \"billing\", \"sha256\": \"abc\", \"sources\": [\"a\"]}]}"));
+  EXPECT_NE(named.status().message().find("token 'billing': \"sha256\""), std::string::npos)
+      << named.status().message();
+  auto unnamed = TokenAuthenticator::Load(WriteTokens(
+      "{\"tokens\": [" + good + ", {\"sha256\": \"" + Sha256Hex("b") + "\", \"sources\": []}]}"));
+  EXPECT_NE(unnamed.status().message().find("token #2: \"sources\""), std::string::npos)
+      << unnamed.status().message();
+  auto bad_name = TokenAuthenticator::Load(WriteTokens("{\"tokens\": [{\"name\": 5}]}"));
+  EXPECT_EQ(KindOf(bad_name.status()), ErrorKind::kBadInput);
+  EXPECT_NE(bad_name.status().message().find("token #1: \"name\" must be a string"),
+            std::string::npos)
+      << bad_name.status().message();
+}
+
 }  // namespace
 }  // namespace latebind::ingest

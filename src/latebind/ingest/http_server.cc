@@ -831,6 +831,7 @@ arrow::Result<std::unique_ptr<HttpServer>> HttpServer::Start(
   s.store = store;
   profiler::ProfileOptions profile;
   profile.threads = 1;  // parallelism comes from several workers and requests
+  profile.source.max_decompressed_bytes = options.max_decoded_bytes;
   if (options.registry == nullptr) {
     return MakeError(ErrorKind::kInternal, "HttpServer needs a registry");
   }

@@ -23,6 +23,10 @@ struct ServerOptions {
   // Largest body accepted (default 64 MiB): refused with 413 before reading when
   // Content-Length says so, and as soon as a chunked body passes it.
   uint64_t max_body_bytes = 64ull << 20;
+  // Largest decoded size of a gzip body (default 1 GiB, ArrivalProcessor's): one that
+  // inflates past it is dead-lettered as too large, in bounded memory. Higher lets larger
+  // payloads through at the cost of profiling time, never of memory (the profiler streams).
+  uint64_t max_decoded_bytes = 1ull << 30;
   // Largest request header (default 16 KiB), else 431.
   uint32_t max_header_bytes = 16 << 10;
   // A client must send its whole header / body within these (defaults 10 s / 60 s), else
