@@ -181,6 +181,45 @@ def test_beside_a_running_server_ingest_leaves_its_arrivals_to_it(latebind_bin, 
     assert [e.get("recovered") for e in json.loads(proc.stdout)] == [True, None]
 
 
+def test_beside_another_ingest_ingest_leaves_its_arrivals_to_it(latebind_bin, tmp_path):
+    """Docs audit 2026-11-24: concurrent ingests "recovered" each other's arrivals in flight,
+    and the owner then reported none of what its own file did (a BREAKING version). An
+    ingest holds the home's ingest lock shared; one that finds it held recovers nothing."""
+    import fcntl
+    home = tmp_path / "home"
+    a = tmp_path / "a.json"
+    a.write_text('{"a":1}')
+    assert run(latebind_bin, "ingest", "--source", "s", a, home=home).returncode == 0
+    db = sqlite3.connect(home / "registry.db")
+    db.execute("DELETE FROM payloads")  # a.json unprofiled, as if in another ingest's hands
+    db.commit()
+    db.close()
+    b = tmp_path / "b.json"
+    b.write_text('{"a":2}')
+    with open(home / "locks" / "ingest.lock", "a+") as other:
+        fcntl.flock(other, fcntl.LOCK_SH)  # what a running ingest holds
+        proc = run(latebind_bin, "ingest", "--source", "s", "--json", b, home=home)
+        assert proc.returncode == 0, proc.stderr
+        assert [e.get("recovered") for e in json.loads(proc.stdout)] == [None]
+    proc = run(latebind_bin, "ingest", "--source", "s", "--json", b, home=home)
+    assert proc.returncode == 0, proc.stderr
+    assert [e.get("recovered") for e in json.loads(proc.stdout)] == [True, None]
+    # Six at once, each adding a field: every one reports its own file, none another's.
+    procs = []
+    for i in range(6):
+        f = tmp_path / f"c{i}.json"
+        f.write_text(json.dumps({"a": i, f"f{i}": i}))
+        procs.append(subprocess.Popen([str(latebind_bin), "--home", str(home), "ingest",
+                                       "--source", "c", "--json", str(f)],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+        entries = json.loads(out)
+        assert [e.get("recovered") for e in entries] == [None], entries
+    assert profiled(home) == 3 + 6
+
+
 def test_max_bytes(latebind_bin, tmp_path):
     home = tmp_path / "home"
     f = tmp_path / "big.ndjson"

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,7 @@
 #include "latebind/cli/exit_codes.h"
 #include "latebind/cli/progress.h"
 #include "latebind/cli/registry_access.h"
+#include "latebind/common/file_lock.h"
 #include "latebind/common/status.h"
 #include "latebind/ingest/arrivals.h"
 #include "latebind/ingest/lander.h"
@@ -146,9 +148,14 @@ class StopSignals {
 // progress bar (ProgressBar::Print). Thread-compatible: Run() once, from one thread.
 class IngestRun {
  public:
+  // `lock` is the home's ingest lock (<home>/locks/ingest.lock), held exclusively when no
+  // other ingest runs, nullopt when one does; `recover` profiles unprofiled arrivals first.
   IngestRun(const IngestArgs& args, std::shared_ptr<storage::ObjectStore> store,
-            std::shared_ptr<registry::Registry> registry, bool recover)
+            std::shared_ptr<registry::Registry> registry, std::optional<FileLock> lock,
+            std::string lock_path, bool recover)
       : args_(args),
+        lock_(std::move(lock)),
+        lock_path_(std::move(lock_path)),
         recover_(recover),
         lander_(store),
         arrivals_(store, std::move(registry), ArrivalProfileOptions(args)),
@@ -174,6 +181,8 @@ class IngestRun {
                       nlohmann::ordered_json& entry);
 
   const IngestArgs& args_;
+  std::optional<FileLock> lock_;
+  const std::string lock_path_;
   const bool recover_;  // profile what a crashed run left unprofiled first
   ingest::Lander lander_;
   ingest::ArrivalProcessor arrivals_;
@@ -189,6 +198,17 @@ int IngestRun::Run() {
     if (auto pending = arrivals_.Pending(); pending.ok()) {
       for (const std::string& key : *pending) report.push_back(Process(key, {{"recovered", true}}));
     }
+  }
+  // From here on other ingests may run beside this one, and this one's arrivals in flight
+  // are not theirs to recover: they find the lock held and leave the arrivals alone.
+  const arrow::Status shared = lock_ ? lock_->Share() : [&] {
+    auto held = FileLock::AcquireShared(lock_path_);
+    if (held.ok()) lock_ = std::move(*held);
+    return held.status();
+  }();
+  if (!shared.ok()) {
+    Say(stderr, fmt::format("latebind ingest: {}\n", shared.message()));
+    return ExitCodeFor(shared);
   }
   uint64_t total = 0, landed = 0;
   for (const std::string& f : args_.files) {
@@ -320,9 +340,20 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
     fmt::print(stderr, "latebind ingest: {}\n", registry.status().message());
     return ExitCodeFor(registry.status());
   }
-  // Beside a running server, the arrivals not yet profiled are the server's, in progress,
-  // and it recovers its own crashes: taking them over made both profile one payload.
-  return IngestRun(args, std::move(*opened), std::move(*registry), !ServerRuns(global.home)).Run();
+  // Arrivals not yet profiled are recovered only by an ingest that runs alone: beside a
+  // running server they are the server's, in progress, and it recovers its own crashes;
+  // beside another ingest they are that one's, in flight. Taking them over made both
+  // profile one payload, and the other report none of what its own file did.
+  const std::string lock_path = global.home + "/locks/ingest.lock";
+  auto alone = FileLock::TryAcquire(lock_path);
+  if (!alone.ok()) {
+    fmt::print(stderr, "latebind ingest: {}\n", alone.status().message());
+    return ExitCodeFor(alone.status());
+  }
+  const bool recover = alone->has_value() && !ServerRuns(global.home);
+  return IngestRun(args, std::move(*opened), std::move(*registry), std::move(*alone), lock_path,
+                   recover)
+      .Run();
 }
 
 }  // namespace
@@ -349,11 +380,12 @@ void RegisterIngestCommand(CLI::App& app, const GlobalOptions& global, int* exit
       "ingested and stderr names the first of them; rerun with those. A second Ctrl-C stops\n"
       "at once (a payload landed but not profiled then is profiled by the next run).\n\n"
       "--json prints an array with one entry per file, in order (after entries for arrivals a\n"
-      "crash left unprofiled, marked \"recovered\"): file, landed, bytes, sha256, received_at,\n"
-      "object, records, dead_lettered, schema_version, new_version, schema_status, warnings (the\n"
-      "first ones, each {\"line\", \"column\", \"byte\", \"message\"}) and, when dead-lettered,\n"
-      "reason (\"OBJECT:LINE:COL (byte N): message\", OBJECT its dead-letter/ key). A file that\n"
-      "could not be read, landed or profiled has\n"
+      "crash left unprofiled, marked \"recovered\", which only an ingest that runs alone,\n"
+      "without a server or another ingest on the home, takes over): file, landed, bytes,\n"
+      "sha256, received_at, object, records, dead_lettered, schema_version, new_version,\n"
+      "schema_status, warnings (the first ones, each {\"line\", \"column\", \"byte\",\n"
+      "\"message\"}) and, when dead-lettered, reason (\"OBJECT:LINE:COL (byte N): message\",\n"
+      "OBJECT its dead-letter/ key). A file that could not be read, landed or profiled has\n"
       "\"error\": {\"code\", \"message\"}, code one of bad_input, not_found, too_large,\n"
       "unavailable, conflict, internal.");
   cmd->add_option("--source", args->source, "Source id, ^[a-z0-9][a-z0-9_-]{0,63}$")

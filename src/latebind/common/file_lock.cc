@@ -14,7 +14,9 @@
 
 namespace latebind {
 
-arrow::Result<std::optional<FileLock>> FileLock::TryAcquire(const std::string& path) {
+namespace {
+
+arrow::Result<UniqueFd> OpenLockFile(const std::string& path) {
   std::error_code ec;
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir, ec);
@@ -23,12 +25,39 @@ arrow::Result<std::optional<FileLock>> FileLock::TryAcquire(const std::string& p
     return MakeError(ErrorKind::kUnavailable,
                      fmt::format("cannot open lock file {}: {}", path, std::strerror(errno)));
   }
+  return fd;
+}
+
+}  // namespace
+
+arrow::Result<std::optional<FileLock>> FileLock::TryAcquire(const std::string& path) {
+  ARROW_ASSIGN_OR_RAISE(UniqueFd fd, OpenLockFile(path));
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) return std::nullopt;
     return MakeError(ErrorKind::kUnavailable,
                      fmt::format("cannot lock {}: {}", path, std::strerror(errno)));
   }
   return FileLock(std::move(fd));
+}
+
+arrow::Result<FileLock> FileLock::AcquireShared(const std::string& path) {
+  ARROW_ASSIGN_OR_RAISE(UniqueFd fd, OpenLockFile(path));
+  int rc;
+  while ((rc = ::flock(fd.get(), LOCK_SH)) != 0 && errno == EINTR) {
+  }
+  if (rc != 0) {
+    return MakeError(ErrorKind::kUnavailable,
+                     fmt::format("cannot lock {}: {}", path, std::strerror(errno)));
+  }
+  return FileLock(std::move(fd));
+}
+
+arrow::Status FileLock::Share() {
+  if (::flock(fd_.get(), LOCK_SH) != 0) {
+    return MakeError(ErrorKind::kUnavailable,
+                     fmt::format("cannot share a lock: {}", std::strerror(errno)));
+  }
+  return arrow::Status::OK();
 }
 
 arrow::Status FileLock::Describe(const std::string& text) {
