@@ -539,6 +539,107 @@ def test_mappings_of_an_older_breaking_version_reach_the_newer_active_one(home):
     assert all(r["_rescued_data"] is None for r in rows)
 
 
+CHAIN = {
+    "a": [{"id": i, "a": f"2024-01-{i:02d}", "amount": i * 1.5} for i in range(1, 5)],
+    "b": [{"id": i, "b": f"2024-02-{i:02d}", "amount": i * 1.5} for i in range(5, 9)],
+    "c": [{"id": i, "c": f"2024-03-{i:02d}", "amount": i * 1.5} for i in range(9, 13)],
+}
+
+
+def check_chain_table(home: Home) -> None:
+    """Every value of a, b and c is in the one column a, of every file, read with pyarrow
+    and with DuckDB; no column b or c, nothing rescued."""
+    want = [(r["id"], r[name], None) for name in "abc" for r in CHAIN[name]]
+    entry = home.tables()["chain"]
+    assert entry["rows"] == len(want)
+    files = read_curated_files(home.root, entry)
+    for f in files:
+        assert f.table.schema.names == ["id", "a", "amount", *LINEAGE], (f.key, f.table.schema)
+        assert f.table.schema.field("a").type == pa.date32(), f.key
+    read = [r for f in files for r in f.table.select(["id", "a", "_rescued_data"]).to_pylist()]
+    assert sorted((r["id"], r["a"].isoformat(), r["_rescued_data"]) for r in read) == want
+    rows = duckdb_rows(entry["sql"] + " ORDER BY id")
+    assert set(rows[0]) == {"id", "a", "amount", *LINEAGE, "ingest_date"}, rows[0]
+    assert [(r["id"], r["a"].isoformat(), r["_rescued_data"]) for r in rows] == want
+
+
+@pytest.mark.parametrize("order", ["each_as_it_comes", "oldest_first", "newest_first"])
+def test_chained_renames_fill_one_column(home, order):
+    """Regression (ADR-087, chained renames kept both columns): `a` renamed `b` (confirmed
+    `--map b=a`), then `b` renamed `c` (confirmed `--map c=b`). Promotion bound two columns,
+    a (from a and b) and b (from c). Now a, b and c fill the one column a, the column the
+    chain started from, whether each rename is resolved as it comes or both after the fact
+    (newest first too: confirming b=a once version 3 had removed b was refused); `schema
+    show`, `resolve` and both exports say so, and a re-promotion gives the same table."""
+    home.ingest("chain", "a.ndjson", ndjson(CHAIN["a"]))
+    home.promote()
+    resolved = {}
+    if order == "each_as_it_comes":
+        assert home.ingest("chain", "b.ndjson", ndjson(CHAIN["b"]))["schema_status"] == "BREAKING"
+        resolved[2] = home.resolve("chain", 2, "b=a", note="a is now b")
+        assert home.ingest("chain", "c.ndjson", ndjson(CHAIN["c"]))["schema_status"] == "BREAKING"
+        resolved[3] = home.resolve("chain", 3, "c=b", note="b is now c")
+    else:
+        for name in "bc":
+            assert home.ingest("chain", f"{name}.ndjson", ndjson(CHAIN[name]))["schema_status"] == "BREAKING"
+        steps = [(2, "b=a"), (3, "c=b")]
+        for version, mapping in steps if order == "oldest_first" else steps[::-1]:
+            resolved[version] = home.resolve("chain", version, mapping, note="renamed")
+    _, out = home.promote()
+    s = out["chain"]
+    assert (s["status"], s["version"], s["rescued_rows"]) == ("promoted", 3, 0), s
+    check_chain_table(home)
+
+    if order != "newest_first":
+        assert "mapping: c → column a (through b)" in resolved[3].stdout, resolved[3].stdout
+    doc = home.ok("schema", "show", "chain", "--json").json()
+    assert (doc["version"], doc["status"]) == (3, "ACTIVE")
+    assert doc["mappings"] == {"b": "a", "c": "b"}, doc["mappings"]
+    assert "b → a, c → b → a" in home.ok("schema", "show", "chain").stdout
+    arrow = home.ok("schema", "export", "chain", "--format", "arrow").stdout.splitlines()
+    assert arrow[:3] == ["id: int64", "a: date32[day]", "amount: double"], arrow
+    assert not [line for line in arrow if line.startswith(("b:", "c:"))], arrow
+    spark = home.ok("schema", "export", "chain", "--format", "spark").json()
+    assert [f["name"] for f in spark["fields"]] == ["id", "a", "amount"], spark
+
+    _, out = home.promote("--repromote", "--since-version", "1")
+    s = out["chain"]
+    assert (s["status"], s["rows"], s["rescued_rows"]) == ("promoted", 12, 0), s
+    check_chain_table(home)
+    _, out = home.promote()
+    assert out["chain"]["status"] == "up_to_date"
+
+
+def test_a_chain_fills_its_column_from_one_live_field_and_a_rename_undone_binds_once(home):
+    """ADR-087's guards, through the CLI: after b=a, `a` comes back beside a new `c`. c=b would
+    make a and c, both live, fill column a: refused (exit 2), nothing changed. a=b (the
+    rename undone, a cycle) is accepted: a and b fill column a once, c is a column of its own."""
+    home.ingest("loop", "1.ndjson", '{"id": 1, "a": "2024-01-01"}\n')
+    assert home.ingest("loop", "2.ndjson", '{"id": 2, "b": "2024-01-02"}\n')["schema_status"] == "BREAKING"
+    home.resolve("loop", 2, "b=a", note="a is now b")
+    back = home.ingest("loop", "3.ndjson", '{"id": 3, "a": "2024-01-03", "c": "2024-01-04"}\n')
+    assert (back["schema_version"], back["schema_status"]) == (3, "BREAKING")
+    res = home.run("schema", "resolve", "loop", "--version", "3", "--status", "ACTIVE",
+                   "--note", "x", "--map", "c=b")
+    assert res.returncode == 2, res.describe()
+    assert "c → b → a would fill column a from 2 live fields, a and c" in res.stderr, res.stderr
+    doc = home.ok("schema", "show", "loop", "--json").json()
+    assert (doc["status"], doc["mappings"]) == ("BREAKING", {"b": "a"})
+
+    home.resolve("loop", 3, "a=b", note="b was a again")
+    arrow = home.ok("schema", "export", "loop", "--format", "arrow").stdout.splitlines()
+    assert arrow[:3] == ["id: int64", "a: date32[day]", "c: date32[day]"], arrow
+    _, out = home.promote()
+    assert (out["loop"]["status"], out["loop"]["rescued_rows"]) == ("promoted", 0)
+    entry = home.tables()["loop"]
+    for f in read_curated_files(home.root, entry):
+        assert f.table.schema.names == ["id", "a", "c", *LINEAGE], f.key
+    rows = duckdb_rows(entry["sql"] + " ORDER BY id")
+    assert [(r["id"], str(r["a"]), r["c"] and str(r["c"]), r["_rescued_data"]) for r in rows] == [
+        (1, "2024-01-01", None, None), (2, "2024-01-02", None, None),
+        (3, "2024-01-03", "2024-01-04", None)]
+
+
 def test_resolved_removal_keeps_the_column_and_its_history(home):
     """Audit bug B: resolving a BREAKING removal rewrote the table without the column and
     moved every old row's value into _rescued_data. A removed field stays a column (typed

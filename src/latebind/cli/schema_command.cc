@@ -2,6 +2,7 @@
 // resolving a BREAKING one, and exporting the bound schema for other engines.
 #include <arrow/type.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <charconv>
 #include <cstdlib>
@@ -9,6 +10,7 @@
 #include <optional>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "latebind/cli/commands.h"
 #include "latebind/cli/exit_codes.h"
@@ -19,6 +21,7 @@
 #include "latebind/cli/text_table.h"
 #include "latebind/common/status.h"
 #include "latebind/registry/arrow_schema.h"
+#include "latebind/registry/rename_chain.h"
 #include "latebind/registry/schema_json.h"
 
 namespace latebind::cli {
@@ -201,7 +204,15 @@ void PrintResolution(const SchemaArgs& args, const SchemaVersion& before,
         r.active->version, args.version);
   }
   for (const auto& [to, from] : updated.mappings) {
-    fmt::print("  mapping: {} → column {}\n", to, from);
+    // A chain (c=b after b=a) fills the column it started from: say which, and through what.
+    const registry::RenameChain chain = registry::RenameChains(updated).Follow(to);
+    if (chain.through.size() > 1 && chain.through.front() == from) {
+      const std::vector<std::string> via(chain.through.begin(), chain.through.end() - 1);
+      fmt::print("  mapping: {} → column {} (through {})\n", to, chain.column,
+                 fmt::join(via, " → "));
+    } else {
+      fmt::print("  mapping: {} → column {}\n", to, from);
+    }
   }
   for (int64_t v : r.mapped) {
     fmt::print("  mappings also confirmed on version {} (newer, built on {})\n", v, args.version);
@@ -390,6 +401,8 @@ void RegisterSchemaCommand(CLI::App& app, const GlobalOptions& global, int* exit
       "NEW's type must continue OLD's (int64/float64, date/timestamp/string, anything into\n"
       "string) and one column takes one NEW, on the version and on every newer one (each is\n"
       "built on it and gets the mapping too); else nothing changes and the exit code is 2.\n"
+      "A renamed field renamed again continues its chain: after --map b=a, confirm c=b (not\n"
+      "c=a); a, b and c then fill the one column a, and only one of them may be live.\n"
       "NEW and OLD are field paths as `schema show` lists them (a.b, a[].b; a key's own\n"
       ". [ ] \\ escaped with \\, and its own = written \\= in --map). The change is kept\n"
       "in the status history with who ($USER), when and the note.\n\n"

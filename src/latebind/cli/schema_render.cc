@@ -8,6 +8,7 @@
 #include "latebind/cli/text_table.h"
 #include "latebind/common/field_path.h"
 #include "latebind/profiler/profile_json.h"
+#include "latebind/registry/rename_chain.h"
 
 namespace latebind::cli {
 namespace {
@@ -53,15 +54,24 @@ std::vector<std::pair<const registry::FieldSchema*, int>> TreeOrder(
   return out;
 }
 
-std::string Mappings(const std::map<std::string, std::string>& mappings) {
+std::string Mappings(const SchemaVersion& v) {
   std::string out;
-  for (const auto& [to, from] : mappings) {
-    out += fmt::format("{}{} → {}", out.empty() ? "" : ", ", to, from);
+  for (const auto& [to, from] : v.mappings) {
+    out += fmt::format("{}{}", out.empty() ? "" : ", ", MappingChain(v, to, from));
   }
   return out;
 }
 
 }  // namespace
+
+std::string MappingChain(const SchemaVersion& version, const std::string& to,
+                         const std::string& from) {
+  const registry::RenameChain chain = registry::RenameChains(version).Follow(to);
+  if (!chain.mapped || chain.through.empty() || chain.through.front() != from) {
+    return fmt::format("{} → {}", to, from);
+  }
+  return fmt::format("{} → {}", to, fmt::join(chain.through, " → "));
+}
 
 Style StatusStyle(VersionStatus s) {
   switch (s) {
@@ -160,7 +170,7 @@ std::string RenderVersion(const SchemaVersion& v, int64_t latest, bool color) {
       {"created_at", v.created_at},
       {"promoted_at", v.promoted_at.value_or("never")},
       {"note", v.note.empty() ? "-" : v.note},
-      {"mappings", v.mappings.empty() ? "-" : Mappings(v.mappings) + "  (new field → column)"},
+      {"mappings", v.mappings.empty() ? "-" : Mappings(v) + "  (new field → column)"},
       {"changes", DiffSummary(v)},
       {"observed", fmt::format("{} payload(s), {} record(s)", v.payloads, v.records)},
       {"fields", fmt::format("{} live, {} removed", live, v.fields.size() - live)},

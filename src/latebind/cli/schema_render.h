@@ -28,6 +28,11 @@ std::string RenderHistory(const std::string& source_id,
 // version number, for "3 of 5".
 std::string RenderVersion(const registry::SchemaVersion& version, int64_t latest, bool color);
 
+// A confirmed mapping NEW=OLD of `version` as "NEW → OLD", followed on to the column it binds
+// to when OLD is mapped in its turn (c=b after b=a: "c → b → a").
+std::string MappingChain(const registry::SchemaVersion& version, const std::string& to,
+                         const std::string& from);
+
 // "+1 added, -1 removed, ~1 renamed, 1 type change": what a version changed against the one
 // before it; "first version" for version 1.
 std::string DiffSummary(const registry::SchemaVersion& version);

@@ -12,6 +12,20 @@
 namespace latebind::promotion {
 namespace {
 
+// The keys a field's name may be known under, the first found wins. A column that confirmed
+// renames fill from several fields is known first by its bound path (where the chain
+// started), then by the other fields', and last by the one it is typed from (its
+// ColumnKey), which moves to the chain's newest field with every rename: a table promoted
+// while c=b bound c to a column of its own knows c by that column's name.
+std::vector<std::string> KnownKeys(const arrow::Field& field, const std::string& bound_path) {
+  std::vector<std::string> paths = registry::FilledFrom(field);
+  if (paths.size() <= 1) return {ColumnKey(field, bound_path)};
+  std::vector<std::string> out{bound_path};
+  out.insert(out.end(), paths.begin() + 1, paths.end());
+  out.push_back(paths.front());
+  return out;
+}
+
 class Namer {
  public:
   Namer(const std::map<std::string, std::string>& known, NamedSchema* out)
@@ -23,8 +37,13 @@ class Namer {
     // Known names first, so a new field never takes a name the table already gave.
     std::vector<std::string> names(fields.size());
     for (size_t i = 0; i < fields.size(); ++i) {
-      const auto k = known_.find(ColumnKey(*fields[i], MemberPath(parent, fields[i]->name())));
-      if (k != known_.end() && taken.insert(k->second).second) names[i] = k->second;
+      for (const std::string& key : KnownKeys(*fields[i], MemberPath(parent, fields[i]->name()))) {
+        const auto k = known_.find(key);
+        if (k != known_.end() && taken.insert(k->second).second) {
+          names[i] = k->second;
+          break;
+        }
+      }
     }
     for (size_t i = 0; i < fields.size(); ++i) {
       if (!names[i].empty()) continue;

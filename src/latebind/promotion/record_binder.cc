@@ -326,13 +326,17 @@ class Binder final : public RecordBinder {
     }
   }
 
-  // A member answers to its bound name and, when a confirmed rename moved it there, to
-  // the name it is typed from (the new name records now carry).
+  // A member answers to its bound name and, when confirmed renames moved fields there, to
+  // each of their names (the one it is typed from, and a chain's others: c, b for a).
   static void AddNames(Node& parent, const arrow::Field& member, int index) {
     parent.names.emplace_back(member.name(), index);
-    const std::string from =
-        UnescapeKey(LastSegment(RegistryPath(member, EscapeKey(member.name()))));
-    if (from != member.name()) parent.names.emplace_back(from, index);
+    for (const std::string& path : registry::FilledFrom(member)) {
+      std::string from = UnescapeKey(LastSegment(path));
+      const bool known = std::any_of(parent.names.begin(), parent.names.end(), [&](const auto& n) {
+        return n.second == static_cast<uint32_t>(index) && n.first == from;
+      });
+      if (!known) parent.names.emplace_back(std::move(from), index);
+    }
   }
 
   static void Index(Node& node) {

@@ -163,6 +163,30 @@ TEST(RecordBinderTest, ConfirmedRenameFillsTheOldColumnFromEitherName) {
   EXPECT_EQ(Rescued(*batch, 2), nlohmann::json::parse(R"({"transaction_date":"2026-01-04"})"));
 }
 
+// ADR-087: a renamed b (b=a), then b renamed c (c=b). Records carrying any of the three names
+// fill the one column a; there was a second column b, filled from c. A table promoted back
+// then knows c by that column's name: the chain's column keeps the name of where it started.
+TEST(RecordBinderTest, ChainedRenamesFillOneColumnFromEveryName) {
+  auto v = Version({F("id", FieldType::kInt64), F("a", FieldType::kDate, true),
+                    F("b", FieldType::kDate, true), F("c", FieldType::kDate)});
+  v.mappings = {{"b", "a"}, {"c", "b"}};
+  for (const auto& known : std::vector<std::map<std::string, std::string>>{
+           {}, {{"id", "id"}, {"a", "a"}, {"b", "a"}, {"c", "b"}}}) {
+    Bound b(v, known);
+    auto batch = b.Json(
+        R"({"id":1,"a":"2026-01-01"}
+{"id":2,"b":"2026-02-01"}
+{"id":3,"c":"2026-03-01"})");
+    const std::vector<std::string> names{"id", "a", kRescuedColumn, kSourceObjectColumn,
+                                         kIngestedAtColumn};
+    EXPECT_EQ(batch->schema()->field_names(), names) << batch->schema()->ToString();
+    EXPECT_EQ(Cell(*batch, "a", 0), "2026-01-01");
+    EXPECT_EQ(Cell(*batch, "a", 1), "2026-02-01");
+    EXPECT_EQ(Cell(*batch, "a", 2), "2026-03-01");
+    for (int row = 0; row < 3; ++row) EXPECT_TRUE(Rescued(*batch, row).is_null()) << row;
+  }
+}
+
 TEST(RecordBinderTest, CsvCellsCastToTheirColumns) {
   Bound b(Version({F("id", FieldType::kInt64), F("price", FieldType::kFloat64),
                    F("flag", FieldType::kBoolean), F("day", FieldType::kDate),

@@ -2,13 +2,17 @@
 
 #include <arrow/type.h>
 #include <arrow/util/key_value_metadata.h>
+#include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
 #include "latebind/common/field_path.h"
+#include "latebind/registry/rename_chain.h"
 
 namespace latebind::registry {
 namespace {
@@ -19,6 +23,8 @@ struct Entry {
   const FieldSchema* field = nullptr;   // typed from; nullptr for an implied parent
   FieldType type = FieldType::kObject;  // the type of `field`, or of the implied parent
   size_t order = 0;                     // position in the version's field list
+  // The other registry paths whose values the column takes (a chain of confirmed renames).
+  std::vector<std::string> also;
 };
 
 class Binder {
@@ -43,35 +49,48 @@ class Binder {
   }
 
  private:
-  // Every field, removed ones too, at its bound path; a confirmed mapping NEW=OLD moves NEW
-  // (and what lies under it) to OLD, and OLD's own fields give way to it. A mapping keeps
-  // binding after NEW is removed in its turn: column OLD stays, as removed fields do.
+  // Every field, removed ones too, at its bound path. A confirmed mapping NEW=OLD moves NEW
+  // (and what lies under it) to OLD's column, following chains (rename_chain.h: c=b after
+  // b=a binds c, b and a to a), and OLD's own fields give way to it. A mapping keeps binding
+  // after NEW is removed in its turn: column OLD stays, as removed fields do. A column the
+  // mappings fill from several fields is typed from the chain's head: the one no mapping
+  // continues (c), else a live one, else the one listed first.
   void CollectEntries() {
-    std::vector<std::pair<std::string, std::string>> mappings;  // new, old
-    for (const auto& [to, from] : v_.mappings) {
-      if (v_.Find(to) != nullptr && to != from) mappings.emplace_back(to, from);
-    }
-    std::unordered_map<std::string, size_t> position;
-    for (size_t i = 0; i < v_.fields.size(); ++i) position.emplace(v_.fields[i].path, i);
-    std::unordered_map<std::string, bool> taken;
+    const RenameChains chains(v_);
+    std::vector<std::vector<size_t>> groups;  // fields bound to one path, in field order
+    std::unordered_map<std::string, size_t> group_of;
+    std::vector<std::string> paths;
     for (size_t i = 0; i < v_.fields.size(); ++i) {
       const FieldSchema& f = v_.fields[i];
-      std::string path = f.path;
-      bool mapped = false;
-      for (const auto& [to, from] : mappings) {
-        if (IsWithin(f.path, to)) {
-          path = from + f.path.substr(to.size());
-          mapped = true;
-          break;
-        }
+      RenameChain chain = chains.Follow(f.path);
+      if (!chain.mapped && chains.IsReplaced(f.path)) continue;  // the mapped field fills it
+      const auto [it, added] = group_of.emplace(chain.column, groups.size());
+      if (added) {
+        groups.emplace_back();
+        paths.push_back(std::move(chain.column));
       }
-      if (!mapped && std::any_of(mappings.begin(), mappings.end(),
-                                 [&](const auto& m) { return IsWithin(f.path, m.second); })) {
-        continue;  // replaced by the field mapped onto it
+      groups[it->second].push_back(i);
+    }
+    for (size_t g = 0; g < groups.size(); ++g) {
+      auto rank = [&](size_t i) {
+        const FieldSchema& f = v_.fields[i];
+        return std::make_tuple(chains.IsContinued(f.path), f.removed, i);
+      };
+      const size_t head = *std::min_element(groups[g].begin(), groups[g].end(),
+                                            [&](size_t a, size_t b) { return rank(a) < rank(b); });
+      Entry e{paths[g], &v_.fields[head], v_.fields[head].type, groups[g].front(), {}};
+      const size_t old = chains.Position(paths[g]);
+      if (old != SIZE_MAX) e.order = old;
+      // The column takes the values of every other field bound to it, and of the field it
+      // is named after (its bound path) when that one gave way, in field order.
+      std::vector<size_t> also = groups[g];
+      if (old != SIZE_MAX && std::find(also.begin(), also.end(), old) == also.end()) {
+        also.insert(std::upper_bound(also.begin(), also.end(), old), old);
       }
-      if (!taken.emplace(path, true).second) continue;  // two mappings onto one old path
-      const auto old = position.find(path);
-      entries_.push_back({path, &f, f.type, old != position.end() ? old->second : i});
+      for (size_t i : also) {
+        if (i != head) e.also.push_back(v_.fields[i].path);
+      }
+      entries_.push_back(std::move(e));
     }
   }
 
@@ -87,7 +106,7 @@ class Binder {
       if (parent.empty() || known.count(parent)) continue;
       known[parent] = true;
       const FieldType type = IsElementPath(child) ? FieldType::kArray : FieldType::kObject;
-      entries_.push_back({parent, nullptr, type, entries_[i].order});
+      entries_.push_back({parent, nullptr, type, entries_[i].order, {}});
     }
   }
 
@@ -133,6 +152,9 @@ class Binder {
     auto meta = arrow::key_value_metadata(
         {kArrowPathKey, kArrowRequiredKey},
         {e.field != nullptr ? e.field->path : e.path, required ? "true" : "false"});
+    for (size_t i = 0; i < e.also.size(); ++i) {
+      meta->Append(fmt::format("{}.{}", kArrowAlsoFromKey, i), e.also[i]);
+    }
     return arrow::field(name, TypeOf(e), /*nullable=*/true, std::move(meta));
   }
 
@@ -143,6 +165,20 @@ class Binder {
 };
 
 }  // namespace
+
+std::vector<std::string> FilledFrom(const arrow::Field& field) {
+  std::vector<std::string> out;
+  const auto& meta = field.metadata();
+  if (meta == nullptr) return out;
+  const auto path = meta->Get(kArrowPathKey);
+  if (path.ok()) out.push_back(*path);
+  for (int i = 0;; ++i) {
+    const auto also = meta->Get(fmt::format("{}.{}", kArrowAlsoFromKey, i));
+    if (!also.ok()) break;
+    out.push_back(*also);
+  }
+  return out;
+}
 
 arrow::Result<std::shared_ptr<arrow::Schema>> ToArrowSchema(const SchemaVersion& version) {
   Binder binder(version);

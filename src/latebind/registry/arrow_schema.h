@@ -7,6 +7,8 @@
 #include <arrow/type_fwd.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "latebind/registry/schema.h"
 
@@ -15,6 +17,9 @@ namespace latebind::registry {
 // Field metadata keys set on every exported field.
 inline constexpr char kArrowPathKey[] = "latebind.path";  // the registry path it is typed from
 inline constexpr char kArrowRequiredKey[] = "latebind.required";  // "true" | "false"
+// On a column that confirmed renames fill from more than one field: "latebind.also_from.0",
+// ".1", … hold the other registry paths whose values it takes (FilledFrom).
+inline constexpr char kArrowAlsoFromKey[] = "latebind.also_from";
 
 // The Arrow schema a version binds to:
 //
@@ -25,6 +30,10 @@ inline constexpr char kArrowRequiredKey[] = "latebind.required";  // "true" | "f
 //   names the column OLD (the curated column keeps its name), places it where OLD sat and
 //   types it from NEW; NEW is not a column of its own, nor is OLD a second time. The
 //   mapping holds after NEW is removed in its turn (column OLD stays, typed from NEW).
+//   Mappings compose (rename_chain.h): b=a then c=b bind a, b and c to the one column a,
+//   typed from the chain's head c (the field no mapping continues), whose metadata lists
+//   a and b under kArrowAlsoFromKey; a cycle (b=a then a=b) binds to the column listed
+//   first.
 // - Nesting: `a.b` is field b of struct column a; `a[]` is the element of list column a and
 //   `a[].b` a field of a list of structs. An object never seen with a key binds as a string
 //   (its JSON text), an array never seen with an element as list<string>.
@@ -42,5 +51,10 @@ inline constexpr char kArrowRequiredKey[] = "latebind.required";  // "true" | "f
 // Column names are the registry's (not normalised: that is promotion's step). Fields keep
 // the order of the version's field list. Pure; kInternal only if Arrow refuses a type.
 arrow::Result<std::shared_ptr<arrow::Schema>> ToArrowSchema(const SchemaVersion& version);
+
+// Every registry path whose values fill `field` (a field of ToArrowSchema's output): its
+// kArrowPathKey first, then those of kArrowAlsoFromKey in the version's field order. Empty
+// for a field without metadata.
+std::vector<std::string> FilledFrom(const arrow::Field& field);
 
 }  // namespace latebind::registry

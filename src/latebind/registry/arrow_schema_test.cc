@@ -204,6 +204,43 @@ TEST(ArrowSchemaTest, MappingWhoseNewFieldIsGoneKeepsItsColumn) {
   EXPECT_EQ(Meta(*kept, kArrowPathKey), "new");
 }
 
+// ADR-087: b=a, then c=b when b was renamed in its turn: one column a, at a's place, typed
+// from c (the chain's head), filled from c, a and b. It was two, a (from b) and b (from c).
+TEST(ArrowSchemaTest, ChainedMappingsBindOneColumnTypedFromTheChainsHead) {
+  SchemaVersion v =
+      Version({Field("id", FieldType::kInt64), Field("a", FieldType::kDate, false, true),
+               Field("amount", FieldType::kFloat64), Field("b", FieldType::kDate, false, true),
+               Field("c", FieldType::kTimestamp)});
+  v.mappings = {{"b", "a"}, {"c", "b"}};
+  const auto schema = Bind(v);
+  ASSERT_NE(schema, nullptr);
+  EXPECT_EQ(schema->field_names(), (std::vector<std::string>{"id", "a", "amount"}))
+      << schema->ToString();
+  const auto& a = *schema->GetFieldByName("a");
+  EXPECT_TRUE(a.type()->Equals(arrow::timestamp(arrow::TimeUnit::MICRO, "UTC")));
+  EXPECT_EQ(Meta(a, kArrowPathKey), "c");
+  EXPECT_EQ(Meta(a, kArrowRequiredKey), "true");
+  EXPECT_EQ(FilledFrom(a), (std::vector<std::string>{"c", "a", "b"}));
+  EXPECT_EQ(FilledFrom(*schema->GetFieldByName("id")), (std::vector<std::string>{"id"}));
+
+  // c removed in its turn: the column stays, typed from c still.
+  v.fields.back().removed = true;
+  const auto gone = Bind(v);
+  ASSERT_NE(gone, nullptr);
+  EXPECT_EQ(gone->field_names(), (std::vector<std::string>{"id", "a", "amount"}));
+  EXPECT_EQ(Meta(*gone->GetFieldByName("a"), kArrowPathKey), "c");
+
+  // A cycle (b renamed back to a: a=b) binds a and b once, as a, typed from the live a.
+  SchemaVersion back =
+      Version({Field("a", FieldType::kString), Field("b", FieldType::kDate, false, true)});
+  back.mappings = {{"b", "a"}, {"a", "b"}};
+  const auto cycle = Bind(back);
+  ASSERT_NE(cycle, nullptr);
+  EXPECT_EQ(cycle->field_names(), (std::vector<std::string>{"a"})) << cycle->ToString();
+  EXPECT_TRUE(cycle->field(0)->type()->Equals(arrow::utf8()));
+  EXPECT_EQ(FilledFrom(*cycle->field(0)), (std::vector<std::string>{"a", "b"}));
+}
+
 TEST(ArrowSchemaTest, MappingOntoAPathWithNoParentImpliesTheParent) {
   SchemaVersion v = Version({Field("flat_zip", FieldType::kString)});
   v.mappings["flat_zip"] = "address.zip";

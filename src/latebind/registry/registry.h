@@ -52,8 +52,10 @@ struct StatusUpdate {
   std::string who;
   // Confirmed renames, new path → old path: each new path a live field of the version,
   // each old path a removed field it holds whose type the new one continues
-  // (TypeContinues, evolve.h), no old path filled twice. Added to the version's mappings
-  // and to those of every newer version, where they must hold too.
+  // (TypeContinues, evolve.h), no old path filled twice, and the column a chain of them
+  // ends in (c=b after b=a ends in a, rename_chain.h) filled from one live field only.
+  // Added to the version's mappings and to those of every newer version, where they must
+  // hold too (there NEW may be removed: a version built on this one renamed it again).
   std::map<std::string, std::string> mappings;
 };
 

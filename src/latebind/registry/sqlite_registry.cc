@@ -1,16 +1,19 @@
 #include "latebind/registry/sqlite_registry.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <unordered_map>
 
+#include "latebind/common/field_path.h"
 #include "latebind/common/ids.h"
 #include "latebind/common/status.h"
 #include "latebind/profiler/profile_json.h"
 #include "latebind/registry/evolve.h"
+#include "latebind/registry/rename_chain.h"
 #include "latebind/registry/schema_json.h"
 
 namespace latebind::registry {
@@ -248,15 +251,21 @@ arrow::Status CheckFileState(const FileState& state, const std::string& path) {
 
 // `v`'s mappings with `requested` (new → old) confirmed on top of them; kBadInput naming the
 // first requested mapping that is not a rename the bound schema (arrow_schema.h) can keep:
-// NEW must be a live field and OLD one the version holds but no longer fills (a live OLD
-// would be overwritten by NEW's values and dropped), NEW's type must continue OLD's
-// (TypeContinues), and no two mappings may fill one column. The mappings confirmed before
-// are not judged again: they carry over from the versions they were confirmed on.
+// NEW must be a field of the version, live unless `newer` (a version built on the one
+// resolved may have renamed or removed NEW in its turn: the mapping still binds there, ADR-074),
+// and OLD one the version holds but no longer fills (a live OLD would be overwritten by NEW's
+// values and dropped), neither lying under the other; NEW's type must continue OLD's
+// (TypeContinues); no two mappings may fill one OLD; and the column NEW ends in, following
+// the chain of mappings (rename_chain.h: c=b after b=a ends in a), may be filled by one live
+// field only. A mapping that closes a cycle (a=b after b=a: a came back) passes when it
+// does: every member binds to one column. The mappings confirmed before are not judged
+// again: they carry over from the versions they were confirmed on.
 arrow::Result<std::map<std::string, std::string>> ConfirmMappings(
-    const SchemaVersion& v, const std::map<std::string, std::string>& requested) {
+    const SchemaVersion& v, const std::map<std::string, std::string>& requested, bool newer) {
   std::map<std::string, std::string> out = v.mappings;
   for (const auto& [to, from] : requested) out[to] = from;
   const std::string of = fmt::format("{} version {}", v.source_id, v.version);
+  const RenameChains chains(v, out);
   for (const auto& [to, from] : requested) {
     auto refuse = [&](const std::string& why) {
       return MakeError(ErrorKind::kBadInput, fmt::format("mapping {}={}: {}", to, from, why));
@@ -264,7 +273,7 @@ arrow::Result<std::map<std::string, std::string>> ConfirmMappings(
     const FieldSchema* t = v.Find(to);
     const FieldSchema* f = v.Find(from);
     if (to == from) return refuse("maps a field to itself");
-    if (t == nullptr || t->removed) {
+    if (t == nullptr || (t->removed && !newer)) {
       return refuse(fmt::format("{} is not a live field of {}", to, of));
     }
     if (f == nullptr) return refuse(fmt::format("{} is not a field of {}", from, of));
@@ -274,15 +283,36 @@ arrow::Result<std::map<std::string, std::string>> ConfirmMappings(
                       "{} and dropped; map onto a removed field (a rename's old name)",
                       from, of, to));
     }
+    if (IsWithin(to, from) || IsWithin(from, to)) {
+      return refuse(fmt::format("{} and {} lie one within the other", to, from));
+    }
     if (!TypeContinues(f->type, t->type)) {
       return refuse(fmt::format("{} is {} and cannot fill {}'s {} column", to,
                                 FieldTypeName(t->type), from, FieldTypeName(f->type)));
     }
     for (const auto& [other, column] : out) {
       if (column == from && other != to) {
-        return refuse(fmt::format("column {} is already filled by {} (mapping {}={})", from, other,
-                                  other, from));
+        const FieldSchema* o = v.Find(other);
+        // A rename of a renamed field continues its chain (c=b after b=a), not its start.
+        const std::string hint =
+            o != nullptr && o->removed
+                ? fmt::format("; {} is removed: if {} renamed it, map {}={}", other, to, to, other)
+                : "";
+        return refuse(fmt::format("column {} is already filled by {} (mapping {}={}){}", from,
+                                  other, other, from, hint));
       }
+    }
+    const RenameChain chain = chains.Follow(to);
+    std::vector<std::string> live;
+    for (const FieldSchema& g : v.fields) {
+      if (!g.removed && chains.Follow(g.path).column == chain.column) live.push_back(g.path);
+    }
+    if (live.size() > 1) {
+      return refuse(
+          fmt::format("{} → {} would fill column {} from {} live fields, {}; a "
+                      "chain of renames fills one column from one live field",
+                      to, fmt::join(chain.through, " → "), chain.column, live.size(),
+                      fmt::join(live, " and ")));
     }
   }
   return out;
@@ -294,7 +324,7 @@ arrow::Status ConfirmOnNewer(int64_t version, const std::map<std::string, std::s
                              std::vector<SchemaVersion>* newer) {
   if (requested.empty()) return arrow::Status::OK();
   for (SchemaVersion& w : *newer) {
-    auto confirmed = ConfirmMappings(w, requested);
+    auto confirmed = ConfirmMappings(w, requested, /*newer=*/true);
     if (!confirmed.ok()) {
       return MakeError(ErrorKind::kBadInput,
                        fmt::format("version {} is newer than {} and built on it, so a mapping "
@@ -769,7 +799,7 @@ arrow::Result<SchemaVersion> SqliteRegistry::SetStatus(const std::string& source
                      fmt::format("source {} has no version {}", source_id, version));
   }
   SchemaVersion v = std::move(*found);
-  ARROW_ASSIGN_OR_RAISE(v.mappings, ConfirmMappings(v, update.mappings));
+  ARROW_ASSIGN_OR_RAISE(v.mappings, ConfirmMappings(v, update.mappings, /*newer=*/false));
   // Versions are linear: each newer one was derived from this one and carries its changes,
   // so a rename confirmed here is confirmed on each of them too (evolve carries mappings only
   // into versions created later). All or nothing: one it does not fit refuses the call.

@@ -4,6 +4,7 @@
 // process, and writers on separate connections racing for version numbers.
 #include "latebind/registry/sqlite_registry.h"
 
+#include <arrow/type.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -20,6 +21,7 @@
 
 #include "latebind/common/ids.h"
 #include "latebind/common/status.h"
+#include "latebind/registry/arrow_schema.h"
 #include "latebind/registry/evolve.h"
 
 namespace latebind::registry {
@@ -729,12 +731,16 @@ TEST_P(RegistryContractTest, ResolvingAnOlderBreakingVersionKeepsTheNewerActiveO
 TEST_P(RegistryContractTest, MappingsANewerVersionCannotTakeRefuseTheWholeResolution) {
   ApplyOne("raw/bank/1", kSeed);
   ASSERT_EQ(ApplyOne("raw/bank/2", kRenamed, At(1)).status, VersionStatus::kBreaking);
-  // Version 3 drops txn_date again: the rename confirmed on 2 has no field to fill from.
-  const PayloadProfile no_date = Profile(10, {{"id", FieldType::kInt64, {int64_t{31}}},
-                                              {"amount", FieldType::kFloat64, {4.5}},
-                                              {"currency", FieldType::kString, {"EUR"}}});
-  ApplyOne("raw/bank/3", no_date, At(2));
+  // Version 3 goes back to transaction_date: on 3 the mapping would overwrite a live column.
+  // (That txn_date is removed on 3 is no reason: a rename removed in its turn keeps its
+  // column, as when it was confirmed before version 3 came.)
+  const PayloadProfile back = Profile(10, {{"id", FieldType::kInt64, {int64_t{31}}},
+                                           {"amount", FieldType::kFloat64, {4.5}},
+                                           {"transaction_date", FieldType::kDate, Dates(16, 5)},
+                                           {"currency", FieldType::kString, {"EUR"}}});
+  ApplyOne("raw/bank/3", back, At(2));
   ASSERT_TRUE(Get(3).Find("txn_date") != nullptr && Get(3).Find("txn_date")->removed);
+  ASSERT_FALSE(Get(3).Find("transaction_date")->removed);
   const auto before = History();
 
   StatusUpdate update;
@@ -746,13 +752,106 @@ TEST_P(RegistryContractTest, MappingsANewerVersionCannotTakeRefuseTheWholeResolu
   EXPECT_EQ(KindOf(r.status()), ErrorKind::kBadInput) << r.status().ToString();
   EXPECT_NE(r.status().message().find("version 3 is newer than 2"), std::string::npos)
       << r.status().message();
-  EXPECT_NE(r.status().message().find("txn_date is not a live field of bank version 3"),
+  EXPECT_NE(r.status().message().find("transaction_date is a live field of bank version 3"),
             std::string::npos)
       << r.status().message();
   EXPECT_EQ(Get(2).status, VersionStatus::kBreaking);
   EXPECT_TRUE(Get(2).mappings.empty());
   EXPECT_TRUE(Get(3).mappings.empty());
   EXPECT_EQ(History().size(), before.size());
+}
+
+// Chained renames (ADR-087): a renamed b, confirmed b=a, then b renamed c, confirmed c=b,
+// bind a, b and c to the one column a, whichever version a person resolves first. Confirming
+// b=a once version 3 (which removed b) existed used to be refused there ("b is not a live
+// field of version 3"), and the bound schema held a second column b, filled from c.
+TEST_P(RegistryContractTest, ChainedRenamesBindOneColumnWhicheverVersionIsResolvedFirst) {
+  const PayloadProfile v1 = Profile(5, {{"id", FieldType::kInt64}, {"a", FieldType::kDate}});
+  const PayloadProfile v2 = Profile(5, {{"id", FieldType::kInt64}, {"b", FieldType::kDate}});
+  const PayloadProfile v3 = Profile(5, {{"id", FieldType::kInt64}, {"c", FieldType::kDate}});
+  for (const bool newest_first : {false, true}) {
+    const std::string source = newest_first ? "late" : "early";
+    ApplyOne("raw/" + source + "/1", v1, At(0), source);
+    ASSERT_EQ(ApplyOne("raw/" + source + "/2", v2, At(1), source).status, VersionStatus::kBreaking);
+    ASSERT_EQ(ApplyOne("raw/" + source + "/3", v3, At(2), source).status, VersionStatus::kBreaking);
+    StatusUpdate first;
+    first.status = VersionStatus::kActive;
+    first.note = "a renamed b";
+    first.mappings = {{"b", "a"}};
+    StatusUpdate second = first;
+    second.note = "b renamed c";
+    second.mappings = {{"c", "b"}};
+    for (const StatusUpdate* u :
+         newest_first ? std::vector{&second, &first} : std::vector{&first, &second}) {
+      if (u == &second && !newest_first) {
+        // c=a beside b=a would make a tree: refused, saying how to continue the chain.
+        StatusUpdate skip = second;
+        skip.mappings = {{"c", "a"}};
+        auto r = registry_->SetStatus(source, 3, skip);
+        ASSERT_FALSE(r.ok());
+        EXPECT_NE(r.status().message().find("column a is already filled by b (mapping b=a); b "
+                                            "is removed: if c renamed it, map c=b"),
+                  std::string::npos)
+            << r.status().message();
+      }
+      auto r = registry_->SetStatus(source, u == &first ? 2 : 3, *u);
+      ASSERT_TRUE(r.ok()) << source << ": " << r.status().ToString();
+    }
+    const SchemaVersion bound = Get(3, source);
+    EXPECT_EQ(bound.status, VersionStatus::kActive) << source;
+    EXPECT_EQ(bound.mappings, (std::map<std::string, std::string>{{"b", "a"}, {"c", "b"}}))
+        << source;
+    auto schema = ToArrowSchema(bound);
+    ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+    EXPECT_EQ((*schema)->field_names(), (std::vector<std::string>{"id", "a"}))
+        << source << ": " << (*schema)->ToString();
+    const auto column = (*schema)->GetFieldByName("a");
+    ASSERT_NE(column, nullptr);
+    EXPECT_EQ(FilledFrom(*column), (std::vector<std::string>{"c", "a", "b"})) << source;
+  }
+}
+
+// A chain fills its column from one live field: after b=a, a came back (live) and c arrived;
+// c=b would make a and c fill column a, and is refused with nothing written. a=b closes a
+// cycle (the rename undone) and is accepted: a and b bind to the one column a.
+TEST_P(RegistryContractTest, AChainFillsItsColumnFromOneLiveFieldAndACycleBindsOnce) {
+  ApplyOne("raw/1", Profile(5, {{"id", FieldType::kInt64}, {"a", FieldType::kDate}}));
+  ApplyOne("raw/2", Profile(5, {{"id", FieldType::kInt64}, {"b", FieldType::kDate}}), At(1));
+  StatusUpdate update;
+  update.status = VersionStatus::kActive;
+  update.note = "a renamed b";
+  update.mappings = {{"b", "a"}};
+  ASSERT_TRUE(registry_->SetStatus("bank", 2, update).ok());
+  ApplyOne(
+      "raw/3",
+      Profile(5, {{"id", FieldType::kInt64}, {"a", FieldType::kDate}, {"c", FieldType::kDate}}),
+      At(2));
+  ASSERT_TRUE(Get(3).Find("b")->removed);
+  ASSERT_FALSE(Get(3).Find("a")->removed);
+  const size_t history = History().size();
+
+  update.note = "b renamed c";
+  update.mappings = {{"c", "b"}};
+  auto refused = registry_->SetStatus("bank", 3, update);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(KindOf(refused.status()), ErrorKind::kBadInput);
+  EXPECT_NE(
+      refused.status().message().find("c → b → a would fill column a from 2 live fields, a and c"),
+      std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(Get(3).mappings, (std::map<std::string, std::string>{{"b", "a"}}));
+  EXPECT_EQ(Get(3).status, VersionStatus::kBreaking);
+  EXPECT_EQ(History().size(), history);
+
+  update.note = "b was a again";
+  update.mappings = {{"a", "b"}};
+  auto undone = registry_->SetStatus("bank", 3, update);
+  ASSERT_TRUE(undone.ok()) << undone.status().ToString();
+  auto schema = ToArrowSchema(Get(3));
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  EXPECT_EQ((*schema)->field_names(), (std::vector<std::string>{"id", "a", "c"}))
+      << (*schema)->ToString();
+  EXPECT_EQ(FilledFrom(*(*schema)->GetFieldByName("a")), (std::vector<std::string>{"a", "b"}));
 }
 
 TEST_P(RegistryContractTest, UnknownSourcesAndVersions) {
