@@ -173,3 +173,27 @@ def test_quote_inside_an_unquoted_csv_cell_is_text(latebind, tmp_path, strays):
     by_duckdb = duckdb_rows(f"SELECT id, size FROM ({table['sql']}) WHERE size <> 'small' "
                             "ORDER BY id")
     assert by_duckdb == [{"id": i, "size": size} for i, size in strays.items()]
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[{"a":1},{"a":2},]', "a trailing comma"),
+    ('[{"a":1} {"a":2}]', "missing ',' between elements 1 and 2"),
+    ('[{"a":1},,{"a":2}]', "a ',' where element 2 of the top-level array should begin"),
+])
+def test_a_top_level_array_with_bad_commas_is_dead_lettered_not_left_to_block_promotion(
+        latebind, tmp_path, text, message):
+    """Profiler audit 2026-11-24: the splitter skipped any commas between a top-level
+    array's elements, so [{"a":1},] was profiled and registered; promotion, parsing the
+    whole array, failed on it at every run and no later payload of the source was promoted.
+    It is an error of the payload now: dead-lettered, named where the comma is wrong."""
+    home = Home(latebind, tmp_path / "home")
+    (tmp_path / "bad.json").write_text(text)
+    res = home.run("ingest", "--source", "arr", "--json", tmp_path / "bad.json")
+    assert res.returncode == 2, res.describe()
+    [bad] = res.json()
+    assert bad["dead_lettered"] and message in bad["reason"], bad
+    good = home.ingest("arr", "good.json", '[{"a":3},{"a":4}]')
+    assert not good["dead_lettered"], good
+    home.promote()
+    [key] = sorted(curated_parquet(home.root))
+    assert pq.read_table(home.root / key).select(["a"]).to_pylist() == [{"a": 3}, {"a": 4}]

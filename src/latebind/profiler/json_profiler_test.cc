@@ -385,6 +385,47 @@ TEST_F(ProfileFileTest, TimestampRangeIsByInstantNotText) {
   EXPECT_EQ(Field(mixed, "t").max, ScalarValue(std::string("soon")));
 }
 
+// simdjson judges each element alone, so the separators between them are the splitter's to
+// check: the profile accepted [{"a":1},] and promotion, parsing the whole array, then failed
+// on it at every run. Exactly one ',' separates two elements, in any block layout.
+TEST_F(ProfileFileTest, TopLevelArraySeparatorsAreChecked) {
+  struct Case {
+    std::string text;
+    uint64_t byte;
+    std::string message;
+  };
+  std::string many = "[";
+  for (int i = 0; i < 300; ++i)
+    many += std::string(i ? ",\n " : "") + "{\"a\":" + std::to_string(i) + "}";
+  const std::vector<Case> cases = {
+      {R"([{"a":1},])", 9, "a trailing comma"},
+      {R"([{"a":1}, ])", 10, "a trailing comma"},
+      {R"([{"a":1} {"a":2}])", 9, "missing ',' between elements 1 and 2"},
+      {"[\n {\"a\":1}\n {\"a\":2}\n]", 12, "missing ',' between elements 1 and 2"},
+      {R"([,{"a":1}])", 1, "a ',' where element 1 of the top-level array should begin"},
+      {R"([{"a":1},,{"a":2}])", 9, "a ',' where element 2 of the top-level array should begin"},
+      {many + ",]", many.size() + 1, "a trailing comma"},
+      {many + " {\"a\":1}]", many.size() + 1, "missing ',' between elements 300 and 301"},
+  };
+  for (const Case& c : cases) {
+    for (size_t block : {size_t{0}, size_t{7}, size_t{100}}) {
+      ProfileOptions options;
+      if (block) {
+        options.threads = 2;
+        options.block_bytes = block;
+      }
+      const auto p = Profile(c.text, options);
+      ASSERT_EQ(p.error_count, 1u) << c.text << " block " << block;
+      EXPECT_EQ(p.problems[0].byte_offset, c.byte) << c.text << " block " << block;
+      EXPECT_NE(p.problems[0].message.find(c.message), std::string::npos) << p.problems[0].message;
+    }
+  }
+  for (const std::string& ok : std::vector<std::string>{
+           R"([{"a":1},{"a":2}])", "[ {\"a\":1} ,\n{\"a\":2} ]", "[]", many + "]"}) {
+    EXPECT_EQ(Profile(ok).error_count, 0u) << ok;
+  }
+}
+
 TEST_F(ProfileFileTest, BinaryAndEmptyInput) {
   auto p = Profile(std::string("\x00\x01\x02garbage", 10));
   EXPECT_FALSE(p.ok());

@@ -198,10 +198,12 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
   for (uint64_t n : run.block_newlines) total_lines += n;
   if (!run.stop.ok()) {
     AddStop(run.stop.message(), profile.bytes, total_lines + 1, &profile);
-  } else if (std::optional<Problem> unfinished = plan.splitter->Unfinished()) {
-    unfinished->byte_offset += bom;
-    ++profile.error_count;
-    profile.problems.push_back(std::move(*unfinished));
+  } else {
+    for (Problem& p : plan.splitter->Problems()) {
+      p.byte_offset += bom;
+      ++profile.error_count;
+      profile.problems.push_back(std::move(p));
+    }
   }
   const auto by_offset = [](const Problem& a, const Problem& b) {
     return a.byte_offset < b.byte_offset;

@@ -1,5 +1,7 @@
 #include "latebind/profiler/record_splitter.h"
 
+#include <fmt/format.h>
+
 #include <cstring>
 
 namespace latebind::profiler {
@@ -75,6 +77,7 @@ size_t JsonValueSplitter::Cut(const char* data, size_t size, bool at_eof,
   const size_t spans_before = spans->size();
   bool in_array = in_array_;
   uint32_t element = element_;
+  Separator separator = separator_;
   int depth = in_array ? 1 : 0;
   bool in_string = false;
   bool in_record = false;
@@ -86,17 +89,27 @@ size_t JsonValueSplitter::Cut(const char* data, size_t size, bool at_eof,
   uint64_t cut_lines = 0;
   bool cut_in_array = in_array;
   uint32_t cut_element = element;
+  Separator cut_separator = separator;
   auto mark_cut = [&](size_t end) {
     cut = end;
     cut_lines = lines;
     cut_in_array = in_array;
     cut_element = element;
+    cut_separator = separator;
   };
   auto close_record = [&](size_t end) {
     span.end = static_cast<uint32_t>(end);
     spans->push_back(span);
     in_record = false;
+    if (in_array) separator = Separator::kAfterElement;
     mark_cut(end);
+  };
+  // The first separator error of this call at data[i]; kept if it lies before the cut.
+  std::optional<std::pair<size_t, Problem>> bad;
+  auto bad_separator = [&](size_t i, std::string message) {
+    if (bad || bad_separator_) return;
+    bad.emplace(i, Problem{Problem::Severity::kError, cut_lines_ + lines + 1, i - line_start + 1,
+                           cut_bytes_ + i, std::move(message)});
   };
 
   for (size_t i = 0; i < size; ++i) {
@@ -117,8 +130,18 @@ size_t JsonValueSplitter::Cut(const char* data, size_t size, bool at_eof,
     }
     if (!in_record && depth == level) {
       if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-      if (in_array && c == ',') continue;
+      if (in_array && c == ',') {
+        if (separator != Separator::kAfterElement) {
+          bad_separator(i, fmt::format("a ',' where element {} of the top-level array should begin",
+                                       element + 1));
+        }
+        separator = Separator::kAfterComma;
+        continue;
+      }
       if (in_array && c == ']') {
+        if (separator == Separator::kAfterComma) {
+          bad_separator(i, "the top-level array ends in a ',' before this ']' (a trailing comma)");
+        }
         in_array = false;
         depth = 0;
         mark_cut(i + 1);
@@ -128,10 +151,16 @@ size_t JsonValueSplitter::Cut(const char* data, size_t size, bool at_eof,
         in_array = true;  // a top-level array: its elements are the records
         depth = 1;
         element = 0;
+        separator = Separator::kOpened;
         array_byte_ = cut_bytes_ + i;
         array_line_ = cut_lines_ + lines;
         array_column_ = i - line_start;
         continue;
+      }
+      if (in_array && separator == Separator::kAfterElement) {
+        bad_separator(
+            i, fmt::format("missing ',' between elements {} and {} of the top-level array", element,
+                           element + 1));
       }
       in_record = true;
       span = RecordSpan{static_cast<uint32_t>(i), 0, static_cast<uint32_t>(lines),
@@ -167,9 +196,11 @@ size_t JsonValueSplitter::Cut(const char* data, size_t size, bool at_eof,
       span.end = static_cast<uint32_t>(size);
       spans->push_back(span);
     }
+    if (bad) bad_separator_ = std::move(bad->second);
     *newlines = lines;
     in_array_ = in_array;
     element_ = element;
+    separator_ = separator;
     cut_bytes_ += size;
     cut_lines_ += lines;
     return size;
@@ -178,16 +209,23 @@ size_t JsonValueSplitter::Cut(const char* data, size_t size, bool at_eof,
   while (spans->size() > spans_before && spans->back().begin >= cut) spans->pop_back();
   in_array_ = cut_in_array;
   element_ = cut_element;
+  separator_ = cut_separator;
+  if (bad && bad->first < cut) bad_separator_ = std::move(bad->second);  // else seen again
   if (cut > 0) *newlines = cut_lines;
   cut_bytes_ += cut;
   cut_lines_ += cut_lines;
   return cut;
 }
 
-std::optional<Problem> JsonValueSplitter::Unfinished() const {
-  if (!in_array_) return std::nullopt;
-  return Problem{Problem::Severity::kError, array_line_ + 1, array_column_ + 1, array_byte_,
-                 "the top-level array opened here is never closed (missing ']')"};
+std::vector<Problem> JsonValueSplitter::Problems() const {
+  std::vector<Problem> out;
+  if (bad_separator_) out.push_back(*bad_separator_);
+  if (in_array_) {
+    out.push_back(Problem{Problem::Severity::kError, array_line_ + 1, array_column_ + 1,
+                          array_byte_,
+                          "the top-level array opened here is never closed (missing ']')"});
+  }
+  return out;
 }
 
 }  // namespace latebind::profiler

@@ -32,9 +32,10 @@ class RecordSplitter {
   // counts them as it goes (JSON mode), else is left unchanged.
   virtual size_t Cut(const char* data, size_t size, bool at_eof, std::vector<RecordSpan>* spans,
                      uint64_t* newlines) = 0;
-  // After the last Cut: the error when the input ended inside a structure (byte offset,
-  // line and column relative to the first byte given to Cut).
-  virtual std::optional<Problem> Unfinished() const { return std::nullopt; }
+  // After the last Cut: errors in the text between records, which no record's parse sees
+  // (a top-level array's separators, the input ending inside one), byte offset, line and
+  // column relative to the first byte given to Cut.
+  virtual std::vector<Problem> Problems() const { return {}; }
 };
 
 // NDJSON and unquoted CSV: records end at `newline` ('\n', or '\r' for CR-only CSV).
@@ -80,11 +81,17 @@ class JsonValueSplitter : public RecordSplitter {
  public:
   size_t Cut(const char* data, size_t size, bool at_eof, std::vector<RecordSpan>* spans,
              uint64_t* newlines) override;
-  std::optional<Problem> Unfinished() const override;
+  std::vector<Problem> Problems() const override;
 
  private:
+  // Where a top-level array's text is between elements: just opened, after an element,
+  // after a comma. Exactly one ',' separates two elements, none ends the array.
+  enum class Separator { kOpened, kAfterElement, kAfterComma };
+
   bool in_array_ = false;  // inside a top-level array at the last cut
   uint32_t element_ = 0;   // elements of the current top-level array seen so far
+  Separator separator_ = Separator::kOpened;
+  std::optional<Problem> bad_separator_;  // the first misplaced or missing ','
   // Where the open top-level array began, and how far previous cuts have come.
   uint64_t array_byte_ = 0;
   uint64_t array_line_ = 0;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "latebind/common/field_path.h"
@@ -683,12 +684,11 @@ class Binder final : public RecordBinder {
   void OpenRescue(std::string_view path) {
     rescue_.push_back(rescue_.empty() ? '{' : ',');
     std::string key(path);
-    for (int n = 2; std::find(rescue_keys_.begin(), rescue_keys_.end(), key) != rescue_keys_.end();
-         ++n) {
+    for (int n = 2; rescue_keys_.contains(key); ++n) {
       key = fmt::format("{}#{}", path, n);
     }
     rescue_ += nlohmann::json(key).dump();
-    rescue_keys_.push_back(std::move(key));
+    rescue_keys_.insert(std::move(key));
     rescue_.push_back(':');
   }
 
@@ -745,9 +745,9 @@ class Binder final : public RecordBinder {
   int64_t record_ = 0;
   int64_t element_seen_ = -1;
   size_t element_at_ = 0;
-  std::string text_;                      // a value's JSON text, while it is written
-  std::string rescue_;                    // the current row's _rescued_data, while it is built
-  std::vector<std::string> rescue_keys_;  // and its keys
+  std::string text_;    // a value's JSON text, while it is written
+  std::string rescue_;  // the current row's _rescued_data, while it is built
+  std::unordered_set<std::string> rescue_keys_;  // and its keys
   uint64_t stamp_ = 0;
   int64_t rows_ = 0;
   int64_t rescued_rows_ = 0;
