@@ -179,3 +179,22 @@ def test_keys_holding_dots_or_brackets_are_fields_of_their_own(home):
     _, out = home.promote("--override-breaking")
     rows = table_rows(home, "j", ["a_b", "a", "_rescued_data"])
     assert rows[-1][:2] == (None, {"b": 5}) and rescued(rows[-1][2]) == {"a\\.b": "N/A"}
+
+
+def test_ids_past_2_pow_53_are_rescued_not_rounded_when_their_field_widens(home):
+    """Profiler audit 2026-11-24: an int64 field widened to float64 (one record held 1.5)
+    rewrote the table, and ids past 2^53 promoted exactly before came back rounded
+    (9007199254740993 → 9007199254740992.0), nothing in _rescued_data. They are rescued with
+    their exact text now; pyarrow and DuckDB read the same."""
+    home.ingest("ids", "a.ndjson", '{"id":9007199254740993}\n{"id":42}\n')
+    home.promote()
+    assert [i for i, _ in table_rows(home, "ids", ["id", "_rescued_data"])] == [
+        9007199254740993, 42]
+    assert home.ingest("ids", "b.ndjson", '{"id":1.5}\n')["schema_status"] == "ACTIVE"
+    home.promote()
+    rows = table_rows(home, "ids", ["id", "_rescued_data"])
+    assert [(i, rescued(r)) for i, r in rows] == [
+        (None, {"id": 9007199254740993}), (42.0, None), (1.5, None)]
+    text = duckdb_rows(f"SELECT _rescued_data FROM read_parquet('{home.root}/curated/ids/**/*.parquet') "
+                       "WHERE id IS NULL")
+    assert [json.loads(r["_rescued_data"]) for r in text] == [{"id": 9007199254740993}]

@@ -90,6 +90,16 @@ enum class Fit : uint8_t {
   kCoarse,  // as the nearest value the column holds, and the exact value rescued as well
 };
 
+// Whether an integer survives the trip to float64 unchanged (every one up to 2^53 does).
+bool ExactAsDouble(int64_t v) {
+  const double d = static_cast<double>(v);
+  return d < 0x1p63 && static_cast<int64_t>(d) == v;
+}
+bool ExactAsDouble(uint64_t v) {
+  const double d = static_cast<double>(v);
+  return d < 0x1p64 && static_cast<uint64_t>(d) == v;
+}
+
 // Timestamp text as microseconds UTC, when the profiler types it date or timestamp
 // (ClassifyString): Arrow's parser, and for the ISO-8601 forms the profiler takes that it
 // does not (lowercase 't'/'z', a decimal comma, over six fraction digits, a leap second
@@ -508,7 +518,9 @@ class Binder final : public RecordBinder {
         if (fits) Append(static_cast<arrow::Int64Builder*>(node.builder), int64_t(v));
         break;
       case Kind::kDouble:
-        fits = t == dom::element_type::INT64 || t == dom::element_type::UINT64 ||
+        // An integer a float64 cannot hold exactly (past 2^53) is rescued, not rounded.
+        fits = (t == dom::element_type::INT64 && ExactAsDouble(int64_t(v))) ||
+               (t == dom::element_type::UINT64 && ExactAsDouble(uint64_t(v))) ||
                t == dom::element_type::DOUBLE;
         if (fits) {
           double d = t == dom::element_type::INT64    ? static_cast<double>(int64_t(v))
@@ -607,7 +619,8 @@ class Binder final : public RecordBinder {
     } else if (node.kind == Kind::kInt && cell.type == FieldType::kInt64) {
       Append(static_cast<arrow::Int64Builder*>(node.builder), cell.int_value);
     } else if (node.kind == Kind::kDouble &&
-               (cell.type == FieldType::kInt64 || cell.type == FieldType::kFloat64)) {
+               ((cell.type == FieldType::kInt64 && ExactAsDouble(cell.int_value)) ||
+                cell.type == FieldType::kFloat64)) {
       Append(
           static_cast<arrow::DoubleBuilder*>(node.builder),
           cell.type == FieldType::kInt64 ? static_cast<double>(cell.int_value) : cell.float_value);
