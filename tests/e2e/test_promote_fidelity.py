@@ -198,3 +198,28 @@ def test_ids_past_2_pow_53_are_rescued_not_rounded_when_their_field_widens(home)
     text = duckdb_rows(f"SELECT _rescued_data FROM read_parquet('{home.root}/curated/ids/**/*.parquet') "
                        "WHERE id IS NULL")
     assert [json.loads(r["_rescued_data"]) for r in text] == [{"id": 9007199254740993}]
+
+
+def test_values_nested_past_the_column_limit_are_json_text_every_reader_reads(home):
+    """Profiler audit 2026-11-24: one additive payload nested ~120 levels made pyarrow
+    refuse the whole table, earlier rows included ("current limit is 100"), and DuckDB
+    crawled on deep lists. Columns nest at most 16 levels; deeper values are JSON text."""
+    def nest(depth: int, leaf):
+        for _ in range(depth):
+            leaf = {"k": leaf}
+        return leaf
+
+    home.ingest("deep", "a.ndjson", '{"id":1}\n')
+    home.promote()
+    records = [{"id": 2, "x": nest(119, 5), "l": nest(0, [[[[[[[[[[[[[[[[[[[[7]]]]]]]]]]]]]]]]]]]])}]
+    home.ingest("deep", "b.ndjson", "".join(json.dumps(r) + "\n" for r in records))
+    home.promote()
+    table = ds.dataset(str(home.root / "curated" / "deep"), format="parquet",
+                       partitioning="hive").to_table()
+    rows = table.to_pylist()
+    assert [r["id"] for r in rows] == [1, 2] and all(r["_rescued_data"] is None for r in rows)
+    x = rows[1]["x"]
+    for _ in range(15):  # 16 levels of structs, the 16th holding its child's JSON text
+        x = x["k"]
+    assert json.loads(x["k"]) == nest(103, 5)
+    assert duckdb_count(f"SELECT * FROM read_parquet('{home.root}/curated/deep/**/*.parquet')") == 2

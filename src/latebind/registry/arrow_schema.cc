@@ -41,7 +41,7 @@ class Binder {
       children_[std::string(ParentPath(entries_[i].path))].push_back(i);
     }
     arrow::FieldVector columns;
-    for (size_t i : children_[""]) columns.push_back(FieldOf(entries_[i]));
+    for (size_t i : children_[""]) columns.push_back(FieldOf(entries_[i], 1));
     auto meta = arrow::key_value_metadata(
         {"latebind.source_id", "latebind.version", "latebind.fingerprint"},
         {v_.source_id, std::to_string(v_.version), v_.fingerprint});
@@ -110,7 +110,10 @@ class Binder {
     }
   }
 
-  std::shared_ptr<arrow::DataType> TypeOf(const Entry& e) {
+  // The type of `e`, a field at `depth` levels of nesting (a top-level column is at 1).
+  std::shared_ptr<arrow::DataType> TypeOf(const Entry& e, int depth) {
+    const bool nests = e.type == FieldType::kObject || e.type == FieldType::kArray;
+    if (nests && depth > kMaxColumnNesting) return arrow::utf8();  // its JSON text
     switch (e.type) {
       case FieldType::kBoolean:
         return arrow::boolean();
@@ -127,7 +130,7 @@ class Binder {
         for (size_t i : children_[e.path]) {
           const Entry& c = entries_[i];
           if (IsElementPath(c.path)) continue;
-          members.push_back(FieldOf(c));
+          members.push_back(FieldOf(c, depth + 1));
         }
         if (members.empty()) return arrow::utf8();  // never seen with a key: its JSON text
         return arrow::struct_(std::move(members));
@@ -135,7 +138,8 @@ class Binder {
       case FieldType::kArray: {
         const auto element = by_path_.find(ElementPath(e.path));
         if (element == by_path_.end()) return arrow::list(arrow::utf8());
-        return arrow::list(arrow::field("item", TypeOf(entries_[element->second]), true));
+        return arrow::list(
+            arrow::field("item", TypeOf(entries_[element->second], depth + 1), true));
       }
       case FieldType::kNull:
       case FieldType::kString:
@@ -145,7 +149,7 @@ class Binder {
   }
 
   // A member's field, named by its key.
-  std::shared_ptr<arrow::Field> FieldOf(const Entry& e) {
+  std::shared_ptr<arrow::Field> FieldOf(const Entry& e, int depth) {
     const std::string name = UnescapeKey(LastSegment(e.path));
     // A removed field is missing from the records that removed it: never required.
     const bool required = e.field != nullptr && e.field->required && !e.field->removed;
@@ -155,7 +159,7 @@ class Binder {
     for (size_t i = 0; i < e.also.size(); ++i) {
       meta->Append(fmt::format("{}.{}", kArrowAlsoFromKey, i), e.also[i]);
     }
-    return arrow::field(name, TypeOf(e), /*nullable=*/true, std::move(meta));
+    return arrow::field(name, TypeOf(e, depth), /*nullable=*/true, std::move(meta));
   }
 
   const SchemaVersion& v_;

@@ -20,6 +20,8 @@ inline constexpr char kArrowRequiredKey[] = "latebind.required";  // "true" | "f
 // On a column that confirmed renames fill from more than one field: "latebind.also_from.0",
 // ".1", … hold the other registry paths whose values it takes (FilledFrom).
 inline constexpr char kArrowAlsoFromKey[] = "latebind.also_from";
+// How many struct and list levels a curated column may nest; deeper values are JSON text.
+inline constexpr int kMaxColumnNesting = 16;
 
 // The Arrow schema a version binds to:
 //
@@ -36,7 +38,10 @@ inline constexpr char kArrowAlsoFromKey[] = "latebind.also_from";
 //   first.
 // - Nesting: `a.b` is field b of struct column a; `a[]` is the element of list column a and
 //   `a[].b` a field of a list of structs. An object never seen with a key binds as a string
-//   (its JSON text), an array never seen with an element as list<string>.
+//   (its JSON text), an array never seen with an element as list<string>. Nesting stops
+//   at kMaxColumnNesting levels of structs and lists: an object or array deeper than that
+//   binds as a string, its JSON text (readers refuse or crawl on deeper types: pyarrow
+//   refuses past 100 levels, DuckDB takes seconds per row of 25 nested lists).
 // - Types: boolean → bool, int64 → int64, float64 → double, string → utf8,
 //   date → date32, timestamp → timestamp[us, tz=UTC]; null (only nulls seen so far) → utf8,
 //   the type that holds whatever comes later without a lossy cast.

@@ -109,6 +109,34 @@ TEST(ArrowSchemaTest, EmptyObjectsAndArraysBindAsText) {
   EXPECT_TRUE(schema->Equals(expected, false)) << schema->ToString();
 }
 
+// Profiler audit 2026-11-24: one payload nested 120 levels deep made pyarrow refuse the
+// whole table ("current limit is 100"). Columns nest at most kMaxColumnNesting levels of
+// structs and lists; a deeper object or array is its JSON text.
+TEST(ArrowSchemaTest, NestingPastTheLimitBindsAsJsonText) {
+  std::vector<FieldSchema> fields;
+  std::string object = "o", list = "l";
+  for (int level = 1; level <= kMaxColumnNesting + 3; ++level) {
+    fields.push_back(Field(object, FieldType::kObject));
+    fields.push_back(Field(list, FieldType::kArray));
+    object += ".k";
+    list += "[]";
+  }
+  fields.push_back(Field(object, FieldType::kInt64));
+  fields.push_back(Field(list, FieldType::kInt64));
+  const auto schema = Bind(Version(std::move(fields)));
+  ASSERT_NE(schema, nullptr);
+  auto depth_of = [](std::shared_ptr<arrow::DataType> t) {
+    int depth = 0;
+    for (; t->id() == arrow::Type::STRUCT || t->id() == arrow::Type::LIST; ++depth) {
+      t = t->field(0)->type();
+    }
+    EXPECT_EQ(t->id(), arrow::Type::STRING);  // the deepest value's JSON text
+    return depth;
+  };
+  EXPECT_EQ(depth_of(schema->GetFieldByName("o")->type()), kMaxColumnNesting);
+  EXPECT_EQ(depth_of(schema->GetFieldByName("l")->type()), kMaxColumnNesting);
+}
+
 // Audit bug B: a removed field was left out, so resolving a removal rewrote the curated
 // table without the column and moved every old row's value into _rescued_data. A removal
 // is BACKWARD (readers on the new schema read old data): the column stays, typed as it was
