@@ -10,11 +10,15 @@ And from the CSV audit of 2026-11-24:
 - A quote inside an unquoted cell (`12" pipe`) opened a quoted run, in the tokenizer and in
   the block splitter's quote parity: the rows up to the next quote were folded into one
   cell (2,998 records of 3,000, with only warnings), and promoted so.
+- A CR-only CSV with an LF inside a quoted cell (old Mac Excel exports) was sniffed as LF,
+  since any LF in the head decided: the file was one header row of fields like `b\r1`,
+  0 records with only "the payload is empty", and garbage promoted.
 """
 from __future__ import annotations
 
 import csv
 import gzip
+import io
 import json
 import sqlite3
 from pathlib import Path
@@ -134,6 +138,53 @@ def test_gzip_with_bad_crc_is_dead_lettered_as_corrupt(latebind, tmp_path):
 # Profiler blocks are 2 MiB less a page (PipelineOptions::block_bytes) and promotion items
 # 4 MiB (table_stager.cc kItemBytes): rows this long put 3,000 of them in four blocks.
 CSV_PAD = 2700
+
+
+def test_cr_only_csv_with_lf_in_a_quoted_cell_is_read_by_its_crs(latebind, tmp_path):
+    content = b'a,b\r1,"x\ny"\r2,z\r3,w\r'
+    # Python's csv (and DuckDB's sniffer) read three records; the LF is the cell's text.
+    assert list(csv.reader(io.StringIO(content.decode(), newline=""))) == [
+        ["a", "b"], ["1", "x\ny"], ["2", "z"], ["3", "w"]]
+    home = Home(latebind, tmp_path / "home")
+    entry = home.ingest("mac", "cr-lf.csv", content)
+    assert entry["records"] == 3 and not entry["warnings"], entry
+    assert payload_records(home.root, entry["landed"]) == (3, "profiled")
+    layout = json.loads(sqlite3.connect(home.root / "registry.db").execute(
+        "SELECT layout FROM payloads WHERE object = ?", (entry["landed"],)).fetchone()[0])
+    assert layout["csv"]["line_ending"] == "cr" and layout["csv"]["columns"] == ["a", "b"]
+
+    home.promote()
+    table = home.tables()["mac"]
+    assert table["rows"] == 3, table
+    [key] = sorted(curated_parquet(home.root))
+    expected = [{"a": 1, "b": "x\ny"}, {"a": 2, "b": "z"}, {"a": 3, "b": "w"}]
+    assert pq.read_table(home.root / key).select(["a", "b"]).to_pylist() == expected
+    assert duckdb_rows(f"SELECT a, b FROM ({table['sql']}) ORDER BY a") == expected
+
+
+def test_large_cr_only_csv_with_lf_in_quoted_cells_promotes_every_row(latebind, tmp_path):
+    # Several profiler blocks and promotion items: every cut is at a CR outside quotes.
+    lines = ["id,memo,note"]
+    for i in range(1, 3001):
+        memo = f'"line {i}\nnext\r\n""q"""' if i % 3 else f"plain {i}"
+        lines.append(f"{i},{memo},n{i}-{'x' * CSV_PAD}")
+    content = "\r".join(lines) + "\r"
+    assert len(content) > 3 * (2 << 20)
+    expected = list(csv.reader(io.StringIO(content, newline="")))[1:]
+    assert len(expected) == 3000 and expected[0][1] == 'line 1\nnext\r\n"q"'
+
+    home = Home(latebind, tmp_path / "home")
+    entry = home.ingest("mac", "big-cr.csv", content)
+    assert entry["records"] == 3000 and not entry["warnings"], entry
+    home.promote()
+    table = home.tables()["mac"]
+    assert table["rows"] == 3000, table
+    rows = []
+    for key in sorted(curated_parquet(home.root)):
+        rows += pq.read_table(home.root / key).select(["id", "memo", "note"]).to_pylist()
+    assert [[str(r["id"]), r["memo"], r["note"]] for r in rows] == expected
+    assert duckdb_rows(f"SELECT count(*) AS n FROM ({table['sql']}) "
+                       "WHERE memo LIKE 'line %' || chr(10) || 'next%'") == [{"n": 2000}]
 
 
 def stray_quote_csv(strays: dict[int, str]) -> str:

@@ -53,7 +53,14 @@ std::vector<RowShape> RowShapes(std::string_view sample, const CsvDialect& d, si
   });
 }
 
-void ScoreDialect(std::string_view sample, size_t max_rows, bool complete, Candidate* c) {
+// Whether `sample` likely holds the whole payload: the caller hands at most a prefix, and one
+// that ends in the dialect's newline probably ends where the payload does.
+bool Complete(std::string_view sample, const CsvDialect& d) {
+  return !sample.empty() && sample.back() == d.newline;
+}
+
+void ScoreDialect(std::string_view sample, size_t max_rows, Candidate* c) {
+  const bool complete = Complete(sample, c->dialect);
   std::map<size_t, size_t> counts;
   c->consistent_rows = c->columns = c->stray_rows = c->quoted_rows = 0;
   const std::vector<RowShape> rows = RowShapes(sample, c->dialect, max_rows, complete);
@@ -113,6 +120,52 @@ void DropQuotelessReadings(std::vector<Candidate>* candidates) {
   std::erase_if(*candidates, [&](const Candidate& c) {
     return c.quoted_rows == 0 && quoting.count(c.dialect.delimiter) > 0;
   });
+}
+
+// Sets d->newline and d->crlf from the sample's line breaks outside quotes, read as the
+// tokenizer opens quotes (at a cell's start) under d's delimiter, quote and escape, and as
+// Python's csv reads them (CR, LF and CRLF each end a line). A line break inside a quoted cell
+// is the cell's text and says nothing: a CR-only file with a cell `"x\ny"` ends its records in
+// CR, whereas deciding by the raw bytes read it with LF, as one record of cells like `b\r1`.
+// LF (crlf when the first LF outside quotes follows a CR) as soon as an LF is found outside
+// quotes; CR when only CRs alone are, in the first max_lines breaks; with no break outside
+// quotes at all (one record, or a quote left open on the first line), CR when the sample has a
+// CR and no LF, as before.
+void SniffLineEnd(std::string_view sample, size_t max_lines, CsvDialect* d) {
+  const char quote = d->quote;
+  const char escape = d->escape;
+  size_t cr_breaks = 0;
+  bool cell_start = true;
+  size_t i = 0;
+  while (i < sample.size() && cr_breaks < max_lines) {
+    const char c = sample[i];
+    if (c == quote && quote != '\0' && cell_start) {
+      // Skip the quoted run to just past its closing quote (or the sample's end).
+      for (++i; i < sample.size(); ++i) {
+        if (sample[i] == escape && escape != quote) {
+          ++i;
+        } else if (sample[i] == quote) {
+          if (escape != quote || i + 1 == sample.size() || sample[i + 1] != quote) break;
+          ++i;  // a doubled quote keeps the run open
+        }
+      }
+      ++i;
+      cell_start = false;
+      continue;
+    }
+    if (c == '\n' || (c == '\r' && i + 1 < sample.size() && sample[i + 1] == '\n')) {
+      d->newline = '\n';
+      d->crlf = c == '\r';
+      return;
+    }
+    cr_breaks += c == '\r';
+    cell_start = c == '\r' || c == d->delimiter;
+    ++i;
+  }
+  const bool cr = cr_breaks > 0 || (sample.find('\n') == std::string_view::npos &&
+                                    sample.find('\r') != std::string_view::npos);
+  d->newline = cr ? '\r' : '\n';
+  d->crlf = false;
 }
 
 struct FirstRow {
@@ -195,13 +248,6 @@ std::vector<std::string> ColumnNames(const std::vector<std::string>* header, siz
 }  // namespace
 
 CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
-  // Lines end in LF (or CRLF) unless the sample has a CR and no LF: classic Mac OS text,
-  // which read with LF would be one record whose cells run across every line.
-  const size_t nl = sample.find('\n');
-  const char newline =
-      nl == std::string_view::npos && sample.find('\r') != std::string_view::npos ? '\r' : '\n';
-  // The caller hands at most a prefix; if it ends in a newline it is likely whole.
-  const bool complete = !sample.empty() && sample.back() == newline;
   std::vector<Candidate> candidates;
   size_t rank = 0;
   for (char quote : {'"', '\'', '\0'}) {
@@ -212,7 +258,9 @@ CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
         c.dialect.delimiter = delimiter;
         c.dialect.quote = quote;
         c.dialect.escape = escape == 'q' ? quote : escape;
-        c.dialect.newline = newline;
+        // Each candidate's own line end: which breaks are outside quotes depends on its
+        // quote char, escape and delimiter (a cell's start).
+        SniffLineEnd(sample, options.sample_rows, &c.dialect);
         c.rank = rank++;
         candidates.push_back(std::move(c));
       }
@@ -222,7 +270,7 @@ CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
   // close contenders on the whole sample.
   auto better = [](const Candidate& a, const Candidate& b) { return Better(a, b); };
   const size_t first_rows = std::min<size_t>(options.sample_rows, 64);
-  for (Candidate& c : candidates) ScoreDialect(sample, first_rows, complete, &c);
+  for (Candidate& c : candidates) ScoreDialect(sample, first_rows, &c);
   DropWorseEscapes(&candidates);
   DropQuotelessReadings(&candidates);
   std::sort(candidates.begin(), candidates.end(), better);
@@ -231,14 +279,14 @@ CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
     return (c.columns > 1) != (leader.columns > 1) ||
            c.consistent_rows * 10 < leader.consistent_rows * 9;
   });
-  for (Candidate& c : candidates) ScoreDialect(sample, options.sample_rows, complete, &c);
+  for (Candidate& c : candidates) ScoreDialect(sample, options.sample_rows, &c);
   DropWorseEscapes(&candidates);
   DropQuotelessReadings(&candidates);
   const Candidate& best = *std::min_element(candidates.begin(), candidates.end(), better);
 
   CsvDialect dialect = best.dialect;
-  dialect.crlf = nl != std::string_view::npos && nl > 0 && sample[nl - 1] == '\r';
-  const FirstRow first = SniffFirstRow(sample, dialect, options.sample_rows, complete);
+  const FirstRow first =
+      SniffFirstRow(sample, dialect, options.sample_rows, Complete(sample, dialect));
   dialect.header = first.header;
   const size_t columns = std::max<size_t>(best.columns, first.cells.size());
   dialect.columns = ColumnNames(first.header ? &first.cells : nullptr, columns);

@@ -29,8 +29,10 @@ struct SniffOptions {
 // that quote). The winner splits the most sample rows into the same number of columns (more
 // columns breaking ties, then the order above). The first row is a header when its cells are
 // text or empty, not all empty, and either some column holds non-text values below it or
-// none of its non-empty values recurs in its column; an empty name becomes columnN. Lines
-// end in LF or CRLF, or in CR alone when the sample holds a CR and no LF.
+// none of its non-empty values recurs in its column; an empty name becomes columnN. Each
+// candidate's line end is read from the sample's line breaks outside its quoted cells (a break
+// inside a quoted cell is text): LF or CRLF when one of them is an LF, CR alone when they are
+// all CRs; with none outside quotes, CR when the sample holds a CR and no LF.
 // Never fails: a sample with no delimiter is a one-column CSV.
 CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options = {});
 

@@ -196,6 +196,40 @@ Tokenized TokenizeAll(const std::string& text, const CsvDialect& dialect = {}) {
   return out;
 }
 
+// Audit 2026-11-24: a CR-only CSV with an LF inside a quoted cell (an old Mac Excel export) was
+// sniffed as LF, since any LF in the sample decided: the whole file was one header row of cells
+// like "b\r1", with 0 records and only "the payload is empty". The line breaks outside quotes
+// decide now, as Python's csv and DuckDB read the file.
+TEST(CsvSnifferTest, LineBreaksInsideQuotesDoNotDecideTheLineEnd) {
+  const std::string text = "a,b\r1,\"x\ny\"\r2,z\r3,w\r";
+  const CsvDialect d = SniffCsv(text);
+  EXPECT_EQ(d.newline, '\r');
+  EXPECT_FALSE(d.crlf);
+  EXPECT_EQ(d.delimiter, ',');
+  EXPECT_EQ(d.quote, '"');
+  EXPECT_TRUE(d.header);
+  EXPECT_EQ(d.columns, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(TokenizeAll(text, d).rows, (std::vector<std::vector<std::string>>{
+                                           {"a", "b"}, {"1", "x\ny"}, {"2", "z"}, {"3", "w"}}));
+  // A CRLF inside quotes, a quoted cell first on its line, backslash escapes, no final CR.
+  const std::string escaped = "a;b\r\"p\r\nq\";1\r\"r\\\"\ns\";2\r3;4";
+  const CsvDialect e = SniffCsv(escaped);
+  EXPECT_EQ(e.newline, '\r');
+  EXPECT_EQ(e.delimiter, ';');
+  EXPECT_EQ(e.escape, '\\');
+  EXPECT_EQ(TokenizeAll(escaped, e).rows,
+            (std::vector<std::vector<std::string>>{
+                {"a", "b"}, {"p\r\nq", "1"}, {"r\"\ns", "2"}, {"3", "4"}}));
+  // LF and CRLF files keep their line end whatever their quoted cells hold.
+  const CsvDialect crlf = SniffCsv("a,b\r\n1,\"x\ry\"\r\n2,\"p\nq\"\r\n");
+  EXPECT_EQ(crlf.newline, '\n');
+  EXPECT_TRUE(crlf.crlf);
+  const CsvDialect lf = SniffCsv("\"a\r\nb\",c\n1,\"x\ry\"\n2,z\n");
+  EXPECT_EQ(lf.newline, '\n');
+  EXPECT_FALSE(lf.crlf);  // the CRLF is inside quotes
+  EXPECT_EQ(lf.columns, (std::vector<std::string>{"a\r\nb", "c"}));
+}
+
 TEST(CsvTokenizerTest, CellsLinesAndOffsets) {
   const auto [rows, lines, newlines] = TokenizeAll("a,\"b\"\"c\",\r\n\n\"multi\nline\",x\r\nlast");
   EXPECT_EQ(newlines, 4u);

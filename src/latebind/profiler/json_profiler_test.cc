@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -233,6 +234,62 @@ TEST_F(ProfileFileTest, CsvWithCrOnlyLineEnds) {
   EXPECT_EQ(p.records, 3001u);
   ASSERT_EQ(p.warning_count, 1u);
   EXPECT_EQ(p.problems[0].line, 6002u);  // the ragged row, after 3,000 two-line records
+}
+
+// Audit 2026-11-24: a CR-only CSV with an LF inside a quoted cell was sniffed as LF and read as
+// one header row ("b\r1"): 0 records, only a warning that the payload is empty, and on a
+// 300,000-row file garbage fields registered and mangled rows promoted. The line end is now
+// read from the breaks outside quotes; blocks are cut at CRs outside quotes alike, so every
+// block size and thread count reads the same records.
+TEST_F(ProfileFileTest, CsvWithCrOnlyLineEndsAndLfInQuotedCells) {
+  auto p = Profile("a,b\r1,\"x\ny\"\r2,z\r3,w\r");
+  EXPECT_EQ(p.format, Format::kCsv);
+  ASSERT_TRUE(p.csv.has_value());
+  EXPECT_EQ(p.csv->newline, '\r');
+  EXPECT_EQ(p.csv->columns, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(p.records, 3u);
+  EXPECT_EQ(p.problems.size(), 0u);
+  EXPECT_EQ(Field(p, "a").type, FieldType::kInt64);
+  EXPECT_EQ(Field(p, "b").present, 3u);
+  const std::vector<ScalarValue>& examples = Field(p, "b").examples;
+  EXPECT_EQ(std::count(examples.begin(), examples.end(), ScalarValue{std::string("x\ny")}), 1);
+
+  std::string csv = "k,v,t\r";
+  for (int i = 0; i < 3000; ++i) {
+    const std::string n = std::to_string(i);
+    csv += n + (i % 3 ? ",plain" + n : ",\"line\n" + n + "\r\n\"\"q\"\"\"") + "," +
+           (i % 5 ? "2024-01-01" : "") + "\r";
+  }
+  csv += "1,2,3,4\r";  // ragged: a warning at its line, which counts CRs
+  ProfileOptions one;
+  one.threads = 1;
+  const auto a = Profile(csv, one);
+  ASSERT_TRUE(a.csv.has_value());
+  EXPECT_EQ(a.csv->newline, '\r');
+  EXPECT_EQ(a.records, 3001u);
+  ASSERT_EQ(a.problems.size(), 1u);
+  EXPECT_EQ(a.problems[0].line, 4002u);  // 1,000 quoted cells hold a CR of their own
+  EXPECT_EQ(Field(a, "k").type, FieldType::kInt64);
+  for (size_t block_bytes : {size_t{64}, size_t{1000}, size_t{4099}}) {
+    ProfileOptions many;
+    many.threads = 3;
+    many.block_bytes = block_bytes;  // records cut everywhere
+    const auto b = Profile(csv, many);
+    EXPECT_EQ(b.records, a.records) << block_bytes;
+    ASSERT_EQ(a.fields.size(), b.fields.size()) << block_bytes;
+    for (size_t i = 0; i < a.fields.size(); ++i) {
+      EXPECT_EQ(a.fields[i].path, b.fields[i].path);
+      EXPECT_EQ(a.fields[i].present, b.fields[i].present);
+      EXPECT_EQ(a.fields[i].type, b.fields[i].type);
+      EXPECT_EQ(a.fields[i].distinct_sketch, b.fields[i].distinct_sketch);
+      EXPECT_EQ(a.fields[i].examples, b.fields[i].examples);
+      EXPECT_EQ(a.fields[i].min, b.fields[i].min);
+      EXPECT_EQ(a.fields[i].max, b.fields[i].max);
+    }
+    ASSERT_EQ(b.problems.size(), 1u) << block_bytes;
+    EXPECT_EQ(b.problems[0].line, a.problems[0].line);
+    EXPECT_EQ(b.problems[0].byte_offset, a.problems[0].byte_offset);
+  }
 }
 
 // Audit 2026-11-24: a quote inside an unquoted cell (`12" pipe`) opened a quoted run, so it
