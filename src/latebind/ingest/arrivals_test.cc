@@ -181,6 +181,20 @@ TEST_F(ArrivalProcessorTest, ReplayOfAFixedPayloadRecordsBothVersions) {
   EXPECT_EQ(meta["replayed_as"], "ndjson");
 }
 
+// Lands `gz` as a gzip NDJSON payload of source "bank" (its raw key into `*key` when given)
+// and processes it.
+arrow::Result<ArrivalOutcome> LandGzip(Lander& lander, ArrivalProcessor& arrivals,
+                                       const std::string& gz, std::string* key = nullptr) {
+  Arrival a;
+  a.source = "bank";
+  a.body = gz;
+  a.gzip = true;
+  a.content_type = "application/x-ndjson";
+  const std::string landed = lander.Land(a).get()->object;
+  if (key != nullptr) *key = landed;
+  return arrivals.Process(landed);
+}
+
 TEST_F(ArrivalProcessorTest, GzipBombIsDeadLetteredInBoundedMemory) {
   auto store = std::make_shared<MemoryStore>();
   Lander lander(store);
@@ -193,13 +207,7 @@ TEST_F(ArrivalProcessorTest, GzipBombIsDeadLetteredInBoundedMemory) {
   for (int i = 0; i < (64 << 20) / static_cast<int>(line.size()); ++i) plain += line;
   const std::string gz = GzipForTests(plain, 9);
   plain.clear();
-  Arrival a;
-  a.source = "bank";
-  a.body = gz;
-  a.gzip = true;
-  a.content_type = "application/x-ndjson";
-  const std::string key = lander.Land(a).get()->object;
-  auto out = arrivals.Process(key);
+  auto out = LandGzip(lander, arrivals, gz);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_TRUE(out->dead_lettered);
   const auto meta = nlohmann::json::parse(*store->Get(storage::MetaKeyOf(out->object)));
@@ -229,13 +237,8 @@ TEST_F(ArrivalProcessorTest, TruncatedGzipReasonNamesNoFormerKey) {
   for (int i = 0; i < 2000; ++i) plain += "{\"id\":" + std::to_string(i) + ",\"pad\":\"xyz\"}\n";
   std::string gz = GzipForTests(plain);
   gz.resize(gz.size() / 2);
-  Arrival a;
-  a.source = "bank";
-  a.body = gz;
-  a.gzip = true;
-  a.content_type = "application/x-ndjson";
-  const std::string key = lander.Land(a).get()->object;
-  auto out = arrivals.Process(key);
+  std::string key;
+  auto out = LandGzip(lander, arrivals, gz, &key);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_TRUE(out->dead_lettered);
   const auto meta = nlohmann::json::parse(*store->Get(storage::MetaKeyOf(out->object)));
