@@ -114,7 +114,7 @@ void FieldStats::AddString(std::string_view v, FieldType type) {
                          types[static_cast<int>(FieldType::kDate)] +
                          types[static_cast<int>(FieldType::kTimestamp)] ==
                      0;
-  if (type != FieldType::kString) AddCalendar(v, type);
+  if (type != FieldType::kString) AddCalendar(v);
   ++types[static_cast<int>(type)];
   // A prefix is a lower bound of the value: exact for min, an underestimate for max.
   const std::string_view bounded = Utf8Prefix(v, kMaxStatBytes);
@@ -136,17 +136,10 @@ void FieldStats::AddString(std::string_view v, FieldType type) {
   }
 }
 
-void FieldStats::AddCalendar(std::string_view v, FieldType type) {
-  const CalendarInstant t = CalendarInstantOf(v, type);
+void FieldStats::AddCalendar(std::string_view v) {
   const bool first = CalendarValues() == 0;
-  if (first || t < min_instant) {
-    min_instant = t;
-    min_calendar.assign(v);
-  }
-  if (first || t > max_instant) {
-    max_instant = t;
-    max_calendar.assign(v);
-  }
+  if (first || CalendarBefore(v, min_calendar)) min_calendar.assign(v);
+  if (first || CalendarBefore(max_calendar, v)) max_calendar.assign(v);
 }
 
 void FieldStats::Merge(const FieldStats& o) {
@@ -166,12 +159,10 @@ void FieldStats::Merge(const FieldStats& o) {
     }
   }
   if (o.CalendarValues() > 0) {
-    if (CalendarValues() == 0 || o.min_instant < min_instant) {
-      min_instant = o.min_instant;
+    if (CalendarValues() == 0 || CalendarBefore(o.min_calendar, min_calendar)) {
       min_calendar = o.min_calendar;
     }
-    if (CalendarValues() == 0 || o.max_instant > max_instant) {
-      max_instant = o.max_instant;
+    if (CalendarValues() == 0 || CalendarBefore(max_calendar, o.max_calendar)) {
       max_calendar = o.max_calendar;
     }
   }

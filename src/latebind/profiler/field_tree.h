@@ -79,10 +79,8 @@ struct FieldStats {
   uint64_t min_key = 0;
   uint64_t max_key = 0;
   bool str_truncated = false;  // min/max strings are kept to kMaxStatBytes
-  // The earliest and latest date or timestamp values, by instant, with their text: the
+  // The earliest and latest date or timestamp values, by instant (CalendarBefore): the
   // range of a field typed date or timestamp (min_str/max_str order text).
-  CalendarInstant min_instant;
-  CalendarInstant max_instant;
   std::string min_calendar;
   std::string max_calendar;
   HyperLogLog distinct;
@@ -153,8 +151,8 @@ struct FieldStats {
   }
 
  private:
-  // A value typed `type` (kDate or kTimestamp), into the instant range.
-  void AddCalendar(std::string_view v, FieldType type);
+  // A date or timestamp value, into the instant range.
+  void AddCalendar(std::string_view v);
 
   static constexpr uint32_t kRepeatProbe = 256;
   static constexpr size_t kMaxRepeatBytes = 64;

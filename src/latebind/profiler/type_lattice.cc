@@ -71,25 +71,8 @@ bool EqualsIgnoreCase(std::string_view s, const char* lower) {
   return true;
 }
 
-}  // namespace
-
-FieldType ClassifyString(std::string_view s) {
-  // Shortest date is 10 chars, longest timestamp ~35; cheap rejections first.
-  if (s.size() < 10 || s.size() > 40 || !IsDigit(s[0]) || s[4] != '-') return FieldType::kString;
-  const char* p = s.data();
-  if (!ValidDate(p)) return FieldType::kString;
-  if (s.size() == 10) return FieldType::kDate;
-  if (p[10] != 'T' && p[10] != ' ' && p[10] != 't') return FieldType::kString;
-  return ValidTimeAndZone(p + 11, p + s.size()) ? FieldType::kTimestamp : FieldType::kString;
-}
-
-std::optional<CalendarInstant> CalendarInstantOf(std::string_view s) {
-  const FieldType type = ClassifyString(s);
-  if (type != FieldType::kDate && type != FieldType::kTimestamp) return std::nullopt;
-  return CalendarInstantOf(s, type);
-}
-
-CalendarInstant CalendarInstantOf(std::string_view s, FieldType type) {
+// The instant of `s`, which ClassifyString typed `type` (kDate or kTimestamp).
+CalendarInstant InstantOfChecked(std::string_view s, FieldType type) {
   // The grammar is checked: every read below is of digits where ClassifyString found them.
   const char* p = s.data();
   const char* end = p + s.size();
@@ -126,6 +109,43 @@ CalendarInstant CalendarInstantOf(std::string_view s, FieldType type) {
   return t;
 }
 
+}  // namespace
+
+FieldType ClassifyString(std::string_view s) {
+  // Shortest date is 10 chars, longest timestamp ~35; cheap rejections first.
+  if (s.size() < 10 || s.size() > 40 || !IsDigit(s[0]) || s[4] != '-') return FieldType::kString;
+  const char* p = s.data();
+  if (!ValidDate(p)) return FieldType::kString;
+  if (s.size() == 10) return FieldType::kDate;
+  if (p[10] != 'T' && p[10] != ' ' && p[10] != 't') return FieldType::kString;
+  return ValidTimeAndZone(p + 11, p + s.size()) ? FieldType::kTimestamp : FieldType::kString;
+}
+
+std::optional<CalendarInstant> CalendarInstantOf(std::string_view s) {
+  const FieldType type = ClassifyString(s);
+  if (type != FieldType::kDate && type != FieldType::kTimestamp) return std::nullopt;
+  return InstantOfChecked(s, type);
+}
+
+bool CalendarBefore(std::string_view a, std::string_view b) {
+  // The first 16 bytes are YYYY-MM-DD?HH:MM by the grammar: only the separator may differ.
+  bool same_layout = a.size() == b.size() && (a.size() == 10 || a[10] == b[10]);
+  for (size_t i = 16; same_layout && i < a.size(); ++i) {
+    if (IsDigit(a[i]) && IsDigit(b[i])) continue;
+    if (a[i] != b[i]) same_layout = false;
+    // From the zone on the text must be the same: "+02:00" and "+03:00" differ in digits.
+    const char c = a[i];
+    if (c == 'Z' || c == 'z' || c == '+' || c == '-') {
+      if (a.substr(i) != b.substr(i)) same_layout = false;
+      break;
+    }
+  }
+  if (same_layout) return a < b;
+  auto of = [](std::string_view s) {
+    return InstantOfChecked(s, s.size() == 10 ? FieldType::kDate : FieldType::kTimestamp);
+  };
+  return of(a) < of(b);
+}
 CellValue ClassifyCell(std::string_view cell) {
   CellValue v;
   if (cell.empty()) return v;

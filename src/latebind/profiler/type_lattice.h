@@ -34,8 +34,10 @@ struct CalendarInstant {
 };
 // nullopt unless ClassifyString types `s` date or timestamp.
 std::optional<CalendarInstant> CalendarInstantOf(std::string_view s);
-// The same for a value ClassifyString already typed `type` (kDate or kTimestamp).
-CalendarInstant CalendarInstantOf(std::string_view s, FieldType type);
+// Whether the calendar value `a` (one ClassifyString types date or timestamp) is an earlier
+// instant than the calendar value `b`. Values of one layout and zone (the same length, the
+// same separators and zone text) compare as text, which orders them alike, unparsed.
+bool CalendarBefore(std::string_view a, std::string_view b);
 
 // One CSV cell, typed as DuckDB's sniffer would: empty → null; true/false (any case) →
 // boolean; an integer that fits int64 → int64 (a leading zero as in "007" keeps it a

@@ -45,6 +45,23 @@ TEST(CalendarInstantTest, ZonesSeparatorsFractionsAndDates) {
   EXPECT_EQ(at("2024-01-15T24:00Z"), std::nullopt);
 }
 
+TEST(CalendarInstantTest, BeforeComparesInstantsWhateverTheLayout) {
+  // One layout and zone: text order is instant order.
+  EXPECT_TRUE(CalendarBefore("2024-01-15T10:00:00Z", "2024-01-15T10:00:01Z"));
+  EXPECT_FALSE(CalendarBefore("2024-01-15T10:00:01Z", "2024-01-15T10:00:00Z"));
+  EXPECT_FALSE(CalendarBefore("2024-01-15T10:00:00Z", "2024-01-15T10:00:00Z"));
+  EXPECT_TRUE(CalendarBefore("2024-01-09", "2024-01-10"));
+  // Zones of the same length but other offsets: 10:00+03:00 is before 09:30+02:00.
+  EXPECT_TRUE(CalendarBefore("2024-01-15T10:00:00+03:00", "2024-01-15T09:30:00+02:00"));
+  EXPECT_FALSE(CalendarBefore("2024-01-15T09:30:00+02:00", "2024-01-15T10:00:00+03:00"));
+  EXPECT_TRUE(CalendarBefore("2024-01-15T10:00:00-01:00", "2024-01-15T10:00:00-02:00"));
+  // Other separators, lengths and kinds.
+  EXPECT_TRUE(CalendarBefore("2024-01-15T10:00:00+02:00", "2024-01-15 09:00"));
+  EXPECT_TRUE(CalendarBefore("2024-01-15 09:00", "2024-01-15t09:00:00.5z"));
+  EXPECT_TRUE(CalendarBefore("2024-01-15", "2024-01-15T00:00:00.000001Z"));
+  EXPECT_FALSE(CalendarBefore("2024-01-15T00:00Z", "2024-01-15"));
+}
+
 TEST(ClassifyCellTest, Numbers) {
   EXPECT_EQ(ClassifyCell("42").type, FieldType::kInt64);
   EXPECT_EQ(ClassifyCell("-42").int_value, -42);
