@@ -248,3 +248,21 @@ def test_a_top_level_array_with_bad_commas_is_dead_lettered_not_left_to_block_pr
     home.promote()
     [key] = sorted(curated_parquet(home.root))
     assert pq.read_table(home.root / key).select(["a"]).to_pylist() == [{"a": 3}, {"a": 4}]
+
+
+@pytest.mark.parametrize("name, data, what", [
+    ("u16.json", '{"a":1}\n'.encode("utf-16"), "UTF-16LE text (byte order mark FF FE)"),
+    ("u16.csv", "a,b\n1,2\n".encode("utf-16-be"), "text that looks like UTF-16BE"),
+    ("twice.json.gz", gzip.compress(gzip.compress(b'{"a":1}\n')), "compressed twice"),
+])
+def test_other_encodings_are_dead_lettered_with_a_reason_that_names_them(
+        latebind, tmp_path, name, data, what):
+    """Profiler audit 2026-11-24: UTF-16 text and double gzip were dead-lettered as
+    "invalid UTF-8" and "NUL byte: binary data", which does not say what to do."""
+    home = Home(latebind, tmp_path / "home")
+    (tmp_path / name).write_bytes(data)
+    res = home.run("ingest", "--source", "enc", "--json", tmp_path / name)
+    assert res.returncode == 2, res.describe()
+    [entry] = res.json()
+    assert entry["dead_lettered"] and what in entry["reason"], entry
+    assert "NUL byte" not in entry["reason"] and "invalid UTF-8" not in entry["reason"], entry

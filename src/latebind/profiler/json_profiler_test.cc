@@ -483,6 +483,39 @@ TEST_F(ProfileFileTest, TopLevelArraySeparatorsAreChecked) {
   }
 }
 
+// Profiler audit 2026-11-24: a UTF-16 or UTF-32 payload, or one gzip-compressed twice, was
+// reported as invalid UTF-8 and a NUL byte, which does not say what it is. One error says.
+TEST_F(ProfileFileTest, OtherEncodingsAndDoubleGzipAreNamed) {
+  const std::string json = "{\"a\":1}\n";
+  auto utf16le = [](const std::string& ascii, bool bom) {
+    std::string out = bom ? "\xFF\xFE" : "";
+    for (char c : ascii) out += std::string{c, '\0'};
+    return out;
+  };
+  auto utf16be = [](const std::string& ascii) {
+    std::string out;
+    for (char c : ascii) out += std::string{'\0', c};
+    return out;
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {utf16le(json, true), "UTF-16LE text (byte order mark FF FE)"},
+      {"\xFE\xFF" + utf16be(json), "UTF-16BE text (byte order mark FE FF)"},
+      {utf16le(json, false), "text that looks like UTF-16LE"},
+      {utf16be(json), "text that looks like UTF-16BE"},
+      {std::string("\xFF\xFE\0\0", 4) + "{\0\0\0", "UTF-32LE text"},
+      {std::string("\0\0\xFE\xFF", 4) + "\0\0\0{", "UTF-32BE text"},
+      {GzipForTests(GzipForTests(json)), "compressed twice"},
+  };
+  for (const auto& [content, what] : cases) {
+    const auto p = Profile(content);
+    ASSERT_EQ(p.error_count, 1u) << what;
+    EXPECT_EQ(p.problems[0].byte_offset, 0u);
+    EXPECT_NE(p.problems[0].message.find(what), std::string::npos) << p.problems[0].message;
+    EXPECT_EQ(p.records, 0u);
+  }
+  EXPECT_EQ(Profile("\xEF\xBB\xBF" + json).error_count, 0u);  // a UTF-8 BOM is UTF-8
+}
+
 TEST_F(ProfileFileTest, BinaryAndEmptyInput) {
   auto p = Profile(std::string("\x00\x01\x02garbage", 10));
   EXPECT_FALSE(p.ok());

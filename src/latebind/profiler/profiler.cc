@@ -96,6 +96,40 @@ Plan MakePlan(const PayloadProfile& profile, int threads, const RecordConsumerOp
   return plan;
 }
 
+// Why `head`, a payload's first decoded bytes, is text in another encoding than UTF-8, or
+// compressed once more; nullopt when it is neither. Such a payload would otherwise be
+// reported byte by byte as invalid UTF-8 and NUL bytes, which does not say what it is.
+std::optional<std::string> ForeignEncoding(std::string_view head) {
+  auto foreign = [](std::string_view what, std::string_view encoding) {
+    return fmt::format(
+        "{}: latebind reads UTF-8 text; convert the payload (e.g. iconv -f {} -t UTF-8)", what,
+        encoding);
+  };
+  auto starts = [&](std::string_view bytes) { return head.starts_with(bytes); };
+  using namespace std::string_view_literals;
+  if (starts("\x00\x00\xFE\xFF"sv)) {
+    return foreign("UTF-32BE text (byte order mark 00 00 FE FF)", "UTF-32");
+  }
+  if (starts("\xFF\xFE\x00\x00"sv)) {
+    return foreign("UTF-32LE text (byte order mark FF FE 00 00)", "UTF-32");
+  }
+  if (starts("\xFE\xFF"sv)) return foreign("UTF-16BE text (byte order mark FE FF)", "UTF-16");
+  if (starts("\xFF\xFE"sv)) return foreign("UTF-16LE text (byte order mark FF FE)", "UTF-16");
+  if (head.size() >= 4 && head[0] != 0 && head[1] == 0 && head[2] != 0 && head[3] == 0) {
+    return foreign("text that looks like UTF-16LE (every other byte NUL, no byte order mark)",
+                   "UTF-16LE");
+  }
+  if (head.size() >= 4 && head[0] == 0 && head[1] != 0 && head[2] == 0 && head[3] != 0) {
+    return foreign("text that looks like UTF-16BE (every other byte NUL, no byte order mark)",
+                   "UTF-16BE");
+  }
+  if (starts("\x1F\x8B"sv)) {
+    return "gzip data inside the gzip stream: the payload was compressed twice; send it "
+           "compressed once";
+  }
+  return std::nullopt;
+}
+
 // An error that ended the payload (the stream failed, or ended inside a structure).
 void AddStop(std::string message, uint64_t byte_offset, uint64_t line, PayloadProfile* profile) {
   ++profile->error_count;
@@ -140,6 +174,13 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
   if (!head.error.ok() && KindOf(head.error) == ErrorKind::kUnavailable) return head.error;
   const size_t bom = std::string_view(head.bytes).starts_with(kUtf8Bom) ? kUtf8Bom.size() : 0;
   const std::string_view body = std::string_view(head.bytes).substr(bom);
+  if (std::optional<std::string> foreign = ForeignEncoding(head.bytes)) {
+    // Nothing in it can be read as records: one error that says what it is, at byte 0.
+    profile.format = options.format.value_or(FormatOfKey(path).value_or(Format::kJson));
+    profile.bytes = head.bytes.size();
+    AddStop(std::move(*foreign), 0, 1, &profile);
+    return profile;
+  }
 
   if (options.format) {
     profile.format = *options.format;
