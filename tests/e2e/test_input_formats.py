@@ -266,3 +266,19 @@ def test_other_encodings_are_dead_lettered_with_a_reason_that_names_them(
     [entry] = res.json()
     assert entry["dead_lettered"] and what in entry["reason"], entry
     assert "NUL byte" not in entry["reason"] and "invalid UTF-8" not in entry["reason"], entry
+
+
+def test_one_single_quoted_cell_does_not_fold_rows_at_apostrophes(latebind, tmp_path):
+    """Profiler audit 2026-11-24: one 'quoted' cell made ' the quote char; "it's" further on
+    then closed a cell opened at '80s, folding three rows into one, silently. Python's csv
+    and DuckDB read six rows; so does latebind, the quotes kept as text."""
+    home = Home(latebind, tmp_path / "home")
+    text = ("id,name,note\n1,O'Brien,'quoted'\n2,x,y\n3,'80s hits,z\n4,rock,pop\n"
+            "5,it's,ok\n6,a,b\n")
+    assert home.ingest("q", "q.csv", text)["records"] == 6
+    home.promote()
+    [key] = sorted(curated_parquet(home.root))
+    rows = pq.read_table(home.root / key).select(["id", "name", "note"]).to_pylist()
+    expected = list(csv.DictReader(text.splitlines()))
+    assert [(str(r["id"]), r["name"], r["note"]) for r in rows] == [
+        (e["id"], e["name"], e["note"]) for e in expected]

@@ -112,10 +112,13 @@ void DropWorseEscapes(std::vector<Candidate>* candidates) {
 // folded row can tie the counts, and the reading that splits every `"n, 1"` has more
 // columns). A quoted cell is what every CSV writer emits and every reader strips, so it
 // decides; the rows with an unclosed quote are then reported by the profiler, at the quote.
+// `'` must quote cells of two rows to decide: one `'x'` cell is as likely text (a nickname,
+// an '80s) as quoting, and read as quoting an apostrophe further on folds rows together;
+// read as text, the quotes stay in the cell and nothing is lost.
 void DropQuotelessReadings(std::vector<Candidate>* candidates) {
   std::set<char> quoting;  // delimiters with a candidate that quotes cells
   for (const Candidate& c : *candidates) {
-    if (c.quoted_rows > 0) quoting.insert(c.dialect.delimiter);
+    if (c.quoted_rows >= (c.dialect.quote == '"' ? 1u : 2u)) quoting.insert(c.dialect.delimiter);
   }
   std::erase_if(*candidates, [&](const Candidate& c) {
     return c.quoted_rows == 0 && quoting.count(c.dialect.delimiter) > 0;

@@ -242,6 +242,23 @@ TEST(CsvTokenizerTest, CellsLinesAndOffsets) {
 
 // Quoted cells longer than the 16-byte steps of the scan, with newlines and quotes on
 // both sides of a step boundary: the cells and the line numbers match the byte-wise rule.
+// Profiler audit 2026-11-24: one `'quoted'` cell made `'` the quote char, and an apostrophe
+// further on then folded three rows into one cell ("it's" became "its"); without it the
+// valid file was dead-lettered as an unclosed quote. `'` decides only when it quotes cells
+// of two rows; read as text, the quotes stay and nothing folds.
+TEST(CsvSnifferTest, OneSingleQuotedCellDoesNotMakeApostrophesQuotes) {
+  EXPECT_EQ(SniffCsv("id,name,note\n1,O'Brien,'quoted'\n2,x,y\n3,'80s hits,z\n4,rock,pop\n"
+                     "5,it's,ok\n6,a,b\n")
+                .quote,
+            '"');
+  EXPECT_EQ(SniffCsv("id,name,note\n1,Bud,'quoted'\n2,x,y\n3,'80s hits,z\n4,rock,pop\n").quote,
+            '"');
+  // Quoted in two rows, `'` is the file's quote char.
+  const CsvDialect quoted = SniffCsv("id,name\n1,'a, b'\n2,'c'\n3,'d, e'\n");
+  EXPECT_EQ(quoted.quote, '\'');
+  EXPECT_EQ(quoted.columns.size(), 2u);
+}
+
 TEST(CsvTokenizerTest, LongQuotedCellsAcrossScanSteps) {
   const std::string body = "0123456789abc\nef0123456789\n\"\"x0123456789012345\n";
   const std::string text = "a,\"" + body + "\",b\nc,\"" + std::string(40, 'q') + "\"\nnext\n";
