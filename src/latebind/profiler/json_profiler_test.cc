@@ -516,6 +516,21 @@ TEST_F(ProfileFileTest, OtherEncodingsAndDoubleGzipAreNamed) {
   EXPECT_EQ(Profile("\xEF\xBB\xBF" + json).error_count, 0u);  // a UTF-8 BOM is UTF-8
 }
 
+// Profiler audit 2026-11-24: a header row longer than the head read to sniff the dialect was
+// cut, and its column names lost or mangled (c144960 became c14496_1). It is an error now.
+TEST_F(ProfileFileTest, CsvFirstRowLongerThanTheHeadIsAnError) {
+  ProfileOptions options;
+  options.block_bytes = 64;  // the head is at most a block
+  const auto p = Profile("a," + std::string(100, 'x') + ",b\n1,2,3\n", options);
+  ASSERT_EQ(p.error_count, 1u);
+  EXPECT_EQ(p.problems[0].byte_offset, 0u);
+  EXPECT_NE(p.problems[0].message.find("the first row is longer than the 64 bytes"),
+            std::string::npos)
+      << p.problems[0].message;
+  EXPECT_TRUE(p.fields.empty());
+  EXPECT_EQ(Profile("a,b\n1," + std::string(100, 'x') + "\n", options).error_count, 0u);
+}
+
 TEST_F(ProfileFileTest, BinaryAndEmptyInput) {
   auto p = Profile(std::string("\x00\x01\x02garbage", 10));
   EXPECT_FALSE(p.ok());

@@ -193,6 +193,15 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
   if (profile.format == Format::kCsv) {
     profile.csv = SniffCsv(body);
     profile.csv->bom = bom > 0;
+    if (!head.complete && body.find(profile.csv->newline) == std::string_view::npos) {
+      // The columns are named and counted from the first row: cut, they would be wrong.
+      AddStop(fmt::format("the first row is longer than the {} bytes read to learn the "
+                          "columns: a header row this long is not supported",
+                          head.bytes.size()),
+              0, 1, &profile);
+      profile.bytes = head.bytes.size();
+      return profile;
+    }
   }
 
   // A stream of one block cannot be shared between threads: it gets one consumer, run on
