@@ -533,3 +533,23 @@ def test_profiler_warnings_are_reported_with_exit_0(latebind_bin, tmp_path):
     assert not first["dead_lettered"] and not second["dead_lettered"]
     text = run(latebind_bin, "ingest", "--source", "s", ragged, home=home)
     assert text.returncode == 0 and expected[0] in text.stderr.splitlines()
+
+
+def test_format_overrides_the_extension(latebind_bin, tmp_path):
+    """Docs audit 2026-11-24: NDJSON named .csv was read as CSV (fields like `{"id": 1`) with
+    no way to say otherwise. --format auto judges by the content, --format FMT says it."""
+    home = tmp_path / "home"
+    f = tmp_path / "events.csv"
+    f.write_text('{"id":1,"a":"x"}\n{"id":2,"a":"y"}\n')
+    for fmt in ("auto", "ndjson"):
+        proc = run(latebind_bin, "ingest", "--source", f"s-{fmt}", "--format", fmt, "--json", f,
+                   home=home)
+        assert proc.returncode == 0, proc.stderr
+        [entry] = json.loads(proc.stdout)
+        assert entry["landed"].endswith(".ndjson") and entry["records"] == 2, entry
+    proc = run(latebind_bin, "ingest", "--source", "s-csv", "--format", "csv", "--json",
+               tmp_path / "events.csv", home=home)
+    [entry] = json.loads(proc.stdout)
+    assert entry["landed"].endswith(".csv"), entry
+    proc = run(latebind_bin, "ingest", "--source", "s", "--format", "xml", f, home=home)
+    assert proc.returncode == 2 and "--format" in proc.stderr, proc.stderr

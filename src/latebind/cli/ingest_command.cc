@@ -37,6 +37,7 @@ struct IngestArgs {
   bool json = false;
   uint64_t max_bytes = 1ull << 30;
   uint64_t max_decoded_bytes = ingest::ArrivalProcessor::kDefaultMaxDecodedBytes;
+  std::string format;  // "", "auto", "json", "ndjson" or "csv" (--format)
 };
 
 profiler::ProfileOptions ArrivalProfileOptions(const IngestArgs& args) {
@@ -48,9 +49,12 @@ profiler::ProfileOptions ArrivalProfileOptions(const IngestArgs& args) {
 // The Content-Type an HTTP client would send for this file, and its Content-Encoding from
 // its bytes: gzip named `x.json` lands as `.json.gz`, and text named `x.csv.gz` as `.csv`,
 // so readers that go by the raw key's extension or the meta read what is there.
-void TypeOf(std::string name, std::string_view bytes, ingest::Arrival* a) {
+// `format` is --format: "" (by the name), "auto" (by the content) or the format itself.
+void TypeOf(std::string name, std::string_view bytes, std::string_view format, ingest::Arrival* a) {
   if (name.ends_with(".gz")) name.resize(name.size() - 3);
   a->gzip = bytes.starts_with("\x1f\x8b");
+  if (format == "auto") return;  // sniffed from the content by the lander
+  if (!format.empty()) name = fmt::format(".{}", format);
   if (name.ends_with(".ndjson") || name.ends_with(".jsonl")) {
     a->content_type = "application/x-ndjson";
   } else if (name.ends_with(".json")) {
@@ -244,7 +248,7 @@ nlohmann::ordered_json IngestRun::IngestFile(const std::string& file, uint64_t* 
   }
   ingest::Arrival arrival;
   arrival.source = args_.source;
-  TypeOf(file, *bytes, &arrival);
+  TypeOf(file, *bytes, args_.format, &arrival);
   arrival.body = std::move(*bytes);
   auto receipt = lander_.Land(std::move(arrival)).get();
   if (!receipt.ok()) {
@@ -368,8 +372,8 @@ void RegisterIngestCommand(CLI::App& app, const GlobalOptions& global, int* exit
       "with a .meta.json (received_at, bytes, sha256, content type), through the same path as\n"
       "HTTP arrivals, then profiled. A file that cannot be parsed is kept, with its reason,\n"
       "under <home>/dead-letter/. The format comes from the extension (.json, .ndjson, .jsonl,\n"
-      ".csv, each optionally .gz), else from the content; gzip from the bytes themselves\n"
-      "(stored as .gz whatever the name says).\n\n"
+      ".csv, each optionally .gz), else from the content, unless --format says otherwise;\n"
+      "gzip from the bytes themselves (stored as .gz whatever the name says).\n\n"
       "Problems go to stderr as `latebind profile` prints them:  FILE:LINE:COL (byte N): reason\n"
       "(warnings, such as a ragged CSV row or an empty payload, too).\n\n"
       "Exit code: 0 when every file landed and parsed (warnings allowed), 2 when one could\n"
@@ -393,6 +397,10 @@ void RegisterIngestCommand(CLI::App& app, const GlobalOptions& global, int* exit
       ->check(SourceIdValidator());
   cmd->add_option("FILE", args->files, "Files to land")->required();
   cmd->add_flag("--json", args->json, "Print what happened to each file as JSON");
+  cmd->add_option("--format", args->format,
+                  "Format of every file: json, ndjson or csv, or auto to judge it from the "
+                  "content whatever the name says (default: by the extension, else the content)")
+      ->check(CLI::IsMember({"auto", "json", "ndjson", "csv"}));
   cmd->add_option("--max-bytes", args->max_bytes, "Largest file accepted (bytes)")
       ->capture_default_str();
   cmd->add_option("--max-decoded-bytes", args->max_decoded_bytes,
