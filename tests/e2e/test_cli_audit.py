@@ -127,6 +127,22 @@ def test_repromote_since_a_version_the_source_lacks_is_a_usage_error(latebind, t
     assert res.returncode == 0, res.describe()
 
 
+def test_promote_on_a_home_with_nothing_ingested_and_its_json_errors(latebind, tmp_path):
+    """Docs audit 2026-11-24: `promote` on a home with nothing ingested exited 2 where
+    `sources` and `tables` answer "none" with 0, and `promote --json` printed nothing on
+    stdout when it failed."""
+    home = tmp_path / "empty"
+    home.mkdir()
+    res = latebind.run("--home", home, "promote")
+    assert res.returncode == 0 and "no sources to promote" in res.stdout, res.describe()
+    res = latebind.run("--home", home, "promote", "--json")
+    assert res.returncode == 0 and res.json() == {"sources": []}, res.describe()
+    res = latebind.run("--home", home, "promote", "--source", "orders", "--json")
+    assert res.returncode == EXIT_BAD_INPUT, res.describe()
+    assert res.json()["error"]["code"] == "not_found", res.stdout
+    assert not list(home.iterdir())  # nothing created to answer
+
+
 def test_a_bad_token_is_named_in_the_error(latebind, tmp_path):
     tokens = tmp_path / "tokens.json"
     good = {"name": "ok", "sha256": hashlib.sha256(b"a").hexdigest(), "sources": ["*"],

@@ -16,6 +16,10 @@ int ExitCodeFor(const arrow::Status& status) {
   }
 }
 
+nlohmann::ordered_json ErrorJson(const arrow::Status& status) {
+  return {{"code", ErrorKindName(KindOf(status))}, {"message", status.message()}};
+}
+
 arrow::Status AsInputFileError(const arrow::Status& status) {
   if (KindOf(status) != ErrorKind::kUnavailable) return status;
   return MakeError(ErrorKind::kBadInput, status.message());

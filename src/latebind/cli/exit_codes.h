@@ -1,7 +1,10 @@
-// The one place where an outcome becomes a process exit code (DESIGN.md §7).
+// The one place where an outcome becomes a process exit code (DESIGN.md §7), and a failure
+// the --json form of an error.
 #pragma once
 
 #include <arrow/status.h>
+
+#include <nlohmann/json.hpp>
 
 namespace latebind::cli {
 
@@ -11,6 +14,9 @@ inline constexpr int kExitBadInput = 2;  // bad input or usage
 inline constexpr int kExitPartial = 3;   // some work skipped (e.g. a BREAKING source)
 
 int ExitCodeFor(const arrow::Status& status);
+
+// A failure as --json prints it: {"code", "message"}, as the HTTP API's errors are.
+nlohmann::ordered_json ErrorJson(const arrow::Status& status);
 
 // `status`, a failure to open or read a file named on the command line (ingest, profile),
 // as the bad input it is for the command: a file that is there but cannot be read

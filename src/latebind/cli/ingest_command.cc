@@ -101,11 +101,6 @@ arrow::Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes)
   return bytes;
 }
 
-// The entry of `ingest --json` for what failed: {"code", "message"} as HTTP errors are.
-nlohmann::ordered_json ErrorJson(const arrow::Status& status) {
-  return {{"code", ErrorKindName(KindOf(status))}, {"message", status.message()}};
-}
-
 // The signal (SIGINT or SIGTERM) that asked a running ingest to stop; 0 while none did.
 volatile sig_atomic_t g_stop_signal = 0;
 

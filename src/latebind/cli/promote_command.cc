@@ -61,16 +61,26 @@ int RunPromote(const GlobalOptions& global, const PromoteArgs& args) {
                "what was applied under version N or later)\n");
     return kExitBadInput;
   }
+  // A failure on stderr and, with --json, as {"error": {"code", "message"}} on stdout.
+  auto fail = [&](const arrow::Status& st, std::string_view context = {}) {
+    fmt::print(stderr, "latebind promote: {}{}\n", context, st.message());
+    if (args.json) std::cout << nlohmann::ordered_json{{"error", ErrorJson(st)}}.dump(2) << "\n";
+    return ExitCodeFor(st);
+  };
   auto registry = OpenExistingRegistry(global.home);
-  if (!registry.ok()) {
-    fmt::print(stderr, "latebind promote: {}\n", registry.status().message());
-    return ExitCodeFor(registry.status());
+  if (!registry.ok() && KindOf(registry.status()) == ErrorKind::kNotFound && args.sources.empty()) {
+    // A home with nothing ingested yet: no sources, which is an answer (as `sources` and
+    // `tables` give it), not an error. A named source there is unknown: an error.
+    if (args.json) {
+      std::cout << promotion::PromotionsToJson({}).dump(2) << "\n";
+    } else {
+      fmt::print("no sources to promote\n");
+    }
+    return kExitOk;
   }
+  if (!registry.ok()) return fail(registry.status());
   auto store = storage::LocalStore::Open(global.home);
-  if (!store.ok()) {
-    fmt::print(stderr, "latebind promote: {}\n", store.status().message());
-    return ExitCodeFor(store.status());
-  }
+  if (!store.ok()) return fail(store.status());
   if (args.repromote) {
     // A version a named source does not have would re-promote nothing and say "nothing
     // new": a typo, told as such, like `schema diff` tells it. A source without versions is
@@ -79,9 +89,7 @@ int RunPromote(const GlobalOptions& global, const PromoteArgs& args) {
       auto versions = LoadVersions(**registry, source);
       if (!versions.ok()) continue;
       if (auto picked = PickVersion(*versions, args.since_version); !picked.ok()) {
-        fmt::print(stderr, "latebind promote: --since-version {}: {}\n", args.since_version,
-                   picked.status().message());
-        return kExitBadInput;
+        return fail(picked.status(), fmt::format("--since-version {}: ", args.since_version));
       }
     }
   }
@@ -95,8 +103,7 @@ int RunPromote(const GlobalOptions& global, const PromoteArgs& args) {
   if (args.threads > 0) {
     // Parquet encodes a row group's columns on Arrow's CPU pool: the same bound holds there.
     if (arrow::Status st = arrow::SetCpuThreadPoolCapacity(args.threads); !st.ok()) {
-      fmt::print(stderr, "latebind promote: {}\n", st.message());
-      return ExitCodeFor(st);
+      return fail(st);
     }
   }
   options.lock_dir = global.home + "/locks";
@@ -112,10 +119,7 @@ int RunPromote(const GlobalOptions& global, const PromoteArgs& args) {
   promotion::Promoter promoter(store->get(), registry->get());
   auto results = promoter.Run(options);
   bar.reset();
-  if (!results.ok()) {
-    fmt::print(stderr, "latebind promote: {}\n", results.status().message());
-    return ExitCodeFor(results.status());
-  }
+  if (!results.ok()) return fail(results.status());
   int code = kExitOk;
   for (const auto& r : *results) {
     if (r.status == promotion::PromoteStatus::kFailed) {
