@@ -271,6 +271,43 @@ std::optional<simdjson::padded_string> WidenBigIntegers(const char* data, size_t
   return simdjson::padded_string(out);
 }
 
+// What is wrong with the escape sequence at the start of `text` (a backslash, where simdjson
+// stopped on a STRING_ERROR), in the words of RFC 8259 §7.
+std::string DescribeBadEscape(std::string_view text) {
+  auto hex4 = [](std::string_view t, size_t at, unsigned* out) {
+    if (t.size() < at + 4) return false;
+    const auto r = std::from_chars(t.data() + at, t.data() + at + 4, *out, 16);
+    return r.ec == std::errc() && r.ptr == t.data() + at + 4;
+  };
+  if (text.size() < 2 || text[0] != '\\') return "invalid string: bad escape sequence";
+  unsigned code = 0;
+  if (text[1] != 'u') {
+    const unsigned char c = static_cast<unsigned char>(text[1]);
+    if (c < 0x20 || c >= 0x7f) {
+      return fmt::format("invalid string: a backslash before byte 0x{:02x}, which no escape starts",
+                         c);
+    }
+    return fmt::format(
+        "invalid string: unknown escape \\{} (JSON escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t "
+        "and \\uXXXX)",
+        text[1]);
+  }
+  if (!hex4(text, 2, &code)) return "invalid string: \\u must be followed by four hex digits";
+  if (code >= 0xDC00 && code <= 0xDFFF) {
+    return fmt::format(
+        "invalid string: \\u{:04x} is a low surrogate with no high surrogate (\\ud800-\\udbff) "
+        "before it",
+        code);
+  }
+  if (code >= 0xD800 && code <= 0xDBFF) {
+    return fmt::format(
+        "invalid string: \\u{:04x} is a high surrogate not followed by a low surrogate "
+        "(\\udc00-\\udfff): a lone surrogate is no character",
+        code);
+  }
+  return "invalid string: bad escape sequence";
+}
+
 const char* DescribeJsonError(simdjson::error_code code) {
   switch (code) {
     case simdjson::TAPE_ERROR:
@@ -534,7 +571,9 @@ void JsonRecordConsumer::ReportParseError(const char* data, size_t size, simdjso
       ++column;
     }
   }
-  std::string message = DescribeJsonError(code);
+  std::string message = code == simdjson::STRING_ERROR && at < size
+                            ? DescribeBadEscape(std::string_view(data + at, size - at))
+                            : std::string(DescribeJsonError(code));
   if (where.element)
     message = fmt::format("top-level array element {}: {}", where.element, message);
   problems_.Add(Problem::Severity::kError, where.block, line, column + 1,

@@ -611,11 +611,22 @@ TEST_F(ProfileFileTest, AOneLineObjectThenAPrettyPrintedOneIsAStreamOfJsonValues
 
 // Audit 2026-11-24: a bad escape was located after its string (simdjson's position).
 TEST_F(ProfileFileTest, BadEscapesAreLocatedAtTheBackslash) {
-  for (const std::string bad : {"\\ud800y", "\\q", "\\udc00", "\\u12G4", "\\ud83d\\u0041"}) {
+  // Each message says what is wrong with the escape (profiler audit 2026-11-24: a lone
+  // surrogate was "bad escape sequence").
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"\\ud800y", "\\ud800 is a high surrogate not followed by a low surrogate"},
+      {"\\q", "unknown escape \\q"},
+      {"\\udc00", "\\udc00 is a low surrogate with no high surrogate"},
+      {"\\u12G4", "\\u must be followed by four hex digits"},
+      {"\\ud83d\\u0041", "\\ud83d is a high surrogate not followed by a low surrogate"},
+      {"\\\x7f", "a backslash before byte 0x7f"},
+  };
+  for (const auto& [bad, what] : cases) {
     const auto p = Profile("{\"ok\":\"\\ud83d\\ude00\\n\"}\n{\"a\":\"x" + bad + "\",\"b\":1}\n");
     ASSERT_EQ(p.error_count, 1u) << bad;
     EXPECT_EQ(p.problems[0].line, 2u) << bad;
     EXPECT_EQ(p.problems[0].column, 8u) << bad;  // the backslash after {"a":"x
+    EXPECT_NE(p.problems[0].message.find(what), std::string::npos) << p.problems[0].message;
   }
 }
 
