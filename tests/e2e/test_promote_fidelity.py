@@ -223,3 +223,13 @@ def test_values_nested_past_the_column_limit_are_json_text_every_reader_reads(ho
         x = x["k"]
     assert json.loads(x["k"]) == nest(103, 5)
     assert duckdb_count(f"SELECT * FROM read_parquet('{home.root}/curated/deep/**/*.parquet')") == 2
+
+
+def test_numbers_too_small_for_float64_are_rescued_not_zeroed(home):
+    """Profiler audit 2026-11-24: JSON 1e-400 became 0.0 silently (the parser underflows to
+    zero). Its value is not zero: it is rescued with its text, as 1e400 is (ADR-071)."""
+    home.ingest("tiny", "t.ndjson", '{"x":1.5}\n{"x":1e-400}\n{"x":0.0}\n')
+    home.promote()
+    rows = table_rows(home, "tiny", ["x", "_rescued_data"])
+    assert [x for x, _ in rows] == [1.5, None, 0.0], rows
+    assert [r for _, r in rows] == [None, '{"x":1e-400}', None], rows

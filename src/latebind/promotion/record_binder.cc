@@ -518,10 +518,11 @@ class Binder final : public RecordBinder {
         if (fits) Append(static_cast<arrow::Int64Builder*>(node.builder), int64_t(v));
         break;
       case Kind::kDouble:
-        // An integer a float64 cannot hold exactly (past 2^53) is rescued, not rounded.
+        // An integer a float64 cannot hold exactly (past 2^53) is rescued, not rounded; so
+        // is a number too small for it (1e-400), which the parser reads as 0.
         fits = (t == dom::element_type::INT64 && ExactAsDouble(int64_t(v))) ||
                (t == dom::element_type::UINT64 && ExactAsDouble(uint64_t(v))) ||
-               t == dom::element_type::DOUBLE;
+               (t == dom::element_type::DOUBLE && (double(v) != 0 || !IsUnderflow(at)));
         if (fits) {
           double d = t == dom::element_type::INT64    ? static_cast<double>(int64_t(v))
                      : t == dom::element_type::UINT64 ? static_cast<double>(uint64_t(v))
@@ -658,6 +659,19 @@ class Binder final : public RecordBinder {
   }
 
   // JSON's `-0`, at `at`: an integer the DOM holds as 0, its sign only in the text.
+  // Whether the number at `at`, which the parser read as 0.0, is not zero in its text: its
+  // digits before any exponent are not all zeros (1e-400, 5E-330).
+  bool IsUnderflow(const Frame* at) {
+    size_t i = ValueStart(at);
+    if (i < doc_text_.size() && doc_text_[i] == '-') ++i;
+    for (; i < doc_text_.size(); ++i) {
+      const char c = doc_text_[i];
+      if (c >= '1' && c <= '9') return true;
+      if (c != '0' && c != '.') return false;  // the exponent, or the number's end
+    }
+    return false;
+  }
+
   bool IsMinusZero(dom::element v, const Frame* at) {
     if (v.type() != dom::element_type::INT64 || int64_t(v) != 0) return false;
     const size_t begin = ValueStart(at);

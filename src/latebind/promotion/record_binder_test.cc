@@ -346,6 +346,27 @@ TEST(RecordBinderTest, IntegersAFloat64CannotHoldAreRescuedNotRounded) {
   EXPECT_EQ(Cell(*csv, "id", 2), "2.5");
 }
 
+// simdjson reads a number too small for a float64 (1e-400) as 0: its value is not 0, so it
+// is rescued with its text, as one too large is (ADR-071); real zeros bind.
+TEST(RecordBinderTest, NumbersTooSmallForFloat64AreRescuedNotZeroed) {
+  Bound b(Version({F("x", FieldType::kFloat64), F("s", FieldType::kString)}));
+  auto batch = b.Json(R"({"x":1e-400,"s":2.5e-999}
+{"x":-0.0e5}
+{"x":0.000}
+{"x":-5E-330}
+{"x":4.9e-324}
+)");
+  ASSERT_EQ(batch->num_rows(), 5);
+  EXPECT_EQ(Cell(*batch, "x", 0), "null");
+  EXPECT_EQ(RescuedText(*batch, 0), R"({"x":1e-400})");
+  EXPECT_EQ(Cell(*batch, "s", 0), "2.5e-999");
+  EXPECT_EQ(Cell(*batch, "x", 1), "-0");
+  EXPECT_EQ(Cell(*batch, "x", 2), "0");
+  EXPECT_EQ(RescuedText(*batch, 2), "null");
+  EXPECT_EQ(RescuedText(*batch, 3), R"({"x":-5E-330})");
+  EXPECT_EQ(Cell(*batch, "x", 4), "5e-324");  // the smallest subnormal: not zero
+}
+
 // A text value fits its column exactly when the profiler types it as the column's type (or
 // one that widens into it): what the registry judged not to fit is rescued, not reshaped,
 // and what it counted as fitting is bound.
