@@ -98,7 +98,7 @@ arrow::Result<std::vector<SourcePromotion>> Promoter::Run(const PromoteOptions& 
       if (std::find(sources.begin(), sources.end(), wanted) == sources.end()) {
         return MakeError(ErrorKind::kNotFound,
                          fmt::format("unknown source '{}': the registry has no schema for it "
-                                     "(see `latebind sources`)",
+                                     "(`latebind sources` and GET /v1/sources list the sources)",
                                      wanted));
       }
     }
