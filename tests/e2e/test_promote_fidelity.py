@@ -181,11 +181,11 @@ def test_keys_holding_dots_or_brackets_are_fields_of_their_own(home):
     assert rows[-1][:2] == (None, {"b": 5}) and rescued(rows[-1][2]) == {"a\\.b": "N/A"}
 
 
-def test_ids_past_2_pow_53_are_rescued_not_rounded_when_their_field_widens(home):
+def test_ids_past_2_pow_53_keep_their_exact_text_when_their_field_widens(home):
     """Profiler audit 2026-11-24: an int64 field widened to float64 (one record held 1.5)
     rewrote the table, and ids past 2^53 promoted exactly before came back rounded
-    (9007199254740993 → 9007199254740992.0), nothing in _rescued_data. They are rescued with
-    their exact text now; pyarrow and DuckDB read the same."""
+    (9007199254740993 → 9007199254740992.0), nothing in _rescued_data. The column holds the
+    nearest double and the exact text is rescued too (ADR-099); pyarrow and DuckDB agree."""
     home.ingest("ids", "a.ndjson", '{"id":9007199254740993}\n{"id":42}\n')
     home.promote()
     assert [i for i, _ in table_rows(home, "ids", ["id", "_rescued_data"])] == [
@@ -194,9 +194,9 @@ def test_ids_past_2_pow_53_are_rescued_not_rounded_when_their_field_widens(home)
     home.promote()
     rows = table_rows(home, "ids", ["id", "_rescued_data"])
     assert [(i, rescued(r)) for i, r in rows] == [
-        (None, {"id": 9007199254740993}), (42.0, None), (1.5, None)]
+        (9007199254740992.0, {"id": 9007199254740993}), (42.0, None), (1.5, None)]
     text = duckdb_rows(f"SELECT _rescued_data FROM read_parquet('{home.root}/curated/ids/**/*.parquet') "
-                       "WHERE id IS NULL")
+                       "WHERE _rescued_data IS NOT NULL")
     assert [json.loads(r["_rescued_data"]) for r in text] == [{"id": 9007199254740993}]
 
 
@@ -225,11 +225,11 @@ def test_values_nested_past_the_column_limit_are_json_text_every_reader_reads(ho
     assert duckdb_count(f"SELECT * FROM read_parquet('{home.root}/curated/deep/**/*.parquet')") == 2
 
 
-def test_numbers_too_small_for_float64_are_rescued_not_zeroed(home):
+def test_numbers_too_small_for_float64_keep_their_exact_text(home):
     """Profiler audit 2026-11-24: JSON 1e-400 became 0.0 silently (the parser underflows to
-    zero). Its value is not zero: it is rescued with its text, as 1e400 is (ADR-071)."""
+    zero). 0.0 is its nearest double; its exact text is rescued too (ADR-099)."""
     home.ingest("tiny", "t.ndjson", '{"x":1.5}\n{"x":1e-400}\n{"x":0.0}\n')
     home.promote()
     rows = table_rows(home, "tiny", ["x", "_rescued_data"])
-    assert [x for x, _ in rows] == [1.5, None, 0.0], rows
+    assert [x for x, _ in rows] == [1.5, 0.0, 0.0], rows
     assert [r for _, r in rows] == [None, '{"x":1e-400}', None], rows

@@ -55,18 +55,17 @@ std::string Describe(const promotion::SourcePromotion& r) {
 }
 
 int RunPromote(const GlobalOptions& global, const PromoteArgs& args) {
-  if (args.repromote != (args.since_version > 0)) {
-    fmt::print(stderr,
-               "latebind promote: --repromote and --since-version N go together (re-promote "
-               "what was applied under version N or later)\n");
-    return kExitBadInput;
-  }
   // A failure on stderr and, with --json, as {"error": {"code", "message"}} on stdout.
   auto fail = [&](const arrow::Status& st, std::string_view context = {}) {
     fmt::print(stderr, "latebind promote: {}{}\n", context, st.message());
     if (args.json) std::cout << nlohmann::ordered_json{{"error", ErrorJson(st)}}.dump(2) << "\n";
     return ExitCodeFor(st);
   };
+  if (args.repromote != (args.since_version > 0)) {
+    return fail(MakeError(ErrorKind::kBadInput,
+                          "--repromote and --since-version N go together (re-promote what was "
+                          "applied under version N or later)"));
+  }
   auto registry = OpenExistingRegistry(global.home);
   if (!registry.ok() && KindOf(registry.status()) == ErrorKind::kNotFound && args.sources.empty()) {
     // A home with nothing ingested yet: no sources, which is an answer (as `sources` and

@@ -110,8 +110,12 @@ class PlainSource : public ByteSource {
 
 class GzipSource : public ByteSource {
  public:
-  GzipSource(std::unique_ptr<RawInput> in, std::vector<uint8_t> prefix, uint64_t max_out)
-      : in_(std::move(in)), buffer_(std::move(prefix)), max_out_(max_out) {
+  GzipSource(std::unique_ptr<RawInput> in, std::vector<uint8_t> prefix,
+             const ByteSourceOptions& options)
+      : in_(std::move(in)),
+        buffer_(std::move(prefix)),
+        max_out_(options.max_decompressed_bytes),
+        max_out_setting_(options.max_decompressed_setting) {
     std::memset(&zs_, 0, sizeof(zs_));
   }
   ~GzipSource() override {
@@ -191,8 +195,12 @@ class GzipSource : public ByteSource {
       if (total_out_ > max_out_) {
         return MakeError(
             ErrorKind::kTooLarge,
-            fmt::format("payload too large: its gzip stream decompresses to more than {} bytes",
-                        max_out_));
+            fmt::format("payload too large: its gzip stream decompresses to more than {} bytes{}",
+                        max_out_,
+                        max_out_setting_.empty()
+                            ? ""
+                            : fmt::format(" (the limit is {}; raise it to accept this payload)",
+                                          max_out_setting_)));
       }
     }
     return arrow::Status::OK();
@@ -209,6 +217,7 @@ class GzipSource : public ByteSource {
   std::unique_ptr<RawInput> in_;
   std::vector<uint8_t> buffer_;
   uint64_t max_out_;
+  std::string max_out_setting_;
   z_stream zs_;
   bool initialized_ = false;
   bool member_done_ = false;
@@ -225,8 +234,7 @@ arrow::Result<std::unique_ptr<ByteSource>> Wrap(std::unique_ptr<RawInput> in,
   ARROW_ASSIGN_OR_RAISE(size_t n, in->Read(prefix.data(), prefix.size()));
   prefix.resize(n);
   if (n == 2 && prefix[0] == 0x1f && prefix[1] == 0x8b) {
-    return std::make_unique<GzipSource>(std::move(in), std::move(prefix),
-                                        options.max_decompressed_bytes);
+    return std::make_unique<GzipSource>(std::move(in), std::move(prefix), options);
   }
   return std::make_unique<PlainSource>(std::move(in), std::move(prefix));
 }

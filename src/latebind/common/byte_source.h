@@ -39,6 +39,9 @@ struct ByteSourceOptions {
   // Decompressed bytes allowed from a gzip stream before Read fails with kTooLarge.
   // Default: unlimited; ingest sets it to guard against gzip bombs.
   uint64_t max_decompressed_bytes = UINT64_MAX;
+  // How the caller's user sets that limit (a flag), named in the kTooLarge error so that a
+  // payload refused for its size can be recovered; empty: not named.
+  std::string max_decompressed_setting;
 };
 
 // Opens `path`; gzip is recognised by its magic bytes (1f 8b), not by the extension.

@@ -24,20 +24,6 @@ bool IsPayloadKey(std::string_view key) {
   return !key.ends_with(kMetaSuffix) && !key.ends_with(".profile.json");
 }
 
-// The start of ByteSource's kTooLarge message for a gzip stream past its decoded-size limit
-// (byte_source.cc). The profile keeps only the message, so it is recognised by it.
-constexpr std::string_view kDecodedTooLarge = "payload too large: its gzip stream decompresses";
-
-// A payload dead-lettered for its decoded size is recovered by raising the limit: the
-// reason says which flag that is (every command that processes arrivals has it).
-void NameTheDecodedLimit(profiler::PayloadProfile* profile) {
-  for (auto& p : profile->problems) {
-    if (p.message.starts_with(kDecodedTooLarge)) {
-      p.message += " (the limit is --max-decoded-bytes; raise it to accept this payload)";
-    }
-  }
-}
-
 std::string Dump(const nlohmann::ordered_json& j) {
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -54,6 +40,9 @@ ArrivalProcessor::ArrivalProcessor(std::shared_ptr<storage::ObjectStore> store,
   if (options_.source.max_decompressed_bytes == UINT64_MAX) {
     options_.source.max_decompressed_bytes = kDefaultMaxDecodedBytes;
   }
+  // A payload dead-lettered for its decoded size is recovered by raising the limit: the
+  // reason names the flag every command that processes arrivals has.
+  options_.source.max_decompressed_setting = "--max-decoded-bytes";
 }
 
 arrow::Result<ArrivalOutcome> ArrivalProcessor::Process(const std::string& key) {
@@ -100,7 +89,6 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::Profile(const std::string& key) 
   profiler::ProfileOptions options = options_;
   if (!options.format) options.format = profiler::FormatOfKey(key);
   ARROW_ASSIGN_OR_RAISE(out.profile, profiler::ProfileSource(source.get(), key, options));
-  NameTheDecodedLimit(&out.profile);
   out.object = key;
   return out;
 }
@@ -155,7 +143,6 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::Replay(const std::string& dl_key
   if (!options.format) options.format = profiler::FormatOfKey(dl_key);
   ArrivalOutcome out;
   ARROW_ASSIGN_OR_RAISE(out.profile, profiler::ProfileSource(source.get(), dl_key, options));
-  NameTheDecodedLimit(&out.profile);
   out.object = dl_key;
   out.dead_lettered = true;
   if (!out.profile.ok()) return out;

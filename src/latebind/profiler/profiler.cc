@@ -174,12 +174,16 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
   if (!head.error.ok() && KindOf(head.error) == ErrorKind::kUnavailable) return head.error;
   const size_t bom = std::string_view(head.bytes).starts_with(kUtf8Bom) ? kUtf8Bom.size() : 0;
   const std::string_view body = std::string_view(head.bytes).substr(bom);
-  if (std::optional<std::string> foreign = ForeignEncoding(head.bytes)) {
-    // Nothing in it can be read as records: one error that says what it is, at byte 0.
-    profile.format = options.format.value_or(FormatOfKey(path).value_or(Format::kJson));
+  // A payload whose head already shows nothing in it can be read as records: one error at
+  // byte 0 that says why, and no walk.
+  auto refuse = [&](std::string message) {
     profile.bytes = head.bytes.size();
-    AddStop(std::move(*foreign), 0, 1, &profile);
+    AddStop(std::move(message), 0, 1, &profile);
     return profile;
+  };
+  if (std::optional<std::string> foreign = ForeignEncoding(head.bytes)) {
+    profile.format = options.format.value_or(FormatOfKey(path).value_or(Format::kJson));
+    return refuse(std::move(*foreign));
   }
 
   if (options.format) {
@@ -195,12 +199,10 @@ arrow::Result<PayloadProfile> ProfileSource(ByteSource* source, const std::strin
     profile.csv->bom = bom > 0;
     if (!head.complete && body.find(profile.csv->newline) == std::string_view::npos) {
       // The columns are named and counted from the first row: cut, they would be wrong.
-      AddStop(fmt::format("the first row is longer than the {} bytes read to learn the "
-                          "columns: a header row this long is not supported",
-                          head.bytes.size()),
-              0, 1, &profile);
-      profile.bytes = head.bytes.size();
-      return profile;
+      return refuse(
+          fmt::format("the first row is longer than the {} bytes read to learn the "
+                      "columns: a header row this long is not supported",
+                      head.bytes.size()));
     }
   }
 

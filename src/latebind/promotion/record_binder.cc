@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <unordered_set>
@@ -91,13 +92,11 @@ enum class Fit : uint8_t {
 };
 
 // Whether an integer survives the trip to float64 unchanged (every one up to 2^53 does).
-bool ExactAsDouble(int64_t v) {
+// (The type's max as a double rounds up to 2^63 or 2^64, where the cast back would overflow.)
+template <typename Int>
+bool ExactAsDouble(Int v) {
   const double d = static_cast<double>(v);
-  return d < 0x1p63 && static_cast<int64_t>(d) == v;
-}
-bool ExactAsDouble(uint64_t v) {
-  const double d = static_cast<double>(v);
-  return d < 0x1p64 && static_cast<uint64_t>(d) == v;
+  return d < static_cast<double>(std::numeric_limits<Int>::max()) && static_cast<Int>(d) == v;
 }
 
 // Timestamp text as microseconds UTC, when the profiler types it date or timestamp
@@ -518,17 +517,20 @@ class Binder final : public RecordBinder {
         if (fits) Append(static_cast<arrow::Int64Builder*>(node.builder), int64_t(v));
         break;
       case Kind::kDouble:
-        // An integer a float64 cannot hold exactly (past 2^53) is rescued, not rounded; so
-        // is a number too small for it (1e-400), which the parser reads as 0.
-        fits = (t == dom::element_type::INT64 && ExactAsDouble(int64_t(v))) ||
-               (t == dom::element_type::UINT64 && ExactAsDouble(uint64_t(v))) ||
-               (t == dom::element_type::DOUBLE && (double(v) != 0 || !IsUnderflow(at)));
+        fits = t == dom::element_type::INT64 || t == dom::element_type::UINT64 ||
+               t == dom::element_type::DOUBLE;
         if (fits) {
           double d = t == dom::element_type::INT64    ? static_cast<double>(int64_t(v))
                      : t == dom::element_type::UINT64 ? static_cast<double>(uint64_t(v))
                                                       : double(v);
           if (d == 0 && IsMinusZero(v, at)) d = -0.0;
           Append(static_cast<arrow::DoubleBuilder*>(node.builder), d);
+          // Coarse (Fit::kCoarse): an integer the double holds only as its nearest (past
+          // 2^53), or a number too small for it (1e-400, read as 0), is rescued exactly too.
+          const bool coarse = (t == dom::element_type::INT64 && !ExactAsDouble(int64_t(v))) ||
+                              (t == dom::element_type::UINT64 && !ExactAsDouble(uint64_t(v))) ||
+                              (d == 0 && t == dom::element_type::DOUBLE && IsUnderflow(at));
+          if (coarse) Rescue(at, v);
         }
         break;
       case Kind::kString:
@@ -584,7 +586,8 @@ class Binder final : public RecordBinder {
   // types it as the column's type, or as one that widens into it (an integer into a double
   // column, a date into a timestamp column): ClassifyCell and ClassifyString decide, so a
   // value the registry counted as not fitting is rescued, never reshaped ("007", "0x1F",
-  // "inf", "1" into a boolean). Appends nothing when it does not fit.
+  // "inf", "1" into a boolean). Appends nothing when it does not fit; kCoarse for a value
+  // bound as its nearest (a timestamp past microseconds, an integer past 2^53 as a double).
   Fit BindText(Node& node, std::string_view s) {
     switch (node.kind) {
       case Kind::kString:
@@ -620,11 +623,11 @@ class Binder final : public RecordBinder {
     } else if (node.kind == Kind::kInt && cell.type == FieldType::kInt64) {
       Append(static_cast<arrow::Int64Builder*>(node.builder), cell.int_value);
     } else if (node.kind == Kind::kDouble &&
-               ((cell.type == FieldType::kInt64 && ExactAsDouble(cell.int_value)) ||
-                cell.type == FieldType::kFloat64)) {
-      Append(
-          static_cast<arrow::DoubleBuilder*>(node.builder),
-          cell.type == FieldType::kInt64 ? static_cast<double>(cell.int_value) : cell.float_value);
+               (cell.type == FieldType::kInt64 || cell.type == FieldType::kFloat64)) {
+      const bool integer = cell.type == FieldType::kInt64;
+      Append(static_cast<arrow::DoubleBuilder*>(node.builder),
+             integer ? static_cast<double>(cell.int_value) : cell.float_value);
+      if (integer && !ExactAsDouble(cell.int_value)) return Fit::kCoarse;
     } else {
       return Fit::kNo;
     }

@@ -242,10 +242,15 @@ TEST(RecordBinderTest, IntegersBeyond64BitsBindAsTheProfilerReadThem) {
 [{"a":2},{"i":7,"s":[1],"a":99999999999999999999}]
 {"a":3})");
   ASSERT_EQ(batch->num_rows(), 7);
-  // 18446744073709551615 fits uint64, which simdjson reads exactly: a float64 cannot hold
-  // it, so it is rescued (ADR-089) rather than rounded.
-  const std::vector<std::string> a{
-      "1", "1.2345678901234568e+29", "-9.223372036854776e+18", "null", "2", "1e+20", "3"};
+  // 18446744073709551615 fits uint64, which simdjson reads exactly: a float64 holds its
+  // nearest, and its exact text is rescued as well (ADR-099).
+  const std::vector<std::string> a{"1",
+                                   "1.2345678901234568e+29",
+                                   "-9.223372036854776e+18",
+                                   "1.8446744073709552e+19",
+                                   "2",
+                                   "1e+20",
+                                   "3"};
   for (int row = 0; row < 7; ++row) EXPECT_EQ(Cell(*batch, "a", row), a[row]) << row;
   EXPECT_EQ(RescuedText(*batch, 3), R"({"a":18446744073709551615})");
   EXPECT_EQ(Cell(*batch, "s", 1), "-99999999999999999999999");
@@ -320,10 +325,11 @@ TEST(RecordBinderTest, MinusZeroKeepsItsSign) {
   EXPECT_EQ(RescuedText(*batch, 1), R"({"b":[-0,0]})");
 }
 
-// A field of int64 values widened to float64 (one record held 1.5): ids past 2^53 would be
-// rounded (9007199254740993 → …992), silently, in rows promoted exactly before. They are
-// rescued with their exact text; every integer up to 2^53 binds as before.
-TEST(RecordBinderTest, IntegersAFloat64CannotHoldAreRescuedNotRounded) {
+// A field of int64 values widened to float64 (one record held 1.5): ids past 2^53 were
+// rounded (9007199254740993 → …992), silently, in rows promoted exactly before. The column
+// holds the nearest double and the exact text is rescued as well, as for a timestamp past
+// microseconds (Fit::kCoarse); every integer up to 2^53 binds exactly, nothing rescued.
+TEST(RecordBinderTest, IntegersAFloat64HoldsOnlyAsTheirNearestAreRescuedToo) {
   Bound b(Version({F("id", FieldType::kFloat64)}));
   auto batch = b.Json(R"({"id":9007199254740993}
 {"id":9007199254740992}
@@ -332,23 +338,24 @@ TEST(RecordBinderTest, IntegersAFloat64CannotHoldAreRescuedNotRounded) {
 {"id":1.5}
 )");
   ASSERT_EQ(batch->num_rows(), 5);
-  EXPECT_EQ(Cell(*batch, "id", 0), "null");
+  EXPECT_EQ(Cell(*batch, "id", 0), "9.007199254740992e+15");
   EXPECT_EQ(RescuedText(*batch, 0), R"({"id":9007199254740993})");
   EXPECT_EQ(Cell(*batch, "id", 1), "9.007199254740992e+15");
   EXPECT_EQ(RescuedText(*batch, 1), "null");
   EXPECT_EQ(RescuedText(*batch, 2), R"({"id":-9007199254740993})");
   EXPECT_EQ(RescuedText(*batch, 3), R"({"id":9223372036854775807})");
   EXPECT_EQ(Cell(*batch, "id", 4), "1.5");
+  EXPECT_EQ(RescuedText(*batch, 4), "null");
   auto csv = BindCsvText(b, {"id"}, "id\n9007199254740993\n9007199254740992\n2.5\n");
-  EXPECT_EQ(Cell(*csv, "id", 0), "null");
+  EXPECT_EQ(Cell(*csv, "id", 0), "9.007199254740992e+15");
   EXPECT_EQ(RescuedText(*csv, 0), R"({"id":"9007199254740993"})");
-  EXPECT_EQ(Cell(*csv, "id", 1), "9.007199254740992e+15");
+  EXPECT_EQ(RescuedText(*csv, 1), "null");
   EXPECT_EQ(Cell(*csv, "id", 2), "2.5");
 }
 
-// simdjson reads a number too small for a float64 (1e-400) as 0: its value is not 0, so it
-// is rescued with its text, as one too large is (ADR-071); real zeros bind.
-TEST(RecordBinderTest, NumbersTooSmallForFloat64AreRescuedNotZeroed) {
+// simdjson reads a number too small for a float64 (1e-400) as 0: that is its nearest
+// double, and its exact text is rescued as well (ADR-099); real zeros bind alone.
+TEST(RecordBinderTest, NumbersTooSmallForFloat64AreRescuedToo) {
   Bound b(Version({F("x", FieldType::kFloat64), F("s", FieldType::kString)}));
   auto batch = b.Json(R"({"x":1e-400,"s":2.5e-999}
 {"x":-0.0e5}
@@ -357,14 +364,16 @@ TEST(RecordBinderTest, NumbersTooSmallForFloat64AreRescuedNotZeroed) {
 {"x":4.9e-324}
 )");
   ASSERT_EQ(batch->num_rows(), 5);
-  EXPECT_EQ(Cell(*batch, "x", 0), "null");
+  EXPECT_EQ(Cell(*batch, "x", 0), "0");
   EXPECT_EQ(RescuedText(*batch, 0), R"({"x":1e-400})");
   EXPECT_EQ(Cell(*batch, "s", 0), "2.5e-999");
   EXPECT_EQ(Cell(*batch, "x", 1), "-0");
+  EXPECT_EQ(RescuedText(*batch, 1), "null");
   EXPECT_EQ(Cell(*batch, "x", 2), "0");
   EXPECT_EQ(RescuedText(*batch, 2), "null");
   EXPECT_EQ(RescuedText(*batch, 3), R"({"x":-5E-330})");
   EXPECT_EQ(Cell(*batch, "x", 4), "5e-324");  // the smallest subnormal: not zero
+  EXPECT_EQ(RescuedText(*batch, 4), "null");
 }
 
 // A text value fits its column exactly when the profiler types it as the column's type (or
