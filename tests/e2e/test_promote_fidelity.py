@@ -36,7 +36,8 @@ def rescued(text: str | None):
 def test_integers_beyond_64_bits_do_not_block_the_source(home):
     """Audit bug 1: an integer literal beyond 64 bits (simdjson rejects it) is profiled as
     float64; promotion used to fail the whole source on it, on every run. It binds as the
-    profiler read it: a double in a float64 column, its digits in a string column."""
+    profiler read it: a double in a float64 column, with its exact text rescued (ADR-100),
+    its digits in a string column."""
     home.ingest("s", "bigint.ndjson", '{"a":1}\n{"a":123456789012345678901234567890}\n')
     home.ingest("s", "good.ndjson", '{"a":2}\n')
     home.ingest("t", "mixed.ndjson",
@@ -44,7 +45,8 @@ def test_integers_beyond_64_bits_do_not_block_the_source(home):
     _, out = home.promote()
     assert out["s"]["status"] == "promoted" and out["s"]["rows"] == 3
     assert table_rows(home, "s", ["a", "_rescued_data"]) == [
-        (1.0, None), (1.2345678901234568e29, None), (2.0, None)]
+        (1.0, None), (1.2345678901234568e29, '{"a":123456789012345678901234567890}'),
+        (2.0, None)]
     assert table_rows(home, "t", ["s", "_rescued_data"]) == [
         ("x", None), ("-123456789012345678901234567890", None), ("18446744073709551616", None)]
 
@@ -198,6 +200,20 @@ def test_ids_past_2_pow_53_keep_their_exact_text_when_their_field_widens(home):
     text = duckdb_rows(f"SELECT _rescued_data FROM read_parquet('{home.root}/curated/ids/**/*.parquet') "
                        "WHERE _rescued_data IS NOT NULL")
     assert [json.loads(r["_rescued_data"]) for r in text] == [{"id": 9007199254740993}]
+
+
+def test_integers_beyond_64_bits_keep_their_exact_text(home):
+    """ADR-100: an integer beyond 64 bits is a float64 to the profiler; its column held the
+    nearest double and nothing else, in JSON and CSV alike. Its exact text is rescued too
+    (see also test_integers_beyond_64_bits_do_not_block_the_source), unless the double is
+    exact (2^70)."""
+    big = 123456789012345678901234
+    home.ingest("big", "a.ndjson", f'{{"id":{2**70}}}\n{{"id":1.5}}\n')
+    home.ingest("bigcsv", "a.csv", f"id,n\n{big},1\n{-2**70},2\n7,3\n")
+    home.promote()
+    assert table_rows(home, "big", ["id", "_rescued_data"]) == [(float(2**70), None), (1.5, None)]
+    assert [(i, rescued(r)) for i, r in table_rows(home, "bigcsv", ["id", "_rescued_data"])] == [
+        (float(big), {"id": str(big)}), (float(-2**70), None), (7.0, None)]
 
 
 def test_values_nested_past_the_column_limit_are_json_text_every_reader_reads(home):

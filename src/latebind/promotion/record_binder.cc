@@ -8,6 +8,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -97,6 +98,19 @@ template <typename Int>
 bool ExactAsDouble(Int v) {
   const double d = static_cast<double>(v);
   return d < static_cast<double>(std::numeric_limits<Int>::max()) && static_cast<Int>(d) == v;
+}
+
+// Whether an integer's text (digits after an optional sign) names a value other than `d`,
+// the nearest double a parser read it as: one beyond 64 bits, which neither int64 nor uint64
+// holds, is exact as a double only when it is a multiple of a high enough power of two.
+bool RoundedAsDouble(std::string_view text, double d) {
+  if (!text.empty() && (text.front() == '-' || text.front() == '+')) text.remove_prefix(1);
+  if (text.empty() || !std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;  // not an integer's text
+  }
+  char digits[400];  // a double's integer part has at most 309 digits
+  const auto end = fmt::format_to_n(digits, sizeof digits, "{:.0f}", std::fabs(d));
+  return std::string_view(digits, end.size) != text;
 }
 
 // Timestamp text as microseconds UTC, when the profiler types it date or timestamp
@@ -526,10 +540,13 @@ class Binder final : public RecordBinder {
           if (d == 0 && IsMinusZero(v, at)) d = -0.0;
           Append(static_cast<arrow::DoubleBuilder*>(node.builder), d);
           // Coarse (Fit::kCoarse): an integer the double holds only as its nearest (past
-          // 2^53), or a number too small for it (1e-400, read as 0), is rescued exactly too.
+          // 2^53, or beyond 64 bits in a widened document), or a number too small for it
+          // (1e-400, read as 0), is rescued exactly too.
           const bool coarse = (t == dom::element_type::INT64 && !ExactAsDouble(int64_t(v))) ||
                               (t == dom::element_type::UINT64 && !ExactAsDouble(uint64_t(v))) ||
-                              (d == 0 && t == dom::element_type::DOUBLE && IsUnderflow(at));
+                              (t == dom::element_type::DOUBLE &&
+                               ((d == 0 && IsUnderflow(at)) ||
+                                (widened_doc_ && RoundedAsDouble(NumberText(at), d))));
           if (coarse) Rescue(at, v);
         }
         break;
@@ -627,7 +644,10 @@ class Binder final : public RecordBinder {
       const bool integer = cell.type == FieldType::kInt64;
       Append(static_cast<arrow::DoubleBuilder*>(node.builder),
              integer ? static_cast<double>(cell.int_value) : cell.float_value);
-      if (integer && !ExactAsDouble(cell.int_value)) return Fit::kCoarse;
+      if (integer ? !ExactAsDouble(cell.int_value)
+                  : cell.int_overflow && RoundedAsDouble(s, cell.float_value)) {
+        return Fit::kCoarse;
+      }
     } else {
       return Fit::kNo;
     }
@@ -664,6 +684,12 @@ class Binder final : public RecordBinder {
   // JSON's `-0`, at `at`: an integer the DOM holds as 0, its sign only in the text.
   // Whether the number at `at`, which the parser read as 0.0, is not zero in its text: its
   // digits before any exponent are not all zeros (1e-400, 5E-330).
+  // The text of the number at `at` in the record being bound.
+  std::string_view NumberText(const Frame* at) {
+    const size_t begin = std::min(ValueStart(at), doc_text_.size());
+    return doc_text_.substr(begin, JsonValueEnd(doc_text_, begin) - begin);
+  }
+
   bool IsUnderflow(const Frame* at) {
     size_t i = ValueStart(at);
     if (i < doc_text_.size() && doc_text_[i] == '-') ++i;

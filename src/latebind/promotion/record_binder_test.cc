@@ -240,26 +240,32 @@ TEST(RecordBinderTest, IntegersBeyond64BitsBindAsTheProfilerReadThem) {
 {"a":-9223372036854775809,"i":-9223372036854775809}
 {"a":18446744073709551615,"s":"x"}
 [{"a":2},{"i":7,"s":[1],"a":99999999999999999999}]
-{"a":3})");
-  ASSERT_EQ(batch->num_rows(), 7);
-  // 18446744073709551615 fits uint64, which simdjson reads exactly: a float64 holds its
-  // nearest, and its exact text is rescued as well (ADR-099).
+{"a":3}
+{"a":1180591620717411303424,"i":1e400,"s":1.5})");
+  ASSERT_EQ(batch->num_rows(), 8);
+  // A float64 holds the nearest of an integer past 2^53, and its exact text is rescued as
+  // well (ADR-099): 18446744073709551615 fits uint64, which simdjson reads exactly; the
+  // others are beyond 64 bits (ADR-100). 2^70 is a double exactly: not rescued.
   const std::vector<std::string> a{"1",
                                    "1.2345678901234568e+29",
                                    "-9.223372036854776e+18",
                                    "1.8446744073709552e+19",
                                    "2",
                                    "1e+20",
-                                   "3"};
-  for (int row = 0; row < 7; ++row) EXPECT_EQ(Cell(*batch, "a", row), a[row]) << row;
+                                   "3",
+                                   "1.1805916207174113e+21"};
+  for (int row = 0; row < 8; ++row) EXPECT_EQ(Cell(*batch, "a", row), a[row]) << row;
   EXPECT_EQ(RescuedText(*batch, 3), R"({"a":18446744073709551615})");
   EXPECT_EQ(Cell(*batch, "s", 1), "-99999999999999999999999");
   EXPECT_EQ(Cell(*batch, "i", 1), "null");
-  EXPECT_EQ(RescuedText(*batch, 1), R"({"i":18446744073709551616})");
-  EXPECT_EQ(RescuedText(*batch, 2), R"({"i":-9223372036854775809})");
+  EXPECT_EQ(RescuedText(*batch, 1),
+            R"({"a":123456789012345678901234567890,"i":18446744073709551616})");
+  EXPECT_EQ(RescuedText(*batch, 2), R"({"a":-9223372036854775809,"i":-9223372036854775809})");
   EXPECT_EQ(Cell(*batch, "i", 5), "7");
-  EXPECT_EQ(RescuedText(*batch, 5), R"({"s":[1]})");
+  EXPECT_EQ(RescuedText(*batch, 5), R"({"s":[1],"a":99999999999999999999})");
   EXPECT_EQ(RescuedText(*batch, 6), "null");
+  EXPECT_EQ(Cell(*batch, "s", 7), "1.5");
+  EXPECT_EQ(RescuedText(*batch, 7), R"({"i":1e400})");
 }
 
 // Numbers beyond float64 (which simdjson rejects) are read as the profiler reads them: a
@@ -346,11 +352,18 @@ TEST(RecordBinderTest, IntegersAFloat64HoldsOnlyAsTheirNearestAreRescuedToo) {
   EXPECT_EQ(RescuedText(*batch, 3), R"({"id":9223372036854775807})");
   EXPECT_EQ(Cell(*batch, "id", 4), "1.5");
   EXPECT_EQ(RescuedText(*batch, 4), "null");
-  auto csv = BindCsvText(b, {"id"}, "id\n9007199254740993\n9007199254740992\n2.5\n");
+  auto csv = BindCsvText(b, {"id"},
+                         "id\n9007199254740993\n9007199254740992\n2.5\n"
+                         "123456789012345678901234\n-1180591620717411303424\n");
   EXPECT_EQ(Cell(*csv, "id", 0), "9.007199254740992e+15");
   EXPECT_EQ(RescuedText(*csv, 0), R"({"id":"9007199254740993"})");
   EXPECT_EQ(RescuedText(*csv, 1), "null");
   EXPECT_EQ(Cell(*csv, "id", 2), "2.5");
+  // Beyond 64 bits (ADR-100): rescued unless the double is exact (-2^70).
+  EXPECT_EQ(Cell(*csv, "id", 3), "1.2345678901234569e+23");
+  EXPECT_EQ(RescuedText(*csv, 3), R"({"id":"123456789012345678901234"})");
+  EXPECT_EQ(Cell(*csv, "id", 4), "-1.1805916207174113e+21");
+  EXPECT_EQ(RescuedText(*csv, 4), "null");
 }
 
 // simdjson reads a number too small for a float64 (1e-400) as 0: that is its nearest
