@@ -259,6 +259,19 @@ class Binder final : public RecordBinder {
       column_of.push_back(
           it == root_.by_name.end() ? -1 : static_cast<int>(root_.names[it->second].second));
     }
+    // A cell past the header is named as an unnamed header cell is (the sniffer's
+    // ColumnNames): columnN, suffixed while the header or an earlier cell has that name.
+    auto path_of = [&](size_t i) -> const std::string& {
+      while (column_path.size() <= i) {
+        const std::string base = fmt::format("column{}", column_path.size());
+        std::string name = base;
+        for (int n = 1; std::ranges::find(column_path, name) != column_path.end(); ++n) {
+          name = fmt::format("{}_{}", base, n);
+        }
+        column_path.push_back(std::move(name));  // a path already: no character to escape
+      }
+      return column_path[i];
+    };
     profiler::CsvTokenizer tokenizer(dialect);
     bool header = skip_header;
     tokenizer.Tokenize(data.data(), data.size(), [&](const profiler::CsvRow& row) {
@@ -271,9 +284,7 @@ class Binder final : public RecordBinder {
         const std::string_view cell = row.cells[i];
         const int c = i < column_of.size() ? column_of[i] : -1;
         if (c < 0 || root_.children[c].stamp == stamp) {
-          if (!cell.empty()) {
-            RescueText(i < column_path.size() ? column_path[i] : fmt::format("column{}", i), cell);
-          }
+          if (!cell.empty()) RescueText(path_of(i), cell);
           continue;
         }
         Node& node = root_.children[c];

@@ -228,6 +228,18 @@ std::shared_ptr<arrow::RecordBatch> BindCsvText(Bound& b, std::vector<std::strin
   return b.binder().Flush().ValueOrDie();
 }
 
+// A cell past the header is rescued as columnN, N its position, named as the sniffer names
+// an unnamed header cell: suffixed when the header has that name, so that it never shares
+// a key with a real column's rescue.
+TEST(RecordBinderTest, CsvCellsPastTheHeaderAreRescuedUnderNamesOfTheirOwn) {
+  Bound b(Version({F("a", FieldType::kInt64), F("column2", FieldType::kInt64)}));
+  auto batch = BindCsvText(b, {"a", "column2"}, "a,column2\n1,oops,extra,more\n2,3,,x\n");
+  ASSERT_EQ(batch->num_rows(), 2);
+  EXPECT_EQ(Rescued(*batch, 0),
+            nlohmann::json::parse(R"({"column2":"oops","column2_1":"extra","column3":"more"})"));
+  EXPECT_EQ(Rescued(*batch, 1), nlohmann::json::parse(R"({"column3":"x"})"));
+}
+
 // simdjson stops at integers beyond 64 bits; the profiler reads them as float64
 // (WidenBigIntegers), and so does the binder: a float64 column takes the double, a string
 // column the digits, and an int64 column rescues them, digit for digit. A document stream
