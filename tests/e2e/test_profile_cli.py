@@ -1189,6 +1189,15 @@ def test_keys_cannot_drive_the_terminal(latebind, write):
     assert "\x1b" not in res.stdout and "\u009b" not in res.stdout, repr(res.stdout)
 
 
+def test_keys_differing_in_a_control_character_print_apart(latebind, write):
+    """Control characters in table cells were printed as spaces, then trimmed, so keys
+    that differ only in one printed alike. They are written as JSON escapes now."""
+    res = latebind.profile(write("ctl.ndjson", b'{"a\\u0001":1,"a\\u0002":2,"a\\n":3,"a\\u0085":4}\n'))
+    assert res.returncode == 0, res.describe()
+    names = [line.split()[0] for line in res.stdout.splitlines()[2:] if line.strip()]
+    assert names == ["a\\u0001", "a\\u0002", "a\\n", "a\\u0085"], res.stdout
+
+
 @pytest.mark.parametrize("name, fmt", [("e.csv", "csv"), ("e.json", "json"), ("e.ndjson", "ndjson"),
                                        ("e.csv.gz", "csv")])
 def test_a_blank_file_takes_its_format_from_its_name(latebind, write, name, fmt):

@@ -11,7 +11,7 @@
 namespace latebind::cli {
 namespace {
 
-// A path in a note line: long enough to tell fields apart, its control characters blanked.
+// A path in a note line: long enough to tell fields apart, its control characters escaped.
 constexpr size_t kMaxNotePathColumns = 120;
 
 using profiler::ScalarValue;

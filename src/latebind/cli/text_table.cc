@@ -1,5 +1,6 @@
 #include "latebind/cli/text_table.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,30 +52,32 @@ std::string Paint(const std::string& text, Style style, bool color) {
 }
 
 std::string Clip(const std::string& s, size_t width) {
-  std::string out;
-  size_t cols = 0;
+  // Control characters as JSON writes them (\n, \u001b): no escape sequence from the data
+  // drives the terminal, and keys that differ only in one print apart.
+  std::string shown;
   for (size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    if ((c & 0xC0) != 0x80) {
-      if (cols == width) {
-        while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) {
-          out.pop_back();
-        }
-        if (!out.empty()) out.pop_back();
-        return out + "…";
-      }
-      ++cols;
+    // C1 controls are U+0080–U+009F, 0xC2 0x80–0x9F in UTF-8.
+    const bool c1 = c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(s[i + 1]) <= 0x9F;
+    if (c1) {
+      shown += fmt::format("\\u{:04x}", static_cast<unsigned char>(s[++i]));
+    } else if (c == '\n' || c == '\t' || c == '\r') {
+      shown += c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r";
+    } else if (c < 0x20 || c == 0x7F) {
+      shown += fmt::format("\\u{:04x}", c);
+    } else {
+      shown.push_back(static_cast<char>(c));
     }
-    // C0 and C1 controls (U+0080–U+009F is 0xC2 0x80–0x9F) would drive the terminal.
-    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
-        static_cast<unsigned char>(s[i + 1]) <= 0x9F) {
-      out.push_back(' ');
-      ++i;
-      continue;
-    }
-    out.push_back(c < 0x20 || c == 0x7F ? ' ' : static_cast<char>(c));
   }
-  return out;
+  if (Columns(shown) <= width) return shown;
+  std::string out;
+  size_t cols = 0;
+  for (const char ch : shown) {
+    if ((static_cast<unsigned char>(ch) & 0xC0) != 0x80 && ++cols == width) break;
+    out.push_back(ch);
+  }
+  return out + "…";
 }
 
 std::string RenderTable(const std::vector<std::string>& header,

@@ -33,8 +33,8 @@ std::string RenderTable(const std::vector<std::string>& header,
                         const std::vector<std::vector<Cell>>& rows, bool color, size_t indent = 0,
                         size_t max_cell_columns = 60);
 
-// Cuts `s` to `width` display columns, the last one an ellipsis; control characters become
-// spaces (no escape sequences from the data reach a terminal).
+// Cuts `s` to `width` display columns, the last one an ellipsis; control characters are
+// written as JSON escapes (`\n`, `\u001b`), so none reaches a terminal.
 std::string Clip(const std::string& s, size_t width);
 
 }  // namespace latebind::cli
