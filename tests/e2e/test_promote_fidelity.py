@@ -216,6 +216,19 @@ def test_integers_beyond_64_bits_keep_their_exact_text(home):
         (float(big), {"id": str(big)}), (float(-2**70), None), (7.0, None)]
 
 
+def test_the_empty_top_level_key_is_a_column_of_its_own(home):
+    """Promotion audit 2026-11-24: the empty top-level key's path was "", the record's own,
+    so its member x became a phantom top-level column x, the real top-level x was rescued
+    and the struct nested itself 16 levels deep. Its path is "." now (ADR-103)."""
+    home.ingest("ek", "a.ndjson", '{"":{"x":1},"x":"s"}\n{"":{"x":2},"x":"t"}\n')
+    home.promote()
+    table = ds.dataset(str(home.root / "curated" / "ek"), format="parquet",
+                       partitioning="hive").to_table()
+    assert str(table.schema.field("_").type) == "struct<x: int64>"
+    assert [(r["_"], r["x"], r["_rescued_data"]) for r in table.to_pylist()] == [
+        ({"x": 1}, "s", None), ({"x": 2}, "t", None)]
+
+
 def test_values_nested_past_the_column_limit_are_json_text_every_reader_reads(home):
     """Profiler audit 2026-11-24: one additive payload nested ~120 levels made pyarrow
     refuse the whole table, earlier rows included ("current limit is 100"), and DuckDB

@@ -42,7 +42,9 @@ std::string UnescapeKey(std::string_view segment) {
 
 std::string MemberPath(std::string_view parent, std::string_view key) {
   std::string out(parent);
-  if (!out.empty()) out.push_back('.');
+  // A top-level member joins the record's empty path with no '.', unless its key is empty
+  // too: "." is that member, so that it is not the record itself.
+  if (!out.empty() || key.empty()) out.push_back('.');
   out += EscapeKey(key);
   return out;
 }

@@ -15,7 +15,9 @@ std::string EscapeKey(std::string_view key);
 // The key of a member segment (escapes removed).
 std::string UnescapeKey(std::string_view segment);
 
-// The path of member `key` of the field at `parent` ("" for a record's top level).
+// The path of member `key` of the field at `parent` ("" for a record's top level). A key
+// holds no '.' of its own, so a member's path is never empty: the empty top-level key's is
+// "." (its member "k" is "..k"), as the empty key under "a" is "a.".
 std::string MemberPath(std::string_view parent, std::string_view key);
 // The path of the elements of the array at `parent`.
 std::string ElementPath(std::string_view parent);

@@ -30,7 +30,7 @@ TEST(FieldPathTest, SpecialCharactersInKeysAreEscaped) {
 // Every path built from keys reads back as the same parent and last key, whatever the keys
 // hold; the key "a.b" and the member b of a are two paths.
 TEST(FieldPathTest, PathsReadBackOneWay) {
-  const std::vector<std::string> keys = {"a", "a.b", "b", "c[]", "x\\", "\\", ".", "[]", "]["};
+  const std::vector<std::string> keys = {"a", "a.b", "b", "c[]", "x\\", "\\", ".", "[]", "][", ""};
   for (const std::string& parent_key : keys) {
     for (const std::string& key : keys) {
       const std::string parent = MemberPath("", parent_key);
@@ -50,6 +50,8 @@ TEST(FieldPathTest, PathsReadBackOneWay) {
   }
   EXPECT_NE(MemberPath("", "a.b"), MemberPath("a", "b"));
   EXPECT_NE(MemberPath("", "c[]"), ElementPath("c"));
+  EXPECT_EQ(MemberPath("", ""), ".");  // not the record's own path
+  EXPECT_EQ(MemberPath(MemberPath("", ""), "x"), "..x");
 }
 
 TEST(FieldPathTest, WithinNeedsAWholeSegment) {

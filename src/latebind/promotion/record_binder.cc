@@ -163,7 +163,7 @@ void AppendPath(const Frame* f, std::string* out) {
   if (f->index >= 0) {
     fmt::format_to(std::back_inserter(*out), "[{}]", f->index);
   } else {
-    if (!out->empty()) out->push_back('.');
+    if (!out->empty() || f->key.empty()) out->push_back('.');  // as MemberPath joins them
     out->append(EscapeKey(f->key));
   }
 }
@@ -653,8 +653,9 @@ class Binder final : public RecordBinder {
     } else if (node.kind == Kind::kDouble &&
                (cell.type == FieldType::kInt64 || cell.type == FieldType::kFloat64)) {
       const bool integer = cell.type == FieldType::kInt64;
-      Append(static_cast<arrow::DoubleBuilder*>(node.builder),
-             integer ? static_cast<double>(cell.int_value) : cell.float_value);
+      double d = integer ? static_cast<double>(cell.int_value) : cell.float_value;
+      if (integer && cell.int_value == 0 && s.front() == '-') d = -0.0;  // as JSON's -0
+      Append(static_cast<arrow::DoubleBuilder*>(node.builder), d);
       if (integer ? !ExactAsDouble(cell.int_value)
                   : cell.int_overflow && RoundedAsDouble(s, cell.float_value)) {
         return Fit::kCoarse;

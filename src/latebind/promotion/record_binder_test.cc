@@ -145,6 +145,21 @@ TEST(RecordBinderTest, NestedStructsAndListsWithPathsForRescuedValues) {
   EXPECT_EQ(Cell(*batch, "tags", 2), "null");
 }
 
+// The empty top-level key is the field "." (not the record itself, ""): its members bind
+// under it and are rescued as "..x", never as the top-level "x" (ADR-103).
+TEST(RecordBinderTest, TheEmptyTopLevelKeyIsAFieldOfItsOwn) {
+  Bound b(Version(
+      {F(".", FieldType::kObject), F("..x", FieldType::kInt64), F("x", FieldType::kString)}));
+  auto batch = b.Json(R"({"":{"x":1},"x":"s"}
+{"":{"x":"bad"},"x":"t"})");
+  ASSERT_EQ(batch->num_rows(), 2);
+  EXPECT_EQ(batch->schema()->field(0)->type()->ToString(), "struct<x: int64>");
+  EXPECT_EQ(Cell(*batch, "x", 0), "s");
+  EXPECT_EQ(Cell(*batch, "x", 1), "t");
+  EXPECT_TRUE(Rescued(*batch, 0).is_null());
+  EXPECT_EQ(Rescued(*batch, 1), nlohmann::json::parse(R"({"..x":"bad"})"));
+}
+
 TEST(RecordBinderTest, ConfirmedRenameFillsTheOldColumnFromEitherName) {
   auto v = Version({F("txn_date", FieldType::kDate), F("transaction_date", FieldType::kDate, true),
                     F("amount", FieldType::kFloat64)});
@@ -366,7 +381,7 @@ TEST(RecordBinderTest, IntegersAFloat64HoldsOnlyAsTheirNearestAreRescuedToo) {
   EXPECT_EQ(RescuedText(*batch, 4), "null");
   auto csv = BindCsvText(b, {"id"},
                          "id\n9007199254740993\n9007199254740992\n2.5\n"
-                         "123456789012345678901234\n-1180591620717411303424\n");
+                         "123456789012345678901234\n-1180591620717411303424\n-0\n");
   EXPECT_EQ(Cell(*csv, "id", 0), "9.007199254740992e+15");
   EXPECT_EQ(RescuedText(*csv, 0), R"({"id":"9007199254740993"})");
   EXPECT_EQ(RescuedText(*csv, 1), "null");
@@ -376,6 +391,9 @@ TEST(RecordBinderTest, IntegersAFloat64HoldsOnlyAsTheirNearestAreRescuedToo) {
   EXPECT_EQ(RescuedText(*csv, 3), R"({"id":"123456789012345678901234"})");
   EXPECT_EQ(Cell(*csv, "id", 4), "-1.1805916207174113e+21");
   EXPECT_EQ(RescuedText(*csv, 4), "null");
+  // "-0" keeps its sign, as JSON's -0 does (ADR-081).
+  EXPECT_TRUE(std::signbit(
+      std::static_pointer_cast<arrow::DoubleArray>(csv->GetColumnByName("id"))->Value(5)));
 }
 
 // simdjson reads a number too small for a float64 (1e-400) as 0: that is its nearest
