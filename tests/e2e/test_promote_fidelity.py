@@ -229,6 +229,16 @@ def test_the_empty_top_level_key_is_a_column_of_its_own(home):
         ({"x": 1}, "s", None), ({"x": 2}, "t", None)]
 
 
+def test_a_repeated_csv_header_never_takes_another_columns_name(home):
+    """Promotion audit 2026-11-24: in `a,a,a_1` the repeated a was named a_1 and the real
+    a_1 became a_1_1, so the column a_1 mixed two fields across files. A suffix skips the
+    names the header gives (ADR-104)."""
+    home.ingest("d", "d6.csv", "a,a_1\n1,100\n")
+    home.ingest("d", "d7.csv", "a,a,a_1\n2,999,200\n")
+    home.promote()
+    assert table_rows(home, "d", ["a", "a_1", "a_2"]) == [(1, 100, None), (2, 200, 999)]
+
+
 def test_values_nested_past_the_column_limit_are_json_text_every_reader_reads(home):
     """Profiler audit 2026-11-24: one additive payload nested ~120 levels made pyarrow
     refuse the whole table, earlier rows included ("current limit is 100"), and DuckDB

@@ -231,19 +231,28 @@ FirstRow SniffFirstRow(std::string_view sample, const CsvDialect& d, size_t max_
 
 std::vector<std::string> ColumnNames(const std::vector<std::string>* header, size_t columns) {
   std::vector<std::string> names;
-  std::set<std::string> used;
   for (size_t i = 0; i < columns; ++i) {
     std::string name = header && i < header->size() ? (*header)[i] : "";
     // Trim spaces: " amount" is the column amount.
     const size_t b = name.find_first_not_of(" \t");
     const size_t e = name.find_last_not_of(" \t");
-    name = b == std::string::npos ? "" : name.substr(b, e - b + 1);
-    if (name.empty()) name = fmt::format("column{}", i);
-    // Duplicates get a suffix, as DuckDB does: a, a_1, a_2.
-    std::string unique = name;
-    for (int n = 1; used.count(unique); ++n) unique = fmt::format("{}_{}", name, n);
+    names.push_back(b == std::string::npos ? "" : name.substr(b, e - b + 1));
+  }
+  // Every name the header gives keeps it at its first column. A repeat gets a suffix, as
+  // DuckDB does (a, a_1, a_2), and an empty name is column<N>, N its position; neither takes
+  // a name the header gives elsewhere (`a,a,a_1` is a, a_2, a_1).
+  const std::set<std::string> given(names.begin(), names.end());
+  std::set<std::string> used;
+  for (size_t i = 0; i < columns; ++i) {
+    const std::string base = names[i].empty() ? fmt::format("column{}", i) : names[i];
+    std::string unique = base;
+    if (names[i].empty() || used.count(base)) {
+      for (int n = 1; used.count(unique) || given.count(unique); ++n) {
+        unique = fmt::format("{}_{}", base, n);
+      }
+    }
     used.insert(unique);
-    names.push_back(unique);
+    names[i] = std::move(unique);
   }
   return names;
 }

@@ -143,6 +143,12 @@ TEST(CsvSnifferTest, HeaderDetectionSkipsRowsOutsideTheSample) {
 TEST(CsvSnifferTest, DuplicateAndEmptyHeaderNames) {
   const CsvDialect d = SniffCsv("a,a, a ,b\nx,1,2,3\n");
   EXPECT_EQ(d.columns, (std::vector<std::string>{"a", "a_1", "a_2", "b"}));
+  // A suffix or a column<N> never takes a name the header gives another column (ADR-104):
+  // the real a_1 and column0 keep theirs.
+  EXPECT_EQ(SniffCsv("a,a,a_1\nx,1,2\n").columns, (std::vector<std::string>{"a", "a_2", "a_1"}));
+  EXPECT_EQ(SniffCsv(",column0,b\n1,x,2\n").columns,
+            (std::vector<std::string>{"column0_1", "column0", "b"}));
+  EXPECT_EQ(SniffCsv("a_1,a,a\nx,1,2\n").columns, (std::vector<std::string>{"a_1", "a", "a_2"}));
 }
 
 // Audit 2026-11-24: a header with an empty name (pandas' to_csv writes `,a,b` for its index;
