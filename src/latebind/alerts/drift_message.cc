@@ -6,6 +6,7 @@
 #include <cmath>
 #include <functional>
 
+#include "latebind/common/field_path.h"
 #include "latebind/registry/schema_json.h"
 
 namespace latebind::alerts {
@@ -151,9 +152,10 @@ std::string ResolveCommand(const registry::SchemaVersion& v) {
       fmt::format("latebind schema resolve {} --version {} --status ACTIVE --note \"...\"",
                   ShellQuote(v.source_id), v.version);
   // The registry keys renames old → new; the CLI takes NEW=OLD (the curated column keeps
-  // the old name).
-  for (const auto& [from, r] : v.field_diff.renamed)
-    cmd += " --map " + ShellQuote(r.to + "=" + from);
+  // the old name). A field that moved to another parent cannot be mapped (ADR-105).
+  for (const auto& [from, r] : v.field_diff.renamed) {
+    if (ParentPath(r.to) == ParentPath(from)) cmd += " --map " + ShellQuote(r.to + "=" + from);
+  }
   return cmd;
 }
 

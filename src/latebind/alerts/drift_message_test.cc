@@ -137,6 +137,7 @@ TEST(ResolveCommand, OneMapPerRenameQuotedForTheShell) {
   v.field_diff.renamed["items[].sku"] = {"items[].product_sku", 0.9};
   v.field_diff.renamed["it's"] = {"it is", 0.7};
   v.field_diff.renamed["b"] = {"a", 0.8};
+  v.field_diff.renamed["customer.name"] = {"customer_name", 0.7};  // moved: no --map (ADR-105)
   EXPECT_EQ(ResolveCommand(v),
             "latebind schema resolve orders --version 3 --status ACTIVE --note \"...\" "
             "--map a=b --map 'it is=it'\\''s' --map 'items[].product_sku=items[].sku'");

@@ -213,9 +213,9 @@ class Binder final : public RecordBinder {
     root_.children.resize(n);
     for (int i = 0; i < n; ++i) {
       const auto& field = *bound.field(i);
-      Build(version, field, RegistryPath(field, EscapeKey(field.name())), columns_[i].get(),
+      Build(version, field, RegistryPath(field, MemberPath("", field.name())), columns_[i].get(),
             &root_.children[i]);
-      AddNames(root_, field, i);
+      AddNames(root_, "", field, i);
     }
     Index(root_);
     for (arrow::StringBuilder* b : {&rescued_, &source_object_}) sizing_.push_back({b, b});
@@ -352,7 +352,7 @@ class Binder final : public RecordBinder {
         const auto& member = *field.type()->field(i);
         Build(version, member, RegistryPath(member, MemberPath(registry_path, member.name())),
               builder->child_builder(i).get(), &node->children[i]);
-        AddNames(*node, member, i);
+        AddNames(*node, registry_path, member, i);
       }
     } else if (node->kind == Kind::kList) {
       node->children.resize(1);
@@ -362,10 +362,15 @@ class Binder final : public RecordBinder {
   }
 
   // A member answers to its bound name and, when confirmed renames moved fields there, to
-  // each of their names (the one it is typed from, and a chain's others: c, b for a).
-  static void AddNames(Node& parent, const arrow::Field& member, int index) {
+  // each of their names (the one it is typed from, and a chain's others: c, b for a). A
+  // field under another parent is not among them: the registry refuses such a mapping
+  // (ADR-105), and one confirmed before would capture a sibling of that name here; its
+  // values stay where they are, in their parent's column or rescued.
+  static void AddNames(Node& parent, std::string_view parent_path, const arrow::Field& member,
+                       int index) {
     parent.names.emplace_back(member.name(), index);
     for (const std::string& path : registry::FilledFrom(member)) {
+      if (ParentPath(path) != parent_path) continue;
       std::string from = UnescapeKey(LastSegment(path));
       const bool known = std::any_of(parent.names.begin(), parent.names.end(), [&](const auto& n) {
         return n.second == static_cast<uint32_t>(index) && n.first == from;

@@ -181,6 +181,22 @@ TEST(RecordBinderTest, ConfirmedRenameFillsTheOldColumnFromEitherName) {
 // ADR-087: a renamed b (b=a), then b renamed c (c=b). Records carrying any of the three names
 // fill the one column a; there was a second column b, filled from c. A table promoted back
 // then knows c by that column's name: the chain's column keeps the name of where it started.
+// A mapping across parents (b.bar=a.foo), which the registry refuses now (ADR-105) but
+// may hold from before, never makes a.foo answer to a.bar, a sibling's name: a.bar keeps
+// its column and b.bar's values are not lost.
+TEST(RecordBinderTest, AMappingAcrossParentsNeverCapturesASibling) {
+  registry::SchemaVersion v = Version(
+      {F("a", FieldType::kObject), F("a.foo", FieldType::kInt64, /*removed=*/true),
+       F("a.bar", FieldType::kInt64), F("b", FieldType::kObject), F("b.bar", FieldType::kInt64)});
+  v.mappings = {{"b.bar", "a.foo"}};
+  Bound b(v);
+  auto batch = b.Json(R"({"a":{"bar":3},"b":{"bar":4}})");
+  ASSERT_EQ(batch->num_rows(), 1);
+  EXPECT_EQ(Cell(*batch, "a", 0), "{foo:int64 = null, bar:int64 = 3}");
+  EXPECT_EQ(Cell(*batch, "b", 0), R"({"bar":4})");  // b has no column left: its JSON text
+  EXPECT_TRUE(Rescued(*batch, 0).is_null());
+}
+
 TEST(RecordBinderTest, ChainedRenamesFillOneColumnFromEveryName) {
   auto v = Version({F("id", FieldType::kInt64), F("a", FieldType::kDate, true),
                     F("b", FieldType::kDate, true), F("c", FieldType::kDate)});

@@ -254,7 +254,7 @@ arrow::Status CheckFileState(const FileState& state, const std::string& path) {
 // NEW must be a field of the version, live unless `newer` (a version built on the one
 // resolved may have renamed or removed NEW in its turn: the mapping still binds there, ADR-074),
 // and OLD one the version holds but no longer fills (a live OLD would be overwritten by NEW's
-// values and dropped), neither lying under the other; NEW's type must continue OLD's
+// values and dropped), both members of one parent (ADR-105); NEW's type must continue OLD's
 // (TypeContinues); no two mappings may fill one OLD; and the column NEW ends in, following
 // the chain of mappings (rename_chain.h: c=b after b=a ends in a), may be filled by one live
 // field only. A mapping that closes a cycle (a=b after b=a: a came back) passes when it
@@ -285,6 +285,15 @@ arrow::Result<std::map<std::string, std::string>> ConfirmMappings(
     }
     if (IsWithin(to, from) || IsWithin(from, to)) {
       return refuse(fmt::format("{} and {} lie one within the other", to, from));
+    }
+    if (ParentPath(to) != ParentPath(from)) {
+      auto where = [](std::string_view parent) {
+        return parent.empty() ? std::string("the top level") : std::string(parent);
+      };
+      return refuse(fmt::format(
+          "{} lies under {} and {} under {}: a mapping renames a member within its object, "
+          "so a field that moved keeps a column of its own (resolve without this --map)",
+          to, where(ParentPath(to)), from, where(ParentPath(from))));
     }
     if (!TypeContinues(f->type, t->type)) {
       return refuse(fmt::format("{} is {} and cannot fill {}'s {} column", to,

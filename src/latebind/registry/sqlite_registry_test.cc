@@ -630,6 +630,49 @@ TEST_P(RegistryContractTest, SetStatusRefusesBadInputAndChangesNothing) {
   EXPECT_EQ(History().size(), before.size());
 }
 
+// Promotion audit 2026-11-24: b.bar=a.foo was confirmed, and promotion then bound a sibling
+// a.bar into column a.foo while b.bar's values were never bound. A mapping renames a member
+// within one parent object (ADR-105); the same parent is fine, nested or not.
+TEST_P(RegistryContractTest, SetStatusRefusesMappingsAcrossParents) {
+  // Counted as the profiler counts them: a field under an object no record held is not
+  // removed (ADR-076).
+  auto objects = [](PayloadProfile p) {
+    for (FieldProfile& f : p.fields) f.type_counts[static_cast<int>(f.type)] = f.present;
+    return p;
+  };
+  ApplyOne("raw/bank/1", objects(Profile(5, {{"id", FieldType::kInt64},
+                                             {"a", FieldType::kObject},
+                                             {"a.foo", FieldType::kInt64},
+                                             {"b", FieldType::kObject},
+                                             {"b.z", FieldType::kInt64}})));
+  ApplyOne("raw/bank/2",
+           objects(Profile(5, {{"id", FieldType::kInt64},
+                               {"a", FieldType::kObject},
+                               {"a.k", FieldType::kInt64},
+                               {"b", FieldType::kObject},
+                               {"b.z", FieldType::kInt64},
+                               {"b.bar", FieldType::kInt64},
+                               {"foo_top", FieldType::kInt64}})),
+           At(1));
+  ASSERT_TRUE(Get(2).Find("a.foo")->removed);
+  StatusUpdate u;
+  u.status = VersionStatus::kActive;
+  u.note = "moved";
+  for (const auto& [to, why] : std::vector<std::pair<std::string, std::string>>{
+           {"b.bar", "b.bar lies under b and a.foo under a"},
+           {"foo_top", "foo_top lies under the top level and a.foo under a"}}) {
+    u.mappings = {{to, "a.foo"}};
+    auto r = registry_->SetStatus("bank", 2, u);
+    ASSERT_FALSE(r.ok()) << to;
+    EXPECT_EQ(KindOf(r.status()), ErrorKind::kBadInput);
+    EXPECT_NE(r.status().message().find(why), std::string::npos) << r.status().message();
+  }
+  EXPECT_TRUE(Get(2).mappings.empty());
+  u.mappings = {{"a.k", "a.foo"}};
+  ASSERT_TRUE(registry_->SetStatus("bank", 2, u).ok());
+  EXPECT_EQ(Get(2).mappings, u.mappings);
+}
+
 // Audit bug 1: a mapping NEW=OLD moves NEW's values into column OLD, so OLD must be a column
 // nothing fills any more. Mapping onto a live field replaced that column (txn_date=id turned
 // the int64 id into a date), and two mappings onto one column dropped one of them.
