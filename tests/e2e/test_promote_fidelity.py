@@ -239,6 +239,19 @@ def test_a_repeated_csv_header_never_takes_another_columns_name(home):
     assert table_rows(home, "d", ["a", "a_1", "a_2"]) == [(1, 100, None), (2, 200, 999)]
 
 
+def test_a_rename_continued_by_a_narrower_type_keeps_the_wider_column(home):
+    """Promotion audit 2026-11-24: after cost=price (int64 continuing float64) the table was
+    rewritten with price int64, and the promoted 2.5 left its column for _rescued_data. The
+    column keeps the widest type of the fields filling it (ADR-106)."""
+    home.ingest("nr", "a.ndjson", '{"id":1,"price":2.5}\n')
+    home.promote()
+    home.ingest("nr", "b.ndjson", '{"id":2,"cost":3}\n')
+    home.resolve("nr", 2, "cost=price")
+    home.promote()
+    assert table_rows(home, "nr", ["id", "price", "_rescued_data"]) == [
+        (1, 2.5, None), (2, 3.0, None)]
+
+
 def test_values_nested_past_the_column_limit_are_json_text_every_reader_reads(home):
     """Profiler audit 2026-11-24: one additive payload nested ~120 levels made pyarrow
     refuse the whole table, earlier rows included ("current limit is 100"), and DuckDB

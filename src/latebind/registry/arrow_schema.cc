@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "latebind/common/field_path.h"
+#include "latebind/registry/evolve.h"
 #include "latebind/registry/rename_chain.h"
 
 namespace latebind::registry {
@@ -53,8 +54,9 @@ class Binder {
   // (and what lies under it) to OLD's column, following chains (rename_chain.h: c=b after
   // b=a binds c, b and a to a), and OLD's own fields give way to it. A mapping keeps binding
   // after NEW is removed in its turn: column OLD stays, as removed fields do. A column the
-  // mappings fill from several fields is typed from the chain's head: the one no mapping
-  // continues (c), else a live one, else the one listed first.
+  // mappings fill from several fields is named from the chain's head: the one no mapping
+  // continues (c), else a live one, else the one listed first; its type is the widest of
+  // theirs (ContinuedType), so that no value already typed leaves its column (ADR-106).
   void CollectEntries() {
     const RenameChains chains(v_);
     std::vector<std::vector<size_t>> groups;  // fields bound to one path, in field order
@@ -88,7 +90,9 @@ class Binder {
         also.insert(std::upper_bound(also.begin(), also.end(), old), old);
       }
       for (size_t i : also) {
-        if (i != head) e.also.push_back(v_.fields[i].path);
+        if (i == head) continue;
+        e.also.push_back(v_.fields[i].path);
+        e.type = ContinuedType(e.type, v_.fields[i].type);
       }
       entries_.push_back(std::move(e));
     }

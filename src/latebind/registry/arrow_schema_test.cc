@@ -187,6 +187,26 @@ TEST(ArrowSchemaTest, ConfirmedMappingKeepsTheOldNameTypedFromTheNewField) {
   EXPECT_EQ(Meta(kept, kArrowRequiredKey), "true");
 }
 
+// Promotion audit 2026-11-24: cost=price (int64 continuing float64) typed column price
+// int64, and the table's rewrite moved every promoted 2.5 into _rescued_data. The column
+// takes the widest type of the fields filling it (ADR-106).
+TEST(ArrowSchemaTest, AMappedColumnTakesTheWidestTypeOfItsFields) {
+  SchemaVersion v =
+      Version({Field("price", FieldType::kFloat64, false, true), Field("cost", FieldType::kInt64),
+               Field("ts", FieldType::kTimestamp, false, true), Field("d", FieldType::kDate),
+               Field("s", FieldType::kString, false, true), Field("n", FieldType::kInt64),
+               Field("x", FieldType::kInt64, false, true), Field("y", FieldType::kInt64)});
+  v.mappings = {{"cost", "price"}, {"d", "ts"}, {"n", "s"}, {"y", "x"}};
+  const auto schema = Bind(v);
+  ASSERT_NE(schema, nullptr);
+  const arrow::Schema expected({arrow::field("price", arrow::float64()),
+                                arrow::field("ts", arrow::timestamp(arrow::TimeUnit::MICRO, "UTC")),
+                                arrow::field("s", arrow::utf8()),
+                                arrow::field("x", arrow::int64())});
+  EXPECT_TRUE(schema->Equals(expected, false)) << schema->ToString();
+  EXPECT_EQ(Meta(*schema->GetFieldByName("price"), kArrowPathKey), "cost");
+}
+
 TEST(ArrowSchemaTest, MappingOfAnObjectMovesItsMembersAndNestedMappingsWork) {
   SchemaVersion v = Version(
       {Field("customer", FieldType::kObject, false, true),

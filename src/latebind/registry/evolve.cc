@@ -80,6 +80,10 @@ bool TypeContinues(FieldType registered, FieldType seen) {
   return Reconcile(registered, seen).first != Change::kIncompatible;
 }
 
+FieldType ContinuedType(FieldType registered, FieldType seen) {
+  return Reconcile(registered, seen).second;
+}
+
 FieldStats StatsOf(const profiler::FieldProfile& p) {
   FieldStats s;
   s.present = p.present;

@@ -41,6 +41,10 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
 // null on either side, int64 and float64 either way, date, timestamp and string among
 // themselves (calendar values widen to string), anything into string.
 bool TypeContinues(FieldType registered, FieldType seen);
+// The type a field registered as `registered` has after values of type `seen`: the wider of
+// the two by the same rules (int64 and float64 → float64, date and timestamp → timestamp),
+// string for any other mix.
+FieldType ContinuedType(FieldType registered, FieldType seen);
 
 // The registry's FieldStats of one profiled field.
 FieldStats StatsOf(const profiler::FieldProfile& field);
