@@ -252,6 +252,20 @@ def test_a_rename_continued_by_a_narrower_type_keeps_the_wider_column(home):
         (1, 2.5, None), (2, 3.0, None)]
 
 
+def test_a_removed_field_back_with_an_incompatible_type_is_breaking(home):
+    """Promotion audit 2026-11-24: b removed, resolved, then back as an object was only
+    "added" (ACTIVE, FULL), and the next promotion rewrote column b as a struct, moving the
+    promoted b=2 into _rescued_data. It is a type change now (ADR-107): BREAKING blocks it."""
+    home.ingest("rm", "a.ndjson", '{"a":1,"b":2}\n')
+    home.ingest("rm", "b.ndjson", '{"a":3}\n')
+    home.resolve("rm", 2)
+    home.promote()
+    assert home.ingest("rm", "c.ndjson", '{"a":4,"b":{"k":1}}\n')["schema_status"] == "BREAKING"
+    _, out = home.promote(expect_rc=3)
+    assert out["rm"]["status"] == "blocked" and out["rm"]["breaking_versions"] == [3], out
+    assert table_rows(home, "rm", ["a", "b"]) == [(1, 2), (3, None)]
+
+
 def test_values_nested_past_the_column_limit_are_json_text_every_reader_reads(home):
     """Profiler audit 2026-11-24: one additive payload nested ~120 levels made pyarrow
     refuse the whole table, earlier rows included ("current limit is 100"), and DuckDB

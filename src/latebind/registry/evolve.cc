@@ -183,12 +183,16 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
       if (it == index.end()) {
         index[p.path] = fields.size();
         fields.push_back(FromProfile(p, next));
-      } else {
-        fields[it->second] = FromProfile(p, next);  // back after being removed
-        returned.push_back(it->second);
+        added.push_back(fields.size() - 1);
+        continue;
       }
-      added.push_back(index[p.path]);
-      continue;
+      // Back after being removed: added again, and judged against the type it had, which
+      // its column still has (ADR-107).
+      const FieldType before = fields[it->second].type;
+      fields[it->second] = FromProfile(p, next);
+      fields[it->second].type = before;
+      returned.push_back(it->second);
+      added.push_back(it->second);
     }
     FieldSchema& f = fields[it->second];
     const auto [change, type] = Reconcile(f.type, p.type);

@@ -308,6 +308,39 @@ TEST(EvolveTest, RemovedFieldThatComesBackIsAddedAgain) {
   EXPECT_FALSE(Apply(ev.version, Basic(), "raw/src/5", kT3).new_version);
 }
 
+// Promotion audit 2026-11-24: a removed field back with another type was only "added", so
+// FULL and ACTIVE, and its column changed type under the rows promoted before. It is judged
+// against the type it had (ADR-107): float64 back as int64 fits, as float64 widens nothing,
+// as an object is incompatible (string, NONE, BREAKING).
+TEST(EvolveTest, RemovedFieldBackWithAnotherTypeIsJudgedAgainstItsOldType) {
+  const SchemaVersion v1 = First(Basic());
+  PayloadProfile without = Basic();
+  without.fields.erase(without.fields.begin() + 2);  // no amount (float64)
+  const SchemaVersion v2 = Apply(v1, without).version;
+  ASSERT_TRUE(Get(v2, "amount").removed);
+
+  PayloadProfile ints = Basic();
+  ints.fields[2] = Field("amount", FieldType::kInt64, 3, {int64_t{2}});
+  const Evolution fits = Apply(v2, ints, "raw/src/3", kT3);
+  ASSERT_TRUE(fits.new_version);
+  EXPECT_EQ(fits.version.field_diff.added, std::vector<std::string>{"amount"});
+  EXPECT_TRUE(fits.version.field_diff.type_changed.empty());
+  EXPECT_EQ(Get(fits.version, "amount").type, FieldType::kFloat64);
+  EXPECT_EQ(fits.version.status, VersionStatus::kActive);
+
+  PayloadProfile object = Basic();
+  object.fields[2] = Field("amount", FieldType::kObject, 3);
+  const Evolution breaks = Apply(v2, object, "raw/src/3", kT3);
+  ASSERT_TRUE(breaks.new_version);
+  EXPECT_EQ(breaks.version.field_diff.added, std::vector<std::string>{"amount"});
+  ASSERT_EQ(breaks.version.field_diff.type_changed.count("amount"), 1u);
+  EXPECT_EQ(breaks.version.field_diff.type_changed.at("amount").from, FieldType::kFloat64);
+  EXPECT_EQ(Get(breaks.version, "amount").type, FieldType::kString);
+  EXPECT_TRUE(Get(breaks.version, "amount").mixed);
+  EXPECT_EQ(breaks.version.status, VersionStatus::kBreaking);
+  EXPECT_EQ(breaks.version.compatibility, Compatibility::kNone);
+}
+
 // --- Additive and type changes ------------------------------------------------------------------
 
 TEST(EvolveTest, AdditiveFieldIsANewActiveFullVersionKeepingEveryField) {
