@@ -45,13 +45,18 @@ class Namer {
         }
       }
     }
-    for (size_t i = 0; i < fields.size(); ++i) {
-      if (!names[i].empty()) continue;
-      const std::string base = NormaliseName(fields[i]->name());
-      std::string name = base;
-      for (int n = 2; !taken.insert(name).second; ++n) name = base + "_" + std::to_string(n);
-      names[i] = name;
-      out_->assigned[ColumnKey(*fields[i], MemberPath(parent, fields[i]->name()))] = name;
+    // Then a key that is a normal name already (a_b), before any key normalised to it
+    // (a-b) may take its name, whatever their order; then the rest, in field order.
+    for (const bool normal_keys : {true, false}) {
+      for (size_t i = 0; i < fields.size(); ++i) {
+        if (!names[i].empty()) continue;
+        const std::string base = NormaliseName(fields[i]->name());
+        if (normal_keys && base != fields[i]->name()) continue;
+        std::string name = base;
+        for (int n = 2; !taken.insert(name).second; ++n) name = base + "_" + std::to_string(n);
+        names[i] = name;
+        out_->assigned[ColumnKey(*fields[i], MemberPath(parent, fields[i]->name()))] = name;
+      }
     }
     arrow::FieldVector renamed;
     for (size_t i = 0; i < fields.size(); ++i) {

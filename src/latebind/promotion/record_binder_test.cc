@@ -598,6 +598,14 @@ TEST(ColumnNamesTest, NormalisesAndResolvesCollisionsDeterministically) {
   EXPECT_EQ(again.schema->field(0)->name(), "amount_2");
   EXPECT_EQ(again.schema->field(1)->name(), "amount");
   EXPECT_EQ(again.assigned.count("AMOUNT"), 0u);
+
+  // A key that is a normal name already keeps it, wherever a key normalised to it comes.
+  const auto mixed = Version({F("a-b", FieldType::kInt64), F("a_b", FieldType::kInt64),
+                              F("_rescued_data", FieldType::kString)});
+  const NamedSchema kept = NameColumns(*registry::ToArrowSchema(mixed).ValueOrDie(), {});
+  EXPECT_EQ(kept.schema->field(0)->name(), "a_b_2");
+  EXPECT_EQ(kept.schema->field(1)->name(), "a_b");
+  EXPECT_EQ(kept.schema->field(2)->name(), "_rescued_data_2");  // lineage names stay reserved
 }
 
 }  // namespace
