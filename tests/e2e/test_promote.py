@@ -751,8 +751,9 @@ def test_column_names_normalised_collisions_resolved_and_stable(home):
     """Names are lowercased, characters (not bytes: "Größe" → "gr__e") outside
     [a-z0-9_] become `_`, a leading digit gets
     a `_` prefix, an empty name becomes `_`; collisions among siblings (and with the
-    lineage columns, which keep their names) get _2, _3 in registry order; struct members
-    likewise within their struct. A later version adding another colliding name gets the
+    lineage columns, which keep their names) get _2, _3 in registry order, after a key
+    that is a normal name already took its own (ADR-108); struct members likewise within
+    their struct. A later version adding another colliding name gets the
     next suffix while every earlier column keeps its name."""
     rec = {"Amount": 1, "amount": 2.5, "amount ": "x", "user-id": "u1", "user_id": "u2",
            "9lives": True, "": "empty", "_source_object": "mine", "_ingested_at": "also mine",
@@ -761,17 +762,17 @@ def test_column_names_normalised_collisions_resolved_and_stable(home):
     _, out = home.promote()
     [f1] = out["norm"]["files"]
     schema = pq.read_schema(home.root / f1)
-    expected = ["amount", "amount_2", "amount_", "user_id", "user_id_2", "_9lives", "_",
+    expected = ["amount_2", "amount", "amount_", "user_id_2", "user_id", "_9lives", "_",
                 "_source_object_2", "_ingested_at_2", "gr__e", "user_info", *LINEAGE]
     assert schema.names == expected
-    assert [f.name for f in schema.field("user_info").type] == ["first_name", "first_name_2", "zip_code"]
+    assert [f.name for f in schema.field("user_info").type] == ["first_name_2", "first_name", "zip_code"]
     [row, _] = pq.read_table(home.root / f1).to_pylist()
-    assert (row["amount"], row["amount_2"], row["amount_"], row["user_id"], row["user_id_2"]) == (
+    assert (row["amount_2"], row["amount"], row["amount_"], row["user_id_2"], row["user_id"]) == (
         1, 2.5, "x", "u1", "u2")
     assert (row["_9lives"], row["_"], row["_source_object_2"], row["_ingested_at_2"]) == (
         True, "empty", "mine", "also mine")
     assert row["gr__e"] == 40  # one `_` per character, not per UTF-8 byte
-    assert row["user_info"] == {"first_name": "a", "first_name_2": "b", "zip_code": "0150"}
+    assert row["user_info"] == {"first_name_2": "a", "first_name": "b", "zip_code": "0150"}
     assert row["_source_object"] == landed
     assert row["_rescued_data"] is None
 
@@ -785,7 +786,7 @@ def test_column_names_normalised_collisions_resolved_and_stable(home):
     names2 = pq.read_schema(home.root / f2).names
     assert names2 == expected[:-3] + ["amount_3", *LINEAGE]
     rows2 = pq.read_table(home.root / f2).to_pylist()
-    assert [(r["amount"], r["amount_3"]) for r in rows2] == [(1, None), (3, None), (1, 9)]
+    assert [(r["amount_2"], r["amount_3"]) for r in rows2] == [(1, None), (3, None), (1, 9)]
     db = duckdb_rows(home.tables()["norm"]["sql"])
     assert len(db) == 3 and sorted(r["amount_3"] is None for r in db) == [False, True, True]
 
