@@ -300,6 +300,7 @@ RenamePairing PairRenames(const std::vector<const FieldSchema*>& removed,
     size_t r, a;
   };
   std::vector<Scored> all;
+  if (removed.size() * added.size() > options.max_pairs) return {};
   for (size_t r = 0; r < removed.size(); ++r) {
     for (size_t a = 0; a < added.size(); ++a) {
       const double c = RenameConfidence(*removed[r], *added[a]);

@@ -13,6 +13,10 @@ struct RenameOptions {
   // A pair scoring below this is reported as removed + added (with the score, as a rejected
   // candidate), never as a rename.
   double threshold = 0.65;
+  // Past this many removed × added pairs no pair is scored (ADR-109): a payload that removes
+  // and adds thousands of fields is a new shape, BREAKING whatever is paired, and scoring
+  // every pair took 25 s and 1 GB for 5,000 × 5,000, inside the registry's write lock.
+  size_t max_pairs = 250'000;
 };
 
 // Name similarity in [0,1]: the leaf names split into tokens (snake, kebab, camel case,
@@ -45,9 +49,10 @@ bool RenameCompatible(FieldType from, FieldType to);
 // distinct values need a strong name similarity to be a rename.
 double RenameConfidence(const FieldSchema& old_field, const FieldSchema& new_field);
 
-// Pairs removed with added fields: every compatible pair is scored, pairs are taken best
-// first, each field at most once. Pairs at or above the threshold are renames; the best
-// candidate below it for each removed field is returned as rejected.
+// Pairs removed with added fields: every compatible pair is scored (none past
+// options.max_pairs), pairs are taken best first, each field at most once. Pairs at or above the
+// threshold are renames; the best candidate below it for each removed field is returned as
+// rejected.
 struct RenamePairing {
   std::vector<RenameCandidate> renames;
   std::vector<RenameCandidate> rejected;
