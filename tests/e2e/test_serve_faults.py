@@ -198,6 +198,9 @@ def test_raw_zone_down_past_the_wal_backlog_sheds_load_then_recovers(latebind_bi
     (["--wal-backlog-wait", "0s"], "--wal-backlog-wait wants a duration"),
     (["--promote-every", "soon"], "--promote-every wants a duration such as 30s"),
     (["--promote-every", "-5m"], "--promote-every wants a duration such as 30s"),
+    # Registry audit 2026-11-24: an overflowing duration busy-looped the scheduler.
+    (["--promote-every", "9999999999999h"], "from 1ms to 8760h (a year)"),
+    (["--promote-every", "9223372036854775807ms"], "from 1ms to 8760h (a year)"),
     (["--wal-backlog-mib", "0"], "--wal-backlog-mib: Value 0 not in range"),
     # A zero or negative timeout cut every request before its answer.
     (["--header-timeout", "-1"], "--header-timeout: Value -1 not in range"),

@@ -35,7 +35,11 @@ struct ServeArgs {
   std::string promote_every;  // "" (off), or a duration: 500ms, 30s, 5m, 1h
 };
 
-// "500ms", "30s", "5m", "1h" → milliseconds; nullopt for anything else or zero.
+// The longest duration a flag takes: a year. Past it a wait overflowed (the scheduler's
+// condition-variable wait in nanoseconds returned at once, a busy loop).
+constexpr long long kMaxDurationMs = 365LL * 24 * 3'600'000;
+
+// "500ms", "30s", "5m", "1h" → milliseconds; nullopt for anything else, zero, or past a year.
 std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text) {
   size_t used = 0;
   long long n = 0;
@@ -45,20 +49,20 @@ std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text) 
     return std::nullopt;
   }
   const std::string unit = text.substr(used);
-  long long ms = 0;
+  long long unit_ms = 0;
   if (unit == "ms") {
-    ms = n;
+    unit_ms = 1;
   } else if (unit == "s") {
-    ms = n * 1000;
+    unit_ms = 1000;
   } else if (unit == "m") {
-    ms = n * 60'000;
+    unit_ms = 60'000;
   } else if (unit == "h") {
-    ms = n * 3'600'000;
+    unit_ms = 3'600'000;
   } else {
     return std::nullopt;
   }
-  if (n <= 0) return std::nullopt;
-  return std::chrono::milliseconds(ms);
+  if (n <= 0 || n > kMaxDurationMs / unit_ms) return std::nullopt;
+  return std::chrono::milliseconds(n * unit_ms);
 }
 
 // The value of duration flag `flag`; nullopt, with the usage error printed, when it is not
@@ -68,8 +72,10 @@ std::optional<std::chrono::milliseconds> DurationFlag(std::string_view flag,
                                                       std::string_view examples) {
   auto parsed = ParseDuration(value);
   if (!parsed) {
-    fmt::print(stderr, "latebind serve: {} wants a duration such as {}, got '{}'\n", flag, examples,
-               value);
+    fmt::print(stderr,
+               "latebind serve: {} wants a duration such as {}, from 1ms to 8760h (a year), "
+               "got '{}'\n",
+               flag, examples, value);
   }
   return parsed;
 }
