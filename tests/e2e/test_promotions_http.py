@@ -278,6 +278,9 @@ def test_bad_bodies_are_400_and_unknown_sources_404(serve):
             (b'{"repromote_since_version": -2}', "bad_request", '"repromote_since_version"'),
             (b'{"repromote_since_version": 1.5}', "bad_request", '"repromote_since_version"'),
             (b'{"repromote_since_version": "2"}', "bad_request", '"repromote_since_version"'),
+            # Registry audit 2026-11-24: answered 200, re-promoting nothing, as the CLI does not.
+            (b'{"sources": ["orders"], "repromote_since_version": 99}', "bad_request",
+             "source 'orders' has no version 99 (it has version 1 only)"),
     ):
         err = error_of(*promote(port, body)[::2], expect=400)
         assert err["code"] == code and words in err["message"], (body, err)
