@@ -110,7 +110,7 @@ class FakeRegistry : public registry::Registry {
     std::lock_guard lock(mu_);
     return std::count_if(rows_.begin(), rows_.end(), [](const Row& r) { return !r.delivered; });
   }
-  arrow::Status SetAlertSinks(const std::vector<std::string>&) override {
+  arrow::Result<int64_t> SetAlertSinks(const std::vector<std::string>&) override {
     return arrow::Status::NotImplemented("fake");
   }
   arrow::Result<registry::SchemaVersion> Version(const std::string& source_id,

@@ -11,6 +11,7 @@
 #include "latebind/cli/commands.h"
 #include "latebind/cli/exit_codes.h"
 #include "latebind/common/file_lock.h"
+#include "latebind/common/json_log.h"
 #include "latebind/common/status.h"
 #include "latebind/ingest/http_server.h"
 #include "latebind/promotion/promoter.h"
@@ -195,9 +196,14 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   args.server.registry = *registry;
   // Registered, so that a BREAKING version written by `ingest` or `deadletter replay` on
   // this home is owed to these sinks too (also while this server is down).
-  if (arrow::Status st = (*registry)->SetAlertSinks(args.alert_webhooks); !st.ok()) {
-    fmt::print(stderr, "latebind serve: {}\n", st.message());
-    return ExitCodeFor(st);
+  auto dropped = (*registry)->SetAlertSinks(args.alert_webhooks);
+  if (!dropped.ok()) {
+    fmt::print(stderr, "latebind serve: {}\n", dropped.status().message());
+    return ExitCodeFor(dropped.status());
+  }
+  if (*dropped > 0) {
+    Log("warn", "alerts owed to sinks no longer configured are dropped",
+        {{"deliveries", *dropped}, {"sinks", args.alert_webhooks}});
   }
   // Always running, also without sinks: it delivers what an earlier run still owes.
   alerts::AlertDispatcher dispatcher(*registry);

@@ -122,8 +122,10 @@ class Registry {
   virtual arrow::Result<int64_t> PendingAlerts() = 0;
   // The sinks of the home's server (`serve --alert-webhook`), replacing those of its last
   // start. A BREAKING version written by any process (`ingest`, `deadletter replay`, a
-  // server) is owed to each of them besides its own ApplyOptions::alert_sinks.
-  virtual arrow::Status SetAlertSinks(const std::vector<std::string>& sinks) = 0;
+  // server) is owed to each of them besides its own ApplyOptions::alert_sinks. What is
+  // still owed to a sink not among them is dropped (no server would deliver it, ADR-110):
+  // the answer counts those deliveries.
+  virtual arrow::Result<int64_t> SetAlertSinks(const std::vector<std::string>& sinks) = 0;
   // Versions per (source, status), for latebind_schema_versions_total.
   virtual arrow::Result<std::map<std::pair<std::string, std::string>, int64_t>> VersionCounts() = 0;
 

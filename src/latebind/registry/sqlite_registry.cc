@@ -928,7 +928,7 @@ arrow::Status SqliteRegistry::MarkFailed(int64_t alert_id, const std::string& si
   return q.Bind(1, error).Bind(2, Now(next_attempt)).Bind(3, alert_id).Bind(4, sink).Run();
 }
 
-arrow::Status SqliteRegistry::SetAlertSinks(const std::vector<std::string>& sinks) {
+arrow::Result<int64_t> SqliteRegistry::SetAlertSinks(const std::vector<std::string>& sinks) {
   std::lock_guard lock(mu_);
   ARROW_ASSIGN_OR_RAISE(auto tx, SqliteTransaction::Begin(db_.get()));
   ARROW_RETURN_NOT_OK(db_->Exec("DELETE FROM alert_sinks"));
@@ -939,7 +939,15 @@ arrow::Status SqliteRegistry::SetAlertSinks(const std::vector<std::string>& sink
     q.Reset();
     ARROW_RETURN_NOT_OK(q.Bind(1, sink).Bind(2, now).Run());
   }
-  return tx->Commit();
+  const std::string unlisted =
+      "FROM alert_deliveries WHERE delivered_at IS NULL AND sink NOT IN (SELECT sink FROM "
+      "alert_sinks)";
+  ARROW_ASSIGN_OR_RAISE(auto count, db_->Prepare("SELECT COUNT(*) " + unlisted));
+  ARROW_RETURN_NOT_OK(count.Step().status());
+  const int64_t dropped = count.Int(0);
+  ARROW_RETURN_NOT_OK(db_->Exec("DELETE " + unlisted));
+  ARROW_RETURN_NOT_OK(tx->Commit());
+  return dropped;
 }
 
 arrow::Result<int64_t> SqliteRegistry::PendingAlerts() {

@@ -37,7 +37,7 @@ class SqliteRegistry final : public Registry {
   arrow::Status MarkFailed(int64_t alert_id, const std::string& sink, const std::string& error,
                            std::chrono::system_clock::time_point next_attempt) override;
   arrow::Result<int64_t> PendingAlerts() override;
-  arrow::Status SetAlertSinks(const std::vector<std::string>& sinks) override;
+  arrow::Result<int64_t> SetAlertSinks(const std::vector<std::string>& sinks) override;
   arrow::Result<std::map<std::pair<std::string, std::string>, int64_t>> VersionCounts() override;
 
   // Promotion (catalog.h), in sqlite_catalog.cc.
