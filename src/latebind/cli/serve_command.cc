@@ -205,7 +205,7 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
     Log("warn", "alerts owed to sinks no longer configured are dropped",
         {{"deliveries", *dropped}, {"sinks", args.alert_webhooks}});
   }
-  // Always running, also without sinks: it delivers what an earlier run still owes.
+  // Delivers what this server's sinks are owed, from earlier runs and the CLI too.
   alerts::AlertDispatcher dispatcher(*registry);
   if (arrow::Status st = dispatcher.Start(); !st.ok()) {
     fmt::print(stderr, "latebind serve: {}\n", st.message());
