@@ -611,33 +611,55 @@ def test_chained_renames_fill_one_column(home, order):
 
 
 def test_a_chain_fills_its_column_from_one_live_field_and_a_rename_undone_binds_once(home):
-    """ADR-087's guards, through the CLI: after b=a, `a` comes back beside a new `c`. c=b would
-    make a and c, both live, fill column a: refused (exit 2), nothing changed. a=b (the
-    rename undone, a cycle) is accepted: a and b fill column a once, c is a column of its own."""
+    """ADR-087's guards, through the CLI: after b=a, `a` comes back beside b (both live),
+    then c arrives without b. c=b would make a and c, both live, fill column a: refused
+    (exit 2), nothing changed. a=b (the rename undone, a cycle) is accepted: a and b fill
+    column a once (the record that held both keeps b's value rescued), c is a column of its
+    own."""
     home.ingest("loop", "1.ndjson", '{"id": 1, "a": "2024-01-01"}\n')
     assert home.ingest("loop", "2.ndjson", '{"id": 2, "b": "2024-01-02"}\n')["schema_status"] == "BREAKING"
     home.resolve("loop", 2, "b=a", note="a is now b")
-    back = home.ingest("loop", "3.ndjson", '{"id": 3, "a": "2024-01-03", "c": "2024-01-04"}\n')
-    assert (back["schema_version"], back["schema_status"]) == (3, "BREAKING")
-    res = home.run("schema", "resolve", "loop", "--version", "3", "--status", "ACTIVE",
+    both = home.ingest("loop", "3.ndjson", '{"id": 3, "a": "2024-01-03", "b": "2024-01-05"}\n')
+    assert (both["schema_version"], both["schema_status"]) == (3, "ACTIVE")
+    back = home.ingest("loop", "4.ndjson", '{"id": 4, "a": "2024-01-06", "c": "2024-01-04"}\n')
+    assert (back["schema_version"], back["schema_status"]) == (4, "BREAKING")
+    res = home.run("schema", "resolve", "loop", "--version", "4", "--status", "ACTIVE",
                    "--note", "x", "--map", "c=b")
     assert res.returncode == 2, res.describe()
     assert "c → b → a would fill column a from 2 live fields, a and c" in res.stderr, res.stderr
     doc = home.ok("schema", "show", "loop", "--json").json()
     assert (doc["status"], doc["mappings"]) == ("BREAKING", {"b": "a"})
 
-    home.resolve("loop", 3, "a=b", note="b was a again")
+    home.resolve("loop", 4, "a=b", note="b was a again")
     arrow = home.ok("schema", "export", "loop", "--format", "arrow").stdout.splitlines()
     assert arrow[:3] == ["id: int64", "a: date32[day]", "c: date32[day]"], arrow
     _, out = home.promote()
-    assert (out["loop"]["status"], out["loop"]["rescued_rows"]) == ("promoted", 0)
+    assert (out["loop"]["status"], out["loop"]["rescued_rows"]) == ("promoted", 1)
     entry = home.tables()["loop"]
     for f in read_curated_files(home.root, entry):
         assert f.table.schema.names == ["id", "a", "c", *LINEAGE], f.key
     rows = duckdb_rows(entry["sql"] + " ORDER BY id")
     assert [(r["id"], str(r["a"]), r["c"] and str(r["c"]), r["_rescued_data"]) for r in rows] == [
         (1, "2024-01-01", None, None), (2, "2024-01-02", None, None),
-        (3, "2024-01-03", "2024-01-04", None)]
+        (3, "2024-01-03", None, '{"b":"2024-01-05"}'), (4, "2024-01-06", "2024-01-04", None)]
+
+
+def test_a_confirmed_rename_seen_from_the_other_side_is_not_breaking(home):
+    """Registry audit 2026-11-24: after txn_date=transaction_date was confirmed, a producer
+    still on the old name raised a BREAKING version and an alert calling it a rename back.
+    The confirmed mapping says they are one field (ADR-111): one ACTIVE version, both
+    shapes fill the one column."""
+    home.ingest("r", "1.ndjson", '{"id": 1, "transaction_date": "2024-01-01"}\n')
+    assert home.ingest("r", "2.ndjson", '{"id": 2, "txn_date": "2024-01-02"}\n')["schema_status"] == "BREAKING"
+    home.resolve("r", 2, "txn_date=transaction_date")
+    old = home.ingest("r", "3.ndjson", '{"id": 3, "transaction_date": "2024-01-03"}\n')
+    assert (old["schema_version"], old["schema_status"]) == (3, "ACTIVE")
+    assert home.ingest("r", "4.ndjson", '{"id": 4, "txn_date": "2024-01-04"}\n')["schema_version"] == 3
+    _, out = home.promote()
+    assert (out["r"]["status"], out["r"]["rescued_rows"]) == ("promoted", 0)
+    rows = duckdb_rows(home.tables()["r"]["sql"] + " ORDER BY id")
+    assert [(r["id"], str(r["transaction_date"])) for r in rows] == [
+        (1, "2024-01-01"), (2, "2024-01-02"), (3, "2024-01-03"), (4, "2024-01-04")]
 
 
 def test_resolved_removal_keeps_the_column_and_its_history(home):

@@ -7,6 +7,7 @@
 
 #include "latebind/common/field_path.h"
 #include "latebind/profiler/type_lattice.h"
+#include "latebind/registry/rename_chain.h"
 
 namespace latebind::registry {
 namespace {
@@ -234,6 +235,21 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
       }
       removed.push_back(i);
     }
+  }
+
+  // A removed field that a confirmed rename binds to one column with an added one is the
+  // other side of that rename (an older producer still sends the old name, or a newer one
+  // the new): known, so not removed again but optional, like the one back (ADR-111).
+  if (!cur.mappings.empty()) {
+    const RenameChains chains(cur);
+    std::erase_if(removed, [&](size_t i) {
+      const std::string column = chains.Follow(fields[i].path).column;
+      const bool other_side = std::any_of(added.begin(), added.end(), [&](size_t a) {
+        return chains.Follow(fields[a].path).column == column;
+      });
+      if (other_side) fields[i].required = false;
+      return other_side;
+    });
   }
 
   // Renames: removed fields paired with added ones.

@@ -861,8 +861,39 @@ TEST_P(RegistryContractTest, ChainedRenamesBindOneColumnWhicheverVersionIsResolv
   }
 }
 
-// A chain fills its column from one live field: after b=a, a came back (live) and c arrived;
-// c=b would make a and c fill column a, and is refused with nothing written. a=b closes a
+// Registry audit 2026-11-24: after txn_date=transaction_date was confirmed, a payload from a
+// producer still on the old name raised a BREAKING version (and an alert) that called it
+// txn_date renamed back. The mapping says they are one field: the old name is back and the
+// new one optional, one ACTIVE version, then quiet for either shape (ADR-111).
+TEST_P(RegistryContractTest, AConfirmedRenameSeenFromTheOtherSideIsNotBreaking) {
+  ApplyOne("raw/bank/1", kSeed);
+  ApplyOne("raw/bank/2", kRenamed, At(1));
+  StatusUpdate rename;
+  rename.status = VersionStatus::kActive;
+  rename.note = "renamed upstream";
+  rename.mappings = {{"txn_date", "transaction_date"}};
+  ASSERT_TRUE(registry_->SetStatus("bank", 2, rename).ok());
+  const PayloadProfile old_shape =
+      Profile(10, {{"id", FieldType::kInt64, {int64_t{41}}},
+                   {"amount", FieldType::kFloat64, {4.5}},
+                   {"transaction_date", FieldType::kDate, Dates(20, 5)},
+                   {"currency", FieldType::kString, {"EUR"}}});
+  const ApplyOutcome out = ApplyOne("raw/bank/3", old_shape, At(2));
+  EXPECT_EQ(out.status, VersionStatus::kActive);
+  const SchemaVersion v3 = Get(3);
+  EXPECT_EQ(v3.field_diff.added, std::vector<std::string>{"transaction_date"});
+  EXPECT_TRUE(v3.field_diff.removed.empty() && v3.field_diff.renamed.empty());
+  EXPECT_FALSE(v3.Find("txn_date")->removed);
+  EXPECT_FALSE(v3.Find("txn_date")->required);
+  EXPECT_EQ(v3.mappings, rename.mappings);
+  ApplyOne("raw/bank/4", kRenamed, At(3));
+  ApplyOne("raw/bank/5", old_shape, At(4));
+  EXPECT_EQ(Get(3).payloads, 3u);  // either shape fits version 3
+}
+
+// A chain fills its column from one live field: after b=a, a came back (live; beside b, so b
+// stays), then c arrived without b; c=b would make a and c fill column a, and is refused with
+// nothing written. a=b closes a
 // cycle (the rename undone) and is accepted: a and b bind to the one column a.
 TEST_P(RegistryContractTest, AChainFillsItsColumnFromOneLiveFieldAndACycleBindsOnce) {
   ApplyOne("raw/1", Profile(5, {{"id", FieldType::kInt64}, {"a", FieldType::kDate}}));
@@ -874,30 +905,34 @@ TEST_P(RegistryContractTest, AChainFillsItsColumnFromOneLiveFieldAndACycleBindsO
   ASSERT_TRUE(registry_->SetStatus("bank", 2, update).ok());
   ApplyOne(
       "raw/3",
-      Profile(5, {{"id", FieldType::kInt64}, {"a", FieldType::kDate}, {"c", FieldType::kDate}}),
+      Profile(5, {{"id", FieldType::kInt64}, {"a", FieldType::kDate}, {"b", FieldType::kDate}}),
       At(2));
-  ASSERT_TRUE(Get(3).Find("b")->removed);
-  ASSERT_FALSE(Get(3).Find("a")->removed);
+  ApplyOne(
+      "raw/4",
+      Profile(5, {{"id", FieldType::kInt64}, {"a", FieldType::kDate}, {"c", FieldType::kDate}}),
+      At(3));
+  ASSERT_TRUE(Get(4).Find("b")->removed);
+  ASSERT_FALSE(Get(4).Find("a")->removed);
   const size_t history = History().size();
 
   update.note = "b renamed c";
   update.mappings = {{"c", "b"}};
-  auto refused = registry_->SetStatus("bank", 3, update);
+  auto refused = registry_->SetStatus("bank", 4, update);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(KindOf(refused.status()), ErrorKind::kBadInput);
   EXPECT_NE(
       refused.status().message().find("c → b → a would fill column a from 2 live fields, a and c"),
       std::string::npos)
       << refused.status().message();
-  EXPECT_EQ(Get(3).mappings, (std::map<std::string, std::string>{{"b", "a"}}));
-  EXPECT_EQ(Get(3).status, VersionStatus::kBreaking);
+  EXPECT_EQ(Get(4).mappings, (std::map<std::string, std::string>{{"b", "a"}}));
+  EXPECT_EQ(Get(4).status, VersionStatus::kBreaking);
   EXPECT_EQ(History().size(), history);
 
   update.note = "b was a again";
   update.mappings = {{"a", "b"}};
-  auto undone = registry_->SetStatus("bank", 3, update);
+  auto undone = registry_->SetStatus("bank", 4, update);
   ASSERT_TRUE(undone.ok()) << undone.status().ToString();
-  auto schema = ToArrowSchema(Get(3));
+  auto schema = ToArrowSchema(Get(4));
   ASSERT_TRUE(schema.ok()) << schema.status().ToString();
   EXPECT_EQ((*schema)->field_names(), (std::vector<std::string>{"id", "a", "c"}))
       << (*schema)->ToString();
