@@ -156,3 +156,54 @@ def test_a_bad_token_is_named_in_the_error(latebind, tmp_path):
     res = latebind.run("--home", tmp_path / "h", "serve", "--auth-tokens", tokens)
     assert res.returncode == EXIT_BAD_INPUT, res.describe()
     assert "token #2: \"sources\"" in res.stderr, res.stderr
+
+
+def test_a_home_only_readable_can_be_inspected(latebind_bin, tmp_path):
+    """Registry audit 2026-11-24: `sources`, `schema show`, `tables` opened the registry to
+    write (PRAGMAs, migrations), so a user who may only read a home (the service's) got
+    "attempt to write a readonly database"; and an empty registry.db was migrated by a
+    read. They open it read-only now (ADR-112), writing nothing."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="lb-ro-", dir="/tmp"))
+    try:
+        home = root / "home"
+        payload = root / "a.ndjson"
+        payload.write_text('{"id": 1, "name": "x"}\n')
+        run = lambda *args, **kw: subprocess.run(  # noqa: E731
+            [str(latebind_bin), "--home", str(home), *args], capture_output=True, text=True,
+            timeout=60, **kw)
+        assert run("ingest", "--source", "s", str(payload)).returncode == 0
+        assert run("promote").returncode == 0
+        before = {p: p.stat().st_mtime_ns for p in home.rglob("*")}
+        if os.geteuid() == 0:  # root reads anything: read as nobody, in a home it cannot write
+            for p in [root, *root.rglob("*")]:
+                p.chmod(0o755 if p.is_dir() else 0o644)
+            as_reader = {"preexec_fn": lambda: (os.setgid(65534), os.setuid(65534))}
+        else:
+            for p in [home, *home.rglob("*")]:
+                p.chmod(0o555 if p.is_dir() else 0o444)
+            as_reader = {}
+        for args in (["sources"], ["sources", "--json"], ["schema", "show", "s"],
+                     ["schema", "history", "s"], ["schema", "export", "s", "--format", "arrow"],
+                     ["tables", "--json"]):
+            res = run(*args, **as_reader)
+            assert res.returncode == 0, (args, res.stderr)
+        assert json.loads(run("sources", "--json", **as_reader).stdout)[0]["source_id"] == "s"
+        assert {p: p.stat().st_mtime_ns for p in home.rglob("*")} == before
+
+        # An empty registry file stays empty: no registry, nothing migrated.
+        empty = root / "empty"
+        empty.mkdir()
+        (empty / "registry.db").touch()
+        res = subprocess.run([str(latebind_bin), "--home", str(empty), "sources"],
+                             capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0 and "no sources" in res.stdout, res.stderr
+        assert (empty / "registry.db").stat().st_size == 0
+    finally:
+        for p in [root, *root.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        shutil.rmtree(root)

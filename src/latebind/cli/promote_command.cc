@@ -66,7 +66,7 @@ int RunPromote(const GlobalOptions& global, const PromoteArgs& args) {
                           "--repromote and --since-version N go together (re-promote what was "
                           "applied under version N or later)"));
   }
-  auto registry = OpenExistingRegistry(global.home);
+  auto registry = OpenExistingRegistry(global.home, RegistryAccess::kWrite);
   if (!registry.ok() && KindOf(registry.status()) == ErrorKind::kNotFound && args.sources.empty()) {
     // A home with nothing ingested yet: no sources, which is an answer (as `sources` and
     // `tables` give it), not an error. A named source there is unknown: an error.
@@ -162,7 +162,7 @@ std::string TableSql(const std::string& home, const std::string& table) {
 
 int RunTables(const GlobalOptions& global, bool as_json) {
   std::vector<registry::CuratedTable> tables;
-  auto registry = OpenExistingRegistry(global.home);
+  auto registry = OpenExistingRegistry(global.home, RegistryAccess::kRead);
   if (registry.ok()) {
     auto listed = (*registry)->Tables();
     if (!listed.ok()) {

@@ -23,7 +23,8 @@ arrow::Status RequireHome(const std::string& home) {
   return arrow::Status::OK();
 }
 
-arrow::Result<std::shared_ptr<registry::Registry>> OpenExistingRegistry(const std::string& home) {
+arrow::Result<std::shared_ptr<registry::Registry>> OpenExistingRegistry(const std::string& home,
+                                                                        RegistryAccess access) {
   ARROW_RETURN_NOT_OK(RequireHome(home));
   const std::string path = home + "/registry.db";
   struct stat st;
@@ -32,7 +33,8 @@ arrow::Result<std::shared_ptr<registry::Registry>> OpenExistingRegistry(const st
         ErrorKind::kNotFound,
         fmt::format("no registry at {}: nothing was ingested under --home {}", path, home));
   }
-  return registry::OpenRegistry(home);
+  return access == RegistryAccess::kRead ? registry::OpenRegistryToRead(home)
+                                         : registry::OpenRegistry(home);
 }
 
 CLI::Validator SourceIdValidator() {

@@ -20,10 +20,16 @@ namespace latebind::cli {
 // instead of creating one (only ingest and serve create a home). Reads only.
 arrow::Status RequireHome(const std::string& home);
 
+// What a command does with the registry: kRead opens it read-only (OpenRegistryToRead), so
+// a user who may only read the home can run the command.
+enum class RegistryAccess { kRead, kWrite };
+
 // `<home>/registry.db`, opened. RequireHome's kBadInput when the home does not exist;
 // kNotFound, naming the path, when the home exists but the registry does not (nothing was
-// ever ingested under it); else OpenRegistry's errors. Creates nothing in either case.
-arrow::Result<std::shared_ptr<registry::Registry>> OpenExistingRegistry(const std::string& home);
+// ever ingested under it); else OpenRegistry's (or OpenRegistryToRead's) errors. Creates
+// nothing in either case.
+arrow::Result<std::shared_ptr<registry::Registry>> OpenExistingRegistry(const std::string& home,
+                                                                        RegistryAccess access);
 
 // A CLI11 check that a SOURCE argument or --source value is a valid source id
 // (ingest::ValidateSourceId): a bad one is a usage error (exit 2) before anything runs.

@@ -61,8 +61,9 @@ struct Loaded {
   std::vector<SchemaVersion> versions;  // oldest first, never empty
 };
 
-arrow::Result<Loaded> Load(const GlobalOptions& global, const std::string& source) {
-  auto opened = OpenExistingRegistry(global.home);
+arrow::Result<Loaded> Load(const GlobalOptions& global, const std::string& source,
+                           RegistryAccess access) {
+  auto opened = OpenExistingRegistry(global.home, access);
   if (!opened.ok() && KindOf(opened.status()) == ErrorKind::kNotFound) {
     return MakeError(ErrorKind::kNotFound,
                      fmt::format("unknown source '{}': {}", source, opened.status().message()));
@@ -81,7 +82,7 @@ arrow::Result<const SchemaVersion*> Pick(const Loaded& l, int64_t number) {
 }
 
 int RunHistory(const GlobalOptions& global, const SchemaArgs& args) {
-  auto loaded = Load(global, args.source);
+  auto loaded = Load(global, args.source, RegistryAccess::kRead);
   if (!loaded.ok()) return Fail("history", loaded.status());
   auto history = loaded->registry->StatusHistory(args.source);
   if (!history.ok()) return Fail("history", history.status());
@@ -99,7 +100,7 @@ int RunHistory(const GlobalOptions& global, const SchemaArgs& args) {
 }
 
 int RunShow(const GlobalOptions& global, const SchemaArgs& args) {
-  auto loaded = Load(global, args.source);
+  auto loaded = Load(global, args.source, RegistryAccess::kRead);
   if (!loaded.ok()) return Fail("show", loaded.status());
   const int64_t latest = loaded->versions.back().version;
   auto v = Pick(*loaded, args.version == 0 ? latest : args.version);
@@ -113,7 +114,7 @@ int RunShow(const GlobalOptions& global, const SchemaArgs& args) {
 }
 
 int RunDiff(const GlobalOptions& global, const SchemaArgs& args) {
-  auto loaded = Load(global, args.source);
+  auto loaded = Load(global, args.source, RegistryAccess::kRead);
   if (!loaded.ok()) return Fail("diff", loaded.status());
   for (int64_t n : {args.a, args.b}) {
     if (auto v = Pick(*loaded, n); !v.ok()) return Fail("diff", v.status());
@@ -232,7 +233,7 @@ int RunResolve(const GlobalOptions& global, const SchemaArgs& args) {
   }
   auto mappings = ParseMaps(args.maps);
   if (!mappings.ok()) return Fail("resolve", mappings.status());
-  auto loaded = Load(global, args.source);
+  auto loaded = Load(global, args.source, RegistryAccess::kWrite);
   if (!loaded.ok()) return Fail("resolve", loaded.status());
   auto before = Pick(*loaded, args.version);
   if (!before.ok()) return Fail("resolve", before.status());
@@ -281,7 +282,7 @@ const SchemaVersion& DefaultExportVersion(const std::vector<SchemaVersion>& vers
 }
 
 int RunExport(const GlobalOptions& global, const SchemaArgs& args) {
-  auto loaded = Load(global, args.source);
+  auto loaded = Load(global, args.source, RegistryAccess::kRead);
   if (!loaded.ok()) return Fail("export", loaded.status());
   const SchemaVersion* v = &DefaultExportVersion(loaded->versions);
   if (args.version != 0) {

@@ -21,7 +21,7 @@ struct SourcesArgs {
 
 int RunSources(const GlobalOptions& global, const SourcesArgs& args) {
   std::vector<registry::SourceSummary> sources;
-  auto opened = OpenExistingRegistry(global.home);
+  auto opened = OpenExistingRegistry(global.home, RegistryAccess::kRead);
   if (opened.ok()) {
     auto listed = (*opened)->Sources();
     if (!listed.ok()) {

@@ -186,5 +186,9 @@ class Registry {
 // Errors: kUnavailable when the file cannot be opened, is locked past the busy timeout or
 // is not a registry (corrupt), with the path in the message.
 arrow::Result<std::shared_ptr<Registry>> OpenRegistry(const std::string& home);
+// `<home>/registry.db` opened to read only, for the commands that only read it (sources,
+// schema show, tables...): nothing is created, migrated or written, so a user who may only
+// read the home can inspect it (ADR-112).
+arrow::Result<std::shared_ptr<Registry>> OpenRegistryToRead(const std::string& home);
 
 }  // namespace latebind::registry

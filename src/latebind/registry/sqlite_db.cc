@@ -1,6 +1,7 @@
 #include "latebind/registry/sqlite_db.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <thread>
@@ -100,6 +101,43 @@ arrow::Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
   // as "not a latebind registry, nothing was changed" (see UseWal).
   ARROW_RETURN_NOT_OK(db->Exec("PRAGMA synchronous=FULL"));
   ARROW_RETURN_NOT_OK(db->Exec("PRAGMA foreign_keys=ON"));
+  return db;
+}
+
+arrow::Result<std::unique_ptr<SqliteDb>> SqliteDb::OpenToRead(const std::string& path,
+                                                              int busy_timeout_ms) {
+  auto open = [&](const std::string& name) -> arrow::Result<std::unique_ptr<SqliteDb>> {
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(
+        name.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, nullptr);
+    std::unique_ptr<SqliteDb> db(new SqliteDb(raw, path, busy_timeout_ms));
+    if (rc != SQLITE_OK) return db->Error(rc, "cannot open");
+    sqlite3_busy_timeout(raw, busy_timeout_ms);
+    return db;
+  };
+  ARROW_ASSIGN_OR_RAISE(auto db, open(path.starts_with("file:") ? "./" + path : path));
+  // The first read opens the WAL index (-shm), which needs a writable directory.
+  const int rc =
+      sqlite3_exec(db->db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) & 0xFF;
+  if (rc == SQLITE_OK) return db;
+  if (rc != SQLITE_READONLY && rc != SQLITE_CANTOPEN) return db->Error(rc, "cannot read");
+  struct stat st;
+  if (::stat((path + "-wal").c_str(), &st) == 0 && st.st_size > 0) {
+    return MakeError(ErrorKind::kUnavailable,
+                     fmt::format("cannot read registry {}: a writer (serve, ingest) has changes "
+                                 "in {}-wal not yet checkpointed, and this user cannot share "
+                                 "its lock files in that directory; run as the home's owner",
+                                 path, path));
+  }
+  std::string uri = "file:";
+  for (const char c : path) {
+    if (c == '?' || c == '#' || c == '%') {
+      uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    } else {
+      uri += c;
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(db, open(uri + "?immutable=1"));
   return db;
 }
 

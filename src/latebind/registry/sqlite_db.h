@@ -52,6 +52,12 @@ class SqliteDb {
   // file: journaling is switched to WAL by UseWal(), once the caller knows the file is its.
   static arrow::Result<std::unique_ptr<SqliteDb>> Open(const std::string& path,
                                                        int busy_timeout_ms);
+  // Opens `path` to read only, never creating or writing anything. A WAL-mode file whose
+  // directory this user cannot write (a home owned by the service's user) has no `-shm`
+  // to share: with no `-wal` beside it either (no writer since the last checkpoint), it
+  // is read as an immutable file; with one, that is an error naming the cause.
+  static arrow::Result<std::unique_ptr<SqliteDb>> OpenToRead(const std::string& path,
+                                                             int busy_timeout_ms);
   // Switches the file to WAL journaling (readers and one writer proceed together). A
   // persistent setting written into the file, so only for a file known to be ours; a
   // no-op when it is already WAL. Waits up to the busy timeout for other connections.

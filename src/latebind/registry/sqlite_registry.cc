@@ -362,6 +362,36 @@ arrow::Result<std::shared_ptr<SqliteRegistry>> SqliteRegistry::Open(const std::s
   return registry;
 }
 
+arrow::Result<std::shared_ptr<SqliteRegistry>> SqliteRegistry::OpenToRead(const std::string& path,
+                                                                          int busy_timeout_ms) {
+  ARROW_ASSIGN_OR_RAISE(std::unique_ptr<SqliteDb> db, SqliteDb::OpenToRead(path, busy_timeout_ms));
+  ARROW_ASSIGN_OR_RAISE(FileState state, ReadFileState(db.get()));
+  ARROW_RETURN_NOT_OK(CheckFileState(state, path));
+  if (!state.has_migrations) {
+    return MakeError(ErrorKind::kNotFound,
+                     fmt::format("no registry in {}: the file holds no tables yet", path));
+  }
+  if (state.applied < LatestMigration()) {
+    // Written by an older latebind: migrated first, as any command did before, where this
+    // user may write.
+    db.reset();
+    auto migrated = Open(path, busy_timeout_ms);
+    if (migrated.ok()) return migrated;
+    return MakeError(
+        ErrorKind::kUnavailable,
+        fmt::format("registry {} was written by an older latebind (migration {} of "
+                    "{}) and cannot be upgraded by this user: {}; run a command as "
+                    "the home's owner once",
+                    path, state.applied, LatestMigration(), migrated.status().message()));
+  }
+  return std::shared_ptr<SqliteRegistry>(new SqliteRegistry(std::move(db)));
+}
+
+arrow::Result<std::shared_ptr<Registry>> OpenRegistryToRead(const std::string& home) {
+  ARROW_ASSIGN_OR_RAISE(auto r, SqliteRegistry::OpenToRead(home + "/registry.db"));
+  return r;
+}
+
 arrow::Result<std::shared_ptr<Registry>> OpenRegistry(const std::string& home) {
   std::error_code ec;
   std::filesystem::create_directories(home, ec);

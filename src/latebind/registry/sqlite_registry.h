@@ -17,6 +17,11 @@ class SqliteRegistry final : public Registry {
   // kUnavailable for a locked, corrupt or foreign file, or one from a newer latebind.
   static arrow::Result<std::shared_ptr<SqliteRegistry>> Open(const std::string& path,
                                                              int busy_timeout_ms = 10000);
+  // Opens the registry at `path` to read it only (SqliteDb::OpenToRead): nothing is
+  // created or written, unless an older latebind wrote it (then it is migrated as Open
+  // does; kUnavailable when this user cannot). Errors: those of Open.
+  static arrow::Result<std::shared_ptr<SqliteRegistry>> OpenToRead(const std::string& path,
+                                                                   int busy_timeout_ms = 10000);
 
   arrow::Result<std::vector<ApplyOutcome>> Apply(const std::vector<ProfiledPayload>& payloads,
                                                  const ApplyOptions& options) override;
