@@ -257,16 +257,21 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
   for (size_t i : removed) removed_fields.push_back(&fields[i]);
   for (size_t i : added) added_fields.push_back(&fields[i]);
   const RenamePairing pairing = PairRenames(removed_fields, added_fields, options);
+  // The diff lists every path added or removed, members of objects included, and a renamed
+  // object's members move with it: listed neither added nor removed (ADR-113).
   for (const RenameCandidate& r : pairing.renames) {
     diff.renamed[r.from] = {r.to, r.confidence};
-    std::erase(diff.added, r.to);
+    std::erase_if(diff.added,
+                  [&](const std::string& p) { return p == r.to || IsDescendant(p, r.to); });
   }
   diff.rejected_renames = pairing.rejected;
   for (size_t i : removed) {
-    const std::string& path = fields[i].path;
-    if (!diff.renamed.count(path)) diff.removed.push_back(path);
+    const std::string path = fields[i].path;
+    const bool renamed = diff.renamed.count(path) > 0;
     for (FieldSchema& f : fields) {
-      if (f.path == path || IsDescendant(f.path, path)) f.removed = true, f.required = false;
+      if (f.path != path && !IsDescendant(f.path, path)) continue;
+      if (!renamed && !f.removed) diff.removed.push_back(f.path);
+      f.removed = true, f.required = false;
     }
   }
   if (!diff.removed.empty() || !diff.renamed.empty()) {

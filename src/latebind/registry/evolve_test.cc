@@ -543,8 +543,9 @@ TEST(EvolveTest, RemovedRequiredParentTakesItsChildrenAlong) {
           Field("acct.holder.name", FieldType::kString, 2)}));
   const Evolution ev = Apply(v1, Payload(2, {Field("id", FieldType::kInt64, 2)}));
   ASSERT_TRUE(ev.new_version);
-  // The parent is judged; its children go with it without being listed one by one.
-  EXPECT_EQ(ev.version.field_diff.removed, std::vector<std::string>{"acct"});
+  // The parent is judged; its children go with it, listed as added ones are (ADR-113).
+  EXPECT_EQ(ev.version.field_diff.removed,
+            (std::vector<std::string>{"acct", "acct.iban", "acct.holder", "acct.holder.name"}));
   for (const char* path : {"acct", "acct.iban", "acct.holder", "acct.holder.name"}) {
     EXPECT_TRUE(Get(ev.version, path).removed) << path;
   }

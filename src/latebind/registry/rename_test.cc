@@ -306,6 +306,26 @@ TEST(PairRenamesTest, TooManyPairsAreNotScored) {
 
 // --- Evolve on profiles of real payloads ----------------------------------------------------
 
+// Registry audit 2026-11-24: a renamed object's members were listed added (usr_info.email)
+// though they moved with it, and a removed object's members were not listed at all, so
+// the alert, `schema history` and `schema diff` counted differently (ADR-113).
+TEST(RenameEvolveTest, ARenamedObjectsMembersMoveWithIt) {
+  auto rows = [](const char* key, int first) {
+    return Lines(60, [=](int i) {
+      return fmt::format(R"({{"id":{},"{}":{{"email":"u{}@example.com"}}}})", first + i, key, i);
+    });
+  };
+  const auto v1 = FirstVersion(ProfileNdjson(rows("user_info", 0)));
+  const Evolution ev = Next(v1, ProfileNdjson(rows("usr_info", 1000)));
+  ASSERT_TRUE(ev.new_version);
+  const FieldDiff& d = ev.version.field_diff;
+  ASSERT_EQ(d.renamed.count("user_info"), 1u) << "not paired";
+  EXPECT_EQ(d.renamed.at("user_info").to, "usr_info");
+  EXPECT_TRUE(d.added.empty()) << d.added.front();
+  EXPECT_TRUE(d.removed.empty()) << d.removed.front();
+  EXPECT_TRUE(ev.version.Find("user_info.email")->removed);
+}
+
 TEST(RenameEvolveTest, TransactionDateRenamedToTxnDate) {
   const auto v1 = FirstVersion(
       ProfileNdjson(Lines(60, [](int i) { return Txn(i, "transaction_date", 0, ""); })));
