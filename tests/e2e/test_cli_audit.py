@@ -8,6 +8,8 @@ import hashlib
 import http.client
 import json
 import time
+
+import pytest
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
@@ -141,6 +143,28 @@ def test_promote_on_a_home_with_nothing_ingested_and_its_json_errors(latebind, t
     assert res.returncode == EXIT_BAD_INPUT, res.describe()
     assert res.json()["error"]["code"] == "not_found", res.stdout
     assert not list(home.iterdir())  # nothing created to answer
+
+
+@pytest.mark.parametrize("args, code", [
+    (["sources", "--json"], "unavailable"),
+    (["tables", "--json"], "unavailable"),
+    (["schema", "show", "orders", "--json"], "unavailable"),
+    (["schema", "history", "orders", "--json"], "unavailable"),
+    (["schema", "resolve", "orders", "--version", "1", "--status", "FOO", "--note", "x",
+      "--json"], "bad_input"),
+    (["--home", "/nonexistent/home", "deadletter", "list", "--json"], "bad_input"),
+])
+def test_every_json_command_prints_its_error_on_stdout(latebind, tmp_path, args, code):
+    """Registry audit 2026-11-24: ADR-096's {"error": …} on stdout held for `promote --json`
+    only; the other --json commands printed nothing there when they failed (ADR-114)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "registry.db").write_bytes(b"not a database, " * 64)  # corrupt
+    res = latebind.run(*args) if args[0] == "--home" else latebind.run("--home", home, *args)
+    assert res.returncode != 0, res.describe()
+    err = res.json()["error"]
+    assert err["code"] == code and err["message"], res.stdout
+    assert err["message"] in res.stderr
 
 
 def test_a_bad_token_is_named_in_the_error(latebind, tmp_path):

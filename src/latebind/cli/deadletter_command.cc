@@ -33,18 +33,17 @@ std::string Prefix(const std::string& source) {
 }
 
 // Prints why `status` failed and gives its exit code.
-int Fail(const arrow::Status& status) {
-  fmt::print(stderr, "latebind deadletter: {}\n", status.message());
-  return ExitCodeFor(status);
+int Fail(const arrow::Status& status, bool json) {
+  return ReportFailure("deadletter", status, json);
 }
 
 int RunList(const GlobalOptions& global, const DeadLetterArgs& args) {
   // Reading must not create a home: a mistyped --home would list nothing, as if it were one.
-  if (arrow::Status st = RequireHome(global.home); !st.ok()) return Fail(st);
+  if (arrow::Status st = RequireHome(global.home); !st.ok()) return Fail(st, args.json);
   auto store = storage::LocalStore::Open(global.home);
-  if (!store.ok()) return Fail(store.status());
+  if (!store.ok()) return Fail(store.status(), args.json);
   auto listed = (*store)->List(Prefix(args.source));
-  if (!listed.ok()) return Fail(listed.status());
+  if (!listed.ok()) return Fail(listed.status(), args.json);
   json out = json::array();
   for (const auto& o : *listed) {
     if (!IsPayload(o.key)) continue;
@@ -86,12 +85,12 @@ int RunReplay(const GlobalOptions& global, const DeadLetterArgs& args) {
   }
   // Only dead letters of an existing home can be replayed: a mistyped --home must not get a
   // new home and registry.
-  if (arrow::Status st = RequireHome(global.home); !st.ok()) return Fail(st);
+  if (arrow::Status st = RequireHome(global.home); !st.ok()) return Fail(st, args.json);
   auto opened = storage::LocalStore::Open(global.home);
-  if (!opened.ok()) return Fail(opened.status());
+  if (!opened.ok()) return Fail(opened.status(), args.json);
   std::shared_ptr<storage::ObjectStore> store = std::move(*opened);
   auto registry = registry::OpenRegistry(global.home);
-  if (!registry.ok()) return Fail(registry.status());
+  if (!registry.ok()) return Fail(registry.status(), args.json);
   profiler::ProfileOptions options;
   options.format = profiler::ParseFormat(args.format);  // "auto": detect
   options.source.max_decompressed_bytes = args.max_decoded_bytes;
@@ -99,7 +98,7 @@ int RunReplay(const GlobalOptions& global, const DeadLetterArgs& args) {
   std::vector<std::string> keys = args.objects;
   if (!args.source.empty()) {
     auto listed = store->List(Prefix(args.source));
-    if (!listed.ok()) return Fail(listed.status());
+    if (!listed.ok()) return Fail(listed.status(), args.json);
     for (const auto& o : *listed) {
       if (IsPayload(o.key)) keys.push_back(o.key);
     }

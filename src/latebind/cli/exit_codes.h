@@ -5,6 +5,7 @@
 #include <arrow/status.h>
 
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 namespace latebind::cli {
 
@@ -17,6 +18,11 @@ int ExitCodeFor(const arrow::Status& status);
 
 // A failure as --json prints it: {"code", "message"}, as the HTTP API's errors are.
 nlohmann::ordered_json ErrorJson(const arrow::Status& status);
+
+// Reports a command's failure: "latebind COMMAND: message" on stderr and, with --json, also
+// {"error": {"code", "message"}} on stdout, so that a script reading stdout sees it (ADR-096,
+// every --json command, ADR-114). Gives the exit code.
+int ReportFailure(std::string_view command, const arrow::Status& status, bool json);
 
 // `status`, a failure to open or read a file named on the command line (ingest, profile),
 // as the bad input it is for the command: a file that is there but cannot be read

@@ -57,9 +57,7 @@ std::string Describe(const promotion::SourcePromotion& r) {
 int RunPromote(const GlobalOptions& global, const PromoteArgs& args) {
   // A failure on stderr and, with --json, as {"error": {"code", "message"}} on stdout.
   auto fail = [&](const arrow::Status& st, std::string_view context = {}) {
-    fmt::print(stderr, "latebind promote: {}{}\n", context, st.message());
-    if (args.json) std::cout << nlohmann::ordered_json{{"error", ErrorJson(st)}}.dump(2) << "\n";
-    return ExitCodeFor(st);
+    return ReportFailure("promote", st.WithMessage(context, st.message()), args.json);
   };
   if (args.repromote != (args.since_version > 0)) {
     return fail(MakeError(ErrorKind::kBadInput,
@@ -165,14 +163,10 @@ int RunTables(const GlobalOptions& global, bool as_json) {
   auto registry = OpenExistingRegistry(global.home, RegistryAccess::kRead);
   if (registry.ok()) {
     auto listed = (*registry)->Tables();
-    if (!listed.ok()) {
-      fmt::print(stderr, "latebind tables: {}\n", listed.status().message());
-      return ExitCodeFor(listed.status());
-    }
+    if (!listed.ok()) return ReportFailure("tables", listed.status(), as_json);
     tables = std::move(*listed);
   } else if (KindOf(registry.status()) != ErrorKind::kNotFound) {
-    fmt::print(stderr, "latebind tables: {}\n", registry.status().message());
-    return ExitCodeFor(registry.status());
+    return ReportFailure("tables", registry.status(), as_json);
   }
   std::error_code ec;
   const std::string home = std::filesystem::absolute(global.home, ec).lexically_normal().string();

@@ -42,14 +42,13 @@ struct SchemaArgs {
   std::string format;
 };
 
-// Prints why `status` failed, prefixed with the command, and gives its exit code.
-int Fail(const std::string& command, const arrow::Status& status) {
-  fmt::print(stderr, "latebind schema {}: {}\n", command, status.message());
-  return ExitCodeFor(status);
+// Reports why `status` failed (ReportFailure), and gives its exit code.
+int Fail(const std::string& command, const arrow::Status& status, bool json) {
+  return ReportFailure("schema " + command, status, json);
 }
 
-int FailBadInput(const std::string& command, const std::string& message) {
-  return Fail(command, MakeError(ErrorKind::kBadInput, message));
+int FailBadInput(const std::string& command, const std::string& message, bool json) {
+  return Fail(command, MakeError(ErrorKind::kBadInput, message), json);
 }
 
 void PrintJson(const Json& j) {
@@ -83,9 +82,9 @@ arrow::Result<const SchemaVersion*> Pick(const Loaded& l, int64_t number) {
 
 int RunHistory(const GlobalOptions& global, const SchemaArgs& args) {
   auto loaded = Load(global, args.source, RegistryAccess::kRead);
-  if (!loaded.ok()) return Fail("history", loaded.status());
+  if (!loaded.ok()) return Fail("history", loaded.status(), args.json);
   auto history = loaded->registry->StatusHistory(args.source);
-  if (!history.ok()) return Fail("history", history.status());
+  if (!history.ok()) return Fail("history", history.status(), args.json);
   if (args.json) {
     Json versions = Json::array(), changes = Json::array();
     for (const auto& v : loaded->versions) versions.push_back(registry::VersionToJson(v));
@@ -101,10 +100,10 @@ int RunHistory(const GlobalOptions& global, const SchemaArgs& args) {
 
 int RunShow(const GlobalOptions& global, const SchemaArgs& args) {
   auto loaded = Load(global, args.source, RegistryAccess::kRead);
-  if (!loaded.ok()) return Fail("show", loaded.status());
+  if (!loaded.ok()) return Fail("show", loaded.status(), args.json);
   const int64_t latest = loaded->versions.back().version;
   auto v = Pick(*loaded, args.version == 0 ? latest : args.version);
-  if (!v.ok()) return Fail("show", v.status());
+  if (!v.ok()) return Fail("show", v.status(), args.json);
   if (args.json) {
     PrintJson(registry::VersionToJson(**v));
   } else {
@@ -115,9 +114,9 @@ int RunShow(const GlobalOptions& global, const SchemaArgs& args) {
 
 int RunDiff(const GlobalOptions& global, const SchemaArgs& args) {
   auto loaded = Load(global, args.source, RegistryAccess::kRead);
-  if (!loaded.ok()) return Fail("diff", loaded.status());
+  if (!loaded.ok()) return Fail("diff", loaded.status(), args.json);
   for (int64_t n : {args.a, args.b}) {
-    if (auto v = Pick(*loaded, n); !v.ok()) return Fail("diff", v.status());
+    if (auto v = Pick(*loaded, n); !v.ok()) return Fail("diff", v.status(), args.json);
   }
   const SchemaDiff diff = DiffVersions(loaded->versions, args.a, args.b);
   if (args.json) {
@@ -228,15 +227,15 @@ void PrintResolution(const SchemaArgs& args, const SchemaVersion& before,
 int RunResolve(const GlobalOptions& global, const SchemaArgs& args) {
   const auto status = registry::ParseStatus(args.status);
   if (!status) {
-    return FailBadInput("resolve",
-                        fmt::format("--status '{}': want ACTIVE or DEPRECATED", args.status));
+    return FailBadInput(
+        "resolve", fmt::format("--status '{}': want ACTIVE or DEPRECATED", args.status), args.json);
   }
   auto mappings = ParseMaps(args.maps);
-  if (!mappings.ok()) return Fail("resolve", mappings.status());
+  if (!mappings.ok()) return Fail("resolve", mappings.status(), args.json);
   auto loaded = Load(global, args.source, RegistryAccess::kWrite);
-  if (!loaded.ok()) return Fail("resolve", loaded.status());
+  if (!loaded.ok()) return Fail("resolve", loaded.status(), args.json);
   auto before = Pick(*loaded, args.version);
-  if (!before.ok()) return Fail("resolve", before.status());
+  if (!before.ok()) return Fail("resolve", before.status(), args.json);
 
   registry::StatusUpdate update;
   update.status = *status;  // BREAKING is refused by the registry, with its reason
@@ -245,14 +244,14 @@ int RunResolve(const GlobalOptions& global, const SchemaArgs& args) {
   const char* user = std::getenv("USER");
   update.who = user != nullptr && *user != '\0' ? user : "cli";
   auto resolved = loaded->registry->SetStatus(args.source, args.version, update);
-  if (!resolved.ok()) return Fail("resolve", resolved.status());
+  if (!resolved.ok()) return Fail("resolve", resolved.status(), args.json);
 
   // What changed, read back: the registry may have deprecated the version active before,
   // or, accepting an older BREAKING version under a newer ACTIVE one, deprecated this one.
   auto after = LoadVersions(*loaded->registry, args.source);
-  if (!after.ok()) return Fail("resolve", after.status());
+  if (!after.ok()) return Fail("resolve", after.status(), args.json);
   auto updated = PickVersion(*after, args.version);
-  if (!updated.ok()) return Fail("resolve", updated.status());
+  if (!updated.ok()) return Fail("resolve", updated.status(), args.json);
   const Resolution r = Compare(loaded->versions, *after, args.version);
   if (args.json) {
     Json list = Json::array();
@@ -283,11 +282,11 @@ const SchemaVersion& DefaultExportVersion(const std::vector<SchemaVersion>& vers
 
 int RunExport(const GlobalOptions& global, const SchemaArgs& args) {
   auto loaded = Load(global, args.source, RegistryAccess::kRead);
-  if (!loaded.ok()) return Fail("export", loaded.status());
+  if (!loaded.ok()) return Fail("export", loaded.status(), false);
   const SchemaVersion* v = &DefaultExportVersion(loaded->versions);
   if (args.version != 0) {
     auto picked = Pick(*loaded, args.version);
-    if (!picked.ok()) return Fail("export", picked.status());
+    if (!picked.ok()) return Fail("export", picked.status(), false);
     v = *picked;
   }
   if (args.format == "jsonschema") {  // the raw records, not the bound columns
@@ -295,13 +294,13 @@ int RunExport(const GlobalOptions& global, const SchemaArgs& args) {
     return kExitOk;
   }
   auto schema = registry::ToArrowSchema(*v);
-  if (!schema.ok()) return Fail("export", schema.status());
+  if (!schema.ok()) return Fail("export", schema.status(), false);
   if (args.format == "arrow") {
     std::cout << (*schema)->ToString() << "\n";
     return kExitOk;
   }
   auto out = SparkSchemaJson(**schema);
-  if (!out.ok()) return Fail("export", out.status());
+  if (!out.ok()) return Fail("export", out.status(), false);
   PrintJson(*out);
   return kExitOk;
 }

@@ -24,14 +24,10 @@ int RunSources(const GlobalOptions& global, const SourcesArgs& args) {
   auto opened = OpenExistingRegistry(global.home, RegistryAccess::kRead);
   if (opened.ok()) {
     auto listed = (*opened)->Sources();
-    if (!listed.ok()) {
-      fmt::print(stderr, "latebind sources: {}\n", listed.status().message());
-      return ExitCodeFor(listed.status());
-    }
+    if (!listed.ok()) return ReportFailure("sources", listed.status(), args.json);
     sources = std::move(*listed);
   } else if (KindOf(opened.status()) != ErrorKind::kNotFound) {
-    fmt::print(stderr, "latebind sources: {}\n", opened.status().message());
-    return ExitCodeFor(opened.status());
+    return ReportFailure("sources", opened.status(), args.json);
   }  // no registry yet: no sources, which is an answer, not an error
   if (args.json) {
     registry::Json out = registry::Json::array();
