@@ -295,7 +295,7 @@ def test_diff_across_versions_and_backwards(story):
     text = story.ok("schema", "diff", "orders", "1", "3").stdout
     assert re.search(r"^\+ channel\s+string, optional$", text, re.M)
     assert "transaction_date → txn_date" in text
-    assert "versions in between: v2" in text
+    assert "versions since v1: v2 ACTIVE FULL, v3 BREAKING BACKWARD" in text  # v3 a step too
 
     doc = story.json("schema", "diff", "orders", "1", "3", "--json")
     assert (doc["from"], doc["to"], doc["status"], doc["compatibility"]) == (1, 3, "BREAKING",

@@ -168,7 +168,8 @@ std::string RenderSchemaDiff(const SchemaDiff& d, bool color) {
                           Paint(registry::StatusName(v->status), StatusStyle(v->status), color),
                           registry::CompatibilityName(v->compatibility));
     }
-    out += "versions in between: " + list + "\n";
+    // Every version after the older one, the newer one included: each recorded a step.
+    out += fmt::format("versions since v{}: {}\n", std::min(d.from_version, d.to_version), list);
   }
   out += Paint(fmt::format("--- {} v{}", d.source_id, d.from_version), Style::kBold, color) + "\n";
   out += Paint(fmt::format("+++ {} v{}", d.source_id, d.to_version), Style::kBold, color) + "\n";
