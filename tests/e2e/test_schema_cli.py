@@ -149,7 +149,10 @@ def test_read_commands_refuse_a_missing_home_and_create_nothing(home, args):
     res = home.run(*args)
     assert res.returncode == 2, res.describe()
     assert f"no latebind home at {home.root}" in res.stderr, res.stderr
-    assert res.stdout == ""
+    if "--json" in args:  # the error on stdout too (ADR-114)
+        assert res.json()["error"]["code"] == "bad_input", res.stdout
+    else:
+        assert res.stdout == ""
     assert not home.root.exists()
 
 
