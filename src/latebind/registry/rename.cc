@@ -179,6 +179,30 @@ double Uniqueness(const FieldStats& s) {
   return values <= 0 ? 0 : std::min(1.0, static_cast<double>(s.distinct_approx) / values);
 }
 
+// Whether one name holds a token and the other its opposite, neither holding both
+// (created_at and updated_at): the two ends of one pair are two fields, however alike their
+// names and values are.
+bool NamesOpposite(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  static constexpr std::pair<std::string_view, std::string_view> kOpposites[] = {
+      {"start", "end"},       {"begin", "end"},     {"created", "updated"},  {"from", "to"},
+      {"min", "max"},         {"first", "last"},    {"open", "close"},       {"opened", "closed"},
+      {"debit", "credit"},    {"in", "out"},        {"buy", "sell"},         {"input", "output"},
+      {"src", "dst"},         {"source", "target"}, {"before", "after"},     {"lower", "upper"},
+      {"low", "high"},        {"sent", "received"}, {"inbound", "outbound"}, {"pickup", "dropoff"},
+      {"sender", "receiver"}, {"prev", "next"},     {"old", "new"},          {"left", "right"},
+  };
+  auto has = [](const std::vector<std::string>& tokens, std::string_view t) {
+    return std::find(tokens.begin(), tokens.end(), t) != tokens.end();
+  };
+  for (const auto& [x, y] : kOpposites) {
+    if ((has(a, x) && has(b, y) && !has(a, y) && !has(b, x)) ||
+        (has(a, y) && has(b, x) && !has(a, x) && !has(b, y))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 double ExampleOverlap(const FieldStats& a, const FieldStats& b) {
   if (a.examples.empty() || b.examples.empty()) return 0;
   size_t shared = 0;
@@ -222,6 +246,7 @@ double NameSimilarity(std::string_view old_path, std::string_view new_path) {
   for (const auto& t : b) jb += t;
   score = std::max(score, 0.8 * JaroWinkler(ja, jb) - 0.1);
   if (Parent(old_path) != Parent(new_path)) score *= 0.8;
+  if (NamesOpposite(a, b)) score *= 0.5;  // ADR-115
   return std::clamp(score, 0.0, 1.0);
 }
 

@@ -216,6 +216,22 @@ TEST(RenameConfidenceTest, RoundedToThousandthsAndBounded) {
   EXPECT_DOUBLE_EQ(RenameConfidence(jan, jan), 1.0);
 }
 
+// Registry audit 2026-11-24: created_at → updated_at and start_date → end_date, with
+// overlapping values, scored 0.75 and were called renames, and the alert suggested mapping
+// one into the other's column. Names that differ by the two ends of a pair are two fields
+// (ADR-115); a name that only shares a token with its replacement is not affected.
+TEST(RenameConfidenceTest, OppositeNamesAreNotARename) {
+  EXPECT_LT(RenameConfidence(DateField("created_at", 0, 30), DateField("updated_at", 0, 30)),
+            RenameOptions{}.threshold);
+  EXPECT_LT(RenameConfidence(DateField("start_date", 0, 30), DateField("end_date", 10, 40)),
+            RenameOptions{}.threshold);
+  EXPECT_LT(NameSimilarity("check_in", "check_out"), 0.5 * NameSimilarity("check_in", "checkin"));
+  EXPECT_GE(RenameConfidence(DateField("start_date", 0, 30), DateField("start_dt", 31, 58)),
+            RenameOptions{}.threshold);
+  EXPECT_DOUBLE_EQ(NameSimilarity("created_at", "created_time"),
+                   NameSimilarity("created_time", "created_at"));
+}
+
 // --- Pairing --------------------------------------------------------------------------------
 
 TEST(PairRenamesTest, BestFirstEachFieldAtMostOnce) {
