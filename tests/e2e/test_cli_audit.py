@@ -41,7 +41,7 @@ def test_ingest_max_decoded_bytes_dead_letters_as_too_large_and_replay_recovers(
     res = latebind.run("--home", home, "deadletter", "replay", "--source", "big",
                        "--max-decoded-bytes", str(MIB), "--json")
     assert res.returncode == 3, res.describe()
-    assert "--max-decoded-bytes" in res.json()[0]["reason"], res.stdout
+    assert "--max-decoded-bytes" in res.json()[0]["reason"]["message"], res.stdout
     res = latebind.run("--home", home, "deadletter", "replay", "--source", "big",
                        "--max-decoded-bytes", str(4 * MIB), "--json")
     assert res.returncode == 0, res.describe()

@@ -107,12 +107,13 @@ def test_malformed_file_is_dead_lettered_with_reason(latebind_bin, tmp_path):
     assert f"{bad}:2:8 (byte 15)" in proc.stderr
     [entry] = json.loads(proc.stdout)
     assert entry["dead_lettered"] and entry["object"].startswith("dead-letter/source=bank/")
-    # Defect 2026-11-24: located in the raw/ key the payload had left.
-    assert entry["reason"].startswith(entry["object"] + ":2:8 (byte 15): "), entry
+    # Defect 2026-11-24: located in the raw/ key the payload had left. The reason is the
+    # meta's and `deadletter list --json`'s (ADR-116); the entry's object locates it.
     assert (home / entry["object"]).read_bytes() == body  # kept, unmodified
     meta = json.loads((home / entry["object"].replace(".ndjson", ".meta.json")).read_text())
     assert meta["reason"] == {"line": 2, "column": 8, "byte": 15,
                               "message": meta["reason"]["message"]}
+    assert entry["reason"] == meta["reason"], entry
     assert not list((home / "raw").rglob("*.ndjson"))
 
 

@@ -9,6 +9,8 @@
 #include "latebind/cli/registry_access.h"
 #include "latebind/ingest/arrivals.h"
 #include "latebind/ingest/lander.h"
+#include "latebind/profiler/profile_json.h"
+#include "latebind/profiler/profiler.h"
 #include "latebind/registry/registry.h"
 #include "latebind/storage/local_store.h"
 #include "latebind/storage/zone_keys.h"
@@ -116,14 +118,12 @@ int RunReplay(const GlobalOptions& global, const DeadLetterArgs& args) {
     json entry = {{"object", key}, {"now", out->object}, {"restored", !out->dead_lettered}};
     if (out->dead_lettered) {
       const auto& p = out->profile.problems.front();
-      entry["reason"] = profiler::FormatProblem(key, p);
+      entry["reason"] = profiler::ProblemToJson(p);  // as `deadletter list --json` (ADR-116)
       exit_code = std::max(exit_code, kExitPartial);
-    }
-    if (!args.json) {
-      fmt::print("{}: {}\n", key,
-                 out->dead_lettered
-                     ? "still cannot be parsed: " + entry["reason"].get<std::string>()
-                     : "parses now, back in " + out->object);
+      if (!args.json)
+        fmt::print("{}: still cannot be parsed: {}\n", key, profiler::FormatProblem(key, p));
+    } else if (!args.json) {
+      fmt::print("{}: parses now, back in {}\n", key, out->object);
     }
     report.push_back(std::move(entry));
   }

@@ -24,6 +24,7 @@
 #include "latebind/common/status.h"
 #include "latebind/ingest/arrivals.h"
 #include "latebind/ingest/lander.h"
+#include "latebind/profiler/profile_json.h"
 #include "latebind/profiler/profiler.h"
 #include "latebind/registry/registry.h"
 #include "latebind/storage/local_store.h"
@@ -310,13 +311,10 @@ void IngestRun::ReportProblems(const std::string& name, const ingest::ArrivalOut
   for (const profiler::Problem& p : profile.problems) {
     lines += profiler::FormatProblem(name, p) + "\n";
     if (p.severity == profiler::Problem::Severity::kWarning) {
-      warnings.push_back({{"line", p.line},
-                          {"column", p.column},
-                          {"byte", p.byte_offset},
-                          {"message", p.message}});
+      warnings.push_back(profiler::ProblemToJson(p));
     } else if (out.dead_lettered && !entry.contains("reason")) {
-      // Located in the object where the payload is now: its raw/ key is gone.
-      entry["reason"] = profiler::FormatProblem(out.object, p);
+      // As `deadletter list --json` gives it (ADR-116); the object is the entry's own.
+      entry["reason"] = profiler::ProblemToJson(p);
     }
   }
   const uint64_t hidden = profile.error_count + profile.warning_count - profile.problems.size();

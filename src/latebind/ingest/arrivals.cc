@@ -11,6 +11,7 @@
 #include "latebind/ingest/digest.h"
 #include "latebind/ingest/lander.h"
 #include "latebind/profiler/format_detector.h"
+#include "latebind/profiler/profile_json.h"
 #include "latebind/storage/zone_keys.h"
 
 namespace latebind::ingest {
@@ -110,8 +111,7 @@ arrow::Result<ArrivalOutcome> ArrivalProcessor::DeadLetter(const std::string& ke
   nlohmann::ordered_json reasons = nlohmann::ordered_json::array();
   for (const auto& p : out.profile.problems) {
     if (p.severity != profiler::Problem::Severity::kError) continue;
-    reasons.push_back(
-        {{"line", p.line}, {"column", p.column}, {"byte", p.byte_offset}, {"message", p.message}});
+    reasons.push_back(profiler::ProblemToJson(p));
   }
   meta["reason"] = reasons.empty() ? nlohmann::ordered_json(nullptr) : reasons[0];
   meta["problems"] = reasons;

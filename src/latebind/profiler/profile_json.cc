@@ -63,15 +63,19 @@ nlohmann::ordered_json ProfileToJson(const PayloadProfile& p) {
   out["warnings"] = p.warning_count;
   json problems = json::array();
   for (const Problem& pr : p.problems) {
-    problems.push_back(
-        {{"severity", pr.severity == Problem::Severity::kError ? "error" : "warning"},
-         {"line", pr.line},
-         {"column", pr.column},
-         {"byte", pr.byte_offset},
-         {"message", pr.message}});
+    json j = {{"severity", pr.severity == Problem::Severity::kError ? "error" : "warning"}};
+    j.update(ProblemToJson(pr));
+    problems.push_back(std::move(j));
   }
   out["problems"] = problems;
   return out;
+}
+
+nlohmann::ordered_json ProblemToJson(const Problem& problem) {
+  return {{"line", problem.line},
+          {"column", problem.column},
+          {"byte", problem.byte_offset},
+          {"message", problem.message}};
 }
 
 namespace {

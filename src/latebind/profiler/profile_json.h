@@ -15,6 +15,9 @@ inline constexpr int kProfileJsonVersion = 1;
 
 nlohmann::ordered_json ScalarToJson(const ScalarValue& value);
 nlohmann::ordered_json ProfileToJson(const PayloadProfile& profile);
+// A problem as every JSON output gives it (a dead letter's reason, a warning):
+// {"line", "column", "byte", "message"}.
+nlohmann::ordered_json ProblemToJson(const Problem& problem);
 
 // {"format": ..., "csv": {...}}: the two members of a profile's JSON that say how its
 // bytes were read; "csv" only for CSV.
