@@ -188,10 +188,13 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
         continue;
       }
       // Back after being removed: added again, and judged against the type it had, which
-      // its column still has (ADR-107).
+      // its column still has (ADR-107); its statistics go on accumulating.
       const FieldType before = fields[it->second].type;
+      FieldStats stats = fields[it->second].stats;
+      MergeStats(&stats, StatsOf(p));
       fields[it->second] = FromProfile(p, next);
       fields[it->second].type = before;
+      fields[it->second].stats = std::move(stats);
       returned.push_back(it->second);
       added.push_back(it->second);
     }
