@@ -244,20 +244,27 @@ std::vector<std::string> ColumnNames(const std::vector<std::string>* header, siz
   const std::set<std::string> given(names.begin(), names.end());
   std::set<std::string> used;
   for (size_t i = 0; i < columns; ++i) {
-    const std::string base = names[i].empty() ? fmt::format("column{}", i) : names[i];
-    std::string unique = base;
-    if (names[i].empty() || used.count(base)) {
-      for (int n = 1; used.count(unique) || given.count(unique); ++n) {
-        unique = fmt::format("{}_{}", base, n);
-      }
-    }
-    used.insert(unique);
-    names[i] = std::move(unique);
+    const bool first_given = !names[i].empty() && !used.count(names[i]);
+    std::string name =
+        first_given ? names[i]
+                    : SuffixedColumnName(names[i].empty() ? fmt::format("column{}", i) : names[i],
+                                         [&](const std::string& s) {
+                                           return used.count(s) > 0 || given.count(s) > 0;
+                                         });
+    used.insert(name);
+    names[i] = std::move(name);
   }
   return names;
 }
 
 }  // namespace
+
+std::string SuffixedColumnName(const std::string& base,
+                               const std::function<bool(const std::string&)>& taken) {
+  std::string name = base;
+  for (int n = 1; taken(name); ++n) name = fmt::format("{}_{}", base, n);
+  return name;
+}
 
 CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options) {
   std::vector<Candidate> candidates;

@@ -5,6 +5,8 @@
 
 #include <arrow/result.h>
 
+#include <functional>
+#include <string>
 #include <string_view>
 
 #include "latebind/profiler/profile.h"
@@ -35,5 +37,10 @@ struct SniffOptions {
 // all CRs; with none outside quotes, CR when the sample holds a CR and no LF.
 // Never fails: a sample with no delimiter is a one-column CSV.
 CsvDialect SniffCsv(std::string_view sample, const SniffOptions& options = {});
+
+// `base`, else the first of `base_1`, `base_2`, … that `taken` says is free: how a repeated
+// or empty header name (ADR-104) and a cell past the header (promotion, ADR-101) are named.
+std::string SuffixedColumnName(const std::string& base,
+                               const std::function<bool(const std::string&)>& taken);
 
 }  // namespace latebind::profiler

@@ -18,6 +18,7 @@
 
 #include "latebind/common/field_path.h"
 #include "latebind/common/status.h"
+#include "latebind/profiler/csv_sniffer.h"
 #include "latebind/profiler/csv_tokenizer.h"
 #include "latebind/profiler/json_profiler.h"
 #include "latebind/profiler/type_lattice.h"
@@ -110,8 +111,12 @@ bool RoundedAsDouble(std::string_view text, double d) {
   }
   char digits[400];  // a double's integer part has at most 309 digits
   const auto end = fmt::format_to_n(digits, sizeof digits, "{:.0f}", std::fabs(d));
-  return std::string_view(digits, end.size) != text;
+  return std::string_view(digits, std::min(end.size, sizeof digits)) != text;
 }
+
+// Whether `d`, a double of a widened document, may be an integer beyond 64 bits the parser
+// read: only then is its text worth finding (NumberText walks the record from its start).
+bool IsWidenedInteger(double d) { return std::fabs(d) >= 0x1p63 && d == std::trunc(d); }
 
 // Timestamp text as microseconds UTC, when the profiler types it date or timestamp
 // (ClassifyString): Arrow's parser, and for the ISO-8601 forms the profiler takes that it
@@ -261,13 +266,13 @@ class Binder final : public RecordBinder {
     }
     // A cell past the header is named as an unnamed header cell is (the sniffer's
     // ColumnNames): columnN, suffixed while the header or an earlier cell has that name.
+    std::unordered_set<std::string> taken(column_path.begin(), column_path.end());
     auto path_of = [&](size_t i) -> const std::string& {
       while (column_path.size() <= i) {
-        const std::string base = fmt::format("column{}", column_path.size());
-        std::string name = base;
-        for (int n = 1; std::ranges::find(column_path, name) != column_path.end(); ++n) {
-          name = fmt::format("{}_{}", base, n);
-        }
+        std::string name =
+            profiler::SuffixedColumnName(fmt::format("column{}", column_path.size()),
+                                         [&](const std::string& s) { return taken.count(s) > 0; });
+        taken.insert(name);
         column_path.push_back(std::move(name));  // a path already: no character to escape
       }
       return column_path[i];
@@ -558,11 +563,12 @@ class Binder final : public RecordBinder {
           // Coarse (Fit::kCoarse): an integer the double holds only as its nearest (past
           // 2^53, or beyond 64 bits in a widened document), or a number too small for it
           // (1e-400, read as 0), is rescued exactly too.
-          const bool coarse = (t == dom::element_type::INT64 && !ExactAsDouble(int64_t(v))) ||
-                              (t == dom::element_type::UINT64 && !ExactAsDouble(uint64_t(v))) ||
-                              (t == dom::element_type::DOUBLE &&
-                               ((d == 0 && IsUnderflow(at)) ||
-                                (widened_doc_ && RoundedAsDouble(NumberText(at), d))));
+          const bool coarse =
+              (t == dom::element_type::INT64 && !ExactAsDouble(int64_t(v))) ||
+              (t == dom::element_type::UINT64 && !ExactAsDouble(uint64_t(v))) ||
+              (t == dom::element_type::DOUBLE &&
+               ((d == 0 && IsUnderflow(at)) ||
+                (widened_doc_ && IsWidenedInteger(d) && RoundedAsDouble(NumberText(at), d))));
           if (coarse) Rescue(at, v);
         }
         break;
@@ -698,15 +704,14 @@ class Binder final : public RecordBinder {
            std::string_view(v) == profiler::kBeyondFloat64;
   }
 
-  // JSON's `-0`, at `at`: an integer the DOM holds as 0, its sign only in the text.
-  // Whether the number at `at`, which the parser read as 0.0, is not zero in its text: its
-  // digits before any exponent are not all zeros (1e-400, 5E-330).
   // The text of the number at `at` in the record being bound.
   std::string_view NumberText(const Frame* at) {
     const size_t begin = std::min(ValueStart(at), doc_text_.size());
     return doc_text_.substr(begin, JsonValueEnd(doc_text_, begin) - begin);
   }
 
+  // Whether the number at `at`, which the parser read as 0.0, is not zero in its text: its
+  // digits before any exponent are not all zeros (1e-400, 5E-330).
   bool IsUnderflow(const Frame* at) {
     size_t i = ValueStart(at);
     if (i < doc_text_.size() && doc_text_[i] == '-') ++i;
@@ -718,6 +723,7 @@ class Binder final : public RecordBinder {
     return false;
   }
 
+  // JSON's `-0`, at `at`: an integer the DOM holds as 0, its sign only in the text.
   bool IsMinusZero(dom::element v, const Frame* at) {
     if (v.type() != dom::element_type::INT64 || int64_t(v) != 0) return false;
     const size_t begin = ValueStart(at);
