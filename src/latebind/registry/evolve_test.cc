@@ -301,7 +301,7 @@ TEST(EvolveTest, RemovedFieldThatComesBackIsAddedAgain) {
   EXPECT_FALSE(Get(ev.version, "name").removed);
   EXPECT_EQ(Get(ev.version, "name").since_version, 3);
   EXPECT_EQ(Get(ev.version, "name").stats.present, 6u);  // its statistics go on: 3 + 3
-  EXPECT_EQ(ev.version.fingerprint, v1.fingerprint);  // the same live fields and types
+  EXPECT_EQ(ev.version.fingerprint, v1.fingerprint);     // the same live fields and types
   // It is known to come and go (producers on two shapes): optional from now on, so the
   // older shape's next payload is no new removal, no new BREAKING version and no alert.
   EXPECT_FALSE(Get(ev.version, "name").required);
