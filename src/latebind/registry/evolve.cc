@@ -260,20 +260,26 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
   for (size_t i : removed) removed_fields.push_back(&fields[i]);
   for (size_t i : added) added_fields.push_back(&fields[i]);
   const RenamePairing pairing = PairRenames(removed_fields, added_fields, options);
-  // The diff lists every path added or removed, members of objects included, and a renamed
-  // object's members move with it: listed neither added nor removed (ADR-113).
+  // The diff lists every path added or removed, members of objects included. A renamed
+  // object's members that it still holds moved with it: listed neither added nor removed;
+  // the others are added or removed as anywhere else (ADR-113).
   for (const RenameCandidate& r : pairing.renames) {
     diff.renamed[r.from] = {r.to, r.confidence};
-    std::erase_if(diff.added,
-                  [&](const std::string& p) { return p == r.to || IsDescendant(p, r.to); });
+    std::erase_if(diff.added, [&](const std::string& p) {
+      return p == r.to ||
+             (IsDescendant(p, r.to) && index.count(r.from + p.substr(r.to.size())) > 0);
+    });
   }
   diff.rejected_renames = pairing.rejected;
   for (size_t i : removed) {
     const std::string path = fields[i].path;
-    const bool renamed = diff.renamed.count(path) > 0;
+    const auto renamed = diff.renamed.find(path);
     for (FieldSchema& f : fields) {
       if (f.path != path && !IsDescendant(f.path, path)) continue;
-      if (!renamed && !f.removed) diff.removed.push_back(f.path);
+      const bool moved =
+          renamed != diff.renamed.end() &&
+          (f.path == path || seen.count(renamed->second.to + f.path.substr(path.size())) > 0);
+      if (!moved && !f.removed) diff.removed.push_back(f.path);
       f.removed = true, f.required = false;
     }
   }

@@ -179,10 +179,24 @@ double Uniqueness(const FieldStats& s) {
   return values <= 0 ? 0 : std::min(1.0, static_cast<double>(s.distinct_approx) / values);
 }
 
+double ExampleOverlap(const FieldStats& a, const FieldStats& b) {
+  if (a.examples.empty() || b.examples.empty()) return 0;
+  size_t shared = 0;
+  for (const auto& x : a.examples) {
+    for (const auto& y : b.examples) {
+      if (x == y) {
+        ++shared;
+        break;
+      }
+    }
+  }
+  return static_cast<double>(shared) / std::min(a.examples.size(), b.examples.size());
+}
+
 // Whether one name holds a token and the other its opposite, neither holding both
 // (created_at and updated_at): the two ends of one pair are two fields, however alike their
 // names and values are.
-bool NamesOpposite(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+bool TokensOpposite(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   static constexpr std::pair<std::string_view, std::string_view> kOpposites[] = {
       {"start", "end"},       {"begin", "end"},     {"created", "updated"},  {"from", "to"},
       {"min", "max"},         {"first", "last"},    {"open", "close"},       {"opened", "closed"},
@@ -203,21 +217,11 @@ bool NamesOpposite(const std::vector<std::string>& a, const std::vector<std::str
   return false;
 }
 
-double ExampleOverlap(const FieldStats& a, const FieldStats& b) {
-  if (a.examples.empty() || b.examples.empty()) return 0;
-  size_t shared = 0;
-  for (const auto& x : a.examples) {
-    for (const auto& y : b.examples) {
-      if (x == y) {
-        ++shared;
-        break;
-      }
-    }
-  }
-  return static_cast<double>(shared) / std::min(a.examples.size(), b.examples.size());
-}
-
 }  // namespace
+
+bool OppositeNames(std::string_view old_path, std::string_view new_path) {
+  return TokensOpposite(Tokens(Leaf(old_path)), Tokens(Leaf(new_path)));
+}
 
 double NameSimilarity(std::string_view old_path, std::string_view new_path) {
   const std::vector<std::string> a = Tokens(Leaf(old_path));
@@ -246,7 +250,6 @@ double NameSimilarity(std::string_view old_path, std::string_view new_path) {
   for (const auto& t : b) jb += t;
   score = std::max(score, 0.8 * JaroWinkler(ja, jb) - 0.1);
   if (Parent(old_path) != Parent(new_path)) score *= 0.8;
-  if (NamesOpposite(a, b)) score *= 0.5;  // ADR-115
   return std::clamp(score, 0.0, 1.0);
 }
 
@@ -339,7 +342,9 @@ RenamePairing PairRenames(const std::vector<const FieldSchema*>& removed,
   std::vector<bool> r_used(removed.size()), a_used(added.size()), r_reported(removed.size());
   for (const Scored& s : all) {
     if (r_used[s.r] || a_used[s.a]) continue;
-    if (s.confidence >= options.threshold) {
+    // Two ends of one pair (created_at, updated_at) are two fields whatever they score
+    // (ADR-115): reported as a rejected candidate, with its score.
+    if (s.confidence >= options.threshold && !OppositeNames(removed[s.r]->path, added[s.a]->path)) {
       r_used[s.r] = a_used[s.a] = true;
       out.renames.push_back({removed[s.r]->path, added[s.a]->path, s.confidence});
     } else if (!r_reported[s.r]) {

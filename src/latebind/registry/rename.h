@@ -25,6 +25,10 @@ struct RenameOptions {
 // Fields under different parents score lower.
 double NameSimilarity(std::string_view old_path, std::string_view new_path);
 
+// Whether the leaf names are the two ends of one pair: one holds a token (start, created,
+// min, in, ...) and the other its opposite (end, updated, max, out, ...), neither both.
+bool OppositeNames(std::string_view old_path, std::string_view new_path);
+
 // Value similarity in [0,1] from the statistics the profiler keeps: the shape of example
 // values (`2024-01-05` and `2025-11-30` share `9-9-9`), how close the ranges are, the
 // cardinality relative to the field's occurrences, and overlap of the example samples
@@ -50,9 +54,9 @@ bool RenameCompatible(FieldType from, FieldType to);
 double RenameConfidence(const FieldSchema& old_field, const FieldSchema& new_field);
 
 // Pairs removed with added fields: every compatible pair is scored (none past
-// options.max_pairs), pairs are taken best first, each field at most once. Pairs at or above the
-// threshold are renames; the best candidate below it for each removed field is returned as
-// rejected.
+// options.max_pairs), pairs are taken best first, each field at most once. Pairs at or above
+// the threshold are renames unless their names are opposite (OppositeNames); the best
+// candidate not taken for each removed field is returned as rejected.
 struct RenamePairing {
   std::vector<RenameCandidate> renames;
   std::vector<RenameCandidate> rejected;
