@@ -67,6 +67,7 @@ class RawRecordSchema {
  public:
   explicit RawRecordSchema(const registry::SchemaVersion& v) {
     for (const registry::FieldSchema& f : v.fields) {
+      if (f.path.empty()) continue;  // "" (before ADR-103) would be its own member
       by_path_.emplace(f.path, &f);
       if (!IsElementPath(f.path)) members_[std::string(ParentPath(f.path))].push_back(&f);
     }

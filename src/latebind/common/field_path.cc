@@ -73,6 +73,9 @@ std::string_view LastSegment(std::string_view path) {
 // `of` is a whole path, so the character after it in a longer path is either a separator
 // or the start of an element marker; a key's own '.' or '[' would be preceded by '\'.
 bool IsWithin(std::string_view path, std::string_view of) {
+  // "" is no field's path but a registry's from before ADR-103, where it stood for the
+  // empty top-level key: only itself lies within it ("." and "..x" do not).
+  if (of.empty()) return path.empty();
   return path.starts_with(of) &&
          (path.size() == of.size() || path[of.size()] == '.' || path[of.size()] == '[');
 }

@@ -29,7 +29,7 @@ std::string_view ParentPath(std::string_view path);
 // The escaped last member segment: "c" for "a.b.c", "a" for "a"; "[]" for an element path.
 std::string_view LastSegment(std::string_view path);
 // Whether `path` is `of` or lies under it ("a.b" and "a[]" lie under "a"; "ab" and "a\.b"
-// do not).
+// do not). Only "" lies within "".
 bool IsWithin(std::string_view path, std::string_view of);
 
 }  // namespace latebind

@@ -54,6 +54,13 @@ TEST(FieldPathTest, PathsReadBackOneWay) {
   EXPECT_EQ(MemberPath(MemberPath("", ""), "x"), "..x");
 }
 
+TEST(FieldPathTest, NothingButItselfIsWithinTheEmptyPath) {
+  EXPECT_TRUE(IsWithin("", ""));
+  EXPECT_FALSE(IsWithin(".", ""));
+  EXPECT_FALSE(IsWithin("..x", ""));
+  EXPECT_FALSE(IsWithin("a", ""));
+}
+
 TEST(FieldPathTest, WithinNeedsAWholeSegment) {
   EXPECT_TRUE(IsWithin("a", "a"));
   EXPECT_TRUE(IsWithin("a.b", "a"));

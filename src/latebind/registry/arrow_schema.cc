@@ -38,6 +38,8 @@ class Binder {
     std::stable_sort(entries_.begin(), entries_.end(),
                      [](const Entry& a, const Entry& b) { return a.order < b.order; });
     for (size_t i = 0; i < entries_.size(); ++i) {
+      // "" (the empty top-level key before ADR-103) would be its own child: no column.
+      if (entries_[i].path.empty()) continue;
       by_path_[entries_[i].path] = i;
       children_[std::string(ParentPath(entries_[i].path))].push_back(i);
     }

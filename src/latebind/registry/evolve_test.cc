@@ -537,6 +537,22 @@ TEST(EvolveTest, ChildrenOfAMissingOptionalParentAreNotRemoved) {
   EXPECT_FALSE(Get(later.version, "acct").removed);
 }
 
+// A registry from before ADR-103 holds the empty top-level key as "", the record's own path:
+// when it goes, the "." and "..x" the same payload adds are not taken along as its members
+// (code review 2026-11-24: they were added and removed in one version).
+TEST(EvolveTest, ALegacyEmptyPathTakesNoNewFieldAlong) {
+  const SchemaVersion v1 =
+      First(Payload(2, {Field("", FieldType::kObject, 2), Field("x", FieldType::kInt64, 2)}));
+  const Evolution ev =
+      Apply(v1, Payload(2, {Field(".", FieldType::kObject, 2), Field("..x", FieldType::kInt64, 2),
+                            Field("x", FieldType::kInt64, 2)}));
+  ASSERT_TRUE(ev.new_version);
+  EXPECT_EQ(ev.version.field_diff.removed, std::vector<std::string>{""});
+  EXPECT_FALSE(Get(ev.version, ".").removed);
+  EXPECT_FALSE(Get(ev.version, "..x").removed);
+  EXPECT_FALSE(Get(ev.version, "x").removed);
+}
+
 TEST(EvolveTest, RemovedRequiredParentTakesItsChildrenAlong) {
   const SchemaVersion v1 = First(Payload(
       2, {Field("id", FieldType::kInt64, 2), Field("acct", FieldType::kObject, 2),
