@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "latebind/common/field_path.h"
 #include "latebind/profiler/type_lattice.h"
@@ -189,11 +190,12 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
       }
       // Back after being removed: added again, and judged against the type it had, which
       // its column still has (ADR-107); its statistics go on accumulating.
-      const FieldType before = fields[it->second].type;
-      FieldStats stats = fields[it->second].stats;
+      const FieldSchema before = std::move(fields[it->second]);
+      FieldStats stats = before.stats;
       MergeStats(&stats, StatsOf(p));
       fields[it->second] = FromProfile(p, next);
-      fields[it->second].type = before;
+      fields[it->second].type = before.type;
+      fields[it->second].mixed |= before.mixed;  // its raw values stay of two kinds
       fields[it->second].stats = std::move(stats);
       returned.push_back(it->second);
       added.push_back(it->second);
@@ -245,11 +247,10 @@ Evolution Evolve(const std::optional<SchemaVersion>& current, std::string_view s
   // the new): known, so not removed again but optional, like the one back (ADR-111).
   if (!cur.mappings.empty()) {
     const RenameChains chains(cur);
+    std::unordered_set<std::string> added_columns;
+    for (size_t a : added) added_columns.insert(chains.Follow(fields[a].path).column);
     std::erase_if(removed, [&](size_t i) {
-      const std::string column = chains.Follow(fields[i].path).column;
-      const bool other_side = std::any_of(added.begin(), added.end(), [&](size_t a) {
-        return chains.Follow(fields[a].path).column == column;
-      });
+      const bool other_side = added_columns.count(chains.Follow(fields[i].path).column) > 0;
       if (other_side) fields[i].required = false;
       return other_side;
     });

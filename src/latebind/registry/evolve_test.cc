@@ -338,6 +338,14 @@ TEST(EvolveTest, RemovedFieldBackWithAnotherTypeIsJudgedAgainstItsOldType) {
   EXPECT_EQ(breaks.version.field_diff.type_changed.at("amount").from, FieldType::kFloat64);
   EXPECT_EQ(Get(breaks.version, "amount").type, FieldType::kString);
   EXPECT_TRUE(Get(breaks.version, "amount").mixed);
+  // Mixed stays mixed when it comes back of one kind: its raw values are still of two.
+  SchemaVersion mixed = v2;
+  for (FieldSchema& f : mixed.fields) {
+    if (f.path == "amount") f.type = FieldType::kString, f.mixed = true;
+  }
+  PayloadProfile strings = Basic();
+  strings.fields[2] = Field("amount", FieldType::kString, 3, {"x"});
+  EXPECT_TRUE(Get(Apply(mixed, strings, "raw/src/3", kT3).version, "amount").mixed);
   EXPECT_EQ(breaks.version.status, VersionStatus::kBreaking);
   EXPECT_EQ(breaks.version.compatibility, Compatibility::kNone);
 }
