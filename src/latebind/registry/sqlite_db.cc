@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "latebind/common/status.h"
@@ -121,16 +122,24 @@ arrow::Result<std::unique_ptr<SqliteDb>> SqliteDb::OpenToRead(const std::string&
       sqlite3_exec(db->db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) & 0xFF;
   if (rc == SQLITE_OK) return db;
   if (rc != SQLITE_READONLY && rc != SQLITE_CANTOPEN) return db->Error(rc, "cannot read");
-  struct stat st;
-  if (::stat((path + "-wal").c_str(), &st) == 0 && st.st_size > 0) {
-    return MakeError(ErrorKind::kUnavailable,
-                     fmt::format("cannot read registry {}: a writer (serve, ingest) has changes "
-                                 "in {}-wal not yet checkpointed, and this user cannot share "
-                                 "its lock files in that directory; run as the home's owner",
-                                 path, path));
+  // Read as an immutable file only when nothing beside it holds changes it lacks.
+  for (const char* suffix : {"-wal", "-journal"}) {
+    struct stat st;
+    if (::stat((path + suffix).c_str(), &st) == 0 && st.st_size > 0) {
+      return MakeError(ErrorKind::kUnavailable,
+                       fmt::format("cannot read registry {}: {}{} holds changes not yet in it "
+                                   "(a writer runs, or one stopped before checkpointing), and "
+                                   "this user cannot share its lock files in that directory; "
+                                   "run as the home's owner",
+                                   path, path, suffix));
+    }
   }
-  std::string uri = "file:";
-  for (const char c : path) {
+  // An absolute path after "file://" (an empty authority): "file://" + "//x" is still read
+  // as the path "//x", where "file:" + "//x" would make x the authority.
+  std::error_code ec;
+  const std::string absolute = std::filesystem::absolute(path, ec).string();
+  std::string uri = "file://";
+  for (const char c : ec ? path : absolute) {
     if (c == '?' || c == '#' || c == '%') {
       uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
     } else {
