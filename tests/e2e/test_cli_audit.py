@@ -153,6 +153,8 @@ def test_promote_on_a_home_with_nothing_ingested_and_its_json_errors(latebind, t
     (["schema", "resolve", "orders", "--version", "1", "--status", "FOO", "--note", "x",
       "--json"], "bad_input"),
     (["--home", "/nonexistent/home", "deadletter", "list", "--json"], "bad_input"),
+    (["ingest", "--source", "s", "--json", "/nonexistent.ndjson"], "unavailable"),
+    (["deadletter", "replay", "--json"], "bad_input"),
 ])
 def test_every_json_command_prints_its_error_on_stdout(latebind, tmp_path, args, code):
     """Registry audit 2026-11-24: ADR-096's {"error": …} on stdout held for `promote --json`
@@ -165,6 +167,19 @@ def test_every_json_command_prints_its_error_on_stdout(latebind, tmp_path, args,
     err = res.json()["error"]
     assert err["code"] == code and err["message"], res.stdout
     assert err["message"] in res.stderr
+
+
+def test_profile_json_lists_the_files_it_could_not_read(latebind, tmp_path):
+    """Code review 2026-11-24: `profile --json` left an unreadable file out of its document,
+    saying so on stderr only. It is listed under "errors" (ADR-114)."""
+    good = tmp_path / "good.ndjson"
+    good.write_text('{"a": 1}\n')
+    res = latebind.run("profile", "--json", good, tmp_path / "missing.ndjson")
+    assert res.returncode == EXIT_BAD_INPUT, res.describe()
+    doc = res.json()
+    assert [p["path"] for p in doc["profiles"]] == [str(good)]
+    [err] = doc["errors"]
+    assert err["file"] == str(tmp_path / "missing.ndjson") and err["error"]["code"] == "not_found"
 
 
 def test_a_bad_token_is_named_in_the_error(latebind, tmp_path):

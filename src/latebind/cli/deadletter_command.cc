@@ -7,6 +7,7 @@
 #include "latebind/cli/commands.h"
 #include "latebind/cli/exit_codes.h"
 #include "latebind/cli/registry_access.h"
+#include "latebind/common/status.h"
 #include "latebind/ingest/arrivals.h"
 #include "latebind/ingest/lander.h"
 #include "latebind/profiler/profile_json.h"
@@ -82,8 +83,8 @@ int RunList(const GlobalOptions& global, const DeadLetterArgs& args) {
 
 int RunReplay(const GlobalOptions& global, const DeadLetterArgs& args) {
   if (args.objects.empty() == args.source.empty()) {
-    fmt::print(stderr, "latebind deadletter replay: give OBJECT... or --source ID (not both)\n");
-    return kExitBadInput;
+    return Fail(MakeError(ErrorKind::kBadInput, "replay: give OBJECT... or --source ID (not both)"),
+                args.json);
   }
   // Only dead letters of an existing home can be replayed: a mistyped --home must not get a
   // new home and registry.
@@ -113,6 +114,7 @@ int RunReplay(const GlobalOptions& global, const DeadLetterArgs& args) {
     if (!out.ok()) {
       fmt::print(stderr, "latebind deadletter replay: {}: {}\n", key, out.status().message());
       exit_code = std::max(exit_code, ExitCodeFor(out.status()));
+      report.push_back({{"object", key}, {"error", ErrorJson(out.status())}});
       continue;
     }
     json entry = {{"object", key}, {"now", out->object}, {"restored", !out->dead_lettered}};

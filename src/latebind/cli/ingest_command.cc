@@ -328,25 +328,16 @@ void IngestRun::ReportProblems(const std::string& name, const ingest::ArrivalOut
 
 int RunIngest(const GlobalOptions& global, const IngestArgs& args) {
   auto opened = storage::LocalStore::Open(global.home);
-  if (!opened.ok()) {
-    fmt::print(stderr, "latebind ingest: {}\n", opened.status().message());
-    return ExitCodeFor(opened.status());
-  }
+  if (!opened.ok()) return ReportFailure("ingest", opened.status(), args.json);
   auto registry = registry::OpenRegistry(global.home);
-  if (!registry.ok()) {
-    fmt::print(stderr, "latebind ingest: {}\n", registry.status().message());
-    return ExitCodeFor(registry.status());
-  }
+  if (!registry.ok()) return ReportFailure("ingest", registry.status(), args.json);
   // Arrivals not yet profiled are recovered only by an ingest that runs alone: beside a
   // running server they are the server's, in progress, and it recovers its own crashes;
   // beside another ingest they are that one's, in flight. Taking them over made both
   // profile one payload, and the other report none of what its own file did.
   const std::string lock_path = global.home + "/locks/ingest.lock";
   auto alone = FileLock::TryAcquire(lock_path);
-  if (!alone.ok()) {
-    fmt::print(stderr, "latebind ingest: {}\n", alone.status().message());
-    return ExitCodeFor(alone.status());
-  }
+  if (!alone.ok()) return ReportFailure("ingest", alone.status(), args.json);
   const bool recover = alone->has_value() && !ServerRuns(global.home);
   return IngestRun(args, std::move(*opened), std::move(*registry), std::move(*alone), lock_path,
                    recover)

@@ -33,6 +33,7 @@ int RunProfile(const ProfileArgs& args) {
 
   int exit_code = kExitOk;
   auto out = nlohmann::ordered_json::array();
+  auto errors = nlohmann::ordered_json::array();
   for (const std::string& file : args.files) {
     arrow::Result<profiler::PayloadProfile> result;
     {
@@ -43,8 +44,10 @@ int RunProfile(const ProfileArgs& args) {
       options.progress = nullptr;
     }
     if (!result.ok()) {
-      fmt::print(stderr, "latebind profile: {}\n", result.status().message());
-      exit_code = std::max(exit_code, ExitCodeFor(AsInputFileError(result.status())));
+      const arrow::Status st = AsInputFileError(result.status());
+      fmt::print(stderr, "latebind profile: {}\n", st.message());
+      exit_code = std::max(exit_code, ExitCodeFor(st));
+      errors.push_back({{"file", file}, {"error", ErrorJson(st)}});
       continue;
     }
     const profiler::PayloadProfile& profile = *result;
@@ -67,6 +70,7 @@ int RunProfile(const ProfileArgs& args) {
     nlohmann::ordered_json doc;
     doc["latebind_profile"] = profiler::kProfileJsonVersion;
     doc["profiles"] = std::move(out);
+    doc["errors"] = std::move(errors);
     // Invalid UTF-8 in CSV cells must not abort the output: replace it with U+FFFD.
     std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
