@@ -278,12 +278,16 @@ def test_bad_bodies_are_400_and_unknown_sources_404(serve):
             (b'{"repromote_since_version": -2}', "bad_request", '"repromote_since_version"'),
             (b'{"repromote_since_version": 1.5}', "bad_request", '"repromote_since_version"'),
             (b'{"repromote_since_version": "2"}', "bad_request", '"repromote_since_version"'),
-            # Registry audit 2026-11-24: answered 200, re-promoting nothing, as the CLI does not.
-            (b'{"sources": ["orders"], "repromote_since_version": 99}', "bad_request",
-             "source 'orders' has no version 99 (it has version 1 only)"),
     ):
         err = error_of(*promote(port, body)[::2], expect=400)
         assert err["code"] == code and words in err["message"], (body, err)
+
+    # Registry audit 2026-11-24: a version the source does not have answered 200,
+    # re-promoting nothing; `promote --repromote` says it is not found, and so does this.
+    err = error_of(*promote(port, {"sources": ["orders"], "repromote_since_version": 99})[::2],
+                   expect=404)
+    assert err["code"] == "not_found" and "source 'orders' has no version 99 (it has version 1 only)" \
+        in err["message"], err
 
     # Unknown: never posted, or known only by a dead letter. Nothing is promoted then.
     err = error_of(*promote(port, {"sources": ["orders", "nope"]})[::2], expect=404)

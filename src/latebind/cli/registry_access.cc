@@ -63,18 +63,4 @@ arrow::Result<std::vector<registry::SchemaVersion>> LoadVersions(registry::Regis
   return versions;
 }
 
-arrow::Result<const registry::SchemaVersion*> PickVersion(
-    const std::vector<registry::SchemaVersion>& versions, int64_t number) {
-  for (const auto& v : versions) {
-    if (v.version == number) return &v;
-  }
-  const std::string source = versions.empty() ? "?" : versions.front().source_id;
-  const std::string range = versions.size() == 1
-                                ? "it has version 1 only"
-                                : fmt::format("it has versions {} to {}", versions.front().version,
-                                              versions.back().version);
-  return MakeError(ErrorKind::kNotFound,
-                   fmt::format("source '{}' has no version {} ({})", source, number, range));
-}
-
 }  // namespace latebind::cli

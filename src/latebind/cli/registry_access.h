@@ -41,9 +41,6 @@ CLI::Validator SourceIdValidator();
 arrow::Result<std::vector<registry::SchemaVersion>> LoadVersions(registry::Registry& registry,
                                                                  const std::string& source_id);
 
-// The version numbered `number` in `versions` (a source's, as LoadVersions gives them).
-// kNotFound "source S has no version N (it has versions 1 to M)" when absent.
-arrow::Result<const registry::SchemaVersion*> PickVersion(
-    const std::vector<registry::SchemaVersion>& versions, int64_t number);
+using registry::PickVersion;
 
 }  // namespace latebind::cli

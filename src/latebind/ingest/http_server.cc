@@ -371,21 +371,16 @@ void HandlePromote(ServerState& s, const std::string& who,
   }
   // A version a named source does not have re-promotes nothing: a typo, answered as
   // `promote --repromote` answers it. A source without versions is the promoter's to report.
-  for (const std::string& source : options.sources) {
-    if (options.repromote_since_version <= 0) break;
+  const std::vector<std::string> named =
+      options.repromote_since_version > 0 ? options.sources : std::vector<std::string>{};
+  for (const std::string& source : named) {
     auto versions = s.options.registry->Versions(source);
     if (!versions.ok() || versions->empty()) continue;
-    const int64_t n = options.repromote_since_version;
-    if (std::none_of(versions->begin(), versions->end(),
-                     [n](const registry::SchemaVersion& v) { return v.version == n; })) {
-      const std::string range = versions->size() == 1
-                                    ? fmt::format("version {} only", versions->front().version)
-                                    : fmt::format("versions {} to {}", versions->front().version,
-                                                  versions->back().version);
-      return respond(ErrorResponse(
-          req.version(), 400, "bad_request",
-          fmt::format("\"repromote_since_version\": source '{}' has no version {} (it has {})",
-                      source, n, range)));
+    auto picked = registry::PickVersion(*versions, options.repromote_since_version);
+    if (!picked.ok()) {
+      return respond(StatusResponse(
+          req.version(),
+          picked.status().WithMessage("\"repromote_since_version\": ", picked.status().message())));
     }
   }
   const unsigned version = req.version();

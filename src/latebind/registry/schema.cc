@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "latebind/common/status.h"
+
 namespace latebind::registry {
 namespace {
 
@@ -85,6 +87,20 @@ std::string Fingerprint(const std::vector<FieldSchema>& fields) {
   const XXH128_hash_t h = XXH3_128bits_digest(state);
   XXH3_freeState(state);
   return fmt::format("{:016x}{:016x}", h.high64, h.low64);
+}
+
+arrow::Result<const SchemaVersion*> PickVersion(const std::vector<SchemaVersion>& versions,
+                                                int64_t number) {
+  for (const auto& v : versions) {
+    if (v.version == number) return &v;
+  }
+  const std::string source = versions.empty() ? "?" : versions.front().source_id;
+  const std::string range = versions.size() == 1
+                                ? "it has version 1 only"
+                                : fmt::format("it has versions {} to {}", versions.front().version,
+                                              versions.back().version);
+  return MakeError(ErrorKind::kNotFound,
+                   fmt::format("source '{}' has no version {} ({})", source, number, range));
 }
 
 }  // namespace latebind::registry

@@ -4,6 +4,8 @@
 // schema_json.h. Field names follow the seed's DynamoDB design.
 #pragma once
 
+#include <arrow/result.h>
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -138,5 +140,10 @@ struct SourceSummary {
 // A hash of a version's live fields and their types (removed fields excluded), so equal
 // schemas are recognised across sources and time: 32 hex digits of XXH3-128.
 std::string Fingerprint(const std::vector<FieldSchema>& fields);
+
+// The version numbered `number` in `versions` (one source's, oldest first). kNotFound
+// "source 'S' has no version N (it has versions 1 to M)" when absent.
+arrow::Result<const SchemaVersion*> PickVersion(const std::vector<SchemaVersion>& versions,
+                                                int64_t number);
 
 }  // namespace latebind::registry
