@@ -7,10 +7,14 @@ import gzip
 import hashlib
 import http.client
 import json
+import os
+import shutil
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 
 EXIT_BAD_INPUT = 2
 MIB = 1 << 20
@@ -202,11 +206,6 @@ def test_a_home_only_readable_can_be_inspected(latebind_bin, tmp_path):
     write (PRAGMAs, migrations), so a user who may only read a home (the service's) got
     "attempt to write a readonly database"; and an empty registry.db was migrated by a
     read. They open it read-only now (ADR-112), writing nothing."""
-    import os
-    import shutil
-    import subprocess
-    import tempfile
-
     root = Path(tempfile.mkdtemp(prefix="lb-ro-", dir="/tmp"))
     try:
         home = root / "home"

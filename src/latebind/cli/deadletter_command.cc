@@ -122,8 +122,9 @@ int RunReplay(const GlobalOptions& global, const DeadLetterArgs& args) {
       const auto& p = out->profile.problems.front();
       entry["reason"] = profiler::ProblemToJson(p);  // as `deadletter list --json` (ADR-116)
       exit_code = std::max(exit_code, kExitPartial);
-      if (!args.json)
+      if (!args.json) {
         fmt::print("{}: still cannot be parsed: {}\n", key, profiler::FormatProblem(key, p));
+      }
     } else if (!args.json) {
       fmt::print("{}: parses now, back in {}\n", key, out->object);
     }

@@ -178,9 +178,6 @@ TEST(RecordBinderTest, ConfirmedRenameFillsTheOldColumnFromEitherName) {
   EXPECT_EQ(Rescued(*batch, 2), nlohmann::json::parse(R"({"transaction_date":"2026-01-04"})"));
 }
 
-// ADR-087: a renamed b (b=a), then b renamed c (c=b). Records carrying any of the three names
-// fill the one column a; there was a second column b, filled from c. A table promoted back
-// then knows c by that column's name: the chain's column keeps the name of where it started.
 // A mapping across parents (b.bar=a.foo), which the registry refuses now (ADR-105) but
 // may hold from before, never makes a.foo answer to a.bar, a sibling's name: a.bar keeps
 // its column and b.bar's values are not lost.
@@ -197,6 +194,9 @@ TEST(RecordBinderTest, AMappingAcrossParentsNeverCapturesASibling) {
   EXPECT_TRUE(Rescued(*batch, 0).is_null());
 }
 
+// ADR-087: a renamed b (b=a), then b renamed c (c=b). Records carrying any of the three names
+// fill the one column a; there was a second column b, filled from c. A table promoted back
+// then knows c by that column's name: the chain's column keeps the name of where it started.
 TEST(RecordBinderTest, ChainedRenamesFillOneColumnFromEveryName) {
   auto v = Version({F("id", FieldType::kInt64), F("a", FieldType::kDate, true),
                     F("b", FieldType::kDate, true), F("c", FieldType::kDate)});

@@ -56,9 +56,11 @@ class Binder {
   // (and what lies under it) to OLD's column, following chains (rename_chain.h: c=b after
   // b=a binds c, b and a to a), and OLD's own fields give way to it. A mapping keeps binding
   // after NEW is removed in its turn: column OLD stays, as removed fields do. A column the
-  // mappings fill from several fields is named from the chain's head: the one no mapping
-  // continues (c), else a live one, else the one listed first; its type is the widest of
-  // theirs (ContinuedType), so that no value already typed leaves its column (ADR-106).
+  // mappings fill from several fields is named after its bound path (where the chain
+  // started, a) and takes its path metadata and required flag from the chain's head: the one
+  // no mapping continues (c), else a live one, else the one listed first; its type is the
+  // widest of theirs (ContinuedType), so that no value already typed leaves its column
+  // (ADR-106).
   void CollectEntries() {
     const RenameChains chains(v_);
     std::vector<std::vector<size_t>> groups;  // fields bound to one path, in field order

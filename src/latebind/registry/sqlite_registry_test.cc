@@ -893,8 +893,8 @@ TEST_P(RegistryContractTest, AConfirmedRenameSeenFromTheOtherSideIsNotBreaking) 
 
 // A chain fills its column from one live field: after b=a, a came back (live; beside b, so b
 // stays), then c arrived without b; c=b would make a and c fill column a, and is refused with
-// nothing written. a=b closes a
-// cycle (the rename undone) and is accepted: a and b bind to the one column a.
+// nothing written. a=b closes a cycle (the rename undone) and is accepted: a and b bind to
+// the one column a.
 TEST_P(RegistryContractTest, AChainFillsItsColumnFromOneLiveFieldAndACycleBindsOnce) {
   ApplyOne("raw/1", Profile(5, {{"id", FieldType::kInt64}, {"a", FieldType::kDate}}));
   ApplyOne("raw/2", Profile(5, {{"id", FieldType::kInt64}, {"b", FieldType::kDate}}), At(1));
