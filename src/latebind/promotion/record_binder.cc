@@ -8,9 +8,6 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <cmath>
-#include <cstring>
-#include <limits>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <unordered_set>
@@ -25,6 +22,7 @@
 #include "latebind/promotion/column_names.h"
 #include "latebind/promotion/json_text.h"
 #include "latebind/promotion/memory_pool.h"
+#include "latebind/promotion/value_fit.h"
 #include "latebind/registry/arrow_schema.h"
 
 namespace latebind::promotion {
@@ -85,82 +83,6 @@ struct Frame {
   // text (Binder::ValueStart); -1 for the record itself.
   int64_t position = -1;
 };
-
-// How a value went into its column.
-enum class Fit : uint8_t {
-  kNo,      // it did not: a null, and the value rescued
-  kYes,     // exactly
-  kCoarse,  // as the nearest value the column holds, and the exact value rescued as well
-};
-
-// Whether an integer survives the trip to float64 unchanged (every one up to 2^53 does).
-// (The type's max as a double rounds up to 2^63 or 2^64, where the cast back would overflow.)
-template <typename Int>
-bool ExactAsDouble(Int v) {
-  const double d = static_cast<double>(v);
-  return d < static_cast<double>(std::numeric_limits<Int>::max()) && static_cast<Int>(d) == v;
-}
-
-// Whether an integer's text (digits after an optional sign) names a value other than `d`,
-// the nearest double a parser read it as: one beyond 64 bits, which neither int64 nor uint64
-// holds, is exact as a double only when it is a multiple of a high enough power of two.
-bool RoundedAsDouble(std::string_view text, double d) {
-  if (!text.empty() && (text.front() == '-' || text.front() == '+')) text.remove_prefix(1);
-  if (text.empty() || !std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; })) {
-    return false;  // not an integer's text
-  }
-  char digits[400];  // a double's integer part has at most 309 digits
-  const auto end = fmt::format_to_n(digits, sizeof digits, "{:.0f}", std::fabs(d));
-  return std::string_view(digits, std::min(end.size, sizeof digits)) != text;
-}
-
-// Whether `d`, a double of a widened document, may be an integer beyond 64 bits the parser
-// read: only then is its text worth finding (NumberText walks the record from its start).
-bool IsWidenedInteger(double d) { return std::fabs(d) >= 0x1p63 && d == std::trunc(d); }
-
-// Timestamp text as microseconds UTC, when the profiler types it date or timestamp
-// (ClassifyString): Arrow's parser, and for the ISO-8601 forms the profiler takes that it
-// does not (lowercase 't'/'z', a decimal comma, over six fraction digits, a leap second
-// ":60") the same text rewritten to one it does. Over six digits are truncated to the
-// microsecond and ":60" is the next minute's ":00": kCoarse, unless the digits cut are zeros.
-Fit ParseTimestamp(std::string_view s, int64_t* us) {
-  static const arrow::TimestampType kMicros(arrow::TimeUnit::MICRO, "UTC");
-  const FieldType type = profiler::ClassifyString(s);
-  if (type != FieldType::kDate && type != FieldType::kTimestamp) return Fit::kNo;
-  if (arrow::internal::ParseValue<arrow::TimestampType>(kMicros, s.data(), s.size(), us)) {
-    return Fit::kYes;
-  }
-  if (type == FieldType::kDate) return Fit::kNo;
-  // ClassifyString checked the shape: YYYY-MM-DD?HH:MM[:SS[(.|,)digits]][zone], ≤ 40 bytes.
-  char text[48];
-  std::memcpy(text, s.data(), 16);
-  text[10] = 'T';
-  size_t n = 16;
-  size_t i = 16;
-  bool leap = false;
-  bool cut = false;
-  if (i < s.size() && s[i] == ':') {
-    leap = s[i + 1] == '6';
-    text[n++] = ':';
-    text[n++] = leap ? '5' : s[i + 1];
-    text[n++] = leap ? '9' : s[i + 2];
-    i += 3;
-    if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
-      text[n++] = '.';
-      for (size_t digits = 0; ++i < s.size() && s[i] >= '0' && s[i] <= '9'; ++digits) {
-        if (digits < 6) {
-          text[n++] = s[i];
-        } else {
-          cut |= s[i] != '0';
-        }
-      }
-    }
-  }
-  for (; i < s.size(); ++i) text[n++] = s[i] == 'z' ? 'Z' : s[i];
-  if (!arrow::internal::ParseValue<arrow::TimestampType>(kMicros, text, n, us)) return Fit::kNo;
-  if (leap) *us += 1'000'000;
-  return leap || cut ? Fit::kCoarse : Fit::kYes;
-}
 
 void AppendPath(const Frame* f, std::string* out) {
   if (f == nullptr) return;
