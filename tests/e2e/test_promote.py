@@ -644,6 +644,29 @@ def test_a_chain_fills_its_column_from_one_live_field_and_a_rename_undone_binds_
         (3, "2024-01-03", None, '{"b":"2024-01-05"}'), (4, "2024-01-06", "2024-01-04", None)]
 
 
+def test_a_rename_confirmed_on_a_version_with_files_rewrites_them(home):
+    """Concurrency audit 2026-11-24: v2 resolved without a mapping and promoted (columns
+    transaction_date and txn_date), then the rename confirmed on v2: the table's files were
+    judged by v2's bound schema as it is now, looked current, and kept txn_date's values out
+    of transaction_date, next to newer files without that column. A file records the
+    columns it was written with (ADR-117), so the next run rewrites the table."""
+    home.ingest("m", "a.ndjson", '{"uid": "a1", "transaction_date": "2024-01-01"}\n')
+    home.promote()
+    assert home.ingest("m", "b.ndjson", '{"uid": "b1", "txn_date": "2024-02-01"}\n')["schema_status"] == "BREAKING"
+    home.resolve("m", 2)
+    home.promote()
+    home.resolve("m", 2, "txn_date=transaction_date")
+    home.ingest("m", "c.ndjson", '{"uid": "c1", "txn_date": "2024-03-01"}\n')
+    _, out = home.promote()
+    assert out["m"]["retired_files"], out
+    entry = home.tables()["m"]
+    for f in read_curated_files(home.root, entry):
+        assert "txn_date" not in f.table.schema.names, f.key
+    rows = duckdb_rows(entry["sql"] + " ORDER BY uid")
+    assert [(r["uid"], str(r["transaction_date"])) for r in rows] == [
+        ("a1", "2024-01-01"), ("b1", "2024-02-01"), ("c1", "2024-03-01")]
+
+
 def test_a_confirmed_rename_seen_from_the_other_side_is_not_breaking(home):
     """Registry audit 2026-11-24: after txn_date=transaction_date was confirmed, a producer
     still on the old name raised a BREAKING version and an alert calling it a rename back.

@@ -111,6 +111,10 @@ std::string ColumnKey(const arrow::Field& field, const std::string& bound_path) 
   return bound_path;
 }
 
+std::string ColumnsOf(const arrow::Schema& named) {
+  return named.ToString(/*show_metadata=*/false);
+}
+
 NamedSchema NameColumns(const arrow::Schema& bound,
                         const std::map<std::string, std::string>& known) {
   NamedSchema out;

@@ -46,4 +46,8 @@ NamedSchema NameColumns(const arrow::Schema& bound,
 // The key NameColumns uses for a field at bound path `bound_path`.
 std::string ColumnKey(const arrow::Field& field, const std::string& bound_path);
 
+// The columns of a named schema as a curated file records them (registry::CuratedFile::
+// columns): names and types, nested ones included, no metadata.
+std::string ColumnsOf(const arrow::Schema& named);
+
 }  // namespace latebind::promotion

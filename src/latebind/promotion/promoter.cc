@@ -290,12 +290,21 @@ arrow::Result<bool> Promoter::ColumnsChanged(const std::string& table,
                                              const arrow::Schema& named,
                                              const std::map<std::string, std::string>& known) {
   ARROW_ASSIGN_OR_RAISE(auto curated, registry_->Table(table));
-  std::set<int64_t> written;
-  if (curated) {
-    for (const auto& f : curated->files) written.insert(f.version);
+  if (!curated) return false;
+  // A file knows the columns it was written with (ADR-117). One written before that is
+  // judged by its version's bound schema as it is now, which a mapping confirmed on the
+  // version since has changed unseen.
+  const std::string columns = ColumnsOf(named);
+  std::set<int64_t> legacy;
+  for (const auto& f : curated->files) {
+    if (f.columns.empty()) {
+      legacy.insert(f.version);
+    } else if (f.columns != columns) {
+      return true;
+    }
   }
   for (const auto& v : versions) {
-    if (!written.count(v.version)) continue;
+    if (!legacy.count(v.version)) continue;
     ARROW_ASSIGN_OR_RAISE(auto bound, registry::ToArrowSchema(v));
     if (!NameColumns(*bound, known).schema->Equals(named, /*check_metadata=*/false)) return true;
   }

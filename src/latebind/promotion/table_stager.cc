@@ -415,6 +415,7 @@ class Stager {
       f.meta.ingest_date = date;
       f.meta.run_id = options_.run_id;
       f.meta.version = options_.version->version;
+      f.meta.columns = ColumnsOf(*options_.named);
       ARROW_ASSIGN_OR_RAISE(auto out, store_->OpenWriter(f.meta.staging_key));
       f.out = std::move(out);
       ARROW_ASSIGN_OR_RAISE(f.sink, ParquetSink::Open(f.out, piece.schema(), options_.parquet));

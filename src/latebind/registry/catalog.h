@@ -34,6 +34,10 @@ struct CuratedFile {
   std::string run_id;
   int64_t version = 0;               // the schema version its rows are bound to
   std::vector<std::string> objects;  // the raw objects whose records it holds
+  // The columns it was written with (promotion::ColumnsOf: names and types), so a later
+  // change of the bound columns is seen whatever changed it (ADR-117); empty for a file
+  // written before migration 5.
+  std::string columns;
 };
 
 // A promotion run as committed: its files are the table's new files; `retired` are the

@@ -17,7 +17,8 @@ namespace latebind::registry {
 namespace {
 
 constexpr const char* kFileColumns =
-    "file_key, staging_key, ingest_date, row_count, byte_count, run_id, version, objects";
+    "file_key, staging_key, ingest_date, row_count, byte_count, run_id, version, objects, "
+    "columns";
 
 std::string NowText() { return UtcTimestamp(std::chrono::system_clock::now()); }
 
@@ -71,6 +72,7 @@ arrow::Result<CuratedFile> ReadFile(const SqliteStatement& q) {
   f.run_id = q.Text(5);
   f.version = q.Int(6);
   ARROW_ASSIGN_OR_RAISE(f.objects, StringsFromJson(q.Text(7), "a curated file's objects"));
+  f.columns = q.OptionalText(8).value_or("");
   return f;
 }
 
@@ -246,8 +248,8 @@ arrow::Status WriteRunAndFiles(SqliteDb* db, const PromotionRun& run, const std:
   ARROW_ASSIGN_OR_RAISE(
       auto file, db->Prepare("INSERT INTO curated_files (file_key, table_name, run_id, position, "
                              "staging_key, ingest_date, row_count, byte_count, version, "
-                             "objects, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                             "'live')"));
+                             "objects, columns, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                             "?9, ?10, ?11, 'live')"));
   for (size_t i = 0; i < run.files.size(); ++i) {
     const CuratedFile& f = run.files[i];
     file.Reset();
@@ -261,6 +263,7 @@ arrow::Status WriteRunAndFiles(SqliteDb* db, const PromotionRun& run, const std:
                             .Bind(8, f.bytes)
                             .Bind(9, f.version)
                             .Bind(10, Dump(StringsToJson(f.objects)))
+                            .Bind(11, f.columns)
                             .Run());
   }
   ARROW_ASSIGN_OR_RAISE(auto retire, db->Prepare("UPDATE curated_files SET state = 'retired', "

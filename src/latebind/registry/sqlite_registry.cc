@@ -155,6 +155,11 @@ const std::vector<std::vector<std::string>>& Migrations() {
                sink TEXT PRIMARY KEY,
                since TEXT NOT NULL))",
       },
+      // 5: the columns each curated file was written with (ADR-117). NULL for files written
+      // before, judged by their version's bound schema as then.
+      {
+          "ALTER TABLE curated_files ADD COLUMN columns TEXT",
+      },
   };
   return kMigrations;
 }
