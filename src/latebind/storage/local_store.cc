@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "latebind/common/durability.h"
 #include "latebind/common/status.h"
@@ -74,11 +75,30 @@ struct Pending {
   UniqueFd fd;
 };
 
+// When process `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat), or
+// "" when it does not run. With the pid, it names one process: pids are reused, start times
+// of one pid are not.
+std::string ProcessStart(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat;
+  if (!std::getline(in, stat)) return "";
+  const size_t comm_end = stat.rfind(')');  // the command may hold spaces and parentheses
+  if (comm_end == std::string::npos) return "";
+  std::istringstream fields(stat.substr(comm_end + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i == 22) return field;
+  }
+  return "";
+}
+
+// ".tmp-<file>-<pid>_<start>-<n>": the writer's pid and start time (ADR-118), then a count.
 std::string TempPathFor(const std::string& target) {
   static std::atomic<uint64_t> counter{0};
+  static const std::string self = fmt::format("{}_{}", ::getpid(), ProcessStart(::getpid()));
   const fs::path p(target);
-  return (p.parent_path() / fmt::format("{}{}-{}-{}", kTempPrefix, p.filename().string(),
-                                        ::getpid(), counter.fetch_add(1)))
+  return (p.parent_path() /
+          fmt::format("{}{}-{}-{}", kTempPrefix, p.filename().string(), self, counter.fetch_add(1)))
       .string();
 }
 
@@ -116,18 +136,28 @@ int LinkUnnamed(int fd, const std::string& target) {
   return 0;
 }
 
-// Whether the latebind process that made temporary `name` (".tmp-<file>-<pid>-<n>") still
+// Whether the process that made temporary `name` (".tmp-<file>-<pid>_<start>-<n>") still
 // runs: another command sharing the store (serve while the CLI promotes) is mid-write there.
-// A pid now taken by another program (pids are reused) does not count.
+// Its pid and start time name it whatever its executable is called; a pid now taken by
+// another process (pids are reused) does not count. A temporary named by a release before
+// ADR-118 (".tmp-<file>-<pid>-<n>") counts while a process named latebind* has its pid.
 bool WriterAlive(const std::string& name) {
   const size_t last = name.rfind('-');
   const size_t before =
       last == std::string::npos || last == 0 ? std::string::npos : name.rfind('-', last - 1);
   if (before == std::string::npos) return false;
+  const std::string_view writer(name.data() + before + 1, last - before - 1);
+  const size_t underscore = writer.find('_');
+  const std::string_view pid_text = writer.substr(0, underscore);
   pid_t pid = 0;
-  const char* begin = name.data() + before + 1;
-  const char* end = name.data() + last;
-  if (std::from_chars(begin, end, pid).ptr != end || pid <= 0 || pid == ::getpid()) return false;
+  const char* end = pid_text.data() + pid_text.size();
+  if (std::from_chars(pid_text.data(), end, pid).ptr != end || pid <= 0 || pid == ::getpid()) {
+    return false;
+  }
+  if (underscore != std::string_view::npos) {
+    const std::string start = ProcessStart(pid);
+    return !start.empty() && start == writer.substr(underscore + 1);
+  }
   std::ifstream comm(fmt::format("/proc/{}/comm", pid));
   std::string command;
   return std::getline(comm, command) && command.starts_with("latebind");
@@ -349,9 +379,11 @@ arrow::Status LocalStore::PutObjects(const std::vector<PutItem>& items, bool dur
   std::set<std::string> dirty_dirs;
   std::vector<Pending> pending;
   pending.reserve(items.size());
+  // Past the keys' checks every failure is the storage's (a temporary or folder removed
+  // under the writer included): kUnavailable, a 503 at the gate, never a 404.
   auto fail = [&](arrow::Status st) {
     RemoveTemps(&pending);
-    return st;
+    return AsUnavailable(st);
   };
   // 1. Every object into a temporary beside its target — deferred, an unnamed file in its
   //    target's directory (ADR-038): only a later syncfs, not a file's own flush before its

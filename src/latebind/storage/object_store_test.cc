@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <sstream>
 #include <thread>
 
 #include "latebind/common/gzip_for_tests.h"
@@ -419,6 +420,27 @@ TEST_F(LocalStoreTest, OpenSweepsTemporariesACrashLeft) {
   const auto all = *store->List("raw/");
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].key, "raw/source=a/o0.ndjson");
+}
+
+// Concurrency audit 2026-11-24: a server whose executable was not named latebind* had its
+// in-flight temporaries swept by another command's Open, and its clients got 404. A
+// temporary names its writer by pid and start time (ADR-118): kept while that process runs,
+// whatever it is called; swept once the pid is another process's or none.
+TEST_F(LocalStoreTest, OpenKeepsTheTemporariesOfARunningWriterWhateverItsName) {
+  std::ifstream stat("/proc/1/stat");
+  std::string line;
+  ASSERT_TRUE(std::getline(stat, line));
+  std::istringstream fields(line.substr(line.rfind(')') + 1));
+  std::string start;
+  for (int i = 3; i <= 22; ++i) fields >> start;  // field 22: when pid 1 started
+  fs::create_directories(dir_ / "raw/source=a");
+  const fs::path live = dir_ / ("raw/source=a/.tmp-o2.ndjson-1_" + start + "-0");
+  const fs::path reused = dir_ / "raw/source=a/.tmp-o3.ndjson-1_1-0";
+  std::ofstream(live) << "in flight";
+  std::ofstream(reused) << "a crash's";
+  auto store = *LocalStore::Open(dir_.string());
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_FALSE(fs::exists(reused));
 }
 
 TEST_F(LocalStoreTest, StorageFailureIsUnavailableAndLeavesNothing) {
