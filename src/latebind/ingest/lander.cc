@@ -5,6 +5,7 @@
 #include <cctype>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "latebind/common/status.h"
@@ -417,8 +418,9 @@ arrow::Result<std::vector<std::string>> ReplayWal(WriteAheadLog* wal, storage::O
   // is written again unless it holds exactly the logged bytes — one listing per directory
   // and a read of each object listed at the logged size keep a restart quick.
   std::map<std::string, std::map<std::string, uint64_t>> listed;  // directory → key → size
-  auto stored = [&](const WalItem& item) -> arrow::Result<bool> {
-    const std::string dir = item.key.substr(0, item.key.rfind('/') + 1);
+  // The size of object `key`, or nullopt when there is none.
+  auto size_of = [&](const std::string& key) -> arrow::Result<std::optional<uint64_t>> {
+    const std::string dir = key.substr(0, key.rfind('/') + 1);
     auto it = listed.find(dir);
     if (it == listed.end()) {
       ARROW_ASSIGN_OR_RAISE(auto objects, store->List(dir));
@@ -426,16 +428,32 @@ arrow::Result<std::vector<std::string>> ReplayWal(WriteAheadLog* wal, storage::O
       for (auto& o : objects) sizes.emplace(std::move(o.key), o.size);
       it = listed.emplace(dir, std::move(sizes)).first;
     }
-    const auto found = it->second.find(item.key);
-    if (found == it->second.end() || found->second != item.bytes.size()) return false;
+    const auto found = it->second.find(key);
+    if (found == it->second.end()) return std::nullopt;
+    return found->second;
+  };
+  auto stored = [&](const WalItem& item) -> arrow::Result<bool> {
+    ARROW_ASSIGN_OR_RAISE(const auto size, size_of(item.key));
+    if (size != item.bytes.size()) return false;
     auto bytes = store->Get(item.key);
     return bytes.ok() && *bytes == item.bytes;
+  };
+  // A raw object gone from raw/ whose dead-letter twin exists was profiled and moved
+  // there: written again, it would be profiled and dead-lettered a second time (ADR-119).
+  auto dead_lettered = [&](const std::string& key) -> arrow::Result<bool> {
+    if (!key.starts_with("raw/")) return false;
+    ARROW_ASSIGN_OR_RAISE(const auto size, size_of("dead-letter/" + key.substr(4)));
+    return size.has_value();
   };
   std::vector<std::string> payloads;
   for (const auto& [segment, items] : records) {
     std::vector<storage::PutItem> puts;
     for (const auto& item : items) {
       ARROW_ASSIGN_OR_RAISE(bool done, stored(item));
+      if (!done) {
+        ARROW_ASSIGN_OR_RAISE(const bool moved, dead_lettered(item.key));
+        if (moved) continue;
+      }
       if (!done) puts.push_back({item.key, item.bytes});
       if (item.key.starts_with("raw/") && !item.key.ends_with(".meta.json")) {
         payloads.push_back(item.key);

@@ -225,6 +225,40 @@ TEST_F(WalTest, AcknowledgedPayloadsSurviveAStoreThatFailsUntilReplay) {
   }
 }
 
+// Concurrency audit 2026-11-24: after a kill -9, replay wrote every dead-lettered payload of
+// the unretired segments back into raw/, to be profiled and dead-lettered again (and left in
+// both zones by a stop in between). One whose dead-letter twin exists stays out (ADR-119).
+TEST_F(WalTest, ReplayLeavesADeadLetteredPayloadWhereItWent) {
+  auto inner = std::make_shared<storage::MemoryStore>();
+  auto faulty = std::make_shared<storage::FaultyStore>(inner);
+  faulty->FailAlways(storage::FaultyStore::Op::kPut,
+                     MakeError(ErrorKind::kUnavailable, "Input/output error"));
+  std::vector<Receipt> acked;
+  {
+    Lander lander(faulty, {}, *WriteAheadLog::Open(dir_.string()));
+    for (const char* body : {"{\"ok\":1}\n", "{\"broken\n"}) {
+      Arrival a;
+      a.source = "s";
+      a.body = body;
+      a.content_type = "application/x-ndjson";
+      auto r = lander.Land(a).get();
+      ASSERT_TRUE(r.ok());
+      acked.push_back(*r);
+    }
+  }
+  // The second was profiled and moved to dead-letter/ before the crash.
+  const std::string dead = "dead-letter/" + acked[1].object.substr(4);
+  ASSERT_TRUE(inner->Put(dead, "{\"broken\n").ok());
+  ASSERT_TRUE(inner->Put(storage::MetaKeyOf(dead), "{}").ok());
+  auto wal = *WriteAheadLog::Open(dir_.string());
+  auto replayed = ReplayWal(wal.get(), inner.get());
+  ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
+  EXPECT_EQ(*replayed, std::vector<std::string>{acked[0].object});
+  EXPECT_TRUE(inner->Get(acked[0].object).ok());
+  EXPECT_FALSE(inner->Get(acked[1].object).ok());
+  EXPECT_FALSE(inner->Get(storage::MetaKeyOf(acked[1].object)).ok());
+}
+
 TEST_F(WalTest, AStoreFarBehindHoldsBackAcknowledgements) {
   auto inner = std::make_shared<storage::MemoryStore>();
   auto faulty = std::make_shared<storage::FaultyStore>(inner);
