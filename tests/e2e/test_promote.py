@@ -667,6 +667,28 @@ def test_a_rename_confirmed_on_a_version_with_files_rewrites_them(home):
         ("a1", "2024-01-01"), ("b1", "2024-02-01"), ("c1", "2024-03-01")]
 
 
+def test_tables_says_when_a_committed_run_is_not_published(home):
+    """Concurrency audit 2026-11-24: after a crash (or a storage failure) between a run's
+    commit and its publication, `tables` listed the run's files as the table's while readers
+    saw it short, until some later promotion. It says so now, and the next promote finishes
+    the run (ADR-120)."""
+    home.ingest("s", "a.ndjson", '{"a": 1}\n{"a": 2}\n')
+    (home.root / "curated").mkdir()
+    (home.root / "curated" / "s").write_text("a file where the table's folder goes")
+    res, out = home.promote(expect_rc=1)
+    assert out["s"]["status"] == "failed", out
+    listed = home.ok("tables", "--json")
+    [run] = listed.json()["tables"][0]["unpublished_runs"]
+    assert f"run {run} committed but was not published" in listed.stderr, listed.stderr
+    (home.root / "curated" / "s").unlink()
+    _, out = home.promote()
+    assert out["s"]["status"] == "up_to_date", out
+    listed = home.ok("tables", "--json")
+    assert listed.json()["tables"][0]["unpublished_runs"] == [] and not listed.stderr
+    rows = duckdb_rows(home.tables()["s"]["sql"] + " ORDER BY a")
+    assert [r["a"] for r in rows] == [1, 2]
+
+
 def test_a_confirmed_rename_seen_from_the_other_side_is_not_breaking(home):
     """Registry audit 2026-11-24: after txn_date=transaction_date was confirmed, a producer
     still on the old name raised a BREAKING version and an alert calling it a rename back.

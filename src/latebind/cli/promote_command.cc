@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -160,11 +161,24 @@ std::string TableSql(const std::string& home, const std::string& table) {
 
 int RunTables(const GlobalOptions& global, bool as_json) {
   std::vector<registry::CuratedTable> tables;
+  std::map<std::string, std::vector<std::string>> unpublished;  // table → run ids
   auto registry = OpenExistingRegistry(global.home, RegistryAccess::kRead);
   if (registry.ok()) {
     auto listed = (*registry)->Tables();
     if (!listed.ok()) return ReportFailure("tables", listed.status(), as_json);
     tables = std::move(*listed);
+    auto runs = (*registry)->UnpublishedRuns();
+    if (!runs.ok()) return ReportFailure("tables", runs.status(), as_json);
+    for (const auto& run : *runs) {
+      unpublished[run.table].push_back(run.run_id);
+      // The catalog lists the run's files, which are not all in curated/ yet: readers see
+      // the table short until a promotion of the source (or a server's start) publishes it.
+      fmt::print(stderr,
+                 "latebind tables: {}: run {} committed but was not published (a crash or a "
+                 "storage failure): readers miss rows until `latebind promote --source {}` "
+                 "finishes it\n",
+                 run.table, run.run_id, run.source_id);
+    }
   } else if (KindOf(registry.status()) != ErrorKind::kNotFound) {
     return ReportFailure("tables", registry.status(), as_json);
   }
@@ -185,7 +199,8 @@ int RunTables(const GlobalOptions& global, bool as_json) {
                                {"updated_at", t.updated_at},
                                {"path", home + "/curated/" + t.table},
                                {"file_keys", keys},
-                               {"sql", TableSql(home, t.table)}});
+                               {"sql", TableSql(home, t.table)},
+                               {"unpublished_runs", unpublished[t.table]}});
     }
     std::cout << out.dump(2) << "\n";
     return kExitOk;
