@@ -36,6 +36,26 @@ class WalTest : public ::testing::Test {
     std::sort(out.begin(), out.end());
     return out;
   }
+  // Lands `bodies` (NDJSON) through the log while every put to `store` fails, then shuts the
+  // lander down with the store still failing: the log alone holds them. Their receipts.
+  std::vector<Receipt> LandWhileTheStoreFails(std::shared_ptr<storage::ObjectStore> store,
+                                              const std::vector<std::string>& bodies) {
+    auto faulty = std::make_shared<storage::FaultyStore>(std::move(store));
+    faulty->FailAlways(storage::FaultyStore::Op::kPut,
+                       MakeError(ErrorKind::kUnavailable, "Input/output error"));
+    Lander lander(faulty, {}, *WriteAheadLog::Open(dir_.string()));
+    std::vector<Receipt> acked;
+    for (const std::string& body : bodies) {
+      Arrival a;
+      a.source = "s";
+      a.body = body;
+      a.content_type = "application/x-ndjson";
+      auto r = lander.Land(a).get();
+      EXPECT_TRUE(r.ok()) << r.status().ToString();  // durable in the log, the store down
+      if (r.ok()) acked.push_back(*r);
+    }
+    return acked;
+  }
   fs::path dir_;
 };
 
@@ -198,22 +218,10 @@ TEST_F(WalTest, LanderAcknowledgesFromTheLogAndStoresInTheBackground) {
 
 TEST_F(WalTest, AcknowledgedPayloadsSurviveAStoreThatFailsUntilReplay) {
   auto inner = std::make_shared<storage::MemoryStore>();
-  auto faulty = std::make_shared<storage::FaultyStore>(inner);
-  faulty->FailAlways(storage::FaultyStore::Op::kPut,
-                     MakeError(ErrorKind::kUnavailable, "Input/output error"));
-  std::vector<Receipt> acked;
-  {
-    Lander lander(faulty, {}, *WriteAheadLog::Open(dir_.string()));
-    for (int i = 0; i < 5; ++i) {
-      Arrival a;
-      a.source = "s";
-      a.body = "{\"i\":" + std::to_string(i) + "}\n";
-      a.content_type = "application/x-ndjson";
-      auto r = lander.Land(a).get();
-      ASSERT_TRUE(r.ok());  // durable in the log although the store is down
-      acked.push_back(*r);
-    }
-  }  // shut down with the store still failing: the log keeps them
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 5; ++i) bodies.push_back("{\"i\":" + std::to_string(i) + "}\n");
+  const std::vector<Receipt> acked = LandWhileTheStoreFails(inner, bodies);
+  ASSERT_EQ(acked.size(), 5u);
   EXPECT_TRUE(inner->List("raw/")->empty());
   auto wal = *WriteAheadLog::Open(dir_.string());
   auto replayed = ReplayWal(wal.get(), inner.get());
@@ -230,22 +238,8 @@ TEST_F(WalTest, AcknowledgedPayloadsSurviveAStoreThatFailsUntilReplay) {
 // both zones by a stop in between). One whose dead-letter twin exists stays out (ADR-119).
 TEST_F(WalTest, ReplayLeavesADeadLetteredPayloadWhereItWent) {
   auto inner = std::make_shared<storage::MemoryStore>();
-  auto faulty = std::make_shared<storage::FaultyStore>(inner);
-  faulty->FailAlways(storage::FaultyStore::Op::kPut,
-                     MakeError(ErrorKind::kUnavailable, "Input/output error"));
-  std::vector<Receipt> acked;
-  {
-    Lander lander(faulty, {}, *WriteAheadLog::Open(dir_.string()));
-    for (const char* body : {"{\"ok\":1}\n", "{\"broken\n"}) {
-      Arrival a;
-      a.source = "s";
-      a.body = body;
-      a.content_type = "application/x-ndjson";
-      auto r = lander.Land(a).get();
-      ASSERT_TRUE(r.ok());
-      acked.push_back(*r);
-    }
-  }
+  const std::vector<Receipt> acked = LandWhileTheStoreFails(inner, {"{\"ok\":1}\n", "{\"broken\n"});
+  ASSERT_EQ(acked.size(), 2u);
   // The second was profiled and moved to dead-letter/ before the crash.
   const std::string dead = "dead-letter/" + acked[1].object.substr(4);
   ASSERT_TRUE(inner->Put(dead, "{\"broken\n").ok());
